@@ -1,0 +1,109 @@
+"""A clinic: its configuration and its canonical tables, loaded once.
+
+``load_clinic`` is what every chapter calls first. In a batch run all chapters of a clinic execute in
+one kernel, so the loaded clinic is kept in memory keyed by the folder and a fingerprint of its files:
+the second chapter gets it instantly, and editing a file or clinic.yaml (interactive work) reloads it.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import catalogue, schema
+from .config import CONFIG_NAME, ClinicConfig, read_config
+from .errors import MissingTableError, PlaybookError
+from .io import TableLoad, find_files, load_table
+
+
+@dataclass
+class Clinic:
+    folder: Path
+    config: ClinicConfig
+    loads: dict[str, TableLoad]  # every table of the schema, found or not
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        load = self.loads.get(name)
+        return load.data if load is not None and load.usable else None
+
+    def has(self, table: str, column: str | None = None) -> bool:
+        load = self.loads.get(table)
+        return bool(load and load.usable and (column is None or load.has(column)))
+
+    @property
+    def patients(self) -> pd.DataFrame:
+        return self.table("patients")
+
+    @property
+    def visits(self) -> pd.DataFrame:
+        return self.table("visits")
+
+    @property
+    def charges(self) -> pd.DataFrame:
+        return self.table("charges")
+
+    @property
+    def errors(self) -> list[PlaybookError]:
+        return [e for load in self.loads.values() for e in load.errors]
+
+    def raise_for_errors(self) -> None:
+        """Stop with the first problem that makes the clinic's data unusable (exit status 2)."""
+        for name in schema.MINIMAL_TABLES:
+            if not self.loads[name].found:
+                raise MissingTableError(f"the {name} table ({schema.TABLES[name].zh}) is missing", path=self.folder,
+                                        fix=f"put the export in the folder as {name}.xlsx or {name}.csv, or "
+                                            f"list its file in clinic.yaml under files:")
+        if self.errors:
+            raise self.errors[0]
+
+
+_CACHE: dict[Path, tuple[str, Clinic]] = {}
+
+
+def fingerprint(folder: Path) -> str:
+    """Changes when clinic.yaml or any export in the folder changes (size and modification time)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).iterdir()):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()
+
+
+def load_clinic(folder: Path | str, *, strict: bool = True) -> Clinic:
+    """Load a clinic folder: clinic.yaml and every export found in it.
+
+    Parameters
+    ----------
+    folder : path of the clinic folder.
+    strict : raise the first input problem (a `PlaybookError`) instead of returning a clinic that
+        carries it. The intake audit loads with ``strict=False`` to report every problem at once.
+    """
+    folder = Path(folder).resolve()
+    config = read_config(folder)
+    key = fingerprint(folder)
+    cached = _CACHE.get(folder)
+    if cached and cached[0] == key:
+        clinic = cached[1]
+    else:
+        files = find_files(folder, config)
+        loads = {name: (load_table(files[name], name, config) if name in files else TableLoad(name))
+                 for name in schema.TABLES}
+        clinic = Clinic(folder, config, loads)
+        _add_tiers(clinic)
+        _CACHE[folder] = (key, clinic)
+    if strict:
+        clinic.raise_for_errors()
+    return clinic
+
+
+def _add_tiers(clinic: Clinic) -> None:
+    charges = clinic.loads["charges"].data
+    if charges is not None:
+        charges["tier"] = catalogue.classify_items(
+            charges["item"], extra_keywords=clinic.config.catalogue, pinned=clinic.config.items)
+
+
+__all__ = ["Clinic", "load_clinic", "fingerprint", "CONFIG_NAME"]

@@ -1,0 +1,109 @@
+"""Where things are, and what a clinic's ``clinic.yaml`` may say.
+
+The only module that knows paths (cookiecutter-data-science's rule): notebooks, templates and the
+bundled samples are found from here, so the package works from a clone and from an install.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import schema
+from .errors import ConfigError
+
+PROJ_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
+TEMPLATES_DIR = PROJ_ROOT / "templates"
+INTAKE_TEMPLATES_DIR = TEMPLATES_DIR / "intake"
+SAMPLES_DIR = PROJ_ROOT / "data_samples"
+CONFIG_NAME = "clinic.yaml"
+
+TIERS = ("traffic", "profit", "high_value")
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end < self.start:
+            raise ValueError(f"period end {self.end} is before its start {self.start}")
+        return self
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+class ClinicConfig(BaseModel):
+    """The content of ``clinic.yaml``. Unknown keys are an error, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clinic_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                           description="folder-safe id: letters, digits, _ . -")
+    name: str
+    period: Period
+    lang: Literal["zh", "en"] = "zh"
+    consultant: str | None = None
+    # table -> file name in the clinic folder, when the file is not named after the table
+    files: dict[str, str] = Field(default_factory=dict)
+    # table -> {the export's header: canonical column}
+    headers: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # table -> column -> {the export's value: canonical value}, e.g. visits: {status: {已到店: arrived}}
+    values: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
+    # tier -> extra keywords; items -> exact item name -> tier (wins over keywords)
+    catalogue: dict[Literal["traffic", "profit", "high_value"], list[str]] = Field(default_factory=dict)
+    items: dict[str, Literal["traffic", "profit", "high_value", "other"]] = Field(default_factory=dict)
+    referral_channels: list[str] = Field(default_factory=list)
+
+    @field_validator("files", "headers", "values")
+    @classmethod
+    def _known_tables(cls, value: dict) -> dict:
+        unknown = sorted(set(value) - set(schema.TABLES))
+        if unknown:
+            raise ValueError(f"unknown table(s) {unknown}; tables are {sorted(schema.TABLES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _known_columns(self):
+        for table, mapping in self.headers.items():
+            columns = {c.name for c in schema.TABLES[table].columns}
+            bad = sorted(set(mapping.values()) - columns)
+            if bad:
+                raise ValueError(f"headers.{table} maps to unknown column(s) {bad}; columns are {sorted(columns)}")
+        return self
+
+    @property
+    def referral(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*schema.REFERRAL_CHANNELS, *self.referral_channels]))
+
+
+def read_config(folder: Path) -> ClinicConfig:
+    """Read and check ``folder/clinic.yaml``; every problem is a ConfigError naming the key and the fix."""
+    path = Path(folder) / CONFIG_NAME
+    if not Path(folder).is_dir():
+        raise ConfigError("not a folder", path=folder, fix="give the path of a clinic folder (one with clinic.yaml)")
+    if not path.exists():
+        raise ConfigError("clinic.yaml not found", path=path,
+                          fix=f"create one with `playbook new {folder}` or copy one from data_samples/")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot be read as YAML: {exc}", path=path,
+                          fix="check indentation and quotes; save the file as UTF-8") from None
+    if not isinstance(raw, dict):
+        raise ConfigError("must be a mapping of keys (clinic_id, name, period, lang)", path=path)
+    try:
+        return ClinicConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "clinic.yaml"
+        raise ConfigError(f"{key}: {first['msg']}", path=path, column=None,
+                          fix="see the example in data_samples/general_clinic/clinic.yaml") from None

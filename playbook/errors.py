@@ -1,0 +1,98 @@
+"""Errors a consultant can act on: each names the file, the column, the first offending rows and the fix.
+
+Rows are given as the consultant sees them: the row number in the file (1-based, counting title rows
+and the header), so that "row 17" is row 17 in Excel or a text editor.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+MAX_ROWS_SHOWN = 5
+
+
+class PlaybookError(Exception):
+    """Base class: a problem with the clinic's input or configuration, reported without a traceback."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: Path | str | None = None, column: str | None = None,
+                 rows: Sequence[int] = (), fix: str | None = None):
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.column = column
+        self.rows = list(rows)
+        self.fix = fix
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [self.path.name if self.path else None, f"column {self.column!r}" if self.column else None]
+        head = ", ".join(w for w in where if w)
+        text = f"{head}: {self.message}" if head else self.message
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:MAX_ROWS_SHOWN])
+            more = f" and {len(self.rows) - MAX_ROWS_SHOWN} more" if len(self.rows) > MAX_ROWS_SHOWN else ""
+            text += f" (rows {shown}{more})"
+        if self.fix:
+            text += f"\n  fix: {self.fix}"
+        return text
+
+
+class ConfigError(PlaybookError):
+    """clinic.yaml is missing, unreadable or has a wrong value."""
+
+
+class FileFormatError(PlaybookError):
+    """A file cannot be read as a table: empty, unknown encoding, no header row, unsupported type."""
+
+
+class MissingTableError(PlaybookError):
+    """A table the playbook needs was not found in the clinic folder."""
+
+
+class MissingColumnError(PlaybookError):
+    """A required column is not among the file's headers."""
+
+    def __init__(self, path, column: str, available: Sequence[str], *, table: str, header_hint: str):
+        self.available = list(available)
+        super().__init__(
+            f"required column {column!r} not found; headers found: {', '.join(self.available) or 'none'}",
+            path=path,
+            fix=(f"add a column headed {header_hint}, or map the file's own header to it in clinic.yaml: "
+                 f"headers: {{{table}: {{<your header>: {column}}}}}"),
+        )
+        self.column = column
+
+
+class InvalidValuesError(PlaybookError):
+    """Cells of a column that cannot be read as the kind of value the column holds."""
+
+    def __init__(self, path, column: str, rows: Sequence[int], examples: Sequence[str], *, expected: str, fix: str):
+        self.examples = list(examples)
+        shown = ", ".join(repr(e) for e in self.examples[:3])
+        super().__init__(f"{len(rows)} value(s) are not {expected}, e.g. {shown}", path=path, column=column,
+                         rows=rows, fix=fix)
+
+
+class DuplicateIdError(PlaybookError):
+    """An id column that must be unique repeats values."""
+
+    def __init__(self, path, column: str, rows: Sequence[int], examples: Sequence[str]):
+        self.examples = list(examples)
+        shown = ", ".join(repr(e) for e in self.examples[:3])
+        super().__init__(
+            f"{len(rows)} row(s) repeat an id that must be unique, e.g. {shown}", path=path, column=column,
+            rows=rows, fix="remove the repeated rows (or give each row its own id) in a corrected copy of the export",
+        )
+
+
+class ChapterError(PlaybookError):
+    """A chapter notebook failed while running; what ran before it is kept."""
+
+    exit_code = 1
+
+    def __init__(self, chapter: str, reason: str, saved: Path | None):
+        self.chapter = chapter
+        self.saved = saved
+        fix = f"open the saved notebook to see the failing cell: {saved}" if saved else None
+        super().__init__(f"chapter {chapter} failed: {reason}", fix=fix)

@@ -1,0 +1,218 @@
+"""The headline KPIs: the seven numbers every engagement starts from, exactly as the contract defines them.
+
+Source: method.md, "The definitions the playbook computes (its contract)". Thresholds quoted in the
+findings: first-visit conversion below 80% means "review with the doctor" [S2, seeds/002];
+referral share below 40% points to a service problem [S3, seeds/003].
+
+The period is ``start``..``end`` with both days included; a timestamp counts on its day.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from . import i18n
+from .catalogue import HIGH_VALUE, PROFIT
+from .schema import REFERRAL_CHANNELS
+
+CONVERSION_WINDOW_DAYS = 30  # contract: paid "from their first arrival up to 30 days after it"
+RETURN_WINDOW_DAYS = 365  # contract: return_within_12m
+CONVERSION_REVIEW_LINE = 0.80  # [S2] 初诊成交低于80%沟通医生
+REFERRAL_HEALTHY_LINE = 0.40  # [S3] 口碑介绍的来源客户最好达到40%以上
+UNKNOWN_CHANNEL = "unknown"
+
+# name -> (中文, English, unit); the names are a contract other tools read (kpis.json): add, never rename.
+HEADLINE = {
+    "revenue": ("实收营业额", "Revenue (paid)", "yuan"),
+    "new_patients": ("新患者数", "New patients", "count"),
+    "arrived_visits": ("到诊人次", "Arrived visits", "count"),
+    "no_show_rate": ("爽约率", "No-show rate", "rate"),
+    "first_visit_conversion": ("初诊成交率", "First-visit conversion", "rate"),
+    "referral_share": ("转介绍占比", "Referral share", "rate"),
+    "return_within_12m": ("12个月复诊率", "Return within 12 months", "rate"),
+}
+
+
+def _day(series: pd.Series) -> pd.Series:
+    return series.dt.normalize()
+
+
+def _between(days: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
+    return days.between(pd.Timestamp(start), pd.Timestamp(end))
+
+
+def _share(part: float, whole: float) -> float | None:
+    return None if whole == 0 else float(part) / float(whole)
+
+
+def first_arrivals(visits: pd.DataFrame) -> pd.Series:
+    """The day of each patient's earliest arrived visit in all the data (not only the period)."""
+    arrived = visits[visits["status"] == "arrived"]
+    return _day(arrived["scheduled_at"]).groupby(arrived["patient_id"]).min().rename("first_arrival")
+
+
+def new_patient_table(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataFrame, *,
+                      start: dt.date, end: dt.date) -> pd.DataFrame:
+    """One row per new patient of the period: first arrival, source channel, and whether they converted.
+
+    Converted: paid (amount > 0) for a profit or high-value item on a day from the first arrival up to
+    30 days after it, both included.
+    """
+    first = first_arrivals(visits)
+    new = first[_between(first, start, end)].to_frame()
+    channel = patients.drop_duplicates("patient_id").set_index("patient_id")["source_channel"]
+    new["source_channel"] = channel.reindex(new.index).fillna(UNKNOWN_CHANNEL).astype("str")
+
+    paid = charges[(charges["amount_paid"] > 0) & charges["tier"].isin([PROFIT, HIGH_VALUE])]
+    paid = pd.DataFrame({"patient_id": paid["patient_id"], "day": _day(paid["paid_at"])})
+    paid = paid[paid["patient_id"].isin(new.index)].join(new["first_arrival"], on="patient_id")
+    in_window = (paid["day"] >= paid["first_arrival"]) & (
+        paid["day"] <= paid["first_arrival"] + pd.Timedelta(days=CONVERSION_WINDOW_DAYS))
+    new["converted"] = new.index.isin(paid.loc[in_window, "patient_id"])
+    new.index.name = "patient_id"
+    return new
+
+
+def return_within_12m(visits: pd.DataFrame, *, start: dt.date, end: dt.date) -> float | None:
+    """Of patients first arriving in start..end−365 days, the share with another arrived visit on a
+    later day no more than 365 days after the first arrival. None when that cohort is empty."""
+    first = first_arrivals(visits)
+    cohort = first[_between(first, start, pd.Timestamp(end) - pd.Timedelta(days=RETURN_WINDOW_DAYS))]
+    if cohort.empty:
+        return None
+    arrived = visits[(visits["status"] == "arrived") & visits["patient_id"].isin(cohort.index)]
+    later = pd.DataFrame({"patient_id": arrived["patient_id"], "day": _day(arrived["scheduled_at"])})
+    later = later.join(cohort, on="patient_id")
+    returned = later[(later["day"] > later["first_arrival"])
+                     & (later["day"] <= later["first_arrival"] + pd.Timedelta(days=RETURN_WINDOW_DAYS))]
+    return _share(returned["patient_id"].nunique(), len(cohort))
+
+
+@dataclass
+class HeadlineKpis:
+    """The seven headline KPIs of a period, the per-channel view, and what they say."""
+
+    start: dt.date
+    end: dt.date
+    values: dict[str, float | int | None]
+    channels: pd.DataFrame  # index source_channel; new_patients, first_visit_conversion
+    monthly_revenue: pd.Series = field(repr=False)  # month start -> revenue, within the period
+
+    @property
+    def table(self) -> pd.DataFrame:
+        rows = [{"kpi": k, "zh": zh, "en": en, "unit": unit, "value": self.values[k]}
+                for k, (zh, en, unit) in HEADLINE.items()]
+        return pd.DataFrame(rows).set_index("kpi")
+
+    def formatted(self, lang: str = "zh") -> pd.DataFrame:
+        """The KPI table as the owner reads it: labels in the report's language, numbers formatted."""
+        fmt = {"yuan": i18n.money, "count": i18n.count, "rate": i18n.rate}
+        rows = [(zh if lang == "zh" else en, fmt[unit](self.values[k], lang)) for k, (zh, en, unit) in HEADLINE.items()]
+        return pd.DataFrame(rows, columns=[i18n.pick(lang, "指标", "KPI"), i18n.pick(lang, "数值", "Value")])
+
+    def channel_table(self, lang: str = "zh") -> pd.DataFrame:
+        table = self.channels.reset_index()
+        table["first_visit_conversion"] = table["first_visit_conversion"].map(lambda v: i18n.rate(v, lang))
+        table["new_patients"] = table["new_patients"].map(lambda v: i18n.count(v, lang))
+        return table.rename(columns={
+            "source_channel": i18n.pick(lang, "来源渠道", "Channel"),
+            "new_patients": i18n.pick(lang, "新患者数", "New patients"),
+            "first_visit_conversion": i18n.pick(lang, "初诊成交率", "First-visit conversion")})
+
+    def to_dict(self) -> dict:
+        """The kpis.json fragment: ``kpis`` and ``channels`` keyed by the channel as written in the data."""
+        channels = {name: {"new_patients": int(row.new_patients),
+                           "first_visit_conversion": _round(row.first_visit_conversion)}
+                    for name, row in self.channels.iterrows()}
+        return {"kpis": {k: _round(v) for k, v in self.values.items()}, "channels": channels}
+
+    def finding(self, lang: str = "zh") -> str:
+        """One sentence: where the clinic stands, and the first thing to look at."""
+        v = self.values
+        conv, ref = v["first_visit_conversion"], v["referral_share"]
+        weak = [k for k, line in (("first_visit_conversion", CONVERSION_REVIEW_LINE),
+                                  ("referral_share", REFERRAL_HEALTHY_LINE)) if v[k] is not None and v[k] < line]
+        if lang == "zh":
+            head = (f"分析期内实收{i18n.money(v['revenue'], lang)}，新患者{i18n.count(v['new_patients'], lang)}人，"
+                    f"初诊成交率{i18n.rate(conv, lang)}，转介绍占比{i18n.rate(ref, lang)}")
+            if not weak:
+                return head + "，两项均在方法的健康线以上。"
+            todo = {"first_visit_conversion": "初诊成交率低于80%，应与医生逐例复盘初诊沟通",
+                    "referral_share": "转介绍占比低于40%，说明服务体验与口碑需要改进"}
+            return head + "；" + "；".join(todo[k] for k in weak) + "。"
+        head = (f"In the period the clinic took {i18n.money(v['revenue'], lang)} from "
+                f"{i18n.count(v['new_patients'], lang)} new patients; first-visit conversion was {i18n.rate(conv, lang)} "
+                f"and referral share {i18n.rate(ref, lang)}")
+        if not weak:
+            return head + ", both above the method's healthy lines."
+        todo = {"first_visit_conversion": "conversion below 80% calls for a case-by-case review with the doctors",
+                "referral_share": "referral share below 40% points to a service and word-of-mouth problem"}
+        return head + "; " + "; ".join(todo[k] for k in weak) + "."
+
+    def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
+        """Monthly revenue in the period, as bars (万元 in Chinese)."""
+        ax = ax if ax is not None else plt.gca()
+        scale, unit = (1e4, "万元") if lang == "zh" else (1e3, "¥ thousand")
+        labels = [i18n.month(m, lang) if lang == "en" else f"{m:%y}.{m.month}" for m in self.monthly_revenue.index]
+        ax.bar(labels, self.monthly_revenue.to_numpy() / scale, **{"color": "#4C72B0", **kwargs})
+        ax.set_ylabel(unit)
+        ax.set_title(i18n.pick(lang, "每月实收", "Revenue by month"))
+        ax.tick_params(axis="x", rotation=90 if len(labels) > 12 else 0)
+        return ax
+
+
+def _round(value):
+    if value is None:
+        return None
+    return round(float(value), 6) if isinstance(value, float) else int(value)
+
+
+def headline_kpis(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataFrame, *,
+                  start: dt.date, end: dt.date, referral_channels=REFERRAL_CHANNELS) -> HeadlineKpis:
+    """Compute the headline KPIs of the contract on canonical tables.
+
+    Parameters
+    ----------
+    patients, visits, charges : canonical tables (see playbook.schema); charges need a ``tier`` column
+        (playbook.catalogue.classify_items), which `load_clinic` adds.
+    start, end : the analysis period, both days included.
+    referral_channels : source-channel values that count as referral (转介绍).
+    """
+    visit_day = _day(visits["scheduled_at"])
+    in_period = visits[_between(visit_day, start, end)]
+    arrivals = int((in_period["status"] == "arrived").sum())
+    no_shows = int((in_period["status"] == "no_show").sum())
+
+    paid_day = _day(charges["paid_at"])
+    period_charges = charges[_between(paid_day, start, end)]
+    revenue = round(float(period_charges["amount_paid"].sum()), 2)
+
+    new = new_patient_table(patients, visits, charges, start=start, end=end)
+    channels = new.groupby("source_channel", sort=False).agg(
+        new_patients=("converted", "size"), first_visit_conversion=("converted", "mean"))
+    channels = channels.sort_values(["new_patients", "first_visit_conversion"], ascending=False)
+
+    months = pd.date_range(pd.Timestamp(start).to_period("M").to_timestamp(), pd.Timestamp(end), freq="MS")
+    monthly = period_charges.groupby(paid_day[period_charges.index].dt.to_period("M").dt.to_timestamp())[
+        "amount_paid"].sum().reindex(months, fill_value=0.0)
+
+    values = {
+        "revenue": revenue,
+        "new_patients": len(new),
+        "arrived_visits": arrivals,
+        "no_show_rate": _share(no_shows, arrivals + no_shows),
+        "first_visit_conversion": _share(new["converted"].sum(), len(new)),
+        "referral_share": _share(new["source_channel"].isin(list(referral_channels)).sum(), len(new)),
+        "return_within_12m": return_within_12m(visits, start=start, end=end),
+    }
+    return HeadlineKpis(start, end, values, channels, monthly)
+
+
+def clinic_kpis(clinic) -> HeadlineKpis:
+    """`headline_kpis` of a loaded clinic over its configured period."""
+    period = clinic.config.period
+    return headline_kpis(clinic.patients, clinic.visits, clinic.charges, start=period.start, end=period.end,
+                         referral_channels=clinic.config.referral)

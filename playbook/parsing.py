@@ -1,0 +1,165 @@
+"""Reading the cell values real Chinese exports contain: dates, amounts, flags, ids and statuses.
+
+Each parser takes a raw column (strings from a CSV, or the typed cells of an Excel sheet) and returns
+``(values, invalid)``: the parsed column, and a boolean mask of cells that hold something that is not
+a valid value. Empty cells are missing (NA), not invalid. Parsers work on the distinct values of a
+column only, because exports repeat dates and amounts heavily: this keeps a million-row charge table
+fast.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from . import schema
+
+# Excel stores a date as days since 1899-12-30; serials in this window are 1954..2119.
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_SERIAL_MIN, _SERIAL_MAX = 20000, 80000
+_DATE_SEPARATORS = str.maketrans({"年": "-", "月": "-", "日": " ", "/": "-", ".": "-", "T": " "})
+_CURRENCY = re.compile(r"[¥￥元,\s]|RMB|CNY", re.IGNORECASE)
+_TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "有", "指定"}
+_FALSE = {"否", "n", "no", "false", "0", "×", "无", "不指定", "非指定"}
+
+
+def normalize_text(value: str) -> str:
+    """NFKC folds full-width digits, letters and punctuation (２０２４／１／５ → 2024/1/5)."""
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def _by_distinct(raw: pd.Series, parse_one_block: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply a parser to the distinct non-empty values of ``raw`` and spread the result back."""
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    parsed = parse_one_block(pd.Series(uniques, dtype=object))
+    out = parsed.take(np.where(codes < 0, 0, codes)) if len(parsed) else pd.Series([None] * len(raw))
+    out = out.reset_index(drop=True)
+    out.index = raw.index
+    out[codes < 0] = None
+    return out
+
+
+def is_blank(raw: pd.Series) -> pd.Series:
+    """Empty cells: NaN/None, or strings holding only white space."""
+    return raw.isna() | raw.astype(str).str.strip().eq("")
+
+
+def _clean(raw: pd.Series) -> pd.Series:
+    return raw.where(~is_blank(raw), None)
+
+
+def parse_dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates and timestamps as exports write them.
+
+    Accepts Excel date cells, Excel serial numbers (45296), ``2024/1/5``, ``2024-01-05 14:00``,
+    ``2024年1月5日``, ``2024.1.5``, ``20240105`` and full-width digits.
+    """
+    raw = _clean(raw)
+
+    def block(values: pd.Series) -> pd.Series:
+        out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+        is_stamp = values.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)))
+        if is_stamp.any():
+            out[is_stamp] = pd.to_datetime(values[is_stamp].map(pd.Timestamp)).astype("datetime64[us]")
+        rest = values[~is_stamp]
+        if rest.empty:
+            return out
+        text = rest.map(lambda v: normalize_text(str(v)))
+        number = pd.to_numeric(text, errors="coerce")
+        serial = number.between(_SERIAL_MIN, _SERIAL_MAX)
+        out[serial.index[serial]] = (_EXCEL_EPOCH + pd.to_timedelta(number[serial], unit="D")).astype(
+            "datetime64[us]").dt.round("s")
+        compact = text.str.fullmatch(r"\d{8}") & ~serial
+        out[compact.index[compact]] = pd.to_datetime(text[compact], format="%Y%m%d", errors="coerce")
+        other = ~serial & ~compact
+        iso = text[other].str.translate(_DATE_SEPARATORS).str.replace(r"\s+", " ", regex=True).str.strip()
+        out[iso.index] = pd.to_datetime(iso, format="ISO8601", errors="coerce")
+        return out
+
+    parsed = pd.to_datetime(_by_distinct(raw, block)).astype("datetime64[us]")
+    return parsed, parsed.isna() & raw.notna()
+
+
+def parse_amounts(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Money as exports write it: ``¥1,234.50``, ``１２３４``, ``-80``, ``(80.00)`` for a refund, ``1234元``."""
+    raw = _clean(raw)
+
+    def block(values: pd.Series) -> pd.Series:
+        text = values.map(lambda v: _CURRENCY.sub("", normalize_text(str(v))))
+        negative = text.str.fullmatch(r"\(.*\)")
+        text = text.str.strip("()")
+        number = pd.to_numeric(text, errors="coerce")
+        return number.where(~negative, -number).astype(float)
+
+    parsed = _by_distinct(raw, block).astype(float)
+    return parsed, parsed.isna() & raw.notna()
+
+
+def parse_ints(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    number, invalid = parse_amounts(raw)
+    fractional = number.notna() & (number != number.round())
+    return number.where(~fractional).round().astype("Int64"), invalid | fractional
+
+
+def parse_flags(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Yes/no columns: 是/否, Y/N, 1/0, √/×."""
+    raw = _clean(raw)
+
+    def one(v) -> object:
+        text = normalize_text(str(v)).lower()
+        if text.endswith(".0"):
+            text = text[:-2]
+        return True if text in _TRUE else False if text in _FALSE else None
+
+    parsed = _by_distinct(raw, lambda values: values.map(one)).astype("boolean")
+    return parsed, parsed.isna() & raw.notna()
+
+
+def parse_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Ids as text; an Excel number cell 10023.0 becomes ``10023`` so it joins with the CSV's ``10023``."""
+    raw = _clean(raw)
+
+    def one(v) -> str:
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return normalize_text(str(v))
+
+    parsed = _by_distinct(raw, lambda values: values.map(one)).astype("str")
+    return parsed, pd.Series(False, index=raw.index)
+
+
+def parse_text(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    raw = _clean(raw)
+    parsed = _by_distinct(raw, lambda values: values.map(lambda v: normalize_text(str(v)))).astype("str")
+    return parsed, pd.Series(False, index=raw.index)
+
+
+def parse_status(raw: pd.Series, values: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Map a status column's words (已到诊, 爽约, 已取消 …) to canonical values; others are invalid."""
+    raw = _clean(raw)
+    lookup = {normalize_text(k).lower(): v for k, v in values.items()}
+    parsed = _by_distinct(raw, lambda vs: vs.map(lambda v: lookup.get(normalize_text(str(v)).lower())))
+    parsed = parsed.astype("str")
+    return parsed, parsed.isna() & raw.notna()
+
+
+PARSERS: dict[str, Callable[[pd.Series], tuple[pd.Series, pd.Series]]] = {
+    schema.ID: parse_ids,
+    schema.TEXT: parse_text,
+    schema.DATE: parse_dates,
+    schema.AMOUNT: parse_amounts,
+    schema.INT: parse_ints,
+    schema.FLAG: parse_flags,
+}
+
+EXPECTED = {
+    schema.DATE: ("dates", "write dates like 2024-01-05, 2024/1/5, 2024年1月5日 or 2024-01-05 14:00"),
+    schema.AMOUNT: ("amounts", "write amounts as numbers such as 1234.50 or ¥1,234.50"),
+    schema.INT: ("whole numbers", "write whole numbers such as 1985"),
+    schema.FLAG: ("yes/no values", "write 是 or 否"),
+    schema.STATUS: ("known values", "use one of the values listed, or map yours in clinic.yaml under values:"),
+}
