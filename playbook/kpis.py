@@ -115,6 +115,7 @@ class HeadlineKpis:
 
     def channel_table(self, lang: str = "zh") -> pd.DataFrame:
         table = self.channels.reset_index()
+        table["source_channel"] = table["source_channel"].map(lambda c: channel_name(c, lang))
         table["first_visit_conversion"] = table["first_visit_conversion"].map(lambda v: i18n.rate(v, lang))
         table["new_patients"] = table["new_patients"].map(lambda v: i18n.count(v, lang))
         return table.rename(columns={
@@ -152,6 +153,46 @@ class HeadlineKpis:
                 "referral_share": "referral share below 40% points to a service and word-of-mouth problem"}
         return head + "; " + "; ".join(todo[k] for k in weak) + "."
 
+    def trend_finding(self, lang: str = "zh") -> str:
+        """The revenue chart's sentence: the last two quarters against the two before them."""
+        monthly = self.monthly_revenue
+        window = 6 if len(monthly) >= 12 else 3 if len(monthly) >= 6 else 0
+        if not window:
+            return i18n.pick(lang, "分析期不足半年，暂不比较趋势。", "The period is under six months: no trend is compared.")
+        recent, before = monthly.iloc[-window:].mean(), monthly.iloc[-2 * window:-window].mean()
+        change = _share(recent - before, before)
+        if change is None:
+            return i18n.pick(lang, "此前没有收入，无法比较趋势。", "No revenue before: the trend cannot be compared.")
+        months = i18n.pick(lang, f"最近{window}个月", f"the last {window} months")
+        if lang == "zh":
+            direction = "低" if change < 0 else "高"
+            todo = "下一步先分解是到诊、成交、客单价还是复购在下降。" if change < -0.05 else "保持当前节奏，按周跟踪。"
+            return f"{months}月均实收{i18n.money(recent, lang)}，比之前{window}个月{direction}{i18n.rate(abs(change), lang)}；{todo}"
+        direction = "below" if change < 0 else "above"
+        todo = ("next, decompose whether arrivals, conversion, ticket size or repurchase fell." if change < -0.05
+                else "keep the pace and track it weekly.")
+        return (f"In {months} the clinic averaged {i18n.money(recent, lang)} a month, {i18n.rate(abs(change), lang)} "
+                f"{direction} the {window} months before; {todo}")
+
+    def channel_finding(self, lang: str = "zh") -> str:
+        """The channel table's sentence: the largest channel, and the weakest converter among sizeable ones."""
+        channels = self.channels
+        if channels.empty:
+            return i18n.pick(lang, "分析期内没有新患者。", "No new patients in the period.")
+        sizeable = channels[channels["new_patients"] >= 0.1 * channels["new_patients"].sum()]
+        weakest = sizeable["first_visit_conversion"].idxmin()
+        rate, count = sizeable.loc[weakest, "first_visit_conversion"], int(sizeable.loc[weakest, "new_patients"])
+        weakest = channel_name(weakest, lang)
+        if rate >= CONVERSION_REVIEW_LINE:
+            return i18n.pick(lang, f"各主要渠道的初诊成交率都不低于80%，最低的是{weakest}（{i18n.rate(rate, lang)}）。",
+                             f"Every sizeable channel converts at 80% or more; the lowest is {weakest} ({i18n.rate(rate, lang)}).")
+        return i18n.pick(
+            lang,
+            f"{weakest}带来{count}位新患者，初诊成交率只有{i18n.rate(rate, lang)}，低于80%的复盘线：先与医生复盘这个渠道的初诊，"
+            f"并检查它引来的是否是目标客户。",
+            f"{weakest} brought {count} new patients but converted only {i18n.rate(rate, lang)}, under the 80% review "
+            f"line: review its first visits with the doctors and check whether it brings the right patients.")
+
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Monthly revenue in the period, as bars (万元 in Chinese)."""
         ax = ax if ax is not None else plt.gca()
@@ -162,6 +203,11 @@ class HeadlineKpis:
         ax.set_title(i18n.pick(lang, "每月实收", "Revenue by month"))
         ax.tick_params(axis="x", rotation=90 if len(labels) > 12 else 0)
         return ax
+
+
+def channel_name(channel: str, lang: str = "zh") -> str:
+    """A channel as the report prints it: as written in the data, except the placeholder for none."""
+    return i18n.pick(lang, "未知渠道", "unknown channel") if channel == UNKNOWN_CHANNEL else channel
 
 
 def _round(value):

@@ -1,0 +1,50 @@
+"""What a chapter notebook calls to speak to the owner: headings, sentences, tables, charts, metrics.
+
+Notebooks stay thin (parameters, calls into playbook, a chart, prose). Owner-facing text is emitted
+here in the report's language; the trainer's explanations live in markdown cells tagged ``trainer``,
+which the report leaves out. Metrics for ``kpis.json`` are published as an output with the mimetype
+below: the executed notebook carries them, and the runner collects them (as scrapbook does), so a
+chapter computes each number once.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from . import plotting
+from .clinic import Clinic, load_clinic
+
+METRICS_MIMETYPE = "application/vnd.playbook+json"
+
+
+def open_clinic(clinic_dir: str, lang: str | None = None, *, strict: bool = True) -> tuple[Clinic, str]:
+    """Load the clinic (cached across chapters), set the chart theme, and settle the report language."""
+    clinic = load_clinic(clinic_dir, strict=strict)
+    lang = lang or clinic.config.lang
+    plotting.set_theme(lang)
+    return clinic, lang
+
+
+def say(lang: str, zh: str, en: str | None = None) -> None:
+    """Show Markdown in the report's language (``en`` omitted: the same text in both)."""
+    display(Markdown(zh if lang == "zh" or en is None else en))
+
+
+def table(frame: pd.DataFrame, *, index: bool = False) -> None:
+    """Show a table as the report prints it: no index, em dash for missing values."""
+    display(HTML(frame.to_html(index=index, border=0, na_rep="—", classes="playbook-table")))
+
+
+def chart(ax_or_fig, finding: str) -> None:
+    """Show a chart followed by its one sentence: what it means and what to do."""
+    figure = ax_or_fig if isinstance(ax_or_fig, plt.Figure) else ax_or_fig.figure
+    display(figure)
+    plt.close(figure)
+    display(Markdown(finding))
+
+
+def publish(metrics: dict) -> None:
+    """Hand metrics to kpis.json. Shown as a one-line note in JupyterLab, never in the report."""
+    names = ", ".join(metrics.get("kpis", metrics))
+    display({METRICS_MIMETYPE: metrics, "text/plain": f"kpis.json ← {names}"}, raw=True)
