@@ -1,0 +1,31 @@
+# Two commands on a fresh machine with Python 3.11+ and pip: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+OUT ?= reports
+
+.PHONY: demo test bench clean
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "clinic-playbook needs Python 3.11 or newer (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $@
+
+## demo: install, run the playbook on the bundled general sample clinic, print the PDF's path
+demo: $(INSTALLED)
+	$(BIN)/playbook run data_samples/general_clinic --out $(OUT)
+	@echo "PDF: $(abspath $(OUT)/general_clinic/report.pdf)"
+
+## test: install, then the test suite
+test: $(INSTALLED)
+	$(BIN)/python -m pytest -q
+
+## bench: time a run of each sample clinic, stage by stage
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/run_samples.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache
