@@ -1,0 +1,65 @@
+"""Shared fixtures: the hand-worked clinic of test_kpis.py, written as real Chinese exports."""
+from __future__ import annotations
+
+import pytest
+
+PATIENTS = """患者档案导出
+病历号,姓名,手机号,客户来源
+P1,张三,13800000001,美团
+P2,李四,13800000002,美团
+P3,王五,13800000003,转介绍
+P4,赵六,13800000004,转介绍
+P5,钱七,13800000005,抖音
+P6,孙八,13800000006,自然到店
+"""
+VISITS = """预约编号,病历号,预约时间,到诊状态,初复诊
+V1,P1,2024/1/10 10:00,已到诊,初诊
+V2,P1,2025/1/9 10:00,已到诊,复诊
+V3,P2,2024-03-01 09:30,到诊,初诊
+V4,P2,2025-03-02 09:30,已就诊,复诊
+V5,P3,2024年5月5日 09:00,已到诊,初诊
+V6,P3,2024年5月5日 15:00,已到诊,复诊
+V7,P3,2024/6/1,爽约,复诊
+V8,P4,2023/12/20,已到诊,初诊
+V9,P4,2024/2/1,已到诊,复诊
+V10,P5,2024/7/1,未到,初诊
+V11,P5,2024/7/3,已到诊,初诊
+V12,P6,2024/8/1,已取消,初诊
+V13,P7,2024/9/1,已到诊,初诊
+"""
+CHARGES = """收费明细表 2023年12月-2025年7月
+收费单号,病历号,收费时间,收费项目,实收金额
+C1,P1,2024/2/9 16:00,树脂补牙,300
+C2,P2,2024/3/1,超声波洁牙,200
+C3,P2,2024/4/1,根管治疗,800
+C4,P3,2024/5/5,种植牙,"¥10,000.00"
+C5,P4,2023/12/20,超声波洁牙,150
+C6,P4,2024/2/1,拔牙,500
+C7,P5,2024/7/20,全瓷冠,3000
+C8,P5,2024/8/1,全瓷冠,-3000
+C9,P7,2024/9/1,口腔检查,100
+C10,P1,2025/7/1,树脂补牙,999
+合计,,,,"¥13,049.00"
+"""
+CONFIG = """clinic_id: hand_worked
+name: 手算门诊
+period: {start: 2024-01-01, end: 2025-06-30}
+lang: zh
+"""
+
+
+def write_hand_clinic(parent):
+    folder = parent / "hand_worked"
+    folder.mkdir()
+    (folder / "clinic.yaml").write_text(CONFIG, encoding="utf-8")
+    (folder / "patients.csv").write_text(PATIENTS, encoding="gb18030")
+    (folder / "visits.csv").write_text(VISITS, encoding="utf-8-sig")
+    (folder / "charges.csv").write_text(CHARGES, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture()
+def hand_clinic(tmp_path):
+    return write_hand_clinic(tmp_path)
+
+

@@ -1,0 +1,150 @@
+"""`playbook run` end to end on the hand-worked clinic: what a consultant gets, and what never leaks."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import papermill
+import pypdf
+import pytest
+
+from conftest import CHARGES, PATIENTS, VISITS, write_hand_clinic
+from playbook import runner
+from playbook.config import NOTEBOOKS_DIR
+
+HEADLINE = ["revenue", "new_patients", "arrived_visits", "no_show_rate", "first_visit_conversion",
+            "referral_share", "return_within_12m"]
+PLAYBOOK = [sys.executable, "-m", "playbook.cli"]
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """One full run, shared by the tests that read its outputs."""
+    root = tmp_path_factory.mktemp("run")
+    clinic = write_hand_clinic(root)
+    before = _hashes(clinic)
+    result = runner.run_clinic(clinic, root / "out")
+    return clinic, before, result
+
+
+def test_run_writes_every_output(finished):
+    _, _, result = finished
+    assert result.ok, result.error
+    names = sorted(p.name for p in result.out_dir.iterdir())
+    assert names == sorted([*(p.name for p in runner.chapters()), "kpis.json", "report.html", "report.pdf"])
+    assert result.pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_kpis_json_holds_the_contract_with_the_hand_worked_values(finished):
+    _, _, result = finished
+    data = json.loads(result.kpis.read_text(encoding="utf-8"))
+    assert data["clinic_id"] == "hand_worked"
+    assert data["period"] == {"start": "2024-01-01", "end": "2025-06-30"}
+    assert list(data["kpis"])[:7] == HEADLINE
+    assert data["kpis"]["revenue"] == 11900 and data["kpis"]["new_patients"] == 5
+    assert data["kpis"]["first_visit_conversion"] == 0.6
+    assert data["channels"]["美团"] == {"new_patients": 2, "first_visit_conversion": 0.5}
+
+
+def test_input_files_are_never_modified(finished):
+    clinic, before, _ = finished
+    assert _hashes(clinic) == before
+
+
+def _output_texts(out_dir: Path) -> dict[str, str]:
+    texts = {p.name: p.read_text(encoding="utf-8") for p in out_dir.iterdir() if p.suffix in (".ipynb", ".html", ".json")}
+    texts["report.pdf"] = "\n".join(page.extract_text() for page in pypdf.PdfReader(out_dir / "report.pdf").pages)
+    return texts
+
+
+def test_no_name_or_phone_number_appears_unmasked_in_any_output(finished):
+    _, _, result = finished
+    rows = [line.split(",") for line in PATIENTS.splitlines()[2:]]
+    secrets = [name for _, name, _, _ in rows] + [phone for _, _, phone, _ in rows]
+    for file, text in _output_texts(result.out_dir).items():
+        leaked = [s for s in secrets if s in text]
+        assert not leaked, f"{file} shows {leaked}"
+
+
+def test_report_has_no_code_prompt_or_nan(finished):
+    _, _, result = finished
+    pdf = _output_texts(result.out_dir)["report.pdf"]
+    assert "手算门诊" in pdf and "核心指标" in pdf and "数据体检" in pdf
+    for forbidden in ("import ", "chapter.", "In [", "Traceback", "NaN", "nan%", "inf"):
+        assert forbidden not in pdf
+
+
+def test_a_failing_chapter_keeps_what_ran_before_and_saves_itself(tmp_path, finished):
+    clinic = write_hand_clinic(tmp_path)
+    broken = nbformat.read(NOTEBOOKS_DIR / "01-headline-kpis.ipynb", as_version=4)
+    broken.cells.append(nbformat.v4.new_code_cell("raise ValueError('planted failure')"))
+    broken_path = tmp_path / "01-broken.ipynb"
+    nbformat.write(broken, broken_path)
+    out = tmp_path / "out"
+    (out / "hand_worked").mkdir(parents=True)
+    (out / "hand_worked" / "report.pdf").write_bytes(b"%PDF earlier run")
+
+    result = runner.run_clinic(clinic, out, notebooks=[NOTEBOOKS_DIR / "00-intake-audit.ipynb", broken_path])
+
+    assert not result.ok and result.error.chapter == "01-broken"
+    assert "planted failure" in str(result.error) and "01-broken.ipynb" in str(result.error)
+    saved = nbformat.read(out / "hand_worked" / "01-broken.ipynb", as_version=4)
+    assert any(o.get("output_type") == "error" for c in saved.cells for o in c.get("outputs", []))
+    assert (out / "hand_worked" / "00-intake-audit.ipynb").exists()
+    assert (out / "hand_worked" / "report.pdf").read_bytes() == b"%PDF earlier run"  # nothing earlier is lost
+    kpis = json.loads((out / "hand_worked" / "kpis.json").read_text(encoding="utf-8"))
+    # Only finished chapters count: the failed one's numbers are not trusted.
+    assert kpis["complete"] is False and kpis["clinic_id"] == "hand_worked" and kpis["kpis"] == {}
+
+
+def test_cli_run_on_bad_input_exits_2_with_every_problem_and_no_traceback(tmp_path):
+    clinic = write_hand_clinic(tmp_path)
+    (clinic / "visits.csv").write_text(VISITS + "V14,P1,下周二,已到诊\n", encoding="utf-8")
+    (clinic / "charges.csv").write_text(CHARGES.replace("收费时间", "时间"), encoding="utf-8")
+    done = subprocess.run([*PLAYBOOK, "run", str(clinic), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "visits.csv" in done.stderr and "'预约时间'" in done.stderr and "rows 15" in done.stderr
+    assert "charges.csv" in done.stderr and "paid_at" in done.stderr
+    assert not (tmp_path / "out" / "hand_worked").exists()  # nothing ran
+
+
+def test_cli_audit_exit_status(tmp_path):
+    clinic = write_hand_clinic(tmp_path)
+    good = subprocess.run([*PLAYBOOK, "audit", str(clinic)], capture_output=True, text=True)
+    assert good.returncode == 0 and "can start" in good.stdout
+    (clinic / "visits.csv").unlink()
+    bad = subprocess.run([*PLAYBOOK, "audit", str(clinic)], capture_output=True, text=True)
+    assert bad.returncode == 2 and re.search(r"visits\s.*missing", bad.stdout)
+
+
+def test_lab_prepares_the_same_notebooks_with_the_clinics_parameters(tmp_path):
+    clinic = write_hand_clinic(tmp_path)
+    done = subprocess.run([*PLAYBOOK, "lab", str(clinic), "--out", str(tmp_path / "out"), "--prepare-only"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    bench = tmp_path / "out" / "hand_worked" / "workbench"
+    assert sorted(p.name for p in bench.glob("*.ipynb")) == [p.name for p in runner.chapters()]
+    notebook = nbformat.read(bench / "01-headline-kpis.ipynb", as_version=4)
+    injected = next(c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert str(clinic.resolve()) in injected.source
+
+
+@pytest.mark.parametrize("notebook", runner.chapters(), ids=lambda p: p.stem)
+def test_notebook_contract(notebook):
+    """Every chapter takes exactly the parameters the runner passes, and defines no functions."""
+    parameters = papermill.inspect_notebook(str(notebook))
+    assert set(parameters) == {"clinic_dir", "lang"}
+    source = nbformat.read(notebook, as_version=4)
+    assert not any(re.search(r"^\s*(def|class) ", c.source, re.M) for c in source.cells if c.cell_type == "code")
+    assert any("trainer" in c.metadata.get("tags", []) for c in source.cells)  # a trainer reads why
