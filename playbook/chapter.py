@@ -14,8 +14,7 @@ from IPython.display import HTML, Markdown, display
 
 from . import plotting
 from .clinic import Clinic, load_clinic
-
-METRICS_MIMETYPE = "application/vnd.playbook+json"
+from .config import METRICS_MIMETYPE
 
 
 def open_clinic(clinic_dir: str, lang: str | None = None, *, strict: bool = True) -> tuple[Clinic, str]:

@@ -21,6 +21,8 @@ TEMPLATES_DIR = PROJ_ROOT / "templates"
 INTAKE_TEMPLATES_DIR = TEMPLATES_DIR / "intake"
 SAMPLES_DIR = PROJ_ROOT / "data_samples"
 CONFIG_NAME = "clinic.yaml"
+# Chapters hand their metrics to kpis.json as a notebook output of this type (playbook.chapter.publish).
+METRICS_MIMETYPE = "application/vnd.playbook+json"
 
 TIERS = ("traffic", "profit", "high_value")
 

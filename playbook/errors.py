@@ -96,3 +96,13 @@ class ChapterError(PlaybookError):
         self.saved = saved
         fix = f"open the saved notebook to see the failing cell: {saved}" if saved else None
         super().__init__(f"chapter {chapter} failed: {reason}", fix=fix)
+
+
+class ReportBuildError(PlaybookError):
+    """One half of the report (``stage`` "html" or "pdf") could not be made; the other may exist."""
+
+    exit_code = 1
+
+    def __init__(self, stage: str, message: str):
+        self.stage = stage
+        super().__init__(f"building report.{stage} failed: {message}")

@@ -1,0 +1,316 @@
+"""Turn executed chapter notebooks into the client report: ``report.html`` and ``report.pdf``.
+
+Both halves start from the same prepared notebook: the chapters merged in order, cells for the
+trainer and the machinery dropped by tag, and only the outputs an owner reads kept.
+
+* HTML: nbconvert's ``HTMLExporter`` with the template folder ``templates/nbconvert/clinic_report``;
+  one self-contained file, nothing loaded from the network.
+* PDF: nbconvert's ``MarkdownExporter`` -> pandoc (``pypandoc``) -> Typst markup -> ``typst``, set in
+  Noto Sans SC from ``pylopdf-fonts-zh-cn`` with system fonts ignored, so every machine, CI included,
+  makes the same PDF with pip packages alone.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+import nbformat
+import pypandoc
+import typst
+from fontTools.ttLib import TTFont
+from nbconvert import HTMLExporter, MarkdownExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+from traitlets import List, Unicode
+from traitlets.config import Config
+
+from . import i18n
+from .config import TEMPLATES_DIR
+from .errors import ReportBuildError
+from .fonts import FONT_FAMILY, font_path
+
+__all__ = ["ReportBuildError", "ReportFiles", "ReportMeta", "build_html", "build_pdf", "build_report"]
+
+log = logging.getLogger(__name__)
+
+NBCONVERT_TEMPLATE = "clinic_report"  # a folder under TEMPLATES_DIR / "nbconvert"
+TYPST_TEMPLATE = TEMPLATES_DIR / "typst" / "report.typ"
+PANDOC_TABLES_FILTER = TEMPLATES_DIR / "pandoc" / "html_tables.lua"
+
+# The notebook contract: cells with these tags never reach the client.
+REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "trainer", "remove-cell"})
+REMOVE_OUTPUT_TAGS = frozenset({"remove-output"})
+# What an owner reads, in display priority: tables come as HTML, charts as PNG, prose as Markdown.
+REPORT_MIMETYPES = ("text/html", "text/markdown", "image/png")
+
+# Read with raw HTML kept as blocks (the Lua filter turns pandas tables into tables), and without
+# implicit figures, which would caption every chart with nbconvert's alt text "png".
+PANDOC_FROM = "markdown-markdown_in_html_blocks-implicit_figures"
+
+_PDF_FONT_FAMILY = FONT_FAMILY  # a module attribute so tests can break it on purpose
+
+_LABELS = {
+    "zh": {
+        "title": "诊所经营分析报告",
+        "period": "报告期间",
+        "consultant": "顾问",
+        "generated": "报告日期",
+        "contents": "目录",
+        # {page} and {total} are filled in by the Typst template.
+        "page": "第 {page} 页 / 共 {total} 页",
+    },
+    "en": {
+        "title": "Clinic performance report",
+        "period": "Period",
+        "consultant": "Consultant",
+        "generated": "Date",
+        "contents": "Contents",
+        "page": "Page {page} of {total}",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """What the cover, the running header and the fixed words of a report say."""
+
+    clinic_id: str
+    clinic_name: str
+    period_start: datetime.date
+    period_end: datetime.date
+    lang: str = "zh"
+    consultant: str | None = None
+    generated: datetime.date | None = None  # None: today
+
+    def __post_init__(self):
+        if self.lang not in _LABELS:
+            raise ValueError(f"lang must be one of {tuple(_LABELS)}, not {self.lang!r}")
+        if self.generated is None:
+            object.__setattr__(self, "generated", datetime.date.today())
+        if self.period_end < self.period_start:
+            raise ValueError(f"period_end {self.period_end} is before period_start {self.period_start}")
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return _LABELS[self.lang]
+
+    def template_values(self) -> dict:
+        """What both templates print, formatted as the chapters write dates (``playbook.i18n``)."""
+        return {
+            "lang": self.lang,
+            "clinic_name": self.clinic_name,
+            "period": i18n.period(self.period_start, self.period_end, self.lang),
+            "consultant": self.consultant,
+            "generated": i18n.day(self.generated, self.lang),
+            "labels": self.labels,
+        }
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    pdf: Path
+
+
+class ReportOutputsPreprocessor(Preprocessor):
+    """Keep only the outputs an owner reads.
+
+    Streams (prints, warnings, logging) and errors are dropped, and so is every mimetype outside
+    ``mimetypes``: the machine-readable ``application/vnd.playbook+json`` metrics, and the
+    ``text/plain`` reprs (``<Axes: ...>``) that a chart cell's last line leaves behind.
+    """
+
+    mimetypes = List(Unicode(), default_value=list(REPORT_MIMETYPES)).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            shown = [out for out in cell.outputs if out.output_type in ("display_data", "execute_result")]
+            for out in shown:
+                out.data = {mime: value for mime, value in out.data.items() if mime in self.mimetypes}
+            cell.outputs = [out for out in shown if out.data]
+        return cell, resources
+
+
+def build_report(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta) -> ReportFiles:
+    """Write ``report.html`` and then ``report.pdf`` for executed chapter notebooks.
+
+    The HTML is written first, so it stays when the PDF fails (``ReportBuildError``, stage "pdf").
+
+    Parameters
+    ----------
+    notebooks : sequence of Path
+        Executed chapter notebooks in chapter order. They are read, never modified.
+    out_dir : Path
+        Directory for the two files; created if missing.
+    meta : ReportMeta
+        Clinic, period and language of the report.
+    """
+    return ReportFiles(html=build_html(notebooks, out_dir, meta), pdf=build_pdf(notebooks, out_dir, meta))
+
+
+def build_html(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta) -> Path:
+    """Write ``out_dir / "report.html"``: one file, with its images and styles inside."""
+    exporter = HTMLExporter(
+        config=_export_config(),
+        template_name=NBCONVERT_TEMPLATE,
+        extra_template_basedirs=[str(TEMPLATES_DIR / "nbconvert")],
+        embed_images=True,
+        exclude_anchor_links=True,
+        language_code=meta.lang,
+    )
+    try:
+        html, _ = exporter.from_notebook_node(
+            _report_notebook(notebooks, meta), resources={"report": meta.template_values()}
+        )
+    except jinja2.TemplateError as err:
+        raise ReportBuildError("html", f"nbconvert template {NBCONVERT_TEMPLATE!r}: {err}") from err
+    return _write(out_dir / "report.html", html.encode("utf-8"))
+
+
+def build_pdf(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta) -> Path:
+    """Write ``out_dir / "report.pdf"`` (A4, cover, contents, running header, page numbers)."""
+    markdown, resources = MarkdownExporter(config=_export_config()).from_notebook_node(
+        _report_notebook(notebooks, meta)
+    )
+    body = _markdown_to_typst(markdown)
+    settings = {**meta.template_values(), "font": _PDF_FONT_FAMILY}
+    _check_glyphs(body + json.dumps(settings, ensure_ascii=False))
+    # The charts go to a scratch directory, never to out_dir; it is the Typst root, so they are found.
+    with tempfile.TemporaryDirectory(prefix="playbook-report-") as tmp:
+        main = _write_typst_project(Path(tmp), body, settings, resources.get("outputs", {}))
+        pdf = _compile_typst(main, meta.generated)
+    return _write(out_dir / "report.pdf", pdf)
+
+
+def _report_notebook(notebooks: Sequence[Path], meta: ReportMeta) -> nbformat.NotebookNode:
+    """The chapters merged in memory, with what the client must not see removed.
+
+    Tag removal and output filtering run here, once, before either exporter: both files then show
+    the same cells, and nbconvert's output extraction only sees outputs that will be shown.
+    """
+    if not notebooks:
+        raise ValueError("no notebooks to build a report from")
+    merged = nbformat.v4.new_notebook()
+    for number, path in enumerate(notebooks):
+        chapter = nbformat.read(path, as_version=4)
+        if number == 0:
+            merged.metadata = chapter.metadata
+        for cell in chapter.cells:
+            # Chapters made from one skeleton share cell ids; the HTML uses them as anchors.
+            if "id" in cell:
+                cell.id = f"c{number}-{cell.id}"[:64]
+            merged.cells.append(cell)
+    merged.metadata["title"] = f"{meta.clinic_name} · {meta.labels['title']}"
+    config = _export_config()
+    for preprocessor in (TagRemovePreprocessor(config=config), ReportOutputsPreprocessor(config=config)):
+        merged, _ = preprocessor.preprocess(merged, {})
+    return merged
+
+
+def _export_config() -> Config:
+    config = Config()
+    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
+    config.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
+    # Code is the consultant's business: no inputs, no In/Out prompts.
+    config.TemplateExporter.exclude_input = True
+    config.TemplateExporter.exclude_input_prompt = True
+    config.TemplateExporter.exclude_output_prompt = True
+    config.NbConvertBase.display_data_priority = list(REPORT_MIMETYPES)
+    return config
+
+
+def _markdown_to_typst(markdown: str) -> str:
+    try:
+        return pypandoc.convert_text(
+            markdown,
+            to="typst",
+            format=PANDOC_FROM,
+            extra_args=["--lua-filter", str(PANDOC_TABLES_FILTER), "--wrap=none"],
+        )
+    except (RuntimeError, OSError) as err:
+        raise ReportBuildError("pdf", f"pandoc: {err}") from err
+
+
+def _write_typst_project(build_dir: Path, body: str, settings: dict, images: dict[str, bytes]) -> Path:
+    """Lay out template, settings, body and chart PNGs in ``build_dir``; return the main file."""
+    for name, data in images.items():
+        (build_dir / name).write_bytes(data)
+    shutil.copyfile(TYPST_TEMPLATE, build_dir / TYPST_TEMPLATE.name)
+    (build_dir / "meta.json").write_text(json.dumps(settings, ensure_ascii=False), encoding="utf-8")
+    main = build_dir / "main.typ"
+    main.write_text(
+        f'#import "{TYPST_TEMPLATE.name}": *\n#show: report.with(json("meta.json"))\n\n{body}',
+        encoding="utf-8",
+    )
+    return main
+
+
+def _compile_typst(main: Path, generated: datetime.date) -> bytes:
+    try:
+        pdf, warnings = typst.compile_with_warnings(
+            main,
+            root=main.parent,
+            font_paths=[font_path().parent],
+            ignore_system_fonts=True,
+            # The report date, not the build time, so the same inputs give the same PDF.
+            timestamp=datetime.datetime.combine(generated, datetime.time(), datetime.timezone.utc),
+        )
+    except typst.TypstError as err:
+        raise ReportBuildError("pdf", f"typst: {err.message}\n{err.diagnostic}") from err
+    _fail_on_font_warnings(warnings)
+    return pdf
+
+
+def _fail_on_font_warnings(warnings: Sequence[typst.TypstWarning]) -> None:
+    """Typst only warns when a font family is unknown, then silently falls back to another font."""
+    for warning in warnings:
+        if "font" in warning.message.lower():
+            raise ReportBuildError("pdf", f"typst: {warning.message}")
+        log.warning("typst: %s", warning.message)
+
+
+def _check_glyphs(text: str) -> None:
+    """Refuse text the PDF font cannot draw.
+
+    The template sets ``fallback: false``, and Typst neither warns about a missing glyph nor fails:
+    it draws an empty box (tofu). Emoji are the usual culprit.
+    """
+    cmap = _font_cmap()
+    missing = sorted({ch for ch in text if ord(ch) not in cmap and not _invisible(ch)})
+    if missing:
+        listed = ", ".join(f"{ch!r} U+{ord(ch):04X}" for ch in missing)
+        raise ReportBuildError("pdf", f"the PDF font {_PDF_FONT_FAMILY} has no glyph for {listed}")
+
+
+def _invisible(ch: str) -> bool:
+    # Not drawn, so never tofu: whitespace, format characters (zero-width joiner, BOM) and the
+    # variation selectors that follow symbols such as "⚠️", which the shaper drops.
+    code = ord(ch)
+    return (
+        ch.isspace()
+        or unicodedata.category(ch) == "Cf"
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0100 <= code <= 0xE01EF
+    )
+
+
+@cache
+def _font_cmap() -> frozenset[int]:
+    return frozenset(TTFont(font_path(), lazy=True).getBestCmap())
+
+
+def _write(path: Path, data: bytes) -> Path:
+    """Replace ``path`` whole: a failed write never leaves the owner half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)
+    return path
