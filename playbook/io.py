@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import parsing, privacy, schema
@@ -157,8 +158,9 @@ def _read_csv(path: Path, aliases: dict[str, str]) -> _Grid:
     header_index, score = _best_header_row(first_rows, aliases)
     _require_header(path, score, first_rows, aliases)
     try:
+        # Only truly empty cells are missing: "NA" or "null" in an export is text to be judged.
         frame = pd.read_csv(_io.StringIO(text), sep=delimiter, skiprows=header_index, header=0, dtype=str,
-                            keep_default_na=False, skip_blank_lines=False)
+                            keep_default_na=False, na_values=[""], skip_blank_lines=False)
     except pd.errors.ParserError as exc:
         line = re.search(r"line (\d+)", str(exc))
         rows = [int(line.group(1)) + header_index] if line else []
@@ -207,12 +209,18 @@ def _require_header(path: Path, score: int, rows: list[list], aliases: dict[str,
 
 # --- from raw cells to a canonical table -------------------------------------------------------------
 
-def _is_total_row(frame: pd.DataFrame) -> pd.Series:
-    def column_is_total(cells: pd.Series) -> pd.Series:
-        text = cells.astype(str).str.replace(r"\s+", "", regex=True).str.lower()
-        return text.str.startswith(TOTAL_WORDS)  # numbers and dates never start with a word
+_TOTAL = re.compile(r"\s*(" + "|".join(r"\s*".join(w) for w in TOTAL_WORDS) + ")", re.IGNORECASE)
 
-    return pd.concat([column_is_total(frame.iloc[:, i]) for i in range(frame.shape[1])], axis=1).any(axis=1)
+
+def _is_total_row(frame: pd.DataFrame) -> pd.Series:
+    """Rows with a cell that starts with 合计/总计/小计/total, looked up once per distinct cell value."""
+    def column_is_total(cells: pd.Series) -> np.ndarray:
+        codes, uniques = pd.factorize(cells)
+        hits = np.fromiter((isinstance(u, str) and bool(_TOTAL.match(u)) for u in uniques), bool, len(uniques))
+        return np.append(hits, False)[codes]  # code -1 (empty) picks the appended False
+
+    hits = np.column_stack([column_is_total(frame.iloc[:, i]) for i in range(frame.shape[1])])
+    return pd.Series(hits.any(axis=1), index=frame.index)
 
 
 def load_table(path: Path, table_name: str, config: ClinicConfig | None = None) -> TableLoad:
@@ -239,7 +247,7 @@ def _load_into(load: TableLoad, table: schema.Table, config: ClinicConfig | None
     load.encoding, load.sheet, load.header_row = grid.encoding, grid.sheet, grid.header_row
     frame, rows = grid.frame, grid.rows
 
-    blank = pd.concat([parsing.is_blank(frame.iloc[:, i]) for i in range(frame.shape[1])], axis=1).all(axis=1)
+    blank = frame.isna().all(axis=1)  # both readers give empty cells as NaN
     total = _is_total_row(frame) & ~blank
     for reason, mask in (("blank", blank), ("totals", total)):
         if mask.any():

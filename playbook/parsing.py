@@ -32,24 +32,21 @@ def normalize_text(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
-def _by_distinct(raw: pd.Series, parse_one_block: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """Apply a parser to the distinct non-empty values of ``raw`` and spread the result back."""
+def distinct_map(raw: pd.Series, parse_block: Callable[[pd.Series], pd.Series]) -> tuple[pd.Series, pd.Series]:
+    """Apply a parser to the distinct non-empty values of ``raw`` and spread the result back.
+
+    Returns the parsed column and the mask of non-empty cells. Empty cells (NaN, None, or only white
+    space) come back as missing.
+    """
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    parsed = parse_one_block(pd.Series(uniques, dtype=object))
-    out = parsed.take(np.where(codes < 0, 0, codes)) if len(parsed) else pd.Series([None] * len(raw))
-    out = out.reset_index(drop=True)
+    blank = np.fromiter((isinstance(u, str) and not u.strip() for u in uniques), bool, len(uniques))
+    codes = np.where(np.append(blank, True)[codes], -1, codes)  # code -1 (NaN) picks the appended True
+    parsed = parse_block(pd.Series(uniques, dtype=object)).reset_index(drop=True)
+    # Code -1 picks the missing value appended at the end.
+    padded = pd.concat([parsed, pd.Series([None], dtype=parsed.dtype)], ignore_index=True)
+    out = padded.take(np.where(codes < 0, len(parsed), codes))
     out.index = raw.index
-    out[codes < 0] = None
-    return out
-
-
-def is_blank(raw: pd.Series) -> pd.Series:
-    """Empty cells: NaN/None, or strings holding only white space."""
-    return raw.isna() | raw.astype(str).str.strip().eq("")
-
-
-def _clean(raw: pd.Series) -> pd.Series:
-    return raw.where(~is_blank(raw), None)
+    return out, pd.Series(codes >= 0, index=raw.index)
 
 
 def parse_dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -58,8 +55,6 @@ def parse_dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     Accepts Excel date cells, Excel serial numbers (45296), ``2024/1/5``, ``2024-01-05 14:00``,
     ``2024年1月5日``, ``2024.1.5``, ``20240105`` and full-width digits.
     """
-    raw = _clean(raw)
-
     def block(values: pd.Series) -> pd.Series:
         out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
         is_stamp = values.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)))
@@ -80,14 +75,13 @@ def parse_dates(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         out[iso.index] = pd.to_datetime(iso, format="ISO8601", errors="coerce")
         return out
 
-    parsed = pd.to_datetime(_by_distinct(raw, block)).astype("datetime64[us]")
-    return parsed, parsed.isna() & raw.notna()
+    parsed, present = distinct_map(raw, block)
+    parsed = pd.to_datetime(parsed).astype("datetime64[us]")
+    return parsed, parsed.isna() & present
 
 
 def parse_amounts(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Money as exports write it: ``¥1,234.50``, ``１２３４``, ``-80``, ``(80.00)`` for a refund, ``1234元``."""
-    raw = _clean(raw)
-
     def block(values: pd.Series) -> pd.Series:
         text = values.map(lambda v: _CURRENCY.sub("", normalize_text(str(v))))
         negative = text.str.fullmatch(r"\(.*\)")
@@ -95,8 +89,9 @@ def parse_amounts(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         number = pd.to_numeric(text, errors="coerce")
         return number.where(~negative, -number).astype(float)
 
-    parsed = _by_distinct(raw, block).astype(float)
-    return parsed, parsed.isna() & raw.notna()
+    parsed, present = distinct_map(raw, block)
+    parsed = parsed.astype(float)
+    return parsed, parsed.isna() & present
 
 
 def parse_ints(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -107,44 +102,40 @@ def parse_ints(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_flags(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Yes/no columns: 是/否, Y/N, 1/0, √/×."""
-    raw = _clean(raw)
-
     def one(v) -> object:
         text = normalize_text(str(v)).lower()
         if text.endswith(".0"):
             text = text[:-2]
         return True if text in _TRUE else False if text in _FALSE else None
 
-    parsed = _by_distinct(raw, lambda values: values.map(one)).astype("boolean")
-    return parsed, parsed.isna() & raw.notna()
+    parsed, present = distinct_map(raw, lambda values: values.map(one).astype("boolean"))
+    parsed = parsed.astype("boolean")
+    return parsed, parsed.isna() & present
 
 
 def parse_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Ids as text; an Excel number cell 10023.0 becomes ``10023`` so it joins with the CSV's ``10023``."""
-    raw = _clean(raw)
-
     def one(v) -> str:
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
         return normalize_text(str(v))
 
-    parsed = _by_distinct(raw, lambda values: values.map(one)).astype("str")
-    return parsed, pd.Series(False, index=raw.index)
+    parsed, _ = distinct_map(raw, lambda values: values.map(one).astype("str"))
+    return parsed.astype("str"), pd.Series(False, index=raw.index)
 
 
 def parse_text(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    raw = _clean(raw)
-    parsed = _by_distinct(raw, lambda values: values.map(lambda v: normalize_text(str(v)))).astype("str")
-    return parsed, pd.Series(False, index=raw.index)
+    parsed, _ = distinct_map(raw, lambda values: values.map(lambda v: normalize_text(str(v))).astype("str"))
+    return parsed.astype("str"), pd.Series(False, index=raw.index)
 
 
 def parse_status(raw: pd.Series, values: dict[str, str]) -> tuple[pd.Series, pd.Series]:
     """Map a status column's words (已到诊, 爽约, 已取消 …) to canonical values; others are invalid."""
-    raw = _clean(raw)
     lookup = {normalize_text(k).lower(): v for k, v in values.items()}
-    parsed = _by_distinct(raw, lambda vs: vs.map(lambda v: lookup.get(normalize_text(str(v)).lower())))
+    parsed, present = distinct_map(
+        raw, lambda vs: vs.map(lambda v: lookup.get(normalize_text(str(v)).lower())).astype("str"))
     parsed = parsed.astype("str")
-    return parsed, parsed.isna() & raw.notna()
+    return parsed, parsed.isna() & present
 
 
 PARSERS: dict[str, Callable[[pd.Series], tuple[pd.Series, pd.Series]]] = {
