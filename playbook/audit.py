@@ -88,8 +88,9 @@ class AuditResult:
                 rows += [_problem_row(name, severity, p) for p in problems]
             for reason, dropped in load.dropped_rows.items():
                 rows.append({"table": name, "severity": "info", "column": None, "rows": _rows(dropped),
-                             "message": f"{len(dropped)} {reason} row(s) dropped", "fix": None})
-        return pd.DataFrame(rows, columns=["table", "severity", "column", "rows", "message", "fix"])
+                             "message": f"{len(dropped)} {reason} row(s) dropped", "fix": None,
+                             "zh": f"删除{_DROPPED_ZH[reason]} {len(dropped)} 行"})
+        return pd.DataFrame(rows, columns=["table", "severity", "column", "rows", "message", "fix", "zh"])
 
     @property
     def personal_data(self) -> pd.DataFrame:
@@ -126,14 +127,17 @@ class AuditResult:
                 f"{int(unknown.sum())} row(s) name a patient who is not in the patients export "
                 f"({data.loc[unknown, 'patient_id'].nunique()} patient id(s)); they count, with channel 'unknown'",
                 path=load.path, column="patient_id", rows=data.loc[unknown, "source_row"].tolist(),
-                fix="export patients again covering all years, or check the id format (leading zeros)"))
+                fix="export patients again covering all years, or check the id format (leading zeros)",
+                zh=f"{int(unknown.sum())} 行记录的患者不在患者档案中（{data.loc[unknown, 'patient_id'].nunique()} 个编号），"
+                   f"仍计入分析，来源渠道记为未知"))
         if name == "charges" and c.has("charges", "visit_id") and c.has("visits"):
             lost = data["visit_id"].notna() & ~data["visit_id"].isin(c.visits["visit_id"])
             if lost.any():
                 found.append(PlaybookError(
                     f"{int(lost.sum())} charge(s) name a visit that is not in the visits export",
                     path=load.path, column="visit_id", rows=data.loc[lost, "source_row"].tolist(),
-                    fix="export visits over the same dates as charges"))
+                    fix="export visits over the same dates as charges",
+                    zh=f"{int(lost.sum())} 条收费记录的预约编号在预约到诊表中找不到"))
         return found
 
     def finding(self, lang: str = "zh") -> str:
@@ -173,7 +177,7 @@ class AuditResult:
             i18n.pick(lang, "级别", "Level"): p["severity"].map(lambda s: i18n.pick(lang, *severity[s])),
             i18n.pick(lang, "列", "Column"): p["column"].fillna(""),
             i18n.pick(lang, "行", "Rows"): p["rows"],
-            i18n.pick(lang, "说明", "Message"): p["message"],
+            i18n.pick(lang, "说明", "Message"): p["zh"].fillna(p["message"]) if lang == "zh" else p["message"],
         })
 
     def analyses_for(self, lang: str = "zh") -> pd.DataFrame:
@@ -234,9 +238,12 @@ def _rows(rows: list[int], shown: int = 5) -> str:
     return ", ".join(str(r) for r in rows[:shown]) + more
 
 
+_DROPPED_ZH = {"blank": "空行", "totals": "合计行"}
+
+
 def _problem_row(table: str, severity: str, problem: PlaybookError) -> dict:
     return {"table": table, "severity": severity, "column": problem.column, "rows": _rows(problem.rows),
-            "message": problem.message, "fix": problem.fix}
+            "message": problem.message, "fix": problem.fix, "zh": problem.zh}
 
 
 def _missing_values(load, table: schema.Table) -> int:

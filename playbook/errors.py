@@ -17,8 +17,9 @@ class PlaybookError(Exception):
     exit_code = 2
 
     def __init__(self, message: str, *, path: Path | str | None = None, column: str | None = None,
-                 rows: Sequence[int] = (), fix: str | None = None):
+                 rows: Sequence[int] = (), fix: str | None = None, zh: str | None = None):
         self.message = message
+        self.zh = zh  # the message for a Chinese report (the audit chapter); the terminal shows `message`
         self.path = Path(path) if path is not None else None
         self.column = column
         self.rows = list(rows)
@@ -67,11 +68,12 @@ class MissingColumnError(PlaybookError):
 class InvalidValuesError(PlaybookError):
     """Cells of a column that cannot be read as the kind of value the column holds."""
 
-    def __init__(self, path, column: str, rows: Sequence[int], examples: Sequence[str], *, expected: str, fix: str):
+    def __init__(self, path, column: str, rows: Sequence[int], examples: Sequence[str], *, expected: str, fix: str,
+                 expected_zh: str = "可识别的值"):
         self.examples = list(examples)
         shown = ", ".join(repr(e) for e in self.examples[:3])
         super().__init__(f"{len(rows)} value(s) are not {expected}, e.g. {shown}", path=path, column=column,
-                         rows=rows, fix=fix)
+                         rows=rows, fix=fix, zh=f"{len(rows)} 个值不是{expected_zh}，例如 {shown}")
 
 
 class DuplicateIdError(PlaybookError):

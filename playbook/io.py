@@ -93,11 +93,7 @@ def find_files(folder: Path, config: ClinicConfig) -> dict[str, Path]:
     folder = Path(folder)
     found: dict[str, Path] = {}
     for table, name in config.files.items():
-        path = folder / name
-        if not path.exists():
-            raise MissingTableError(f"clinic.yaml lists {name} for table {table}, but there is no such file",
-                                    path=folder / "clinic.yaml", fix="correct the file name under files:")
-        found[table] = path
+        found[table] = folder / name  # load_table reports it if the file is not there
     candidates = [p for p in sorted(folder.iterdir()) if p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", "."))]
     for table, stems in FILE_STEMS.items():
         if table in found:
@@ -238,6 +234,10 @@ def load_table(path: Path, table_name: str, config: ClinicConfig | None = None) 
 def _load_into(load: TableLoad, table: schema.Table, config: ClinicConfig | None) -> None:
     path = load.path
     aliases = header_aliases(table, config)
+    if not path.is_file():
+        raise MissingTableError(f"clinic.yaml lists {path.name} for the {table.name} table, but there is no such file",
+                                path=path, fix="put the file in the clinic folder, or correct its name under files: "
+                                               "in clinic.yaml")
     if path.stat().st_size == 0:
         raise FileFormatError("the file is empty (0 bytes)", path=path, fix="export the table again")
     if path.suffix.lower() in EXCEL_SUFFIXES:
@@ -278,7 +278,8 @@ def _load_into(load: TableLoad, table: schema.Table, config: ClinicConfig | None
         missing_in = [c for c in table.required if data[c].isna().any()]
         load.warnings.append(PlaybookError(
             f"{int(incomplete.sum())} row(s) have no value in a required column ({', '.join(missing_in)}) and are "
-            f"left out", path=path, rows=rows[incomplete].tolist(), fix="fill in the cells if those rows matter"))
+            f"left out", path=path, rows=rows[incomplete].tolist(), fix="fill in the cells if those rows matter",
+            zh=f"{int(incomplete.sum())} 行缺少必填列（{'、'.join(missing_in)}）的值，未计入分析"))
         data = data[~incomplete]
     if table.key:
         _check_unique(load, data, table.key, columns)
@@ -314,12 +315,13 @@ def _parse_column(load, table, config, raw, rows, column, header) -> pd.Series:
     else:
         parsed, invalid = parsing.PARSERS[spec.kind](raw)
     if invalid.any():
-        expected, fix = parsing.EXPECTED[spec.kind]
+        expected, expected_zh, fix = parsing.EXPECTED[spec.kind]
         if spec.kind == schema.STATUS:
             known = "、".join(dict.fromkeys(k for k in values if not k.isascii()))
             fix = f"use one of {known}, or map the other words in clinic.yaml: values: {{{table.name}: {{{column}: {{<word>: <value>}}}}}}"
         problem = InvalidValuesError(load.path, str(header), rows[invalid].tolist(),
-                                     raw[invalid].astype(str).tolist(), expected=expected, fix=fix)
+                                     raw[invalid].astype(str).tolist(), expected=expected, fix=fix,
+                                     expected_zh=expected_zh)
         # A bad cell in a column the playbook needs stops the run; elsewhere the cell is left empty.
         (load.errors if spec.required else load.warnings).append(problem)
     if spec.pii:

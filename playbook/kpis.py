@@ -198,7 +198,7 @@ class HeadlineKpis:
         ax = ax if ax is not None else plt.gca()
         scale, unit = (1e4, "万元") if lang == "zh" else (1e3, "¥ thousand")
         labels = [i18n.month(m, lang) if lang == "en" else f"{m:%y}.{m.month}" for m in self.monthly_revenue.index]
-        ax.bar(labels, self.monthly_revenue.to_numpy() / scale, **{"color": "#4C72B0", **kwargs})
+        ax.bar(labels, self.monthly_revenue.to_numpy() / scale, **kwargs)
         ax.set_ylabel(unit)
         ax.set_title(i18n.pick(lang, "每月实收", "Revenue by month"))
         ax.tick_params(axis="x", rotation=90 if len(labels) > 12 else 0)

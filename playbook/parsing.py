@@ -147,10 +147,11 @@ PARSERS: dict[str, Callable[[pd.Series], tuple[pd.Series, pd.Series]]] = {
     schema.FLAG: parse_flags,
 }
 
+# kind -> (what the values should be, in English and Chinese; how to fix them)
 EXPECTED = {
-    schema.DATE: ("dates", "write dates like 2024-01-05, 2024/1/5, 2024年1月5日 or 2024-01-05 14:00"),
-    schema.AMOUNT: ("amounts", "write amounts as numbers such as 1234.50 or ¥1,234.50"),
-    schema.INT: ("whole numbers", "write whole numbers such as 1985"),
-    schema.FLAG: ("yes/no values", "write 是 or 否"),
-    schema.STATUS: ("known values", "use one of the values listed, or map yours in clinic.yaml under values:"),
+    schema.DATE: ("dates", "日期", "write dates like 2024-01-05, 2024/1/5, 2024年1月5日 or 2024-01-05 14:00"),
+    schema.AMOUNT: ("amounts", "金额", "write amounts as numbers such as 1234.50 or ¥1,234.50"),
+    schema.INT: ("whole numbers", "整数", "write whole numbers such as 1985"),
+    schema.FLAG: ("yes/no values", "是/否", "write 是 or 否"),
+    schema.STATUS: ("known values", "可识别的状态", "use one of the values listed, or map yours in clinic.yaml under values:"),
 }
