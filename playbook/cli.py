@@ -79,7 +79,7 @@ def run(clinic_dirs: tuple[Path, ...], out_dir: Path) -> None:
         try:
             result = run_clinic(folder, out_dir)
         except PlaybookError as error:
-            click.secho(f"{folder}: {error}", fg="red", err=True)
+            click.secho(f"error: {error}", fg="red", err=True)
             status = max(status, error.exit_code)
             continue
         timings = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.timings.items())
