@@ -91,6 +91,20 @@ def return_within_12m(visits: pd.DataFrame, *, start: dt.date, end: dt.date) -> 
     return _share(returned["patient_id"].nunique(), len(cohort))
 
 
+# The headline sentence in each language; the two lines are [S2] (80%) and [S3] (40%).
+_FINDING = {
+    "zh": {"head": "分析期内实收{revenue}，新患者{new}人，初诊成交率{conversion}，转介绍占比{referral}",
+           "healthy": "，两项均在方法的健康线以上。", "sep": "；", "end": "。",
+           "first_visit_conversion": "初诊成交率低于80%，应与医生逐例复盘初诊沟通",
+           "referral_share": "转介绍占比低于40%，说明服务体验与口碑需要改进"},
+    "en": {"head": "In the period the clinic took {revenue} from {new} new patients; first-visit conversion was "
+                   "{conversion} and referral share {referral}",
+           "healthy": ", both above the method's healthy lines.", "sep": "; ", "end": ".",
+           "first_visit_conversion": "conversion below 80% calls for a case-by-case review with the doctors",
+           "referral_share": "referral share below 40% points to a service and word-of-mouth problem"},
+}
+
+
 @dataclass
 class HeadlineKpis:
     """The seven headline KPIs of a period, the per-channel view, and what they say."""
@@ -133,25 +147,15 @@ class HeadlineKpis:
     def finding(self, lang: str = "zh") -> str:
         """One sentence: where the clinic stands, and the first thing to look at."""
         v = self.values
-        conv, ref = v["first_visit_conversion"], v["referral_share"]
         weak = [k for k, line in (("first_visit_conversion", CONVERSION_REVIEW_LINE),
                                   ("referral_share", REFERRAL_HEALTHY_LINE)) if v[k] is not None and v[k] < line]
-        if lang == "zh":
-            head = (f"分析期内实收{i18n.money(v['revenue'], lang)}，新患者{i18n.count(v['new_patients'], lang)}人，"
-                    f"初诊成交率{i18n.rate(conv, lang)}，转介绍占比{i18n.rate(ref, lang)}")
-            if not weak:
-                return head + "，两项均在方法的健康线以上。"
-            todo = {"first_visit_conversion": "初诊成交率低于80%，应与医生逐例复盘初诊沟通",
-                    "referral_share": "转介绍占比低于40%，说明服务体验与口碑需要改进"}
-            return head + "；" + "；".join(todo[k] for k in weak) + "。"
-        head = (f"In the period the clinic took {i18n.money(v['revenue'], lang)} from "
-                f"{i18n.count(v['new_patients'], lang)} new patients; first-visit conversion was {i18n.rate(conv, lang)} "
-                f"and referral share {i18n.rate(ref, lang)}")
+        words = _FINDING[lang]
+        head = words["head"].format(revenue=i18n.money(v["revenue"], lang), new=i18n.count(v["new_patients"], lang),
+                                    conversion=i18n.rate(v["first_visit_conversion"], lang),
+                                    referral=i18n.rate(v["referral_share"], lang))
         if not weak:
-            return head + ", both above the method's healthy lines."
-        todo = {"first_visit_conversion": "conversion below 80% calls for a case-by-case review with the doctors",
-                "referral_share": "referral share below 40% points to a service and word-of-mouth problem"}
-        return head + "; " + "; ".join(todo[k] for k in weak) + "."
+            return head + words["healthy"]
+        return head + words["sep"] + words["sep"].join(words[k] for k in weak) + words["end"]
 
     def trend_finding(self, lang: str = "zh") -> str:
         """The revenue chart's sentence: the last two quarters against the two before them."""
