@@ -24,6 +24,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 import nbformat  # noqa: E402
 import papermill  # noqa: E402
 from jupyter_client.manager import KernelManager  # noqa: E402
+from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 
 from . import report  # noqa: E402
 from .clinic import load_clinic  # noqa: E402
@@ -176,6 +177,10 @@ def _run_chapters(run: ClinicRun, kernel: _SharedKernel, notebooks: list[Path], 
         except papermill.PapermillExecutionError as exc:
             run.notebooks.append(output)
             run.error = ChapterError(notebook.stem, f"{exc.ename}: {_first_line(exc.evalue)}", output)
+            break
+        except (DeadKernelError, CellTimeoutError) as exc:  # the kernel died (memory?) or a cell hung
+            run.error = ChapterError(notebook.stem, f"{type(exc).__name__}: {_first_line(str(exc))}",
+                                     output if output.exists() else None)
             break
         run.timings[notebook.stem] = time.perf_counter() - tick
         run.notebooks.append(output)

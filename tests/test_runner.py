@@ -75,6 +75,26 @@ def test_no_name_or_phone_number_appears_unmasked_in_any_output(finished):
         assert not leaked, f"{file} shows {leaked}"
 
 
+def test_a_bundled_sample_runs_and_no_patient_name_or_phone_leaks(tmp_path):
+    """The children's sample end to end: its patients export holds real-looking names and phones."""
+    import pandas as pd
+
+    from playbook.config import SAMPLES_DIR
+
+    result = runner.run_clinic(SAMPLES_DIR / "children_clinic", tmp_path)
+    assert result.ok, result.error
+    from playbook.schema import PATIENTS
+
+    patients = pd.read_csv(SAMPLES_DIR / "children_clinic" / "patients.csv", encoding="gb18030", dtype=str)
+    pii = [h for h in patients.columns if h in PATIENTS.column("name").headers + PATIENTS.column("phone").headers]
+    assert len(pii) == 2
+    secrets = set(patients[pii].stack().dropna())
+    assert len(secrets) > 1000
+    for file, text in _output_texts(result.out_dir).items():
+        leaked = sorted(s for s in secrets if s in text)
+        assert not leaked, f"{file} shows {leaked[:5]}"
+
+
 def test_report_has_no_code_prompt_or_nan(finished):
     _, _, result = finished
     pdf = _output_texts(result.out_dir)["report.pdf"]
