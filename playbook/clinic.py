@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import catalogue, schema
-from .config import CONFIG_NAME, ClinicConfig, read_config
+from .config import ClinicConfig, read_config
 from .errors import MissingTableError, PlaybookError
 from .io import TableLoad, find_files, load_table
 
@@ -104,6 +104,3 @@ def _add_tiers(clinic: Clinic) -> None:
     if charges is not None:
         charges["tier"] = catalogue.classify_items(
             charges["item"], extra_keywords=clinic.config.catalogue, pinned=clinic.config.items)
-
-
-__all__ = ["Clinic", "load_clinic", "fingerprint", "CONFIG_NAME"]

@@ -38,10 +38,6 @@ class Period(BaseModel):
             raise ValueError(f"period end {self.end} is before its start {self.start}")
         return self
 
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
 
 class ClinicConfig(BaseModel):
     """The content of ``clinic.yaml``. Unknown keys are an error, so a typo never passes silently."""
