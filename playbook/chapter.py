@@ -43,6 +43,19 @@ def chart(ax_or_fig, finding: str) -> None:
     display(Markdown(finding))
 
 
+def show(result, lang: str, *, figsize: tuple[float, float] = (9, 3.8), **plot_kwargs) -> None:
+    """An analysis result as the owner reads it: its chart, then its one sentence.
+
+    A result the data cannot support shows only its sentence, which names the data it needs.
+    """
+    if not result.available:
+        say(lang, result.finding(lang))
+        return
+    figure, ax = plt.subplots(figsize=figsize)
+    result.plot(ax=ax, lang=lang, **plot_kwargs)
+    chart(figure, result.finding(lang))
+
+
 def publish(metrics: dict) -> None:
     """Hand metrics to kpis.json. Shown as a one-line note in JupyterLab, never in the report."""
     names = ", ".join(metrics.get("kpis", metrics))

@@ -60,6 +60,8 @@ class ClinicConfig(BaseModel):
     catalogue: dict[Literal["traffic", "profit", "high_value"], list[str]] = Field(default_factory=dict)
     items: dict[str, Literal["traffic", "profit", "high_value", "other"]] = Field(default_factory=dict)
     referral_channels: list[str] = Field(default_factory=list)
+    # threshold name -> value, overriding playbook.thresholds (the report marks what was changed)
+    thresholds: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("files", "headers", "values")
     @classmethod
@@ -67,6 +69,16 @@ class ClinicConfig(BaseModel):
         unknown = sorted(set(value) - set(schema.TABLES))
         if unknown:
             raise ValueError(f"unknown table(s) {unknown}; tables are {sorted(schema.TABLES)}")
+        return value
+
+    @field_validator("thresholds")
+    @classmethod
+    def _known_thresholds(cls, value: dict) -> dict:
+        from .thresholds import DEFAULTS
+
+        unknown = sorted(set(value) - set(DEFAULTS))
+        if unknown:
+            raise ValueError(f"unknown threshold(s) {unknown}; thresholds are {sorted(DEFAULTS)}")
         return value
 
     @model_validator(mode="after")

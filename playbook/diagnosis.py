@@ -1,0 +1,64 @@
+"""The diagnosis of a clinic (method step 1, [S1]): every analysis computed once, on demand.
+
+Each chapter asks ``diagnose(clinic)`` for its section; the bottleneck chapter asks for all of them.
+In a batch run the chapters share one kernel and the loaded clinic is cached, so the diagnosis
+attached to it is computed once for the whole report; interactively, only what a chapter asks for is
+computed.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from importlib import import_module
+
+from . import thresholds as threshold_table
+from .clinic import Clinic
+from .results import Flag, Section
+
+# section name -> the module that computes it (each module's ``diagnose(clinic, thresholds)``)
+SECTIONS = {
+    "drivers": "playbook.drivers",
+    "funnel": "playbook.funnel",
+    "loyalty": "playbook.cohorts",
+    "doctors": "playbook.doctors",
+    "costs": "playbook.costs",
+}
+
+
+class Diagnosis:
+    def __init__(self, clinic: Clinic):
+        self.clinic = clinic
+        self.thresholds = threshold_table.resolve(clinic.config.thresholds)
+        self._sections: dict[str, Section] = {}
+
+    def section(self, name: str) -> Section:
+        if name not in self._sections:
+            self._sections[name] = import_module(SECTIONS[name]).diagnose(self.clinic, self.thresholds)
+        return self._sections[name]
+
+    def __getattr__(self, name: str) -> Section:
+        if name in SECTIONS:
+            return self.section(name)
+        raise AttributeError(name)
+
+    def flags(self) -> list[Flag]:
+        return [flag for name in SECTIONS for flag in self.section(name).flags()]
+
+    @cached_property
+    def ranking(self):
+        from .bottleneck import rank
+
+        return rank(self.flags(), self.thresholds)
+
+    def metrics(self) -> dict:
+        merged: dict = {}
+        for name in SECTIONS:
+            for key, value in self.section(name).metrics().items():
+                merged[key] = {**merged[key], **value} if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        return merged
+
+
+def diagnose(clinic: Clinic) -> Diagnosis:
+    """The clinic's diagnosis, attached to the loaded clinic so every chapter shares it."""
+    if getattr(clinic, "_diagnosis", None) is None:
+        clinic._diagnosis = Diagnosis(clinic)
+    return clinic._diagnosis

@@ -1,0 +1,124 @@
+"""What every analysis returns: a small results object, statsmodels-style, never bare floats.
+
+An `AnalysisResult` carries its ``table`` (a labelled DataFrame), its one-sentence ``finding`` in zh
+and en generated from the numbers, a ``plot(ax=)`` method, its ``metrics()`` for kpis.json, and the
+``flags`` it raises: each flag is one metric past one threshold, with the evidence the bottleneck
+ranking needs (how far past the line, and the revenue at stake).
+
+When the clinic's data cannot support an analysis, the analysis returns `Unavailable`: the same
+interface, a sentence that says which data it needs, no chart and no metrics. A chapter never crashes
+on missing data and never shows a NaN.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+# The problem classes of method.md, step 1 [S1]: the bottleneck ranking groups flags by these.
+PROBLEM_CLASSES = {
+    "acquisition": ("获客与市场", "Acquisition and market"),
+    "experience": ("服务与体验", "Service and experience"),
+    "medical_quality": ("医疗质量", "Medical quality"),
+    "efficiency": ("运营效率", "Operating efficiency"),
+    "management": ("内部管理", "Internal management"),
+    "price_value": ("价格与价值感知", "Price and value perception"),
+    "loyalty": ("复诊与忠诚", "Return and loyalty"),
+}
+RED, YELLOW, GREEN = "red", "yellow", "green"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One metric on the wrong side of one threshold: a piece of evidence for the diagnosis."""
+
+    metric: str  # stable name, as in kpis.json
+    value: float
+    threshold: str  # a name in playbook.thresholds
+    problem_class: str  # a key of PROBLEM_CLASSES
+    severity: str  # RED (act now) or YELLOW (watch)
+    gap: float  # how far past the line, relative to it (Threshold.gap)
+    revenue_at_stake: float  # yuan a year that coming back to the line would be worth (0 if unknown)
+    zh: str  # one sentence: what it is and what to do
+    en: str
+    subject: str | None = None  # the channel, doctor, department … it concerns
+
+    def sentence(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass
+class AnalysisResult:
+    """The base of every analysis result. Subclasses add their own fields and override `plot`."""
+
+    name: str  # the analysis, as listed in playbook.audit.ANALYSES
+    table: pd.DataFrame
+    zh: str
+    en: str
+    flags: list[Flag] = field(default_factory=list)
+
+    available = True
+
+    def finding(self, lang: str = "zh") -> str:
+        """What the numbers mean and what to do, in one sentence."""
+        return self.zh if lang == "zh" else self.en
+
+    @property
+    def status(self) -> str:
+        severities = {f.severity for f in self.flags}
+        return RED if RED in severities else YELLOW if YELLOW in severities else GREEN
+
+    def metrics(self) -> dict:
+        """The kpis.json fragment; subclasses return their stable names."""
+        return {}
+
+    def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
+        raise NotImplementedError(f"{type(self).__name__} has no chart")
+
+
+@dataclass
+class Unavailable(AnalysisResult):
+    """An analysis the clinic's data cannot support; its sentence names the data it needs."""
+
+    needs: list[str] = field(default_factory=list)
+
+    available = False
+
+    @classmethod
+    def because(cls, name: str, needs: list[str], *, zh_reason: str = "", en_reason: str = "") -> "Unavailable":
+        what = "、".join(needs)
+        zh = zh_reason or f"本分析需要以下数据，当前数据中没有：{what}。请向诊所索取后重新运行。"
+        en = en_reason or f"This analysis needs data the clinic has not given: {', '.join(needs)}. Ask for it and run again."
+        return cls(name, pd.DataFrame(), zh, en, needs=needs)
+
+    @property
+    def status(self) -> str:
+        return "grey"
+
+
+@dataclass
+class Section:
+    """The results of one diagnosis chapter (one module): its fields are AnalysisResults."""
+
+    def results(self) -> list[AnalysisResult]:
+        return [v for v in vars(self).values() if isinstance(v, AnalysisResult)]
+
+    def flags(self) -> list[Flag]:
+        return [flag for result in self.results() for flag in result.flags]
+
+    def metrics(self) -> dict:
+        """Every result's kpis.json fragment, merged (later sections never rename earlier names)."""
+        merged: dict = {}
+        for result in self.results():
+            for key, value in result.metrics().items():
+                if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                    merged[key] = {**merged[key], **value}
+                else:
+                    merged[key] = value
+        return merged
+
+
+def rate_or_none(part: float, whole: float) -> float | None:
+    """part / whole, or None when there is nothing to divide by: never a NaN or inf in a sentence."""
+    return None if not whole or pd.isna(whole) else float(part) / float(whole)

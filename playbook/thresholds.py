@@ -1,0 +1,115 @@
+"""Every threshold the playbook judges a clinic by, in one table, each with its source.
+
+Sources are the five articles of method.md ([S0]..[S4] = seeds/000..004). Where the sources give no
+number, the playbook sets a default and says so ("playbook default"): a consultant can override any
+threshold in clinic.yaml (``thresholds: {first_visit_conversion_review: 0.75}``), and the report then
+marks it as changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pandas as pd
+
+from . import i18n
+
+
+@dataclass(frozen=True)
+class Threshold:
+    name: str
+    value: float
+    direction: str  # "min": below is a problem; "max": above is a problem
+    zh: str
+    en: str
+    source: str  # [S0]..[S4] with the words of the source, or "playbook default"
+    default: float | None = None  # set when the clinic's configuration overrode the value
+
+    @property
+    def overridden(self) -> bool:
+        return self.default is not None
+
+    def breached(self, value: float | None) -> bool:
+        """True when ``value`` sits on the wrong side of the line (never for a missing value)."""
+        if value is None or pd.isna(value):
+            return False
+        return value < self.value if self.direction == "min" else value > self.value
+
+    def gap(self, value: float | None) -> float:
+        """How far past the line, relative to it (0 when not breached): 0.25 = a quarter beyond."""
+        if not self.breached(value) or self.value == 0:
+            return 0.0
+        return abs(value - self.value) / abs(self.value)
+
+
+def _t(name, value, direction, zh, en, source):
+    return Threshold(name, value, direction, zh, en, source)
+
+
+DEFAULTS: dict[str, Threshold] = {t.name: t for t in (
+    _t("deviation_red", -0.20, "min", "偏差率红线（落后超过20%）", "Deviation red line (behind by more than 20%)",
+       "[S0] 任务看板：红色=落后超过20%"),
+    _t("channel_roi_stop_loss", 1.5, "min", "渠道ROI止损线", "Channel ROI stop-loss line",
+       "[S0] ROI低于1.5连续2周即止损"),
+    _t("channel_roi_stop_loss_weeks", 2, "max", "止损连续周数", "Stop-loss consecutive weeks", "[S0] 连续2周"),
+    _t("arrival_rate_step", 0.03, "min", "到店率提升步长", "Arrival-rate improvement step",
+       "[S0] 抖音渠道上月到店率15%，本周目标提升至18%"),
+    _t("first_visit_conversion_review", 0.80, "min", "初诊成交率复盘线", "First-visit conversion review line",
+       "[S2] 初诊成交低于80%沟通医生"),
+    _t("referral_share_healthy", 0.40, "min", "转介绍占比健康线", "Referral share healthy line",
+       "[S3] 口碑介绍的来源客户最好达到40%以上"),
+    _t("referral_share_act", 0.30, "min", "转介绍占比行动线", "Referral share action line",
+       "[S2] 转介绍不足初诊进店30%时，加强医生各项指标学习"),
+    _t("churn_ideal", 0.03, "max", "流失率理想上限", "Churn ideal ceiling", "[S3] 流失的比例为2-3%"),
+    _t("churn_recoverable", 0.08, "max", "可约回比例上限", "Recoverable churn ceiling", "[S3] 可约回的比例在7-8%"),
+    _t("churn_missed_returns", 3, "max", "流失：未复诊次数", "Churn: missed returns", "[S3] 超过三次不复诊也可以视为流失客户"),
+    _t("designation_key_person", 0.60, "max", "指定率关键人风险线", "Designation key-person risk line",
+       "[S3] 指定率超过60%的医生是关键人风险"),
+    _t("doctor_load_attending", 12, "max", "主治医生日接诊上限", "Attending doctor daily patients",
+       "[S0] 主治医生日接诊不超过12例"),
+    _t("doctor_surgeries_chief", 5, "max", "主任医师日手术上限", "Chief doctor daily surgeries",
+       "[S0] 主任医师日手术不超过5台"),
+    _t("chair_vacancy_prime", 0.10, "max", "黄金时段椅位空置率上限", "Prime-slot chair vacancy ceiling",
+       "[S0] 黄金时段椅位空置率≤10%"),
+    _t("implant_consult_conversion", 0.30, "min", "种植咨询转化率目标", "Implant consultation conversion target",
+       "[S0] 种植咨询转化率30%"),
+    _t("consumables_share_low", 0.05, "min", "耗材占比下限", "Consumables share, low end", "[S3] 耗材占流水的5-7%"),
+    _t("consumables_share_high", 0.07, "max", "耗材占比上限", "Consumables share, high end", "[S3] 耗材占流水的5-7%"),
+    _t("inventory_share_low", 0.03, "min", "库存占比下限", "Inventory share, low end", "[S3] 库存占流水的3-5%"),
+    _t("inventory_share_high", 0.05, "max", "库存占比上限", "Inventory share, high end", "[S3] 库存占流水的3-5%"),
+    _t("lab_share_low", 0.07, "min", "加工费占比下限", "Lab fees share, low end", "[S3] 加工费占流水的7-8%"),
+    _t("lab_share_high", 0.08, "max", "加工费占比上限", "Lab fees share, high end", "[S3] 加工费占流水的7-8%"),
+    _t("material_loss", 0.03, "max", "材料损耗率上限", "Material loss ceiling", "[S0] 材料损耗率控制在3%以内"),
+    _t("child_family_ratio", 1.0, "min", "儿童带动家庭比例", "Child → family conversion", "[S3] 儿童与家庭约1:1"),
+    _t("plan_completion", 0.70, "min", "完诊率复核线", "Plan completion review line",
+       "playbook default: [S3][S4] say low completion needs review but give no number"),
+    _t("no_show_rate", 0.15, "max", "爽约率警戒线", "No-show alert line",
+       "playbook default: the sources track no-shows but give no number"),
+    _t("revenue_change_alert", -0.05, "min", "营收下滑警戒线", "Revenue fall alert line",
+       "playbook default: a fall of more than 5% on the previous period calls for diagnosis [S1]"),
+)}
+
+
+def resolve(overrides: Mapping[str, float] | None = None) -> dict[str, Threshold]:
+    """The thresholds in force for a clinic: the defaults, with its configuration's overrides marked."""
+    table = dict(DEFAULTS)
+    for name, value in (overrides or {}).items():
+        base = DEFAULTS[name]
+        table[name] = Threshold(name, float(value), base.direction, base.zh, base.en, base.source, default=base.value)
+    return table
+
+
+def as_table(thresholds: Mapping[str, Threshold], lang: str = "zh") -> pd.DataFrame:
+    """The appendix table: every threshold, its value, its source, and whether the consultant changed it."""
+    rows = []
+    for t in thresholds.values():
+        value = f"{t.value:g}" if abs(t.value) >= 1 else i18n.rate(t.value, lang)
+        changed = ""
+        if t.overridden:
+            was = f"{t.default:g}" if abs(t.default) >= 1 else i18n.rate(t.default, lang)
+            changed = i18n.pick(lang, f"顾问调整（原为{was}）", f"changed by the consultant (was {was})")
+        rows.append({i18n.pick(lang, "阈值", "Threshold"): t.zh if lang == "zh" else t.en,
+                     i18n.pick(lang, "数值", "Value"): value,
+                     i18n.pick(lang, "来源", "Source"): t.source,
+                     i18n.pick(lang, "调整", "Changed"): changed})
+    return pd.DataFrame(rows)
