@@ -15,7 +15,7 @@ import pandas as pd
 from . import catalogue, schema
 from .config import ClinicConfig, read_config
 from .errors import MissingTableError, PlaybookError
-from .io import TableLoad, find_files, load_table
+from .io import EMPTY_DTYPE, TableLoad, find_files, load_table
 
 
 @dataclass
@@ -96,6 +96,31 @@ def load_clinic(folder: Path | str, *, strict: bool = True) -> Clinic:
         _CACHE[folder] = (key, clinic)
     if strict:
         clinic.raise_for_errors()
+    return clinic
+
+
+def clinic_from_tables(config: ClinicConfig | dict, tables: dict[str, pd.DataFrame]) -> Clinic:
+    """A clinic from canonical tables already in memory (tests, the generator, benchmarks).
+
+    Columns a table lacks are added empty, as the loader does, and only the given ones count as
+    present for `Clinic.has`.
+    """
+    config = config if isinstance(config, ClinicConfig) else ClinicConfig.model_validate(config)
+    loads = {}
+    for name, table in schema.TABLES.items():
+        load = TableLoad(name)
+        if name in tables:
+            data = tables[name].copy()
+            load.mapping = {c: c for c in data.columns if c in {col.name for col in table.columns}}
+            for column in table.columns:
+                if column.name not in data:
+                    data[column.name] = pd.Series(None, index=data.index, dtype=EMPTY_DTYPE[column.kind])
+            if "source_row" not in data:
+                data["source_row"] = range(2, len(data) + 2)
+            load.path, load.data = Path(f"{name}.csv"), data.reset_index(drop=True)
+        loads[name] = load
+    clinic = Clinic(Path("."), config, loads)
+    _add_tiers(clinic)
     return clinic
 
 

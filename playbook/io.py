@@ -270,7 +270,7 @@ def _load_into(load: TableLoad, table: schema.Table, config: ClinicConfig | None
         data[column] = _parse_column(load, table, config, frame[header], rows, column, header)
     for column in table.columns:  # absent optional columns exist, empty, so analyses can test .has()
         if column.name not in data:
-            data[column.name] = pd.Series(None, index=data.index, dtype=_EMPTY_DTYPE[column.kind])
+            data[column.name] = pd.Series(None, index=data.index, dtype=EMPTY_DTYPE[column.kind])
     data["source_row"] = rows
 
     incomplete = data[table.required].isna().any(axis=1)
@@ -286,7 +286,7 @@ def _load_into(load: TableLoad, table: schema.Table, config: ClinicConfig | None
     load.data = data[[c.name for c in table.columns] + ["source_row"]].reset_index(drop=True)
 
 
-_EMPTY_DTYPE = {schema.ID: "str", schema.TEXT: "str", schema.STATUS: "str", schema.DATE: "datetime64[us]",
+EMPTY_DTYPE = {schema.ID: "str", schema.TEXT: "str", schema.STATUS: "str", schema.DATE: "datetime64[us]",
                 schema.AMOUNT: "float64", schema.INT: "Int64", schema.FLAG: "boolean"}
 
 

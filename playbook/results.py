@@ -27,6 +27,12 @@ PROBLEM_CLASSES = {
     "loyalty": ("复诊与忠诚", "Return and loyalty"),
 }
 RED, YELLOW, GREEN = "red", "yellow", "green"
+RED_GAP = 0.10  # past the line by 10% of it or more is red (act now); less is yellow (watch)
+
+
+def severity(gap: float) -> str:
+    """The one rule every analysis uses to colour a breached threshold."""
+    return RED if gap >= RED_GAP else YELLOW
 
 
 @dataclass(frozen=True)
