@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import catalogue, schema
+from . import catalogue, privacy, schema
 from .config import ClinicConfig, read_config
 from .errors import MissingTableError, PlaybookError
 from .io import EMPTY_DTYPE, TableLoad, find_files, load_table
@@ -115,6 +115,8 @@ def clinic_from_tables(config: ClinicConfig | dict, tables: dict[str, pd.DataFra
             for column in table.columns:
                 if column.name not in data:
                     data[column.name] = pd.Series(None, index=data.index, dtype=EMPTY_DTYPE[column.kind])
+                elif column.pii:  # as the loader does: personal data never enters a clinic unmasked
+                    data[column.name] = privacy.mask_column(data[column.name], column.name)
             if "source_row" not in data:
                 data["source_row"] = range(2, len(data) + 2)
             load.path, load.data = Path(f"{name}.csv"), data.reset_index(drop=True)
