@@ -1,0 +1,138 @@
+"""The bottleneck ranking: which of the method's problem classes holds the clinic back, by evidence.
+
+Method step 1 ends by locating the bottleneck among the problem classes of [S1] (acquisition,
+experience, medical quality, efficiency, management, price/value, loyalty). Every analysis raises
+flags, one per metric past a threshold; this module ranks them:
+
+1. Findings: red before yellow, then by revenue at stake (yuan a year that bringing the metric back to
+   its line would be worth), then by how far past the line the metric sits (the gap).
+2. Problem classes: ranked by their strongest finding. A class's revenue at stake is the largest of
+   its findings', not their sum, because several analyses often see the same loss from different
+   sides (the channel whose conversion fell is also the conversion driver of the revenue fall).
+
+The ranking is the input to the prescribe step (treatment plans A–E of method.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from . import i18n
+from .plotting import ACTION_RED, PALETTE
+from .results import PROBLEM_CLASSES, RED, AnalysisResult, Flag
+from .thresholds import Threshold
+
+TOP_FINDINGS = 8  # the executive summary shows 3–5; the chapter shows up to this many
+
+_SEVERITY_ORDER = {RED: 0, "yellow": 1}
+
+
+def _flag_row(rank: int, flag: Flag) -> dict:
+    return {"rank": rank, "problem_class": flag.problem_class, "metric": flag.metric, "subject": flag.subject,
+            "severity": flag.severity, "value": flag.value, "threshold": flag.threshold, "gap": flag.gap,
+            "revenue_at_stake": flag.revenue_at_stake, "zh": flag.zh, "en": flag.en}
+
+
+@dataclass
+class BottleneckRanking(AnalysisResult):
+    """Findings ranked by evidence, and the problem classes ranked by their strongest finding."""
+
+    findings: pd.DataFrame = None  # one row per flag, best evidence first
+    classes: pd.DataFrame = None  # one row per problem class with at least one flag
+
+    @property
+    def top(self) -> pd.DataFrame:
+        return self.findings.head(TOP_FINDINGS)
+
+    def table_for(self, lang: str = "zh") -> pd.DataFrame:
+        top = self.top
+        return pd.DataFrame({
+            i18n.pick(lang, "排名", "Rank"): top["rank"],
+            i18n.pick(lang, "问题类别", "Problem class"): top["problem_class"].map(lambda c: _class_name(c, lang)),
+            i18n.pick(lang, "级别", "Level"): top["severity"].map(lambda s: i18n.pick(lang, *_LEVEL[s])),
+            i18n.pick(lang, "发现", "Finding"): top[lang if lang in ("zh", "en") else "en"],
+            i18n.pick(lang, "每年涉及营收", "Revenue at stake a year"): top["revenue_at_stake"].map(
+                lambda v: i18n.money(v, lang) if v > 0 else "—"),
+        })
+
+    def metrics(self) -> dict:
+        rows = [{k: _json(v) for k, v in row.items() if k not in ("zh", "en")} for row in self.findings.to_dict("records")]
+        top_class = self.classes["problem_class"].iloc[0] if len(self.classes) else None
+        return {"kpis": {"red_flags": int((self.findings["severity"] == RED).sum()) if len(self.findings) else 0,
+                         "bottleneck_class": top_class},
+                "bottlenecks": rows}
+
+    def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
+        """The top findings by revenue at stake (万元 a year), red for those that need action now."""
+        ax = ax if ax is not None else plt.gca()
+        top = self.top.iloc[::-1]
+        scale, unit = (1e4, "万元/年") if lang == "zh" else (1e3, "¥ thousand a year")
+        labels = [_short_label(row, lang) for row in top.itertuples()]
+        colors = [ACTION_RED if s == RED else PALETTE[4] for s in top["severity"]]
+        ax.barh(labels, top["revenue_at_stake"] / scale, color=colors, **kwargs)
+        ax.set_xlabel(i18n.pick(lang, f"每年涉及营收（{unit}）", f"Revenue at stake ({unit})"))
+        ax.set_title(i18n.pick(lang, "瓶颈排序：红色需要立即处理", "Bottlenecks ranked: red needs action now"))
+        ax.grid(axis="y", visible=False)
+        return ax
+
+
+_LEVEL = {RED: ("立即处理", "act now"), "yellow": ("关注", "watch")}
+
+
+def _class_name(problem_class: str, lang: str) -> str:
+    zh, en = PROBLEM_CLASSES[problem_class]
+    return zh if lang == "zh" else en
+
+
+def _short_label(row, lang: str) -> str:
+    subject = f"·{row.subject}" if isinstance(row.subject, str) and row.subject else ""
+    return f"{row.rank}. {_class_name(row.problem_class, lang)}{subject}"
+
+
+def _json(value):
+    if isinstance(value, float):
+        return round(value, 6)
+    if hasattr(value, "item"):  # numpy scalars
+        return _json(value.item())
+    return value
+
+
+def rank(flags: list[Flag], thresholds: Mapping[str, Threshold] | None = None) -> BottleneckRanking:
+    """Rank the flags of every analysis and the problem classes they point to.
+
+    Parameters
+    ----------
+    flags : the flags of all analyses (``Diagnosis.flags()``).
+    thresholds : the thresholds in force, to say in the finding when the consultant changed one.
+    """
+    ordered = sorted(flags, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 2), -f.revenue_at_stake, -f.gap))
+    findings = pd.DataFrame([_flag_row(i, f) for i, f in enumerate(ordered, start=1)],
+                            columns=list(_flag_row(0, Flag("", 0, "", "loyalty", RED, 0, 0, "", "")).keys()))
+    classes = (findings.groupby("problem_class", sort=False)
+               .agg(best_rank=("rank", "min"), red=("severity", lambda s: int((s == RED).sum())),
+                    findings=("rank", "size"), revenue_at_stake=("revenue_at_stake", "max"))
+               .sort_values("best_rank").reset_index())
+    zh, en = _sentences(findings, classes, thresholds or {})
+    return BottleneckRanking("bottleneck", findings, zh, en, flags=ordered, findings=findings, classes=classes)
+
+
+def _sentences(findings: pd.DataFrame, classes: pd.DataFrame, thresholds: Mapping[str, Threshold]) -> tuple[str, str]:
+    changed = [t for t in thresholds.values() if t.overridden]
+    note_zh = f"（顾问调整了{len(changed)}项阈值，见阈值表）" if changed else ""
+    note_en = f" ({len(changed)} threshold(s) changed by the consultant: see the table)" if changed else ""
+    if findings.empty:
+        return ("各项指标都在方法的阈值以内，没有发现需要处理的瓶颈；保持每周复盘，防止回落。" + note_zh,
+                "Every metric sits within the method's thresholds: no bottleneck to treat; keep the weekly review "
+                "to catch a relapse early." + note_en)
+    first = findings.iloc[0]
+    top_class = classes.iloc[0]
+    zh = (f"最主要的瓶颈在「{_class_name(top_class.problem_class, 'zh')}」：{first.zh.rstrip('。')}。"
+          f"共发现{int((findings['severity'] == RED).sum())}项需要立即处理、"
+          f"{int((findings['severity'] != RED).sum())}项需要关注的问题，下一步按此顺序开处方。{note_zh}")
+    en = (f"The main bottleneck is {_class_name(top_class.problem_class, 'en').lower()}: {first.en.rstrip('.')}. "
+          f"{int((findings['severity'] == RED).sum())} finding(s) need action now and "
+          f"{int((findings['severity'] != RED).sum())} need watching; prescribe in this order.{note_en}")
+    return zh, en

@@ -1,0 +1,72 @@
+"""The bottleneck ranking on hand-made flags: the order of evidence the prescribe step relies on."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from playbook import thresholds  # noqa: E402
+from playbook.bottleneck import rank  # noqa: E402
+from playbook.results import RED, YELLOW, Flag  # noqa: E402
+
+
+def _flag(metric, problem_class, severity, gap, at_stake, subject=None):
+    return Flag(metric, 0.5, "first_visit_conversion_review", problem_class, severity, gap, at_stake,
+                f"{metric}需要处理。", f"{metric} needs action.", subject)
+
+
+FLAGS = [
+    _flag("no_show_rate", "efficiency", YELLOW, 0.05, 900_000),  # yellow: after every red, however large
+    _flag("channel_conversion", "acquisition", RED, 0.70, 1_200_000, "抖音"),
+    _flag("referral_share", "experience", RED, 0.40, 600_000),
+    _flag("conversion_effect", "acquisition", RED, 0.30, 1_100_000),  # same loss seen from the driver tree
+    _flag("consumables_share", "efficiency", RED, 0.29, 0),  # no honest estimate: ranks by gap among equals
+    _flag("designation_rate", "management", RED, 0.11, 0, "王医生"),
+]
+
+
+def test_red_first_then_revenue_at_stake_then_gap():
+    ranking = rank(FLAGS)
+    assert ranking.findings["metric"].tolist() == [
+        "channel_conversion", "conversion_effect", "referral_share", "consumables_share", "designation_rate",
+        "no_show_rate"]
+    assert ranking.findings["rank"].tolist() == [1, 2, 3, 4, 5, 6]
+
+
+def test_classes_ranked_by_their_strongest_finding_without_double_counting():
+    classes = rank(FLAGS).classes.set_index("problem_class")
+    assert list(classes.index) == ["acquisition", "experience", "efficiency", "management"]
+    # acquisition: the channel and the driver tree see the same loss: the max, not the sum
+    assert classes.loc["acquisition", "revenue_at_stake"] == 1_200_000
+    assert classes.loc["efficiency", "red"] == 1 and classes.loc["efficiency", "findings"] == 2
+
+
+def test_finding_names_the_top_class_and_counts():
+    ranking = rank(FLAGS)
+    assert ranking.finding("zh").startswith("最主要的瓶颈在「获客与市场」：channel_conversion需要处理")
+    assert "5项需要立即处理" in ranking.finding("zh") and "1项需要关注" in ranking.finding("zh")
+    assert "acquisition and market" in ranking.finding("en")
+    assert ranking.metrics()["kpis"] == {"red_flags": 5, "bottleneck_class": "acquisition"}
+
+
+def test_no_flags_says_so_and_has_no_nan():
+    ranking = rank([])
+    assert "没有发现需要处理的瓶颈" in ranking.finding("zh")
+    assert ranking.metrics() == {"kpis": {"red_flags": 0, "bottleneck_class": None}, "bottlenecks": []}
+
+
+def test_a_changed_threshold_is_said():
+    changed = thresholds.resolve({"first_visit_conversion_review": 0.75})
+    assert "顾问调整了1项阈值" in rank(FLAGS, changed).finding("zh")
+    assert "顾问调整（原为80.0%）" in thresholds.as_table(changed, "zh").to_string()
+
+
+def test_plot_draws_one_bar_per_top_finding_red_for_red():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    rank(FLAGS).plot(ax=ax, lang="en")
+    assert len(ax.patches) == len(FLAGS)
+    colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
+    assert colours[0] != "#c0392b" and colours[-1] == "#c0392b"  # yellow at the bottom, rank 1 on top
+    plt.close(fig)
