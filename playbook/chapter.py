@@ -31,7 +31,9 @@ def say(lang: str, zh: str, en: str | None = None) -> None:
 
 
 def table(frame: pd.DataFrame, *, index: bool = False) -> None:
-    """Show a table as the report prints it: no index, em dash for missing values."""
+    """Show a table as the report prints it: no index, em dash for missing values; nothing if empty."""
+    if frame.empty:
+        return
     display(HTML(frame.to_html(index=index, border=0, na_rep="—", classes="playbook-table")))
 
 

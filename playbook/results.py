@@ -102,6 +102,10 @@ class Unavailable(AnalysisResult):
     def status(self) -> str:
         return "grey"
 
+    def table_for(self, lang: str = "zh") -> pd.DataFrame:
+        """Nothing to show: `chapter.table` shows no empty table, so chapters need no special case."""
+        return pd.DataFrame()
+
 
 @dataclass
 class Section:
