@@ -88,15 +88,20 @@ class Unavailable(AnalysisResult):
     """An analysis the clinic's data cannot support; its sentence names the data it needs."""
 
     needs: list[str] = field(default_factory=list)
+    nulls: tuple[str, ...] = ()  # kpis.json names the analysis would give: written as null, so keys stay stable
 
     available = False
 
     @classmethod
-    def because(cls, name: str, needs: list[str], *, zh_reason: str = "", en_reason: str = "") -> "Unavailable":
+    def because(cls, name: str, needs: list[str], nulls: tuple[str, ...] = (), *, zh_reason: str = "",
+                en_reason: str = "") -> "Unavailable":
         what = "、".join(needs)
         zh = zh_reason or f"本分析需要以下数据，当前数据中没有：{what}。请向诊所索取后重新运行。"
         en = en_reason or f"This analysis needs data the clinic has not given: {', '.join(needs)}. Ask for it and run again."
-        return cls(name, pd.DataFrame(), zh, en, needs=needs)
+        return cls(name, pd.DataFrame(), zh, en, needs=needs, nulls=tuple(nulls))
+
+    def metrics(self) -> dict:
+        return {"kpis": dict.fromkeys(self.nulls)} if self.nulls else {}
 
     @property
     def status(self) -> str:

@@ -87,6 +87,14 @@ DEFAULTS: dict[str, Threshold] = {t.name: t for t in (
        "playbook default: the sources track no-shows but give no number"),
     _t("revenue_change_alert", -0.05, "min", "营收下滑警戒线", "Revenue fall alert line",
        "playbook default: a fall of more than 5% on the previous period calls for diagnosis [S1]"),
+    _t("doctor_inactive_weeks", 8, "max", "医生停诊周数上限", "Doctor inactive weeks",
+       "playbook default: a regular doctor with no visit for 8 weeks has stopped working here; [S3] 医生离职风险"),
+    _t("overdue_doctor_ratio", 1.5, "max", "医生老患者逾期倍数上限", "Doctor's overdue patients vs the rest",
+       "playbook default: a doctor whose patients are overdue 1.5 times as often as the others' is losing them; [S3] 追踪流失原因"),
+    _t("return_12m_fall", -0.05, "min", "12个月复诊率下滑警戒线", "12-month return fall alert line",
+       "playbook default: a fall of more than 5% against the earlier cohorts calls for a look at recalls [S1]"),
+    _t("arrival_rate_fall", 0.03, "max", "到店率下滑警戒线", "Arrival-rate fall alert line",
+       "playbook default: a fall of one [S0] step (抖音到店率15%→目标18%, 3 points) over 6 months is a trend"),
 )}
 
 

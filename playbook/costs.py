@@ -1,0 +1,280 @@
+"""Costs: consumables, lab fees and inventory as shares of revenue, against the method's ranges [S3].
+
+[S3] (seeds/003): 耗材占流水的5-7%，库存占流水的3-5%（新店可能会低一点），加工费占流水的7-8% — within
+these a clinic runs normally at a low cost, and controlling them "raises the profit margin by at least
+1-3 points". Above the range is money the clinic can keep; below it usually means costs that are not
+all recorded (or, for inventory, a new clinic that holds little stock).
+
+Computed on the optional ``costs`` table (month, category, amount), revenue being the charges paid in
+the same months of the period (`playbook.kpis` revenue, refunds included). A category's share is its
+amount summed over the months it is recorded, divided by the revenue of those months; inventory is a
+stock, so its share is the average stock value over the average monthly revenue, the same quotient.
+The export's category names are matched by keyword (``CATEGORIES``).
+
+kpis.json, under ``"kpis"`` (add, never rename):
+
+- ``consumables_share``, ``lab_share``, ``inventory_share``: the shares above over the period (null
+  when the costs table has no row of that category in the period).
+- ``cost_excess_per_year``: the profit per year the clinic would keep if every category above its
+  range came back to the top of the range: Σ (share − high) × revenue per year.
+
+Under ``"costs"``: ``categories`` (consumables/lab/inventory → share, amount, revenue, months, low, high,
+profit_gain_per_year) and ``monthly`` ("YYYY-MM" → revenue and each category's share).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import i18n
+from .clinic import Clinic
+from .plotting import ACTION_RED, PALETTE
+from .results import AnalysisResult, Flag, Section, Unavailable, severity
+from .thresholds import DEFAULTS, Threshold
+
+# key -> keywords of the export's category (first match wins, in this order: 耗材库存 is inventory),
+# 中文, English, and the two thresholds of its range [S3].
+CATEGORIES = {
+    "inventory": (("库存", "存货", "inventory", "stock"), "库存", "Inventory", "inventory_share_low", "inventory_share_high"),
+    "lab": (("加工费", "加工", "技工", "义齿", "lab"), "加工费", "Lab fees", "lab_share_low", "lab_share_high"),
+    "consumables": (("耗材", "材料", "consumable"), "耗材", "Consumables", "consumables_share_low",
+                    "consumables_share_high"),
+}
+ORDER = ("consumables", "lab", "inventory")  # how the report lists them
+# What to do first when a category runs above its range.
+ADVICE = {
+    "consumables": ("先核对耗材的领用登记和采购单价，按项目设定耗材标准用量",
+                    "check consumables issued against the treatments done and the purchase prices; "
+                    "set a standard use per item"),
+    "lab": ("比较加工厂报价，统计返工单", "compare lab quotes and count remakes"),
+    "inventory": ("清理积压库存，设安全库存线按需采购（如种植体低于50颗再采购）",
+                  "clear slow stock and buy to a safety-stock line (e.g. reorder implants below 50)"),
+}
+
+
+def _json(value):
+    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
+        return None
+    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return round(float(value), 6)
+    return value
+
+
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _name(key: str, lang: str) -> str:
+    return CATEGORIES[key][1] if lang == "zh" else CATEGORIES[key][2]
+
+
+def _range(low: float, high: float) -> str:
+    return f"{low * 100:g}–{high * 100:g}%"
+
+
+def classify_costs(category: pd.Series) -> pd.Series:
+    """The playbook's cost category of each export category (consumables, lab, inventory), else None."""
+    def key_of(name) -> str | None:
+        if name is None or pd.isna(name):
+            return None
+        text = str(name).lower()
+        return next((key for key, (keywords, *_rest) in CATEGORIES.items() if any(k in text for k in keywords)), None)
+
+    lookup = {name: key_of(name) for name in pd.unique(category.dropna())}
+    return pd.Series([lookup.get(name) if not pd.isna(name) else None for name in category], index=category.index,
+                     dtype="object")
+
+
+@dataclass
+class CostRatios(AnalysisResult):
+    """Consumables, lab fees and inventory over revenue, by month and over the period [S3]."""
+
+    monthly: pd.DataFrame = None  # month start -> revenue and each category's share
+    ranges: dict = field(default_factory=dict)  # category -> (low, high)
+
+    def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
+        """One strip per category, stacked in ``ax``: its monthly share as a line over its range (a band);
+        a category outside its range over the period is drawn in red. Returns ``ax``."""
+        ax = ax if ax is not None else plt.gca()
+        ax.set_title(i18n.pick(lang, "成本占实收比例（色带为方法的合理范围）", "Costs as a share of revenue (bands: the method's ranges)"))
+        ax.set_axis_off()
+        monthly = self.monthly
+        keys = [k for k in ORDER if k in monthly and not monthly[k].isna().all()]
+        x = np.arange(len(monthly))
+        flagged = {f.subject for f in self.flags}
+        labels = [i18n.month(m, lang) if lang == "en" else f"{m:%y}.{m.month}" for m in monthly.index]
+        step = 1 if len(labels) <= 12 else 2 if len(labels) <= 24 else 3
+        height = 1 / max(len(keys), 1)
+        for i, key in enumerate(keys):
+            strip = ax.inset_axes([0, 1 - (i + 1) * height + 0.04, 1, height - 0.08])
+            low, high = self.ranges[key]
+            values = monthly[key].to_numpy() * 100
+            red = key in flagged
+            strip.axhspan(low * 100, high * 100, color=PALETTE[2], alpha=0.25, linewidth=0)
+            strip.plot(x, values, color=ACTION_RED if red else PALETTE[0], marker="o", markersize=2.5,
+                       linewidth=2 if red else 1.4, **kwargs)
+            top, bottom = np.nanmax([np.nanmax(values), high * 100]), np.nanmin([np.nanmin(values), low * 100])
+            pad = max((top - bottom) * 0.25, 0.5)
+            strip.set_ylim(max(bottom - pad, 0), top + pad)
+            strip.set_xlim(-0.5, len(x) - 0.5)
+            strip.yaxis.set_label_position("right")
+            strip.set_ylabel(f"{_name(key, lang)}\n{i18n.pick(lang, '范围', 'range')} {_range(low, high)}", rotation=0,
+                             ha="left", va="center", fontsize="small", color=ACTION_RED if red else PALETTE[0])
+            strip.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}%"))
+            strip.tick_params(axis="y", labelsize="x-small")
+            strip.grid(axis="x", visible=False)
+            if i < len(keys) - 1:
+                strip.set_xticks(x[::step], [])
+            else:
+                strip.set_xticks(x[::step], labels[::step], rotation=90 if len(labels) > 12 else 0, fontsize="small")
+        return ax
+
+    def table_for(self, lang: str = "zh") -> pd.DataFrame:
+        t = self.table
+        status = {"above": ("高于范围", "above"), "below": ("低于范围", "below"), "within": ("在范围内", "within")}
+        return pd.DataFrame({
+            i18n.pick(lang, "类别", "Category"): [_name(k, lang) for k in t.index],
+            i18n.pick(lang, "金额", "Amount"): [i18n.money(_num(v), lang) for v in t["amount"]],
+            i18n.pick(lang, "占实收", "Share of revenue"): [i18n.rate(_num(v), lang) for v in t["share"]],
+            i18n.pick(lang, "合理范围", "Range"): [_range(lo, hi) for lo, hi in zip(t["low"], t["high"])],
+            i18n.pick(lang, "判断", "Verdict"): [i18n.pick(lang, *status[s]) if isinstance(s, str) else i18n.NO_DATA[lang]
+                                              for s in t["status"]],
+            i18n.pick(lang, "回到范围每年多留利润", "Profit kept a year in range"): [
+                i18n.money(v, lang) if v > 0 else "—" for v in t["profit_gain_per_year"]],
+        })
+
+    def metrics(self) -> dict:
+        t = self.table
+        kpis = {f"{key}_share": _json(_num(t.loc[key, "share"])) if key in t.index else None for key in ORDER}
+        kpis["cost_excess_per_year"] = _json(float(t["profit_gain_per_year"].sum()))
+        categories = {key: {"share": _json(_num(r.share)), "amount": _json(float(r.amount)), "revenue": _json(float(r.revenue)),
+                            "months": int(r.months), "low": _json(r.low), "high": _json(r.high),
+                            "profit_gain_per_year": _json(float(r.profit_gain_per_year))} for key, r in t.iterrows()}
+        monthly = {f"{m:%Y-%m}": {k: _json(_num(v)) for k, v in row.items()} for m, row in self.monthly.iterrows()}
+        return {"kpis": kpis, "costs": {"categories": categories, "monthly": monthly}}
+
+
+def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, end: dt.date,
+                thresholds: dict[str, Threshold] | None = None) -> CostRatios | Unavailable:
+    """Consumables, lab fees and inventory as shares of revenue in the period's months [S3].
+
+    Parameters
+    ----------
+    costs : canonical costs (``month``, ``category``, ``amount``); categories are matched by keyword
+        (耗材 / 加工费 / 库存 and their English names), other categories (rent, labour …) are ignored.
+    charges : canonical charges (``paid_at``, ``amount_paid``): revenue by month, refunds included.
+    start, end : the analysis period; the months it touches are used.
+    thresholds : ``consumables_share_low/high``, ``lab_share_low/high``, ``inventory_share_low/high``.
+
+    Notes
+    -----
+    ``revenue_at_stake`` of a category above its range = (share − the top of the range) × revenue per
+    year: the profit a year the clinic keeps by bringing it back to the range, revenue unchanged. A
+    category below its range gets a flag with 0 at stake (check the records; nothing to gain).
+    """
+    th = thresholds or DEFAULTS
+    first_month = pd.Timestamp(start).to_period("M").to_timestamp()
+    months = pd.date_range(first_month, pd.Timestamp(end), freq="MS")
+    paid = charges[charges["paid_at"].dt.normalize().between(pd.Timestamp(start), pd.Timestamp(end))]
+    revenue = paid.groupby(paid["paid_at"].dt.to_period("M").dt.to_timestamp())["amount_paid"].sum().reindex(
+        months, fill_value=0.0)
+
+    rows = costs[costs["month"].notna() & costs["amount"].notna()]
+    rows = pd.DataFrame({"month": rows["month"].dt.to_period("M").dt.to_timestamp(),
+                         "key": classify_costs(rows["category"]), "amount": rows["amount"]})
+    rows = rows[rows["key"].notna() & rows["month"].isin(months)]
+    if rows.empty:
+        return Unavailable.because(
+            "cost_ratios", needs=["costs: 耗材/加工费/库存"],
+            zh_reason="成本表中没有分析期内的耗材、加工费或库存记录，无法计算成本占比；请补充按月的这三类成本。",
+            en_reason="The costs table has no consumables, lab or inventory rows in the period: cost shares cannot be "
+                      "computed; ask for these three categories by month.")
+    by_month = rows.pivot_table(index="month", columns="key", values="amount", aggfunc="sum").reindex(months)
+    usable = by_month.notna() & (revenue > 0).to_numpy()[:, None]  # months with both the cost and revenue
+    monthly = pd.DataFrame({"revenue": revenue})
+    table_rows, flags = [], []
+    for key in ORDER:
+        if key not in by_month:
+            continue
+        low, high = th[CATEGORIES[key][3]], th[CATEGORIES[key][4]]
+        ok = usable[key]
+        monthly[key] = (by_month[key] / revenue).where(ok)
+        amount, base, n = float(by_month.loc[ok, key].sum()), float(revenue[ok].sum()), int(ok.sum())
+        share = amount / base if base > 0 else None
+        per_year = base / n * 12 if n else 0.0
+        status = None if share is None else "above" if high.breached(share) else "below" if low.breached(share) else "within"
+        gain = (share - high.value) * per_year if status == "above" else 0.0
+        table_rows.append({"category": key, "amount": amount, "revenue": base, "months": n, "share": share,
+                           "low": low.value, "high": high.value, "status": status, "profit_gain_per_year": gain})
+        if status == "above":
+            flags.append(_flag(key, share, high, gain, low))
+        elif status == "below":
+            flags.append(_flag(key, share, low, 0.0, high))
+    table = pd.DataFrame(table_rows).set_index("category")
+    flags.sort(key=lambda f: (f.severity != "red", -f.revenue_at_stake, -f.gap))
+    zh, en = _sentences(table, flags)
+    ranges = {key: (float(table.loc[key, "low"]), float(table.loc[key, "high"])) for key in table.index}
+    return CostRatios("cost_ratios", table, zh, en, flags, monthly=monthly, ranges=ranges)
+
+
+def _flag(key: str, share: float, line: Threshold, gain: float, other: Threshold) -> Flag:
+    low, high = sorted((line.value, other.value))
+    name_zh, name_en = _name(key, "zh"), _name(key, "en")
+    if line.direction == "max":
+        advice_zh, advice_en = ADVICE[key]
+        zh = (f"{name_zh}占实收{i18n.rate(share, 'zh')}，高于{_range(low, high)}的合理范围：回到范围上限每年可多留利润约"
+              f"{i18n.money(gain, 'zh')}；{advice_zh}。")
+        en = (f"{name_en} run at {i18n.rate(share, 'en')} of revenue, above the {_range(low, high)} range: back at its top "
+              f"the clinic would keep about {i18n.money(gain, 'en')} a year; {advice_en}.")
+        problem = "efficiency"
+    else:
+        new_zh = "（新店库存偏低属正常）" if key == "inventory" else ""
+        new_en = " (a new clinic holds less stock)" if key == "inventory" else ""
+        zh = f"{name_zh}占实收{i18n.rate(share, 'zh')}，低于{_range(low, high)}的合理范围{new_zh}：先核对这类成本是否都已入账。"
+        en = (f"{name_en} run at {i18n.rate(share, 'en')} of revenue, below the {_range(low, high)} range{new_en}: check "
+              f"that all of it is recorded.")
+        problem = "management"
+    return Flag(f"{key}_share", share, line.name, problem, severity(line.gap(share)), line.gap(share), float(gain),
+                zh, en, subject=key)
+
+
+def _sentences(table: pd.DataFrame, flags: list[Flag]) -> tuple[str, str]:
+    above = [f for f in flags if f.threshold.endswith("_high")]
+    if flags:
+        zh = "；".join(f.zh.rstrip("。") for f in flags) + "。"
+        en = " ".join(f.en for f in flags)
+        if len(above) > 1:
+            total = sum(f.revenue_at_stake for f in above)
+            zh += f"合计每年约{i18n.money(total, 'zh')}。"
+            en += f" Together about {i18n.money(total, 'en')} a year."
+        return zh, en
+    known = table.dropna(subset=["share"])
+    parts_zh = "、".join(f"{_name(k, 'zh')}{i18n.rate(float(r.share), 'zh')}" for k, r in known.iterrows())
+    parts_en = ", ".join(f"{_name(k, 'en').lower()} {i18n.rate(float(r.share), 'en')}" for k, r in known.iterrows())
+    return (f"成本占实收：{parts_zh}，都在方法的合理范围内；按月跟踪，防止回升。",
+            f"Costs over revenue: {parts_en}, all within the method's ranges; track them monthly to catch a rise.")
+
+
+@dataclass
+class CostsSection(Section):
+    ratios: AnalysisResult = field(default=None)
+
+
+def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> CostsSection:
+    """Wire the clinic's costs and charges into the cost analysis."""
+    costs = clinic.table("costs")
+    if costs is None:
+        ratios = Unavailable.because("cost_ratios", needs=["costs"],
+                                     zh_reason="本分析需要按月的成本表（耗材、加工费、库存），当前数据中没有；请向诊所索取后重新运行。",
+                                     en_reason="This analysis needs the monthly costs table (consumables, lab fees, "
+                                               "inventory), which the clinic has not given; ask for it and run again.")
+    else:
+        period = clinic.config.period
+        ratios = cost_ratios(costs, clinic.charges, start=period.start, end=period.end, thresholds=thresholds)
+    return CostsSection(ratios=ratios)
