@@ -4,8 +4,9 @@ Method step 1 ends by locating the bottleneck among the problem classes of [S1] 
 experience, medical quality, efficiency, management, price/value, loyalty). Every analysis raises
 flags, one per metric past a threshold; this module ranks them:
 
-1. Findings: red before yellow, then by revenue at stake (yuan a year that bringing the metric back to
-   its line would be worth), then by how far past the line the metric sits (the gap).
+1. Findings: red before yellow; causes (metrics the clinic can act on) before symptoms (where revenue
+   moved, from the driver tree, which the causes explain); then by revenue at stake (yuan a year that
+   bringing the metric back to its line would be worth), then by how far past the line it sits (the gap).
 2. Problem classes: ranked by their strongest finding. A class's revenue at stake is the largest of
    its findings', not their sum, because several analyses often see the same loss from different
    sides (the channel whose conversion fell is also the conversion driver of the revenue fall).
@@ -33,7 +34,7 @@ _SEVERITY_ORDER = {RED: 0, "yellow": 1}
 def _flag_row(rank: int, flag: Flag) -> dict:
     return {"rank": rank, "problem_class": flag.problem_class, "metric": flag.metric, "subject": flag.subject,
             "severity": flag.severity, "value": flag.value, "threshold": flag.threshold, "gap": flag.gap,
-            "revenue_at_stake": flag.revenue_at_stake, "zh": flag.zh, "en": flag.en}
+            "revenue_at_stake": flag.revenue_at_stake, "evidence": flag.evidence, "zh": flag.zh, "en": flag.en}
 
 
 @dataclass
@@ -108,7 +109,8 @@ def rank(flags: list[Flag], thresholds: Mapping[str, Threshold] | None = None) -
     flags : the flags of all analyses (``Diagnosis.flags()``).
     thresholds : the thresholds in force, to say in the finding when the consultant changed one.
     """
-    ordered = sorted(flags, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 2), -f.revenue_at_stake, -f.gap))
+    ordered = sorted(flags, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 2), f.evidence == "symptom",
+                                           -f.revenue_at_stake, -f.gap))
     findings = pd.DataFrame([_flag_row(i, f) for i, f in enumerate(ordered, start=1)],
                             columns=list(_flag_row(0, Flag("", 0, "", "loyalty", RED, 0, 0, "", "")).keys()))
     classes = (findings.groupby("problem_class", sort=False)

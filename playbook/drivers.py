@@ -791,7 +791,7 @@ def _flags(tree: DriverTree, line: Threshold, where: dict[str, tuple[str, str, f
     gap = line.gap(change)
     flags = [Flag(
         metric=f"revenue_change_{tree.key}", value=float(change), threshold=line.name,
-        problem_class=PROBLEM_CLASS[worst], severity=severity(gap), gap=gap,
+        problem_class=PROBLEM_CLASS[worst], severity=severity(gap), gap=gap, evidence="symptom",
         # coming back to the line: revenue of at least R0 · (1 + line), a year long
         revenue_at_stake=float(max(0.0, r0 * (1 + line.value) - r1) * year),
         zh=(f"{now_zh}营收比{then_zh}下降{i18n.rate(-change, 'zh')}，超过{limit_zh}的警戒线，最大的原因是"
@@ -806,7 +806,7 @@ def _flags(tree: DriverTree, line: Threshold, where: dict[str, tuple[str, str, f
         found, gap = where.get(driver), line.gap(share)
         flags.append(Flag(
             metric=f"{driver}_effect_{tree.key}", value=share, threshold=line.name,
-            problem_class=PROBLEM_CLASS[driver], severity=severity(gap), gap=gap,
+            problem_class=PROBLEM_CLASS[driver], severity=severity(gap), gap=gap, evidence="symptom",
             revenue_at_stake=float(-effects[driver] * year),  # the yuan the effect lost, a year long
             zh=(f"{now_zh}比{then_zh}，{_driver_name(driver, 'zh')}下降让营收少了{i18n.money(-effects[driver], 'zh')}"
                 f"（{then_zh}营收的{i18n.rate(-share, 'zh')}）{_segment_hint(found, 'zh')}；{_TODO[driver][0]}。"),

@@ -49,6 +49,9 @@ class Flag:
     zh: str  # one sentence: what it is and what to do
     en: str
     subject: str | None = None  # the channel, doctor, department … it concerns
+    # "cause": a metric the clinic can act on; "symptom": where revenue moved (the driver tree),
+    # which the causes explain. The ranking puts symptoms after the causes of the same severity.
+    evidence: str = "cause"
 
     def sentence(self, lang: str = "zh") -> str:
         return self.zh if lang == "zh" else self.en

@@ -70,3 +70,12 @@ def test_plot_draws_one_bar_per_top_finding_red_for_red():
     colours = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
     assert colours[0] != "#c0392b" and colours[-1] == "#c0392b"  # yellow at the bottom, rank 1 on top
     plt.close(fig)
+
+
+def test_symptoms_rank_after_the_causes_of_the_same_severity():
+    symptom = Flag("revenue_change_recent", -0.2, "revenue_change_alert", "price_value", RED, 3.0, 5_000_000,
+                   "营收下降。", "Revenue fell.", evidence="symptom")
+    ranking = rank([symptom, *FLAGS])
+    metrics = ranking.findings["metric"].tolist()
+    assert metrics.index("revenue_change_recent") == 5  # after the five red causes, before the yellow one
+    assert ranking.classes["problem_class"].iloc[0] == "acquisition"
