@@ -16,20 +16,31 @@ from . import i18n, schema
 from .clinic import Clinic, load_clinic
 from .errors import DuplicateIdError, InvalidValuesError, PlaybookError
 
-# Which analyses the data supports: (name, 中文, English, needs [(table, column or None)]).
-# Chapters that plug in later add their entry here, so the audit always says what can run.
+# Which analyses the data supports: (name, 中文, English, needs [(table, column or None)]), in chapter
+# order, named as the analyses name themselves (their `Unavailable` results say the same). A need
+# ("clinic.yaml", key) is a setting the consultant adds to the configuration.
+MINIMAL = [("patients", None), ("visits", None), ("charges", None)]
 ANALYSES: list[tuple[str, str, str, list[tuple[str, str | None]]]] = [
-    ("headline_kpis", "核心指标", "Headline KPIs", [("patients", None), ("visits", None), ("charges", None)]),
+    ("headline_kpis", "核心指标", "Headline KPIs", MINIMAL),
+    ("drivers", "营收驱动因素分解", "Revenue driver tree", MINIMAL),
+    ("drivers_departments", "分科室驱动因素", "Drivers by department", [("visits", "department")]),
     ("channels", "渠道新客与初诊成交", "New patients and conversion by channel", [("patients", "source_channel")]),
+    ("campaign_roi", "渠道投入产出与止损", "Channel ROI and stop-loss", [("patients", "source_channel"), ("campaigns", "spend")]),
+    ("leads_funnel", "线索到店率", "Lead → arrival rate", [("leads", None)]),
+    ("return_curves", "首诊队列复诊曲线", "Cohort return curves", MINIMAL),
     ("referral_share", "转介绍占比", "Referral share", [("patients", "source_channel")]),
-    ("departments", "科室业绩", "Revenue by department", [("visits", "department")]),
-    ("doctors", "医生业绩与指定率", "Doctors: revenue and designation", [("charges", "doctor_id"), ("charges", "designated")]),
-    ("leads_funnel", "线索到店率", "Lead → arrival funnel", [("leads", None)]),
-    ("campaign_roi", "活动投入产出", "Campaign ROI", [("campaigns", "spend")]),
+    ("rfm", "RFM分层与ABC分类", "RFM segments and ABC classes", MINIMAL),
+    ("churn_warning", "高价值客户流失预警", "High-value churn warnings", MINIMAL),
+    ("child_family", "儿童带动家庭", "Child → family conversion", [("patients", "referrer_patient_id")]),
+    ("doctors", "医生业绩", "Doctors: revenue and conversion", [("visits", "doctor_id")]),
+    ("designation", "医生指定率", "Doctor designation", [("charges", "doctor_id"), ("charges", "designated")]),
+    ("doctor_load", "医生负荷", "Doctor load against capacity", [("visits", "doctor_id")]),
     ("plan_completion", "治疗计划完诊率", "Treatment-plan completion", [("treatment_plans", None)]),
+    ("no_show_times", "爽约时段", "No-shows by weekday and hour", MINIMAL),
+    ("no_show_channels", "各渠道爽约率", "No-shows by channel", [("patients", "source_channel")]),
+    ("chair_vacancy", "椅位空置率", "Chair vacancy", [("clinic.yaml", "opening_hours"), ("clinic.yaml", "chairs")]),
     ("cost_ratios", "成本结构", "Cost ratios", [("costs", None)]),
-    ("doctor_load", "医生负荷", "Doctor load against capacity", [("staff", "daily_capacity"), ("visits", "doctor_id")]),
-    ("chair_vacancy", "椅位空置率", "Chair vacancy", [("visits", "chair_id")]),
+    ("bottleneck", "瓶颈排序", "Bottleneck ranking", MINIMAL),
 ]
 
 
@@ -110,9 +121,15 @@ class AuditResult:
     def analyses(self) -> pd.DataFrame:
         rows = []
         for name, zh, en, needs in ANALYSES:
-            missing = [f"{t}.{c}" if c else t for t, c in needs if not self.clinic.has(t, c)]
+            missing = [f"{t}: {c}" if t == "clinic.yaml" else f"{t}.{c}" if c else t
+                       for t, c in needs if not self._has(t, c)]
             rows.append({"analysis": name, "zh": zh, "en": en, "can_run": not missing, "needs": ", ".join(missing)})
         return pd.DataFrame(rows)
+
+    def _has(self, table: str, column: str | None) -> bool:
+        if table == "clinic.yaml":  # a setting, not a table: the configuration has no such key yet
+            return getattr(self.clinic.config, column, None) is not None
+        return self.clinic.has(table, column)
 
     def _orphans(self, name: str) -> list[PlaybookError]:
         """Keys that point nowhere: a visit or charge whose patient is not in the patients export."""
