@@ -22,8 +22,18 @@ class Threshold:
     direction: str  # "min": below is a problem; "max": above is a problem
     zh: str
     en: str
-    source: str  # [S0]..[S4] with the words of the source, or "playbook default"
+    source: str  # [S0]..[S4] with the source's own (Chinese) words, or "playbook default: why" in English
     default: float | None = None  # set when the clinic's configuration overrode the value
+    source_zh: str | None = None  # a playbook default's reason in Chinese (quoted sources are Chinese already)
+
+    def cited(self, lang: str = "zh") -> str:
+        """The source as a report in ``lang`` prints it: no English in a Chinese report, and the reverse."""
+        if lang == "zh":
+            return self.source_zh or self.source
+        if self.source_zh:  # a playbook default: its reason is written in English
+            return self.source
+        tag = self.source.split("]")[0] + "]"
+        return f"{tag} seeds/00{tag[2]}, as quoted in method.md"
 
     @property
     def overridden(self) -> bool:
@@ -42,8 +52,8 @@ class Threshold:
         return abs(value - self.value) / abs(self.value)
 
 
-def _t(name, value, direction, zh, en, source):
-    return Threshold(name, value, direction, zh, en, source)
+def _t(name, value, direction, zh, en, source, source_zh=None):
+    return Threshold(name, value, direction, zh, en, source, source_zh=source_zh)
 
 
 DEFAULTS: dict[str, Threshold] = {t.name: t for t in (
@@ -82,19 +92,26 @@ DEFAULTS: dict[str, Threshold] = {t.name: t for t in (
     _t("material_loss", 0.03, "max", "材料损耗率上限", "Material loss ceiling", "[S0] 材料损耗率控制在3%以内"),
     _t("child_family_ratio", 1.0, "min", "儿童带动家庭比例", "Child → family conversion", "[S3] 儿童与家庭约1:1"),
     _t("plan_completion", 0.70, "min", "完诊率复核线", "Plan completion review line",
-       "playbook default: [S3][S4] say low completion needs review but give no number"),
+       "playbook default: [S3][S4] say low completion needs review but give no number",
+       source_zh="本工具默认值：[S3][S4] 指出完诊率低需复核，但未给出数值"),
     _t("no_show_rate", 0.15, "max", "爽约率警戒线", "No-show alert line",
-       "playbook default: the sources track no-shows but give no number"),
+       "playbook default: the sources track no-shows but give no number",
+       source_zh="本工具默认值：资料要求跟踪爽约，但未给出数值"),
     _t("revenue_change_alert", -0.05, "min", "营收下滑警戒线", "Revenue fall alert line",
-       "playbook default: a fall of more than 5% on the previous period calls for diagnosis [S1]"),
+       "playbook default: a fall of more than 5% on the previous period calls for diagnosis [S1]",
+       source_zh="本工具默认值：比上期下降超过5%即需诊断 [S1]"),
     _t("doctor_inactive_weeks", 8, "max", "医生停诊周数上限", "Doctor inactive weeks",
-       "playbook default: a regular doctor with no visit for 8 weeks has stopped working here; [S3] 医生离职风险"),
+       "playbook default: a regular doctor with no visit for 8 weeks has stopped working here; [S3] on key-person risk",
+       source_zh="本工具默认值：常规出诊的医生连续8周无接诊视为已离开；[S3] 医生离职风险"),
     _t("overdue_doctor_ratio", 1.5, "max", "医生老患者逾期倍数上限", "Doctor's overdue patients vs the rest",
-       "playbook default: a doctor whose patients are overdue 1.5 times as often as the others' is losing them; [S3] 追踪流失原因"),
+       "playbook default: a doctor whose patients are overdue 1.5 times as often as the others' is losing them; [S3] on tracing why patients leave",
+       source_zh="本工具默认值：某医生的老患者逾期比例达到其他医生的1.5倍，视为在流失；[S3] 追踪流失原因"),
     _t("return_12m_fall", -0.05, "min", "12个月复诊率下滑警戒线", "12-month return fall alert line",
-       "playbook default: a fall of more than 5% against the earlier cohorts calls for a look at recalls [S1]"),
+       "playbook default: a fall of more than 5% against the earlier cohorts calls for a look at recalls [S1]",
+       source_zh="本工具默认值：比早期队列下降超过5%需检查召回 [S1]"),
     _t("arrival_rate_fall", 0.03, "max", "到店率下滑警戒线", "Arrival-rate fall alert line",
-       "playbook default: a fall of one [S0] step (抖音到店率15%→目标18%, 3 points) over 6 months is a trend"),
+       "playbook default: a fall of one [S0] step (Douyin arrival rate 15% → target 18%, 3 points) over 6 months is a trend",
+       source_zh="本工具默认值：6个月内下降一个 [S0] 步长（抖音到店率15%→目标18%，即3个百分点）视为趋势"),
 )}
 
 
@@ -103,7 +120,8 @@ def resolve(overrides: Mapping[str, float] | None = None) -> dict[str, Threshold
     table = dict(DEFAULTS)
     for name, value in (overrides or {}).items():
         base = DEFAULTS[name]
-        table[name] = Threshold(name, float(value), base.direction, base.zh, base.en, base.source, default=base.value)
+        table[name] = Threshold(name, float(value), base.direction, base.zh, base.en, base.source, default=base.value,
+                                source_zh=base.source_zh)
     return table
 
 
@@ -118,6 +136,6 @@ def as_table(thresholds: Mapping[str, Threshold], lang: str = "zh") -> pd.DataFr
             changed = i18n.pick(lang, f"顾问调整（原为{was}）", f"changed by the consultant (was {was})")
         rows.append({i18n.pick(lang, "阈值", "Threshold"): t.zh if lang == "zh" else t.en,
                      i18n.pick(lang, "数值", "Value"): value,
-                     i18n.pick(lang, "来源", "Source"): t.source,
+                     i18n.pick(lang, "来源", "Source"): t.cited(lang),
                      i18n.pick(lang, "调整", "Changed"): changed})
     return pd.DataFrame(rows)
