@@ -12,7 +12,7 @@ from importlib import import_module
 
 from . import thresholds as threshold_table
 from .clinic import Clinic
-from .results import Flag, Section
+from .results import Flag, Section, deep_merge
 
 # section name -> the module that computes it (each module's ``diagnose(clinic, thresholds)``)
 SECTIONS = {
@@ -52,8 +52,7 @@ class Diagnosis:
     def metrics(self) -> dict:
         merged: dict = {}
         for name in SECTIONS:
-            for key, value in self.section(name).metrics().items():
-                merged[key] = {**merged[key], **value} if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+            deep_merge(merged, self.section(name).metrics())
         return merged
 
 

@@ -1258,22 +1258,6 @@ class DoctorsSection(Section):
     no_show_channels: AnalysisResult = field(default=None)
     chair_vacancy: AnalysisResult = field(default=None)
 
-    def metrics(self) -> dict:
-        """As `Section.metrics`, with each doctor's entries merged across the analyses."""
-        merged: dict = {}
-        for result in self.results():
-            for key, value in result.metrics().items():
-                if not isinstance(value, dict):
-                    merged[key] = value
-                    continue
-                target = merged.setdefault(key, {})
-                for name, inner in value.items():
-                    if isinstance(inner, dict) and isinstance(target.get(name), dict):
-                        target[name] = {**target[name], **inner}
-                    else:
-                        target[name] = inner
-        return merged
-
 
 _NO_DOCTOR = {"zh_reason": "本分析需要预约记录或收费明细中的医生列（如“医生”“主治医生”），当前数据中没有；请导出含医生的记录后重新运行。",
               "en_reason": "This analysis needs the doctor column of the visits or charges export (医生, 主治医生), which "

@@ -1302,22 +1302,6 @@ class FunnelSection(Section):
     campaigns: AnalysisResult = field(default=None)
     arrival: AnalysisResult = field(default=None)
 
-    def metrics(self) -> dict:
-        """As `Section.metrics`, with each channel's entries merged across the analyses."""
-        merged: dict = {}
-        for result in self.results():
-            for key, value in result.metrics().items():
-                if not isinstance(value, dict):
-                    merged[key] = value
-                    continue
-                target = merged.setdefault(key, {})
-                for name, inner in value.items():
-                    if isinstance(inner, dict) and isinstance(target.get(name), dict):
-                        target[name] = {**target[name], **inner}
-                    else:
-                        target[name] = inner
-        return merged
-
 
 _NO_CHANNEL = dict(
     zh_reason="患者档案中没有来源渠道（来源渠道/客户来源），无法按渠道分析新患者、成交与投放回报；请在患者导出中加上来源渠道。",

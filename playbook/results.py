@@ -12,9 +12,12 @@ on missing data and never shows a NaN.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import pandas as pd
+
+if TYPE_CHECKING:  # the runner imports this module too, and needs no plotting stack
+    import matplotlib.pyplot as plt
 
 # The problem classes of method.md, step 1 [S1]: the bottleneck ranking groups flags by these.
 PROBLEM_CLASSES = {
@@ -126,15 +129,22 @@ class Section:
         return [flag for result in self.results() for flag in result.flags]
 
     def metrics(self) -> dict:
-        """Every result's kpis.json fragment, merged (later sections never rename earlier names)."""
+        """Every result's kpis.json fragment, merged: a channel's or doctor's entries from several
+        analyses end up in one dict."""
         merged: dict = {}
         for result in self.results():
-            for key, value in result.metrics().items():
-                if isinstance(value, dict) and isinstance(merged.get(key), dict):
-                    merged[key] = {**merged[key], **value}
-                else:
-                    merged[key] = value
+            deep_merge(merged, result.metrics())
         return merged
+
+
+def deep_merge(into: dict, new: dict) -> dict:
+    """Merge ``new`` into ``into`` key by key, nested dicts included; returns ``into``."""
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            deep_merge(into[key], value)
+        else:
+            into[key] = value
+    return into
 
 
 def rate_or_none(part: float, whole: float) -> float | None:

@@ -30,6 +30,7 @@ from . import report  # noqa: E402
 from .clinic import load_clinic  # noqa: E402
 from .config import METRICS_MIMETYPE, NOTEBOOKS_DIR, read_config  # noqa: E402
 from .errors import ChapterError, PlaybookError, ReportBuildError  # noqa: E402
+from .results import deep_merge  # noqa: E402
 
 KERNEL_NAME = "python3"
 # While this process checks the input, the kernel imports the stack and loads the clinic into its
@@ -78,16 +79,8 @@ def collect_metrics(notebook: nbformat.NotebookNode) -> dict:
         for output in cell.get("outputs", []):
             data = output.get("data", {}).get(METRICS_MIMETYPE)
             if data:
-                _deep_merge(merged, data)
+                deep_merge(merged, data)
     return merged
-
-
-def _deep_merge(into: dict, new: dict) -> None:
-    for key, value in new.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _deep_merge(into[key], value)
-        else:
-            into[key] = value
 
 
 class _SharedKernel:
@@ -184,7 +177,7 @@ def _run_chapters(run: ClinicRun, kernel: _SharedKernel, notebooks: list[Path], 
             break
         run.timings[notebook.stem] = time.perf_counter() - tick
         run.notebooks.append(output)
-        _deep_merge(metrics, collect_metrics(executed))
+        deep_merge(metrics, collect_metrics(executed))
     return metrics
 
 
@@ -196,7 +189,7 @@ def _write_kpis(out_dir: Path, config, metrics: dict, *, complete: bool) -> Path
     payload = {"clinic_id": config.clinic_id,
                "period": {"start": config.period.start.isoformat(), "end": config.period.end.isoformat()},
                "kpis": {}, "channels": {}}
-    _deep_merge(payload, metrics)
+    deep_merge(payload, metrics)
     payload["complete"] = complete
     path = out_dir / "kpis.json"
     _write_atomically(path, json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
