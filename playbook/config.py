@@ -39,6 +39,19 @@ class Period(BaseModel):
         return self
 
 
+class Intervention(BaseModel):
+    """Something the clinic changed, to evaluate before/after (method step 4, [S1])."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    start: dt.date
+    kpi: str  # the KPI series to evaluate, e.g. revenue, new_patients, first_visit_conversion
+    cost: float | None = Field(default=None, ge=0)  # yuan spent on it, for ROI
+    margin: float | None = Field(default=None, gt=0, le=1)  # gross margin on the KPI's revenue, for ROI
+    control: str | None = None  # a comparison series (another channel or department) for difference in differences
+    frequency: Literal["D", "W", "M"] = "W"
+
+
 class ClinicConfig(BaseModel):
     """The content of ``clinic.yaml``. Unknown keys are an error, so a typo never passes silently."""
 
@@ -62,6 +75,8 @@ class ClinicConfig(BaseModel):
     referral_channels: list[str] = Field(default_factory=list)
     # threshold name -> value, overriding playbook.thresholds (the report marks what was changed)
     thresholds: dict[str, float] = Field(default_factory=dict)
+    # what the clinic changed, evaluated before/after by `playbook run` (the evaluation chapter)
+    interventions: list[Intervention] = Field(default_factory=list)
 
     @field_validator("files", "headers", "values")
     @classmethod
