@@ -5,7 +5,6 @@ Exit status: 0 done; 2 the input or configuration needs fixing (the message says
 """
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 import sys
 from pathlib import Path

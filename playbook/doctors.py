@@ -66,7 +66,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from . import i18n
 from .clinic import Clinic
 from .kpis import UNKNOWN_CHANNEL, channel_name, new_patient_table
-from .plotting import ACTION_RED, PALETTE
+from .plotting import ACTION_RED, PALETTE, no_data, reference_line
 from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
 from .thresholds import DEFAULTS, Threshold
 
@@ -150,13 +150,6 @@ def _and_others(flags: list[Flag]) -> str:
     return f"{', '.join(others)} {'is' if len(others) == 1 else 'are'}"
 
 
-def _no_data_plot(ax: plt.Axes, lang: str, title: str) -> plt.Axes:
-    ax.text(0.5, 0.5, i18n.pick(lang, "无数据", "no data"), ha="center", va="center", transform=ax.transAxes)
-    ax.set_title(title)
-    ax.set_axis_off()
-    return ax
-
-
 # --------------------------------------------------------------------------------------------------
 # Revenue, designation and departures.
 
@@ -176,7 +169,7 @@ class DoctorPerformance(AnalysisResult):
             return self._plot_designation(ax, lang, **kwargs)
         title = i18n.pick(lang, "各医生每月实收", "Revenue by doctor and month")
         if self.monthly is None or self.monthly.empty:
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         scale, unit = (1e4, "万元") if lang == "zh" else (1e3, "¥ thousand")
         flagged = {f.subject for f in self.flags}
         x = np.arange(len(self.monthly))
@@ -199,7 +192,7 @@ class DoctorPerformance(AnalysisResult):
         title = i18n.pick(lang, "各医生指定率", "Designation rate by doctor")
         data = self.table["designation_rate"].dropna().sort_values()
         if data.empty:
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         over = data > self.designation_line
         labels = [d + (i18n.pick(lang, "（已离开）", " (left)") if self._departed(d) else "") for d in data.index]
         ax.barh(labels, data.to_numpy() * 100, color=_bar_colors(over), **kwargs)
@@ -449,7 +442,7 @@ class DoctorLoad(AnalysisResult):
         title = i18n.pick(lang, "每个出诊日接诊人次与上限", "Patients per working day against capacity")
         t = self.table.sort_values("load_per_day")
         if t.empty:
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         y = np.arange(len(t))
         ax.barh(y, t["load_per_day"], height=0.6, color=_bar_colors(t["load_per_day"] > t["capacity"]), **kwargs)
         ax.vlines(t["capacity"], y - 0.4, y + 0.4, color=PALETTE[0], linewidth=2.5)
@@ -634,15 +627,14 @@ class DoctorConversion(AnalysisResult):
         title = i18n.pick(lang, "各医生初诊成交率", "First-visit conversion by doctor")
         t = self.table.sort_values("first_visit_conversion")
         if t.empty:
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         flagged = {f.subject for f in self.flags}
         ax.barh(t.index, t["first_visit_conversion"] * 100, color=_bar_colors(t.index.isin(flagged)), **kwargs)
         for y, (rate, n) in enumerate(zip(t["first_visit_conversion"], t["new_patients"])):
             ax.text(rate * 100, y, i18n.pick(lang, f" {rate:.0%}（{n}人）", f" {rate:.0%} (n={n})"),
                     va="center", fontsize="small")
-        ax.axvline(self.line * 100, color=PALETTE[0], linestyle="--", linewidth=1)
-        ax.text(self.line * 100, len(t) - 0.4, i18n.pick(lang, f" 复盘线{self.line:.0%}", f" review line {self.line:.0%}"),
-                va="bottom", fontsize="small", color=PALETTE[0])
+        reference_line(ax, self.line * 100, i18n.pick(lang, f"复盘线{self.line:.0%}", f"review line {self.line:.0%}"),
+                       y=len(t) - 0.4)
         ax.set_xlim(0, 115)
         ax.set_xlabel("%")
         ax.set_title(title)
@@ -769,7 +761,7 @@ class PlanCompletion(AnalysisResult):
         title = i18n.pick(lang, "各医生完诊率", "Plan completion by doctor")
         t = self.table.dropna(subset=["plan_completion"]).sort_values("plan_completion")
         if t.empty:
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         flagged = {f.subject for f in self.flags}
         labels = [_doctor_label(d, lang) for d in t.index]
         colours = [PALETTE[4] if d == ALL_DOCTORS else c for d, c in zip(t.index, _bar_colors(t.index.isin(flagged)))]
@@ -777,9 +769,8 @@ class PlanCompletion(AnalysisResult):
         for y, (rate, n, open_) in enumerate(zip(t["plan_completion"], t["plans_ended"], t["plans_in_progress"])):
             ax.text(rate * 100, y, i18n.pick(lang, f" {rate:.0%}（结束{n}个，治疗中{open_}个）",
                                             f" {rate:.0%} ({n} ended, {open_} in treatment)"), va="center", fontsize="small")
-        ax.axvline(self.line * 100, color=PALETTE[0], linestyle="--", linewidth=1)
-        ax.text(self.line * 100, len(t) - 0.4, i18n.pick(lang, f" 复核线{self.line:.0%}", f" review line {self.line:.0%}"),
-                va="bottom", fontsize="small", color=PALETTE[0])
+        reference_line(ax, self.line * 100, i18n.pick(lang, f"复核线{self.line:.0%}", f"review line {self.line:.0%}"),
+                       y=len(t) - 0.4)
         ax.set_xlim(0, 135)
         ax.set_xlabel("%")
         ax.set_title(title)
@@ -949,7 +940,7 @@ class NoShowTimes(AnalysisResult):
         ax = ax if ax is not None else plt.gca()
         title = i18n.pick(lang, "爽约率：星期 × 预约时间", "No-show rate by weekday and booked hour")
         if self.heatmap is None or self.heatmap.isna().all().all():
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         data = self.heatmap * 100
         cmap = LinearSegmentedColormap.from_list("no_show", ["#f4f6f8", PALETTE[5], PALETTE[1], PALETTE[0]])
         names = WEEKDAYS_ZH if lang == "zh" else WEEKDAYS_EN
@@ -1075,7 +1066,7 @@ class NoShowChannels(AnalysisResult):
         t = self.table.dropna(subset=["rate_judged"]).sort_values("rate_judged")
         t = t[t.index != UNKNOWN_CHANNEL] if (t.index != UNKNOWN_CHANNEL).any() else t
         if t.empty:
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         flagged = {f.subject for f in self.flags}
         y = np.arange(len(t))
         recent = i18n.pick(lang, f"最近{self.recent_months}个月", f"last {self.recent_months} months")
@@ -1089,9 +1080,8 @@ class NoShowChannels(AnalysisResult):
                 **kwargs)
         for yy, rate in zip(y, t["rate_judged"]):
             ax.text(rate * 100, yy - 0.2, f" {rate:.0%}", va="center", fontsize="small")
-        ax.axvline(self.line * 100, color=PALETTE[0], linestyle="--", linewidth=1)
-        ax.text(self.line * 100, len(t) - 0.45, i18n.pick(lang, f" 警戒线{self.line:.0%}", f" alert line {self.line:.0%}"),
-                va="bottom", fontsize="small", color=PALETTE[0])
+        reference_line(ax, self.line * 100, i18n.pick(lang, f"警戒线{self.line:.0%}", f"alert line {self.line:.0%}"),
+                       y=len(t) - 0.45)
         ax.set_yticks(y, [channel_name(c, lang) for c in t.index])
         before_max = t["rate_before_judged"].max(skipna=True)
         ax.set_xlim(0, max(float(t["rate_judged"].max()), 0.0 if pd.isna(before_max) else float(before_max),

@@ -99,7 +99,7 @@ import pandas as pd
 from . import i18n, kpis
 from .catalogue import HIGH_VALUE
 from .clinic import Clinic
-from .plotting import ACTION_RED, PALETTE
+from .plotting import ACTION_RED, PALETTE, no_data
 from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
 from .thresholds import DEFAULTS, Threshold
 
@@ -211,13 +211,6 @@ def _months_text(first: pd.Timestamp, last: pd.Timestamp, lang: str) -> str:
         tail = f"{last.month}月" if first.year == last.year else i18n.month(last, lang)
         return f"{i18n.month(first, lang)}–{tail}"
     return f"{first:%b %Y} – {last:%b %Y}"
-
-
-def _no_data_plot(ax: plt.Axes, lang: str, title: str) -> plt.Axes:
-    ax.text(0.5, 0.5, i18n.pick(lang, "无数据", "no data"), ha="center", va="center", transform=ax.transAxes)
-    ax.set_title(title)
-    ax.set_axis_off()
-    return ax
 
 
 def _colors(names, flagged) -> dict[str, str]:
@@ -347,7 +340,7 @@ class ChannelConversion(AnalysisResult):
         title = i18n.pick(lang, "各渠道初诊成交率（按首诊月）", "First-visit conversion by channel (month of first visit)")
         shown = self.table[self.table["complete_30d"] & (self.table["new_patients"] > 0)]
         if shown.empty:
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         flagged = {f.subject for f in self.flags}
         order = self.summary.index.tolist()
         colors = _colors(order, flagged)
@@ -532,7 +525,7 @@ class ChannelEconomics(AnalysisResult):
         ax = ax if ax is not None else plt.gca()
         title = i18n.pick(lang, "每位新患者：获客成本与90天消费", "Per new patient: cost and 90-day revenue")
         if not self.has_spend or self.table["spend"].fillna(0).eq(0).all():
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         t = self.table[self.table["spend"].fillna(0) > 0]
         per = t["revenue_90d"] / t["complete_patients"].where(t["complete_patients"] > 0)
         y = np.arange(len(t))
@@ -793,12 +786,12 @@ class StopLoss(AnalysisResult):
         ax = ax if ax is not None else plt.gca()
         title = i18n.pick(lang, "各渠道每周投放回报（近13周累计，最近半年）", "Weekly ROI by channel (13 weeks to date, last half-year)")
         if self.latest_week is None or not self.table["judged"].any():
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         first = self.latest_week - pd.Timedelta(weeks=weeks - 1)
         t = self.table[self.table["week"].between(first, self.latest_week)]
         shown = t[t["judged"]]
         if shown.empty:
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         flagged = {f.subject for f in self.flags}
         channels = list(dict.fromkeys(shown["channel"]))
         colors = _colors(channels, set())  # calm colours; only the streak itself is drawn in red
@@ -1004,7 +997,7 @@ class LeadArrival(AnalysisResult):
         title = i18n.pick(lang, "各渠道线索到店率（按线索月）", "Lead arrival rate by channel (month of the lead)")
         t = self.table[self.table["complete"]]
         if t.empty:
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         flagged = {f.subject for f in self.flags}
         channels = self.summary.index.tolist()
         colors = _colors(channels, flagged)
@@ -1156,7 +1149,7 @@ class CampaignRoi(AnalysisResult):
         title = i18n.pick(lang, "各营销活动的90天回报", "90-day ROI of each campaign")
         t = self.table[self.table["roi"].notna()]
         if t.empty:
-            return _no_data_plot(ax, lang, title)
+            return no_data(ax, lang, title)
         labels = [_campaign_label(n, a, b, lang) for n, a, b in zip(t["name"], t["start"], t["end"])]
         colors = [ACTION_RED if r < self.line else PALETTE[1] for r in t["roi"]]
         y = np.arange(len(t))

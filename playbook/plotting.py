@@ -12,7 +12,7 @@ from matplotlib_inline.backend_inline import set_matplotlib_formats
 
 from .fonts import FONT_FAMILY, font_path
 
-__all__ = ["ACTION_RED", "PALETTE", "set_theme"]
+__all__ = ["ACTION_RED", "PALETTE", "no_data", "reference_line", "set_theme"]
 
 # Red means "needs action" and nothing else, so it is kept out of the palette.
 ACTION_RED = "#c0392b"
@@ -77,3 +77,17 @@ def _use_png_inline() -> None:
     if get_ipython() is not None:
         set_matplotlib_formats("png", bbox_inches="tight")
 
+
+def no_data(ax, lang: str, title: str):
+    """An empty chart that says so, for an analysis whose table came out empty."""
+    ax.text(0.5, 0.5, "无数据" if lang == "zh" else "no data", ha="center", va="center", transform=ax.transAxes)
+    ax.set_title(title)
+    ax.set_axis_off()
+    return ax
+
+
+def reference_line(ax, x: float, label: str, *, y: float):
+    """A threshold drawn on a horizontal bar chart: a dashed vertical line labelled at its top."""
+    ax.axvline(x, color=PALETTE[0], linestyle="--", linewidth=1)
+    ax.text(x, y, f" {label}", va="bottom", fontsize="small", color=PALETTE[0])
+    return ax
