@@ -135,6 +135,20 @@ def _bar_colors(flagged: pd.Series) -> list[str]:
     return [ACTION_RED if f else PALETTE[1] for f in flagged]
 
 
+def _rate_bars(ax: plt.Axes, labels: list[str], rates: pd.Series, colours: list[str], notes: list[str], *,
+               line: float, line_label: str, xmax: float, title: str, **kwargs) -> plt.Axes:
+    """One horizontal bar per doctor for a rate (%), each labelled, with its threshold line."""
+    ax.barh(labels, rates * 100, color=colours, **kwargs)
+    for y, (rate, note) in enumerate(zip(rates, notes)):
+        ax.text(rate * 100, y, f" {note}", va="center", fontsize="small")
+    reference_line(ax, line * 100, f"{line_label}{line:.0%}", y=len(labels) - 0.4)
+    ax.set_xlim(0, xmax)
+    ax.set_xlabel("%")
+    ax.set_title(title)
+    ax.grid(axis="y", visible=False)
+    return ax
+
+
 def _too_few(names, what_zh: str, what_en: str, n: int) -> tuple[str, str]:
     """The clause for entities past a line on too little data: named, not judged (zh, en)."""
     names = [str(x) for x in names]
@@ -629,17 +643,11 @@ class DoctorConversion(AnalysisResult):
         if t.empty:
             return no_data(ax, lang, title)
         flagged = {f.subject for f in self.flags}
-        ax.barh(t.index, t["first_visit_conversion"] * 100, color=_bar_colors(t.index.isin(flagged)), **kwargs)
-        for y, (rate, n) in enumerate(zip(t["first_visit_conversion"], t["new_patients"])):
-            ax.text(rate * 100, y, i18n.pick(lang, f" {rate:.0%}（{n}人）", f" {rate:.0%} (n={n})"),
-                    va="center", fontsize="small")
-        reference_line(ax, self.line * 100, i18n.pick(lang, f"复盘线{self.line:.0%}", f"review line {self.line:.0%}"),
-                       y=len(t) - 0.4)
-        ax.set_xlim(0, 115)
-        ax.set_xlabel("%")
-        ax.set_title(title)
-        ax.grid(axis="y", visible=False)
-        return ax
+        notes = [i18n.pick(lang, f"{rate:.0%}（{n}人）", f"{rate:.0%} (n={n})")
+                 for rate, n in zip(t["first_visit_conversion"], t["new_patients"])]
+        return _rate_bars(ax, list(t.index), t["first_visit_conversion"], _bar_colors(t.index.isin(flagged)), notes,
+                          line=self.line, line_label=i18n.pick(lang, "复盘线", "review line"), xmax=115, title=title,
+                          **kwargs)
 
     def metrics(self) -> dict:
         t = self.table
@@ -765,17 +773,10 @@ class PlanCompletion(AnalysisResult):
         flagged = {f.subject for f in self.flags}
         labels = [_doctor_label(d, lang) for d in t.index]
         colours = [PALETTE[4] if d == ALL_DOCTORS else c for d, c in zip(t.index, _bar_colors(t.index.isin(flagged)))]
-        ax.barh(labels, t["plan_completion"] * 100, color=colours, **kwargs)
-        for y, (rate, n, open_) in enumerate(zip(t["plan_completion"], t["plans_ended"], t["plans_in_progress"])):
-            ax.text(rate * 100, y, i18n.pick(lang, f" {rate:.0%}（结束{n}个，治疗中{open_}个）",
-                                            f" {rate:.0%} ({n} ended, {open_} in treatment)"), va="center", fontsize="small")
-        reference_line(ax, self.line * 100, i18n.pick(lang, f"复核线{self.line:.0%}", f"review line {self.line:.0%}"),
-                       y=len(t) - 0.4)
-        ax.set_xlim(0, 135)
-        ax.set_xlabel("%")
-        ax.set_title(title)
-        ax.grid(axis="y", visible=False)
-        return ax
+        notes = [i18n.pick(lang, f"{rate:.0%}（结束{n}个，治疗中{open_}个）", f"{rate:.0%} ({n} ended, {open_} in treatment)")
+                 for rate, n, open_ in zip(t["plan_completion"], t["plans_ended"], t["plans_in_progress"])]
+        return _rate_bars(ax, labels, t["plan_completion"], colours, notes, line=self.line,
+                          line_label=i18n.pick(lang, "复核线", "review line"), xmax=135, title=title, **kwargs)
 
     def metrics(self) -> dict:
         t = self.table
