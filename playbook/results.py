@@ -101,7 +101,7 @@ class Unavailable(AnalysisResult):
     @classmethod
     def because(cls, name: str, needs: list[str], nulls: tuple[str, ...] = (), *, zh_reason: str = "",
                 en_reason: str = "") -> "Unavailable":
-        what = "、".join(needs)
+        what = "、".join(_need_zh(need) for need in needs)
         zh = zh_reason or f"本分析需要以下数据，当前数据中没有：{what}。请向诊所索取后重新运行。"
         en = en_reason or f"This analysis needs data the clinic has not given: {', '.join(needs)}. Ask for it and run again."
         return cls(name, pd.DataFrame(), zh, en, needs=needs, nulls=tuple(nulls))
@@ -116,6 +116,19 @@ class Unavailable(AnalysisResult):
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         """Nothing to show: `chapter.table` shows no empty table, so chapters need no special case."""
         return pd.DataFrame()
+
+
+def _need_zh(need: str) -> str:
+    """A need such as ``visits.department`` as a Chinese report names it: 预约到诊表的"科室"列."""
+    from .schema import TABLES
+
+    table, _, column = need.partition(".")
+    if table not in TABLES:
+        return need
+    spec = TABLES[table]
+    if column and any(c.name == column for c in spec.columns):
+        return f"{spec.zh}表的“{spec.column(column).zh}”列"
+    return f"{spec.zh}表"
 
 
 @dataclass
