@@ -129,5 +129,54 @@ def sample(kind: str, clinic_dir: Path, seed: int, scale: float, healthy: bool, 
     click.echo(f"wrote {len(written)} files to {clinic_dir}")
 
 
+@main.command("evaluate")
+@click.argument("series_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--date", "date_col", required=True, help="The date column (one row per day, week or month).")
+@click.option("--value", "value_col", required=True, help="The KPI column.")
+@click.option("--intervention", required=True, help="The day the intervention started, e.g. 2025-07-01.")
+@click.option("--control", "control_col", help="A comparison series column: difference in differences.")
+@click.option("--cost", type=float, help="Yuan spent on it, for ROI (with --margin).")
+@click.option("--margin", type=float, help="Gross profit per unit of the KPI (a share for revenue), for ROI.")
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="1 - the confidence level.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def evaluate_command(series_file: Path, date_col, value_col, intervention, control_col, cost, margin, alpha, lang,
+                     as_json) -> None:
+    """Effect of an intervention on a KPI series (interrupted time series, or DiD with --control), and ROI."""
+    from .evaluate import evaluate, read_series
+
+    try:
+        result = evaluate(read_series(series_file), date=date_col, value=value_col, intervention=intervention,
+                          control=control_col, cost=cost, margin=margin, alpha=alpha, path=series_file)
+    except PlaybookError as error:
+        _fail(error)
+    click.echo(result.as_json(lang) if as_json else result.as_text(lang))
+
+
+@main.command("breakeven")
+@click.option("--cards", type=int, required=True, help="Cards sold (or planned), N.")
+@click.option("--card-price", type=float, required=True, help="Price a buyer pays for a card, p (yuan).")
+@click.option("--seller-share", type=float, required=True, help="Share of the card price kept by its seller, k (0..1).")
+@click.option("--redemption", type=float, required=True, help="Share of the cards redeemed, r (0..1).")
+@click.option("--delivery-cost", type=float, required=True, help="Cost of serving one redeemed card, c (yuan).")
+@click.option("--fixed-cost", type=float, required=True, help="Cost of the campaign whatever it sells, F (yuan).")
+@click.option("--margin", type=float, required=True, help="Contribution of one high-value case, m (yuan).")
+@click.option("--conversion", type=float, help="Share of redeemed patients buying a high-value case, q (0..1).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def breakeven_command(cards, card_price, seller_share, redemption, delivery_cost, fixed_cost, margin, conversion,
+                      as_json) -> None:
+    """Break-even of a loss-leader card campaign [S3]: the conversion it needs, and the cards at a conversion."""
+    import json
+
+    from .breakeven import Campaign, breakeven
+
+    try:
+        result = breakeven(Campaign(cards=cards, card_price=card_price, seller_share=seller_share, redemption=redemption,
+                                    delivery_cost=delivery_cost, fixed_cost=fixed_cost, margin=margin),
+                           conversion=conversion)
+    except PlaybookError as error:
+        _fail(error)
+    click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) if as_json else result.as_text())
+
 if __name__ == "__main__":
     main()

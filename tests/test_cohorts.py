@@ -420,7 +420,7 @@ def test_little_data_never_crashes_nor_shows_nan(case):
             assert math.isfinite(flag.value) and math.isfinite(flag.revenue_at_stake)
     json.dumps(loyalty.metrics(), allow_nan=False)
     if case == "no referral data":
-        assert not loyalty.referral.available and "source_channel" in loyalty.referral.zh
+        assert not loyalty.referral.available and "来源渠道" in loyalty.referral.zh and "source_channel" in loyalty.referral.en
     if case == "one doctor, one channel":
         assert loyalty.doctors.flags == [] and not loyalty.referral.available
     if case == "three months":
