@@ -41,6 +41,8 @@ ANALYSES: list[tuple[str, str, str, list[tuple[str, str | None]]]] = [
     ("chair_vacancy", "椅位空置率", "Chair vacancy", [("clinic.yaml", "opening_hours"), ("clinic.yaml", "chairs")]),
     ("cost_ratios", "成本结构", "Cost ratios", [("costs", None)]),
     ("bottleneck", "瓶颈排序", "Bottleneck ranking", MINIMAL),
+    ("campaign_breakeven", "引流活动盈亏平衡", "Campaign break-even", [("campaigns", "offer_price")]),
+    ("evaluation", "干预前后评估", "Before/after evaluation", [("clinic.yaml", "interventions")]),
 ]
 
 
@@ -128,7 +130,7 @@ class AuditResult:
 
     def _has(self, table: str, column: str | None) -> bool:
         if table == "clinic.yaml":  # a setting, not a table: the configuration has no such key yet
-            return getattr(self.clinic.config, column, None) is not None
+            return bool(getattr(self.clinic.config, column, None))
         return self.clinic.has(table, column)
 
     def _orphans(self, name: str) -> list[PlaybookError]:
