@@ -97,7 +97,8 @@ class AuditResult:
     def problems(self) -> pd.DataFrame:
         rows = []
         for name, load in self.clinic.loads.items():
-            for severity, problems in (("error", load.errors), ("warning", load.warnings + self._orphans(name))):
+            warnings = load.warnings + self._orphans(name) + self._history(name)
+            for severity, problems in (("error", load.errors), ("warning", warnings)):
                 rows += [_problem_row(name, severity, p) for p in problems]
             for reason, dropped in load.dropped_rows.items():
                 rows.append({"table": name, "severity": "info", "column": None, "rows": _rows(dropped),
@@ -132,6 +133,22 @@ class AuditResult:
         if table == "clinic.yaml":  # a setting, not a table: the configuration has no such key yet
             return bool(getattr(self.clinic.config, column, None))
         return self.clinic.has(table, column)
+
+    def _history(self, name: str) -> list[PlaybookError]:
+        """Visits that begin inside the period: a patient's first arrival in the data may not be their
+        first ever, so new patients (the contract's first arrival) are overcounted."""
+        if name != "visits" or not self.clinic.has("visits"):
+            return []
+        first = self.clinic.visits["scheduled_at"].min()
+        start = self.clinic.config.period.start
+        if pd.isna(first) or first.date() <= start:
+            return []
+        return [PlaybookError(
+            f"the visits begin on {first.date()}, after the period starts ({start}): patients who came before "
+            f"the export began count as new", path=self.clinic.loads[name].path, column="scheduled_at",
+            fix="export visits from at least a year before the period, or start the period later in clinic.yaml",
+            zh=f"预约到诊记录从{first.date()}才开始，晚于分析期起点{start}：此前来过的老患者会被算作新患者；"
+               f"请导出分析期前至少一年的记录，或把分析期起点后移")]
 
     def _orphans(self, name: str) -> list[PlaybookError]:
         """Keys that point nowhere: a visit or charge whose patient is not in the patients export."""

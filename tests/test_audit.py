@@ -150,3 +150,14 @@ def test_cli_audit_exits_2_on_a_broken_copy_and_leaves_the_files_alone(clinic):
     assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
     assert "charges" in done.stdout and "empty" in done.stdout
     assert {p.name: p.read_bytes() for p in clinic.iterdir()} == before
+
+
+def test_visits_that_begin_inside_the_period_are_warned_about(clinic):
+    (clinic / "clinic.yaml").write_text((clinic / "clinic.yaml").read_text(encoding="utf-8")
+                                        .replace("start: 2024-01-01", "start: 2021-07-01"), encoding="utf-8")
+    result = audit(clinic)
+    assert result.usable
+    warning = result.problems.query("table == 'visits' and severity == 'warning'")
+    assert warning["message"].str.contains("count as new").any()
+    assert warning["zh"].str.contains("老患者会被算作新患者").any()
+    assert not audit(GENERAL).problems["message"].str.contains("count as new").any()
