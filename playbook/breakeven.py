@@ -357,8 +357,7 @@ class CampaignHistory(AnalysisResult):
         return pd.DataFrame({
             i18n.pick(lang, "活动", "Campaign"): t["name"],
             i18n.pick(lang, "渠道", "Channel"): t["channel"],
-            i18n.pick(lang, "时间", "Dates"): [f"{a:%Y.%m.%d}–{b:%m.%d}" if a.year == b.year else f"{a:%Y.%m.%d}–{b:%Y.%m.%d}"
-                                             for a, b in zip(t["start"], t["end"])],
+            i18n.pick(lang, "时间", "Dates"): [i18n.span(a, b) for a, b in zip(t["start"], t["end"])],
             i18n.pick(lang, "首诊患者", "New patients"): [f"{v:.0f}" for v in t["patients"]],
             i18n.pick(lang, "已满90天", "With 90 days"): [f"{v:.0f}" for v in t["judged"]],
             i18n.pick(lang, "成交大项目", "High-value deals"): [f"{v:.0f}" for v in t["deals"]],

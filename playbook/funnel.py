@@ -1167,9 +1167,7 @@ class CampaignRoi(AnalysisResult):
         return pd.DataFrame({
             i18n.pick(lang, "活动", "Campaign"): t["name"],
             i18n.pick(lang, "渠道", "Channel"): [_channel(c, lang) for c in t["channel"]],
-            i18n.pick(lang, "时间", "Dates"): [
-                f"{a:%Y.%m.%d}–{b:%m.%d}" if a.year == b.year else f"{a:%Y.%m.%d}–{b:%Y.%m.%d}"
-                for a, b in zip(t["start"], t["end"])],
+            i18n.pick(lang, "时间", "Dates"): [i18n.span(a, b) for a, b in zip(t["start"], t["end"])],
             i18n.pick(lang, "投放", "Spend"): [i18n.money(_num(v), lang) for v in t["spend"]],
             i18n.pick(lang, "新患者", "New patients"): [f"{v:.0f}" for v in t["new_patients"]],
             i18n.pick(lang, "获客成本", "Cost per new patient"): [

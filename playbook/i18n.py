@@ -40,6 +40,11 @@ def day(value: dt.date, lang: str = "zh") -> str:
     return f"{value.year}年{value.month}月{value.day}日" if lang == "zh" else value.isoformat()
 
 
+def span(first: dt.date, last: dt.date) -> str:
+    """A short date range for a table cell: 2025.07.01–09.30, the year repeated only when it changes."""
+    return f"{first:%Y.%m.%d}–{last:%m.%d}" if first.year == last.year else f"{first:%Y.%m.%d}–{last:%Y.%m.%d}"
+
+
 def period(start: dt.date, end: dt.date, lang: str = "zh") -> str:
     return f"{day(start, lang)}–{day(end, lang)}" if lang == "zh" else f"{start:%d %b %Y} – {end:%d %b %Y}"
 
