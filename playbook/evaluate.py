@@ -1237,11 +1237,10 @@ def how_to_add(lang: str = "zh") -> str:
         "clinic.yaml 里还没有登记要评估的干预（活动、流程或价格调整）。登记方法：在 clinic.yaml 末尾加上 interventions，"
         "每项写名称、开始日期、指标（revenue、new_patients、arrived_visits、no_show_rate、first_visit_conversion、"
         "referral_share，可加“:渠道或科室”），可选对照（另一个渠道或科室，或 others 表示其他全部）、成本和毛利率（仅营收指标可算ROI）"
-        "、频率（D/W/M，默认W），例如：\n\n" + example + "\n\n下面先用随附的示例门诊数据做一次示范。",
+        "、频率（D/W/M，默认W），例如：\n\n" + example,
         "clinic.yaml lists no intervention to evaluate yet (a campaign, a process or a price change). To add one, put "
         "interventions at the end of clinic.yaml: a name, the start date, the KPI (revenue, new_patients, "
         "arrived_visits, no_show_rate, first_visit_conversion, referral_share, optionally followed by a colon and a "
         "channel or department, as in new_patients:抖音), "
         "and optionally a control (another channel or department, or others for all the rest), cost and margin "
-        "(ROI, for the revenue KPI) and frequency (D/W/M, default W), e.g.:\n\n" + example +
-        "\n\nBelow, the method is first shown on the bundled sample clinic's data.")
+        "(ROI, for the revenue KPI) and frequency (D/W/M, default W), e.g.:\n\n" + example)
