@@ -89,6 +89,7 @@ class ReportMeta:
     lang: str = "zh"
     consultant: str | None = None
     generated: datetime.date | None = None  # None: today
+    title: str | None = None  # None: the clinic report's title; the weekly pack and the portfolio give theirs
 
     def __post_init__(self):
         if self.lang not in _LABELS:
@@ -100,7 +101,10 @@ class ReportMeta:
 
     @property
     def labels(self) -> dict[str, str]:
-        return _LABELS[self.lang]
+        labels = dict(_LABELS[self.lang])
+        if self.title:
+            labels["title"] = self.title
+        return labels
 
     def template_values(self) -> dict:
         """What both templates print, formatted as the chapters write dates (``playbook.i18n``)."""
@@ -139,7 +143,7 @@ class ReportOutputsPreprocessor(Preprocessor):
         return cell, resources
 
 
-def build_report(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta) -> ReportFiles:
+def build_report(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta, *, name: str = "report") -> ReportFiles:
     """Write ``report.html`` and then ``report.pdf`` for executed chapter notebooks.
 
     The HTML is written first, so it stays when the PDF fails (``ReportBuildError``, stage "pdf").
@@ -153,11 +157,12 @@ def build_report(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta) -> 
     meta : ReportMeta
         Clinic, period and language of the report.
     """
-    return ReportFiles(html=build_html(notebooks, out_dir, meta), pdf=build_pdf(notebooks, out_dir, meta))
+    return ReportFiles(html=build_html(notebooks, out_dir, meta, name=name),
+                       pdf=build_pdf(notebooks, out_dir, meta, name=name))
 
 
-def build_html(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta) -> Path:
-    """Write ``out_dir / "report.html"``: one file, with its images and styles inside."""
+def build_html(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta, *, name: str = "report") -> Path:
+    """Write ``out_dir / f"{name}.html"``: one file, with its images and styles inside."""
     exporter = HTMLExporter(
         config=_export_config(),
         template_name=NBCONVERT_TEMPLATE,
@@ -172,11 +177,11 @@ def build_html(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta) -> Pa
         )
     except jinja2.TemplateError as err:
         raise ReportBuildError("html", f"nbconvert template {NBCONVERT_TEMPLATE!r}: {err}") from err
-    return _write(out_dir / "report.html", html.encode("utf-8"))
+    return _write(out_dir / f"{name}.html", html.encode("utf-8"))
 
 
-def build_pdf(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta) -> Path:
-    """Write ``out_dir / "report.pdf"`` (A4, cover, contents, running header, page numbers)."""
+def build_pdf(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta, *, name: str = "report") -> Path:
+    """Write ``out_dir / f"{name}.pdf"`` (A4, cover, contents, running header, page numbers)."""
     markdown, resources = MarkdownExporter(config=_export_config()).from_notebook_node(
         _report_notebook(notebooks, meta)
     )
@@ -187,7 +192,7 @@ def build_pdf(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta) -> Pat
     with tempfile.TemporaryDirectory(prefix="playbook-report-") as tmp:
         main = _write_typst_project(Path(tmp), body, settings, resources.get("outputs", {}))
         pdf = _compile_typst(main, meta.generated)
-    return _write(out_dir / "report.pdf", pdf)
+    return _write(out_dir / f"{name}.pdf", pdf)
 
 
 def _report_notebook(notebooks: Sequence[Path], meta: ReportMeta) -> nbformat.NotebookNode:
