@@ -52,6 +52,52 @@ class Intervention(BaseModel):
     frequency: Literal["D", "W", "M"] = "W"
 
 
+class InterviewFinding(BaseModel):
+    """What the consultant heard from patients, staff or competitors (method step 1, [S1]): the report prints it."""
+
+    model_config = ConfigDict(extra="forbid")
+    who: str | None = None  # e.g. 患者 / 前台 / 竞品诊所
+    text: str
+
+
+class PrescriptionChoice(BaseModel):
+    """The consultant's decision on a treatment plan (A–E of method.md [S1])."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["chosen", "rejected"]
+    reason: str | None = None  # printed beside the decision
+
+
+class TaskChange(BaseModel):
+    """The consultant's change to a prescribed task (by its id, as the prescriptions chapter prints it),
+    or a task of their own (with ``prescription`` and ``task``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    prescription: Literal["A", "B", "C", "D", "E"] | None = None
+    task: str | None = None
+    owner: str | None = None  # a named person
+    owner_department: str | None = None
+    metric: str | None = None  # a weekly metric id, e.g. first_visit_conversion:抖音
+    target: float | None = None
+    deadline: dt.date | None = None
+    drop: bool = False  # the consultant removed the task
+
+
+class Event(BaseModel):
+    """A policy or market event the weekly pack marks on its 8-week trend chart [S0] (e.g. 医保政策调整)."""
+
+    model_config = ConfigDict(extra="forbid")
+    date: dt.date
+    label: str
+    end: dt.date | None = None  # an event that lasts: shown as a span from date to end
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end is not None and self.end < self.date:
+            raise ValueError(f"event {self.label!r} ends ({self.end}) before it starts ({self.date})")
+        return self
+
+
 class ClinicConfig(BaseModel):
     """The content of ``clinic.yaml``. Unknown keys are an error, so a typo never passes silently."""
 
@@ -77,6 +123,15 @@ class ClinicConfig(BaseModel):
     thresholds: dict[str, float] = Field(default_factory=dict)
     # what the clinic changed, evaluated before/after by `playbook run` (the evaluation chapter)
     interventions: list[Intervention] = Field(default_factory=list)
+
+    # The consultant's judgement, used by the prescriptions chapter and marked in the report as theirs.
+    interview_findings: list[InterviewFinding] = Field(default_factory=list)
+    prescriptions: dict[Literal["A", "B", "C", "D", "E"], PrescriptionChoice] = Field(default_factory=dict)
+    tasks: dict[str, TaskChange] = Field(default_factory=dict)  # task id -> change
+    plan_start: dt.date | None = None  # when the prescribed tasks start (default: the Monday after the period)
+
+    # The weekly pack (playbook.weekly): events marked on its trend chart beside the campaigns [S0].
+    events: list[Event] = Field(default_factory=list)
 
     @field_validator("files", "headers", "values")
     @classmethod

@@ -49,6 +49,23 @@ class Diagnosis:
 
         return rank(self.flags(), self.thresholds)
 
+    def not_analysed(self, lang: str = "zh"):
+        """The analyses the clinic's data could not support, and the sentence saying what they need."""
+        import pandas as pd
+
+        from . import i18n
+        from .audit import ANALYSES
+
+        names = {name: (zh, en) for name, zh, en, _ in ANALYSES} | {
+            "drivers_period": ("营收驱动因素：与上期比较", "Revenue drivers against the previous period"),
+            "drivers_recent": ("营收驱动因素：近半年", "Revenue drivers over the last six months"),
+            "drivers_year_earlier": ("营收驱动因素：与去年同期比较", "Revenue drivers against a year earlier")}
+        rows = [{i18n.pick(lang, "分析", "Analysis"): i18n.pick(lang, *names.get(r.name, (r.name, r.name))),
+                 i18n.pick(lang, "原因与所需数据", "Why, and the data it needs"): r.finding(lang)}
+                for name in SECTIONS for r in self.section(name).results() if not r.available]
+        return pd.DataFrame(rows, columns=[i18n.pick(lang, "分析", "Analysis"),
+                                           i18n.pick(lang, "原因与所需数据", "Why, and the data it needs")])
+
     def metrics(self) -> dict:
         merged: dict = {}
         for name in SECTIONS:

@@ -11,10 +11,13 @@ trainer and the machinery dropped by tag, and only the outputs an owner reads ke
 """
 from __future__ import annotations
 
+import base64
 import datetime
+import io
 import json
 import logging
 import shutil
+import string
 import tempfile
 import unicodedata
 from collections.abc import Sequence
@@ -26,6 +29,7 @@ import jinja2
 import nbformat
 import pypandoc
 import typst
+from fontTools import subset
 from fontTools.ttLib import TTFont
 from nbconvert import HTMLExporter, MarkdownExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
@@ -46,8 +50,11 @@ TYPST_TEMPLATE = TEMPLATES_DIR / "typst" / "report.typ"
 PANDOC_TABLES_FILTER = TEMPLATES_DIR / "pandoc" / "html_tables.lua"
 
 # The notebook contract: cells with these tags never reach the client.
-REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "trainer", "remove-cell"})
+REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "trainer", "consultant", "remove-cell"})
 REMOVE_OUTPUT_TAGS = frozenset({"remove-output"})
+# Where a notebook goes in the report (its metadata ``playbook.report_part``; default "body"):
+# cover, then the executive summary, the chapters in method order, the appendix.
+REPORT_PARTS = ("summary", "body", "appendix")
 # What an owner reads, in display priority: tables come as HTML, charts as PNG, prose as Markdown.
 REPORT_MIMETYPES = ("text/html", "text/markdown", "image/png")
 
@@ -55,6 +62,7 @@ REPORT_MIMETYPES = ("text/html", "text/markdown", "image/png")
 # implicit figures, which would caption every chart with nbconvert's alt text "png".
 PANDOC_FROM = "markdown-markdown_in_html_blocks-implicit_figures"
 
+EMBEDDED_FONT = "Playbook Noto Sans SC"  # the HTML's own subset, named apart from any installed Noto
 _PDF_FONT_FAMILY = FONT_FAMILY  # a module attribute so tests can break it on purpose
 
 _LABELS = {
@@ -171,10 +179,10 @@ def build_html(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta, *, na
         exclude_anchor_links=True,
         language_code=meta.lang,
     )
+    notebook = _report_notebook(notebooks, meta)
+    values = {**meta.template_values(), "font_css": _embedded_font_css(_visible_text(notebook, meta))}
     try:
-        html, _ = exporter.from_notebook_node(
-            _report_notebook(notebooks, meta), resources={"report": meta.template_values()}
-        )
+        html, _ = exporter.from_notebook_node(notebook, resources={"report": values})
     except jinja2.TemplateError as err:
         raise ReportBuildError("html", f"nbconvert template {NBCONVERT_TEMPLATE!r}: {err}") from err
     return _write(out_dir / f"{name}.html", html.encode("utf-8"))
@@ -204,9 +212,11 @@ def _report_notebook(notebooks: Sequence[Path], meta: ReportMeta) -> nbformat.No
     if not notebooks:
         raise ValueError("no notebooks to build a report from")
     merged = nbformat.v4.new_notebook()
-    for number, path in enumerate(notebooks):
-        chapter = nbformat.read(path, as_version=4)
-        if number == 0:
+    chapters = [nbformat.read(path, as_version=4) for path in notebooks]
+    # The owner's order, not the run order: the summary (which runs last) first, the appendix last.
+    ordered = sorted(enumerate(chapters), key=lambda item: REPORT_PARTS.index(_report_part(item[1])))
+    for position, (number, chapter) in enumerate(ordered):
+        if position == 0:
             merged.metadata = chapter.metadata
         for cell in chapter.cells:
             # Chapters made from one skeleton share cell ids; the HTML uses them as anchors.
@@ -218,6 +228,45 @@ def _report_notebook(notebooks: Sequence[Path], meta: ReportMeta) -> nbformat.No
     for preprocessor in (TagRemovePreprocessor(config=config), ReportOutputsPreprocessor(config=config)):
         merged, _ = preprocessor.preprocess(merged, {})
     return merged
+
+
+def _visible_text(notebook: nbformat.NotebookNode, meta: ReportMeta) -> str:
+    """Every character the HTML can show: prose, tables, and the cover's words."""
+    parts = [json.dumps(meta.template_values(), ensure_ascii=False)]
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+        for output in cell.get("outputs", []):
+            parts += [str(v) for mime, v in output.get("data", {}).items() if mime.startswith("text/")]
+    return "".join(parts)
+
+
+def _embedded_font_css(text: str) -> str:
+    """An @font-face rule with Noto Sans SC cut down to the characters of this report, as a data URL.
+
+    Without it the HTML depends on the reader's system fonts, and a phone or a browser without a
+    Chinese font shows boxes. The subset (WOFF, ~50–200 KB) keeps the file self-contained and small.
+    """
+    options = subset.Options()
+    options.flavor = "woff"
+    options.hinting = False  # screens render CJK well without hints; they double the size
+    options.layout_features = ["kern", "liga", "vert"]
+    font = TTFont(font_path(), lazy=True)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(set(text) | set(string.printable))))
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (f'@font-face {{ font-family: "{EMBEDDED_FONT}"; font-display: swap; '
+            f'src: url(data:font/woff;base64,{data}) format("woff"); }}')
+
+
+def _report_part(notebook: nbformat.NotebookNode) -> str:
+    part = notebook.metadata.get("playbook", {}).get("report_part", "body")
+    if part not in REPORT_PARTS:
+        raise ReportBuildError("html", f"notebook metadata playbook.report_part must be one of {REPORT_PARTS}, not {part!r}")
+    return part
 
 
 def _export_config() -> Config:

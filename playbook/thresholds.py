@@ -112,6 +112,12 @@ DEFAULTS: dict[str, Threshold] = {t.name: t for t in (
     _t("arrival_rate_fall", 0.03, "max", "到店率下滑警戒线", "Arrival-rate fall alert line",
        "playbook default: a fall of one [S0] step (Douyin arrival rate 15% → target 18%, 3 points) over 6 months is a trend",
        source_zh="本工具默认值：6个月内下降一个 [S0] 步长（抖音到店率15%→目标18%，即3个百分点）视为趋势"),
+    # Targets of the prescribed tasks (playbook/prescriptions.yaml): always a step from the clinic's own baseline.
+    _t("target_step_relative", 0.20, "min", "任务目标提升幅度（相对基线）", "Task target step (relative to the baseline)",
+       "[S0] 抖音渠道上月到店率15%，本周目标提升至18%（即提升五分之一）"),
+    _t("target_gap_closed", 0.50, "min", "任务目标弥补差距的比例", "Share of the gap a task target closes",
+       "playbook default: a task closes half the gap to the method's line by its deadline, the rest in the next cycle",
+       source_zh="本工具默认值：一个任务在期限内弥补到方法阈值差距的一半，其余留到下一轮"),
 )}
 
 

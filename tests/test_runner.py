@@ -77,14 +77,21 @@ def test_no_name_or_phone_number_appears_unmasked_in_any_output(finished):
         assert not leaked, f"{file} shows {leaked}"
 
 
-def test_a_bundled_sample_runs_and_no_patient_name_or_phone_leaks(tmp_path):
-    """The children's sample end to end: its patients export holds real-looking names and phones."""
+@pytest.fixture(scope="module")
+def children(tmp_path_factory):
+    """The bundled children's sample end to end: the report an owner of a real-looking clinic gets."""
+    from playbook.config import SAMPLES_DIR
+
+    result = runner.run_clinic(SAMPLES_DIR / "children_clinic", tmp_path_factory.mktemp("children"))
+    assert result.ok, result.error
+    return result
+
+
+def test_a_bundled_sample_runs_and_no_patient_name_or_phone_leaks(children):
+    """Its patients export holds real-looking names and phones."""
     import pandas as pd
 
     from playbook.config import SAMPLES_DIR
-
-    result = runner.run_clinic(SAMPLES_DIR / "children_clinic", tmp_path)
-    assert result.ok, result.error
     from playbook.schema import PATIENTS
 
     patients = pd.read_csv(SAMPLES_DIR / "children_clinic" / "patients.csv", encoding="gb18030", dtype=str)
@@ -92,9 +99,61 @@ def test_a_bundled_sample_runs_and_no_patient_name_or_phone_leaks(tmp_path):
     assert len(pii) == 2
     secrets = set(patients[pii].stack().dropna())
     assert len(secrets) > 1000
-    for file, text in _output_texts(result.out_dir).items():
+    for file, text in _output_texts(children.out_dir).items():
         leaked = sorted(s for s in secrets if s in text)
         assert not leaked, f"{file} shows {leaked[:5]}"
+
+
+def _headings(notebook: Path) -> list[str]:
+    """The level-1 headings a chapter shows the owner (its Markdown outputs)."""
+    nb = nbformat.read(notebook, as_version=4)
+    return [line[2:].strip() for cell in nb.cells for out in cell.get("outputs", [])
+            for line in str(out.get("data", {}).get("text/markdown", "")).splitlines() if line.startswith("# ")]
+
+
+def test_sample_report_reads_summary_chapters_appendix_in_order(children):
+    """Cover, executive summary, the chapters in method order, then the appendix (issue 7)."""
+    pages = [page.extract_text() for page in pypdf.PdfReader(children.pdf).pages]
+    text = "\n".join(pages[2:])  # after the cover and the contents
+    assert "示例儿童齿科" in pages[0]
+    order = ["11-executive-summary", *(f"{n:02d}-" for n in range(1, 11)), "00-intake-audit", "12-appendix"]
+    by_name = {p.stem: p for p in children.notebooks}
+    positions = []
+    for prefix in order:
+        notebook = next(p for name, p in by_name.items() if name.startswith(prefix))
+        headings = _headings(notebook)
+        assert headings, f"{notebook.name} shows no heading"
+        for heading in headings:
+            assert heading in text, f"{heading!r} of {notebook.name} is not in the PDF"
+        positions.append(text.index(headings[0]))
+    assert positions == sorted(positions)
+
+
+def test_sample_report_embeds_its_font_and_shows_no_code_nan_or_phone(children):
+    import pandas as pd
+
+    from playbook.config import SAMPLES_DIR
+
+    reader = pypdf.PdfReader(children.pdf)
+    fonts = {font.get_object()["/BaseFont"] for page in reader.pages
+             for font in page["/Resources"].get("/Font", {}).values()}
+    assert fonts and all("NotoSansSC" in f for f in fonts)  # pdffonts: the CJK font, embedded as a subset
+    for page in reader.pages:
+        for font in page["/Resources"].get("/Font", {}).values():
+            descriptor = font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for forbidden in ("import ", "chapter.", "In [", "Traceback", "NaN", "nan%", "inf", "None", "Error"):
+        assert forbidden not in text, forbidden
+    phones = pd.read_csv(SAMPLES_DIR / "children_clinic" / "patients.csv", encoding="gb18030", dtype=str)["手机号"]
+    assert not [p for p in phones.dropna().head(500) if p in text]
+    assert children.pdf.stat().st_size < 5_000_000
+
+
+def test_sample_html_loads_nothing_from_outside_and_carries_its_font(children):
+    html = children.html.read_text(encoding="utf-8")
+    assert not re.search(r"""(?:src|href|url)\s*[=(]\s*["']?\s*(?:https?:)?//""", html)
+    assert "@font-face" in html and "data:font/woff;base64," in html
 
 
 def test_report_has_no_code_prompt_or_nan(finished):

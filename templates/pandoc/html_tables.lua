@@ -33,11 +33,12 @@ local MISSING = { [""] = true, ["NaN"] = true, ["nan"] = true, ["None"] = true, 
 
 -- 1,250,000  -3.5%  ¥1,200  12.5万: digits with the signs, units and separators sums come with.
 local function is_number(s)
-  s = s:gsub("^[%+%-]", ""):gsub("^¥", ""):gsub("[,%s]", ""):gsub("%%$", ""):gsub("万$", ""):gsub("元$", "")
+  s = s:gsub("^[%+%-]", ""):gsub("^¥", ""):gsub("[,%s]", ""):gsub("%%$", ""):gsub("元$", ""):gsub("万$", "")
   return s:match("^%d+%.?%d*$") ~= nil
 end
 
--- Numbers are compared down a column, so right-align the columns that hold only numbers.
+-- Numbers are compared down a column, so right-align the columns that hold only numbers; text reads
+-- from the left (a figure would otherwise centre every line of a long finding).
 local function align_number_columns(tbl)
   local ncols = #tbl.colspecs
   local numeric, seen = {}, {}
@@ -56,9 +57,8 @@ local function align_number_columns(tbl)
     end
   end
   for i = 1, ncols do
-    if seen[i] and numeric[i] then
-      tbl.colspecs[i] = { pandoc.AlignRight, tbl.colspecs[i][2] }
-    end
+    local align = (seen[i] and numeric[i]) and pandoc.AlignRight or pandoc.AlignLeft
+    tbl.colspecs[i] = { align, tbl.colspecs[i][2] }
   end
 end
 

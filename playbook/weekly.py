@@ -1,0 +1,1692 @@
+"""The weekly review pack [S0]: the "three tables and one chart" a clinic prepares before its weekly meeting.
+
+method.md, "Weekly review meeting" [S0] (seeds/000): 会前需准备「三表一图」 — target progress (指标, 周目标,
+完成情况, 偏差率, 责任部门), channel effect (各获客渠道ROI、到店成本、转化周期), customer tiers (RFM, with the
+high-value churn-warning list) and the trend of the last 8 weeks with the campaigns and policy events
+marked (近8周业绩波动曲线叠加市场活动节点). The task board the meeting fills and the next week's
+"three-effect" review are in `playbook.taskboard`; `build_weekly` writes the pack's files.
+
+Weeks are ISO weeks, Monday to Sunday, written ``2025-W48``. A pack shows what its meeting can know on
+the Monday after the week: every number is computed on the exports cut at the week's Sunday, so the
+pack of an old week shows what that meeting saw, whatever was exported later.
+
+Weekly metrics (``WEEKLY_METRICS``; ids are ``name`` or ``name:scope``, a scope being a source channel
+or a department as written in the data). Per week, a timestamp counting on its day:
+
+- ``new_patients``: patients whose first arrival (the contract's) is in the week; scope channel.
+- ``first_visit_arrivals``: arrived visits of type 初诊 (without a visit type: first arrivals); scope channel.
+- ``arrived_visits``: arrived visits; ``return_visits``: arrived visits of type 复诊 (without a visit
+  type: arrivals after the patient's first-arrival day); scope department.
+- ``first_visit_conversion``: of the week's new patients, the share who paid for a profit or
+  high-value item within 30 days (the contract's); scope channel.
+- ``no_show_rate``: no-shows / (arrivals + no-shows) of visits scheduled in the week; scope channel.
+- ``referral_share``: of the week's new patients, the share from referral channels.
+- ``arrival_rate``: leads created in the week that arrived / those leads [S0] (needs leads); scope channel.
+- ``revenue``, ``high_value_revenue``: amounts paid in the week (refunds included), all or high-value
+  items [S0]; ``average_ticket``: revenue / paid patient-days (one patient's payments on one day count
+  once); scope department (the charge's, else its visit's).
+- ``plan_acceptance``: treatment plans created in the week that were accepted (accepted, completed or
+  interrupted later) / plans created (needs treatment_plans).
+
+A rate whose outcome comes later (conversion and arrival within 30 days, plan acceptance) is
+*provisional* until 30 days after the week; it can only rise, so a provisional value is never red: it
+is green when it already meets its target, else yellow ("so far").
+
+Deviation and colour [S0] (seeds/000: 偏差率; 任务看板 红色=进度滞后超20%): deviation = (actual −
+target) / target, rounded to the 0.1% the tables show, so that the colour follows the number printed.
+A metric is *behind* by its deviation against its direction (−deviation when higher is better, e.g.
+−10% new patients; +deviation when lower is better, e.g. a no-show rate 10% above target). Red: behind
+by more than 20% (``deviation_red``, the consultant may change it; exactly 20% is not red); yellow:
+behind by up to 20%; green: on target or beyond it.
+
+Targets (`weekly_targets`): the clinic's ``targets`` table (period ``2025-W48``, ``2025-11`` or a day,
+meaning its week; metric as an id or its Chinese or English name; target; owner department). A week's
+own row wins over its months'; a month's counts and money are spread evenly over its days (a week
+across two months takes each day's share of its month), a month's rates and average ticket apply to
+its days as they are; a rate written above 1 is read as a percentage (35 → 35%). A metric the table
+does not set for the week takes the prescriptions' task on it (`playbook.prescribe`): a straight line
+from the baseline at the task's start to the target at its deadline, read at the week's Sunday, held
+after the deadline; several tasks on one metric: the most ambitious.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import transforms
+
+from . import i18n, parsing
+from .catalogue import HIGH_VALUE
+from .clinic import Clinic, load_clinic
+from .errors import PlaybookError
+from .plotting import ACTION_RED, PALETTE
+from .results import GREEN, RED, YELLOW, AnalysisResult, Unavailable
+from .thresholds import resolve as resolve_thresholds
+
+__all__ = ["WEEKLY_METRICS", "Week", "WeekError", "WeeklyMetric", "MetricError", "WeekData", "Targets",
+           "TargetProgress", "ChannelEffect", "Trend", "Benefit", "WeeklyPack", "WeeklyFiles", "week_data",
+           "parse_metric", "weekly_targets", "weekly_values", "deviation", "traffic_light", "target_progress",
+           "channel_effect", "customer_tiers", "trend", "plot_trend", "benefit", "weekly_pack", "build_weekly",
+           "last_full_week"]
+
+TREND_WEEKS = 8  # [S0] 近8周
+SETTLE_DAYS = 30  # conversion, lead arrival and plan acceptance need 30 days to be known (the contract's window)
+ROI_WEEKS = 13  # the channel table's ROI window, as the funnel chapter's weekly ROI (playbook.funnel)
+STOP_LOSS_LOOKBACK_WEEKS = 26  # how far back the stop-loss streaks are traced
+TIERS_DAYS = 365  # customer tiers over the 12 months to the week's end
+BENEFIT_BASE_WEEKS = 4  # cost per patient and high-value margin compared with the 4 weeks before
+INVENTORY = "inventory"  # a stock level, not a cost of the week (playbook.costs)
+
+STATUS_WORDS = {RED: ("红", "red"), YELLOW: ("黄", "yellow"), GREEN: ("绿", "green")}
+
+# The department names of the prescriptions table (playbook/prescriptions.yaml), zh / en.
+MARKETING = ("市场部", "Marketing")
+FRONT_DESK = ("前台", "Front desk")
+SERVICE = ("客服部", "Customer service")
+MEDICAL = ("医务部", "Medical team")
+CONSULTING = ("咨询部", "Treatment consultants")
+OWNER = ("院长办公室", "Owner's office")
+
+
+class WeekError(PlaybookError):
+    """A week that is not written as an ISO week, or that the data does not cover."""
+
+
+class MetricError(PlaybookError):
+    """A metric name the weekly registry does not know."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Weeks
+
+
+_WEEK = re.compile(r"^\s*(\d{4})\s*-?\s*[wW]\s*(\d{1,2})\s*$")
+_WEEK_ZH = re.compile(r"^\s*(\d{4})\s*年\s*第?\s*(\d{1,2})\s*周\s*$")
+_MONTH = re.compile(r"^\s*(\d{4})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*月?\s*$")
+
+
+@dataclass(frozen=True, order=True)
+class Week:
+    """An ISO week (Monday to Sunday)."""
+
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Week":
+        """``2025-W48`` (also ``2025W48``, ``2025年第48周``) → Week; anything else is a `WeekError`."""
+        match = _WEEK.match(str(text)) or _WEEK_ZH.match(parsing.normalize_text(str(text)))
+        if match:
+            year, number = int(match.group(1)), int(match.group(2))
+            if 1 <= number <= dt.date(year, 12, 28).isocalendar().week:
+                return cls(year, number)
+        raise WeekError(f"{text!r} is not an ISO week", fix="write the week like 2025-W48 (year, W, week number 1-53)",
+                        zh=f"{text!r} 不是周次，请写成 2025-W48 的形式")
+
+    @classmethod
+    def containing(cls, day) -> "Week":
+        year, number, _ = pd.Timestamp(day).date().isocalendar()
+        return cls(year, number)
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date.fromisocalendar(self.year, self.number, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return dt.date.fromisocalendar(self.year, self.number, 7)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-W{self.number:02d}"
+
+    def shift(self, weeks: int) -> "Week":
+        return Week.containing(self.start + dt.timedelta(weeks=weeks))
+
+    def text(self, lang: str = "zh") -> str:
+        """2025年第48周（11月24日–11月30日） / 2025-W48 (24–30 Nov 2025)."""
+        a, b = self.start, self.end
+        if lang == "zh":
+            return f"{self.year}年第{self.number}周（{a.month}月{a.day}日–{b.month}月{b.day}日）"
+        return f"{self.label} ({a:%d %b} – {b:%d %b %Y})"
+
+    def short(self, lang: str = "zh") -> str:
+        return f"第{self.number}周" if lang == "zh" else f"W{self.number}"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def _ts(day) -> pd.Timestamp:
+    return pd.Timestamp(day).normalize()
+
+
+def last_full_week(day) -> Week:
+    """The last week that ends on or before ``day`` (a Sunday is the end of its own week)."""
+    week = Week.containing(day)
+    return week if week.end <= pd.Timestamp(day).date() else week.shift(-1)
+
+
+# --------------------------------------------------------------------------------------------------
+# The clinic as its meeting knows it: the exports cut at a day
+
+
+@dataclass
+class WeekData:
+    """A clinic's tables cut at ``as_of`` and reduced to what the weekly metrics count."""
+
+    clinic: Clinic
+    as_of: pd.Timestamp  # the last day counted
+    data_start: pd.Timestamp  # first and last day with a visit or a charge in the whole exports
+    data_end: pd.Timestamp
+    new: pd.DataFrame  # per new patient: first_arrival, source_channel, converted (contract, as of as_of)
+    visits: pd.DataFrame  # day, patient_id, status, first_visit, department, channel
+    paid: pd.DataFrame  # day, patient_id, amount, tier, department
+    leads: pd.DataFrame | None  # day, channel, arrived
+    plans: pd.DataFrame | None  # day, accepted
+    campaigns: pd.DataFrame | None  # the campaigns table, those started by as_of
+    costs: pd.DataFrame | None  # month, kind (playbook.costs key or None), amount
+    referral: tuple[str, ...]
+    has_channel: bool
+    has_department: bool
+
+    @property
+    def channels(self) -> set[str]:
+        known = set(self.new["source_channel"].dropna())
+        if self.leads is not None:
+            known |= set(self.leads["channel"].dropna())
+        if self.has_channel:
+            known |= set(self.clinic.patients["source_channel"].dropna().astype(str))
+        return known
+
+    @property
+    def departments(self) -> set[str]:
+        return set(self.visits["department"].dropna()) | set(self.paid["department"].dropna())
+
+    def covered_days(self, week: Week) -> int:
+        """Days of the week inside the data (a week at either end of the exports may be partial)."""
+        first, last = max(_ts(week.start), self.data_start), min(_ts(week.end), self.as_of)
+        return max((last - first).days + 1, 0)
+
+
+def week_data(clinic: Clinic, as_of=None) -> WeekData:
+    """The clinic's tables as known at the end of ``as_of`` (None: the end of the data)."""
+    from .kpis import new_patient_table
+    from .costs import classify_costs
+
+    visits, charges = clinic.visits, clinic.charges
+    days = [s for s in (visits["scheduled_at"].dropna(), charges["paid_at"].dropna()) if len(s)]
+    if not days:
+        raise WeekError("the exports hold no visit or charge with a date", path=clinic.folder,
+                        fix="check the visits and charges exports", zh="导出数据中没有带日期的到诊或收费记录")
+    data_start = _ts(min(s.min() for s in days))
+    data_end = _ts(max(s.max() for s in days))
+    as_of = data_end if as_of is None else min(_ts(as_of), data_end)
+    cut = as_of + pd.Timedelta(days=1)
+    visits = visits[visits["scheduled_at"] < cut]
+    charges = charges[charges["paid_at"] < cut]
+    has_channel = clinic.has("patients", "source_channel")
+    patients = clinic.patients
+    new = new_patient_table(patients, visits, charges, start=data_start.date(), end=as_of.date())
+    channel = patients.drop_duplicates("patient_id").set_index("patient_id")["source_channel"]
+
+    v_day = visits["scheduled_at"].dt.normalize()
+    first_day = visits["patient_id"].map(new["first_arrival"])
+    if clinic.has("visits", "visit_type"):
+        first_visit = visits["visit_type"].eq("first").fillna(False).astype(bool)
+    else:
+        first_visit = (v_day == first_day).fillna(False).astype(bool)
+    v = pd.DataFrame({"day": v_day, "patient_id": visits["patient_id"], "status": visits["status"],
+                      "first_visit": first_visit.to_numpy(),
+                      "department": visits["department"].astype(object),
+                      "channel": visits["patient_id"].map(channel).astype(object)})
+
+    department = charges["department"].astype(object)
+    if "visit_id" in charges:
+        by_visit = visits.drop_duplicates("visit_id").set_index("visit_id")["department"]
+        department = department.where(department.notna(), charges["visit_id"].map(by_visit).astype(object))
+    paid = pd.DataFrame({"day": charges["paid_at"].dt.normalize(), "patient_id": charges["patient_id"],
+                         "amount": charges["amount_paid"].fillna(0.0), "tier": charges["tier"],
+                         "department": department})
+
+    leads = clinic.table("leads")
+    if leads is not None:
+        leads = leads[leads["created_at"] < cut]
+        if clinic.has("leads", "arrived"):
+            arrived = leads["arrived"].fillna(False).astype(bool)
+        elif clinic.has("leads", "patient_id"):  # as the funnel chapter: a lead naming an arrived patient arrived
+            arrived = leads["patient_id"].isin(new.index)
+        else:
+            arrived = None
+        leads = None if arrived is None else pd.DataFrame(
+            {"day": leads["created_at"].dt.normalize(), "channel": leads["channel"].astype(object),
+             "arrived": arrived.to_numpy()})
+    plans = clinic.table("treatment_plans")
+    if plans is not None:
+        plans = plans[plans["created_at"] < cut]
+        plans = pd.DataFrame({"day": plans["created_at"].dt.normalize(),
+                              "accepted": plans["status"].isin(["accepted", "completed", "interrupted"]).to_numpy()})
+    campaigns = clinic.table("campaigns")
+    if campaigns is not None:
+        campaigns = campaigns[campaigns["start"] < cut]
+    costs = clinic.table("costs")
+    if costs is not None:
+        costs = pd.DataFrame({"month": costs["month"].dt.to_period("M"), "kind": classify_costs(costs["category"]),
+                              "amount": costs["amount"].fillna(0.0)})
+    has_department = bool(v["department"].notna().any() or paid["department"].notna().any())
+    return WeekData(clinic, as_of, data_start, data_end, new, v, paid, leads, plans, campaigns, costs,
+                    clinic.config.referral, has_channel, has_department)
+
+
+# --------------------------------------------------------------------------------------------------
+# The metric registry
+
+
+@dataclass(frozen=True)
+class WeeklyMetric:
+    """One weekly metric: its names, how it reads, and how it is counted for a week (and a scope)."""
+
+    name: str
+    zh: str
+    en: str
+    kind: str  # "count", "money" or "rate"
+    higher_is_better: bool
+    compute: Callable[[WeekData, pd.Timestamp, pd.Timestamp, str | None], float | None] = field(repr=False)
+    owner: tuple[str, str] = OWNER  # the department that usually answers for it, zh / en
+    scope: str | None = None  # "channel" or "department": what ``name:scope`` may name
+    additive: bool = True  # a month's target spreads over its days (counts and sums, not rates or averages)
+    settle_days: int = 0  # days after the week before the value is final (it only rises meanwhile)
+    needs: str | None = None  # an optional table it needs: "leads" or "treatment_plans"
+    aliases: tuple[str, ...] = ()
+
+    def label(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def available(self, data: WeekData) -> bool:
+        return {"leads": data.leads, "treatment_plans": data.plans}.get(self.needs, True) is not None
+
+    def value(self, data: WeekData, week: Week, scope: str | None = None) -> float | None:
+        """The metric for ``week`` (and ``scope``), None when it has no value (no data, nothing to divide)."""
+        if not self.available(data) or data.covered_days(week) == 0:
+            return None
+        return self.compute(data, _ts(week.start), _ts(week.end), scope)
+
+
+def _in(frame: pd.DataFrame, start, end, column: str = "day") -> pd.Series:
+    return frame[column].between(start, end)
+
+
+def _scoped(frame: pd.DataFrame, mask: pd.Series, column: str, scope: str | None) -> pd.DataFrame:
+    return frame[mask & frame[column].eq(scope)] if scope else frame[mask]
+
+
+def _share(flags: pd.Series) -> float | None:
+    return float(flags.mean()) if len(flags) else None
+
+
+def _new_patients(d, start, end, scope):
+    return float(len(_scoped(d.new, _in(d.new, start, end, "first_arrival"), "source_channel", scope)))
+
+
+def _first_visit_arrivals(d, start, end, scope):
+    v = d.visits
+    return float(len(_scoped(v, _in(v, start, end) & v["status"].eq("arrived") & v["first_visit"], "channel", scope)))
+
+
+def _arrived_visits(d, start, end, scope):
+    v = d.visits
+    return float(len(_scoped(v, _in(v, start, end) & v["status"].eq("arrived"), "department", scope)))
+
+
+def _return_visits(d, start, end, scope):
+    v = d.visits
+    return float(len(_scoped(v, _in(v, start, end) & v["status"].eq("arrived") & ~v["first_visit"], "department",
+                             scope)))
+
+
+def _first_visit_conversion(d, start, end, scope):
+    new = _scoped(d.new, _in(d.new, start, end, "first_arrival"), "source_channel", scope)
+    return _share(new["converted"])
+
+
+def _no_show_rate(d, start, end, scope):
+    v = d.visits
+    booked = _scoped(v, _in(v, start, end) & v["status"].isin(["arrived", "no_show"]), "channel", scope)
+    return _share(booked["status"].eq("no_show"))
+
+
+def _referral_share(d, start, end, scope):
+    new = d.new[_in(d.new, start, end, "first_arrival")]
+    return _share(new["source_channel"].isin(d.referral))
+
+
+def _arrival_rate(d, start, end, scope):
+    leads = _scoped(d.leads, _in(d.leads, start, end), "channel", scope)
+    return _share(leads["arrived"])
+
+
+def _revenue(d, start, end, scope):
+    return float(_scoped(d.paid, _in(d.paid, start, end), "department", scope)["amount"].sum())
+
+
+def _high_value_revenue(d, start, end, scope):
+    p = d.paid
+    return float(_scoped(p, _in(p, start, end) & p["tier"].eq(HIGH_VALUE), "department", scope)["amount"].sum())
+
+
+def _average_ticket(d, start, end, scope):
+    p = _scoped(d.paid, _in(d.paid, start, end), "department", scope)
+    visits = p.loc[p["amount"] > 0, ["patient_id", "day"]].drop_duplicates()
+    return float(p["amount"].sum()) / len(visits) if len(visits) else None
+
+
+def _plan_acceptance(d, start, end, scope):
+    return _share(d.plans.loc[_in(d.plans, start, end), "accepted"])
+
+
+def _metric(name, zh, en, kind, compute, **kw) -> WeeklyMetric:
+    return WeeklyMetric(name, zh, en, kind, kw.pop("higher_is_better", True), compute, **kw)
+
+
+WEEKLY_METRICS: dict[str, WeeklyMetric] = {m.name: m for m in (
+    _metric("new_patients", "新患者数", "New patients", "count", _new_patients, owner=MARKETING, scope="channel",
+            aliases=("新患者", "新客", "新客数")),
+    _metric("first_visit_arrivals", "初诊到诊人次", "First-visit arrivals", "count", _first_visit_arrivals,
+            owner=MARKETING, scope="channel", aliases=("新客到店量", "初诊到店", "初诊人次")),
+    _metric("first_visit_conversion", "初诊成交率", "First-visit conversion", "rate", _first_visit_conversion,
+            owner=CONSULTING, scope="channel", additive=False, settle_days=SETTLE_DAYS, aliases=("成交率",)),
+    _metric("revenue", "实收营业额", "Revenue", "money", _revenue, owner=OWNER, scope="department",
+            aliases=("实收", "营业额", "业绩", "收入")),
+    _metric("average_ticket", "客单价", "Average ticket", "money", _average_ticket, owner=CONSULTING,
+            scope="department", additive=False),
+    _metric("no_show_rate", "爽约率", "No-show rate", "rate", _no_show_rate, owner=FRONT_DESK, scope="channel",
+            higher_is_better=False, additive=False),
+    _metric("referral_share", "转介绍占比", "Referral share", "rate", _referral_share, owner=SERVICE,
+            additive=False, aliases=("转介绍率",)),
+    _metric("arrival_rate", "线索到店率", "Lead arrival rate", "rate", _arrival_rate, owner=MARKETING,
+            scope="channel", additive=False, settle_days=SETTLE_DAYS, needs="leads", aliases=("到店率",)),
+    _metric("high_value_revenue", "高值项目收入", "High-value revenue", "money", _high_value_revenue, owner=MEDICAL,
+            scope="department", aliases=("高值收入",)),
+    _metric("plan_acceptance", "治疗方案接受率", "Plan acceptance", "rate", _plan_acceptance, owner=CONSULTING,
+            additive=False, settle_days=SETTLE_DAYS, needs="treatment_plans", aliases=("方案接受率",)),
+    _metric("return_visits", "复诊人次", "Return visits", "count", _return_visits, owner=SERVICE,
+            scope="department", aliases=("复诊量", "老客到店量")),
+    _metric("arrived_visits", "到诊人次", "Arrived visits", "count", _arrived_visits, owner=FRONT_DESK,
+            scope="department", aliases=("到诊量",)),
+)}
+# What the target table shows when the clinic has set no target at all.
+DEFAULT_SHOWN = ("revenue", "new_patients", "first_visit_conversion", "no_show_rate", "referral_share",
+                 "average_ticket", "high_value_revenue")
+
+
+def _key(text: str) -> str:
+    return parsing.normalize_text(str(text)).strip().lower().replace(" ", "").replace("_", "")
+
+
+_NAMES = {_key(alias): m.name for m in WEEKLY_METRICS.values() for alias in (m.name, m.zh, m.en, *m.aliases)}
+
+
+def parse_metric(text: str) -> tuple[str, str | None]:
+    """``"初诊成交率:抖音"`` → ``("first_visit_conversion", "抖音")``: an id, a Chinese or an English name.
+
+    A scope follows a colon (``:`` or ``：``); a metric that takes no scope, or an unknown name, is a
+    `MetricError` whose fix lists the names.
+    """
+    raw = parsing.normalize_text(str(text)).strip()  # NFKC turns the full-width colon into ":"
+    head, _, scope = raw.partition(":")
+    name = _NAMES.get(_key(head))
+    known = "、".join(m.zh for m in WEEKLY_METRICS.values())
+    if name is None:
+        raise MetricError(f"{raw!r} is not a weekly metric", column=None,
+                          fix=f"write one of {known} (or {', '.join(WEEKLY_METRICS)}), with a channel or department "
+                              f"after a colon where it applies, e.g. 新患者数:抖音",
+                          zh=f"“{raw}”不是周会指标；请写 {known} 之一，需要时在冒号后写渠道或科室，如 新患者数:抖音")
+    scope = scope.strip() or None
+    metric = WEEKLY_METRICS[name]
+    if scope and metric.scope is None:
+        raise MetricError(f"{metric.en} ({name}) is not split by channel or department, so {raw!r} has no meaning",
+                          fix=f"write {metric.zh} without ':{scope}'",
+                          zh=f"{metric.zh}不按渠道或科室拆分，请去掉“:{scope}”")
+    return name, scope
+
+
+def metric_label(metric_id: str, lang: str = "zh") -> str:
+    """新患者数 · 抖音 / New patients · 抖音."""
+    name, _, scope = metric_id.partition(":")
+    label = WEEKLY_METRICS[name].label(lang)
+    return f"{label} · {scope}" if scope else label
+
+
+def weekly_values(clinic_or_data: Clinic | WeekData, metric_id: str, weeks: Sequence[Week]) -> pd.Series:
+    """The metric for each of ``weeks`` (index: week labels), from all the data (or the given cut).
+
+    For the prescriptions' baselines: counts and money are per week, so a level over several weeks is
+    their mean; a rate's pooled level needs the underlying counts, which its mean over weeks of
+    similar size approximates.
+    """
+    data = clinic_or_data if isinstance(clinic_or_data, WeekData) else week_data(clinic_or_data)
+    name, scope = parse_metric(metric_id)
+    metric = WEEKLY_METRICS[name]
+    return pd.Series([metric.value(data, w, scope) for w in weeks], index=[w.label for w in weeks], dtype="float64",
+                     name=metric_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# Targets
+
+
+@dataclass
+class Targets:
+    """The week's targets: one row per metric id, with where each came from."""
+
+    week: Week
+    table: pd.DataFrame  # metric_id, metric, scope, target, owner_department, origin ("table"|"task"), source
+    problems: list[PlaybookError] = field(default_factory=list)
+
+
+TARGET_COLUMNS = ["metric_id", "metric", "scope", "target", "owner_department", "origin", "source"]
+
+
+def _period(text) -> tuple[str, object] | None:
+    """A targets row's period: ("week", Week) or ("month", pandas Period), None when unreadable."""
+    value = parsing.normalize_text(str(text)).strip()
+    try:
+        return "week", Week.parse(value)
+    except WeekError:
+        pass
+    month = _MONTH.match(value)
+    if month and 1 <= int(month.group(2)) <= 12:
+        return "month", pd.Period(year=int(month.group(1)), month=int(month.group(2)), freq="M")
+    day, bad = parsing.parse_dates(pd.Series([value], dtype=object))
+    if not bad.iloc[0] and pd.notna(day.iloc[0]):
+        return "week", Week.containing(day.iloc[0])
+    return None
+
+
+def _scope_problem(data: WeekData, metric: WeeklyMetric, scope: str) -> str | None:
+    """Why a scope cannot be counted (unknown channel or department), or None."""
+    known = data.channels if metric.scope == "channel" else data.departments
+    if scope in known:
+        return None
+    what = ("channel", "渠道") if metric.scope == "channel" else ("department", "科室")
+    return f"{what[0]} {scope!r} is not in the data; {what[0]}s are {', '.join(sorted(known)) or 'none'}"
+
+
+def weekly_targets(clinic: Clinic, week: Week, tasks: pd.DataFrame | None = None, *,
+                   data: WeekData | None = None) -> Targets:
+    """The targets of ``week``: the clinic's targets table first, the prescriptions' tasks for the rest.
+
+    Parameters
+    ----------
+    clinic : the loaded clinic (its ``targets`` table, when it has one).
+    week : the week.
+    tasks : the prescriptions' tasks (`playbook.prescribe.prescribe(clinic).tasks`, columns task_id,
+        owner_department, metric, baseline, target, start, deadline); None asks `playbook.prescribe`.
+    data : the clinic's `WeekData`, to check channel and department names (made when not given).
+
+    Problems (an unreadable period, an unknown metric, channel or department) are collected on the
+    result, naming the file, row and fix; the rows with problems are left out.
+    """
+    data = data if data is not None else week_data(clinic)
+    problems: list[PlaybookError] = []
+    rows = _table_targets(clinic, week, data, problems)
+    if tasks is None:
+        tasks = _prescribed_tasks(clinic, problems)
+    taken = {r["metric_id"] for r in rows}
+    rows += [r for r in _task_targets(tasks, week, data, problems) if r["metric_id"] not in taken]
+    table = pd.DataFrame(rows, columns=TARGET_COLUMNS)
+    return Targets(week, table, problems)
+
+
+def _table_targets(clinic: Clinic, week: Week, data: WeekData, problems: list[PlaybookError]) -> list[dict]:
+    load = clinic.loads.get("targets")
+    if load is None or not load.found:
+        return []
+    problems.extend([*load.errors, *load.warnings])
+    frame = load.data
+    if frame is None or frame.empty:
+        return []
+    path = load.path
+    week_rows: dict[str, dict] = {}
+    month_rows: dict[tuple[str, pd.Period], dict] = {}
+    repeated: dict[str, list[int]] = {}
+    days = pd.period_range(week.start, week.end, freq="D")
+    months = set(days.asfreq("M"))
+    for row in frame.itertuples(index=False):
+        period = _period(row.period)
+        if period is None:
+            problems.append(PlaybookError(
+                f"period {row.period!r} is not a week, a month or a day", path=path, column="周期", rows=[row.source_row],
+                fix="write the period as 2025-W48 (a week), 2025-11 (a month) or a date (its week)",
+                zh=f"第{row.source_row}行的周期“{row.period}”不是周、月或日期：请写成 2025-W48、2025-11 或日期"))
+            continue
+        kind, when = period
+        if (kind == "week" and when != week) or (kind == "month" and when not in months):
+            continue
+        try:
+            name, scope = parse_metric(row.metric)
+        except MetricError as exc:
+            exc.path, exc.column, exc.rows = path, "指标", [row.source_row]
+            problems.append(exc)
+            continue
+        metric = WEEKLY_METRICS[name]
+        reason = _scope_problem(data, metric, scope) if scope else None
+        if reason:
+            problems.append(PlaybookError(reason, path=path, column="指标", rows=[row.source_row],
+                                          fix="write the channel or department as the exports write it",
+                                          zh=f"第{row.source_row}行：数据中没有“{scope}”；请按导出数据中的写法填写渠道或科室"))
+            continue
+        target = float(row.target)
+        if metric.kind == "rate" and 1 < target <= 100:  # 35 written for 35%
+            target /= 100
+        metric_id = f"{name}:{scope}" if scope else name
+        entry = {"target": target, "owner": row.owner_department if isinstance(row.owner_department, str)
+                 and row.owner_department.strip() and row.owner_department != "nan" else None,
+                 "row": row.source_row, "metric": metric}
+        key = metric_id if kind == "week" else (metric_id, when)
+        book = week_rows if kind == "week" else month_rows
+        if key in book:
+            repeated.setdefault(metric_id, [book[key]["row"]]).append(row.source_row)
+        book[key] = entry
+    for metric_id, numbers in repeated.items():
+        problems.append(PlaybookError(
+            f"{metric_id} has {len(numbers)} targets for the same period; the last one is used", path=path,
+            column="指标", rows=numbers, fix="keep one row per metric and period",
+            zh=f"{metric_label(metric_id)}在同一周期有{len(numbers)}个目标（第{'、'.join(map(str, numbers))}行），"
+               f"已采用最后一个；请每个指标每个周期只留一行"))
+
+    rows = []
+    for metric_id in dict.fromkeys([*week_rows, *(k[0] for k in month_rows)]):
+        name, _, scope = metric_id.partition(":")
+        metric = WEEKLY_METRICS[name]
+        if metric_id in week_rows:
+            entry = week_rows[metric_id]
+            target, owner, source = entry["target"], entry["owner"], [entry["row"]]
+        else:
+            per_day, owners, source = [], [], []
+            for day in days:
+                entry = month_rows.get((metric_id, day.asfreq("M")))
+                if entry is None:
+                    continue
+                per_day.append(entry["target"] / day.asfreq("M").days_in_month if metric.additive else entry["target"])
+                owners.append(entry["owner"])
+                source.append(entry["row"])
+            target = float(np.mean(per_day)) * (7 if metric.additive else 1)
+            owner = next((o for o in owners if o), None)
+        rows.append({"metric_id": metric_id, "metric": name, "scope": scope or None, "target": target,
+                     "owner_department": owner, "origin": "table",
+                     "source": f"{path.name}:{','.join(str(r) for r in dict.fromkeys(source))}"})
+    return rows
+
+
+def _prescribed_tasks(clinic: Clinic, problems: list[PlaybookError]) -> pd.DataFrame | None:
+    """The prescriptions' tasks, when the prescribe step is installed and can run on this clinic."""
+    try:
+        from .prescribe import prescribe
+    except ImportError:
+        return None
+    try:
+        return prescribe(clinic).tasks
+    except PlaybookError as exc:
+        problems.append(exc)
+        return None
+
+
+def _task_targets(tasks: pd.DataFrame | None, week: Week, data: WeekData,
+                  problems: list[PlaybookError]) -> list[dict]:
+    """Targets read off the tasks' straight lines at the week's Sunday (see the module docstring)."""
+    if tasks is None or tasks.empty or "metric" not in tasks:
+        return []
+    day = _ts(week.end)
+    best: dict[str, dict] = {}
+    for task in tasks.itertuples(index=False):
+        if not isinstance(task.metric, str) or not task.metric.strip() or pd.isna(task.target):
+            continue  # a milestone task: done or not done, no weekly number
+        start, deadline = _ts(task.start), _ts(task.deadline)
+        if day < start:
+            continue
+        try:
+            name, scope = parse_metric(task.metric)
+        except MetricError as exc:
+            exc.message = f"task {task.task_id}: {exc.message}"
+            problems.append(exc)
+            continue
+        metric = WEEKLY_METRICS[name]
+        reason = _scope_problem(data, metric, scope) if scope else None
+        if reason:
+            problems.append(PlaybookError(f"task {task.task_id}: {reason}", fix="correct the task's metric in clinic.yaml",
+                                          zh=f"任务{task.task_id}的指标“{task.metric}”在数据中找不到对应的渠道或科室"))
+            continue
+        span = (deadline - start).days
+        share = 1.0 if span <= 0 else min(max((day - start).days / span, 0.0), 1.0)
+        baseline = task.baseline if pd.notna(task.baseline) else task.target
+        target = float(baseline + (task.target - baseline) * share)
+        metric_id = f"{name}:{scope}" if scope else name
+        entry = {"metric_id": metric_id, "metric": name, "scope": scope, "target": target,
+                 "owner_department": task.owner_department, "origin": "task", "source": str(task.task_id)}
+        held = best.get(metric_id)
+        if held is None:
+            best[metric_id] = entry
+            continue
+        more = target > held["target"] if metric.higher_is_better else target < held["target"]
+        ids = f"{held['source']},{task.task_id}"
+        owners = "、".join(dict.fromkeys(o for o in (held["owner_department"], task.owner_department) if o))
+        best[metric_id] = {**(entry if more else held), "source": ids, "owner_department": owners or None}
+    return list(best.values())
+
+
+# --------------------------------------------------------------------------------------------------
+# Target progress: deviation and colour [S0]
+
+
+def deviation(actual: float | None, target: float | None) -> float | None:
+    """(actual − target) / target [S0], rounded to the 0.1% a table shows; None without a target to divide by."""
+    if actual is None or target is None or pd.isna(actual) or pd.isna(target) or target == 0:
+        return None
+    return round((float(actual) - float(target)) / float(target), 3)
+
+
+def traffic_light(actual: float | None, target: float | None, *, higher_is_better: bool = True,
+                  red_line: float = -0.20) -> str | None:
+    """Red when behind the target by more than 20% [S0], yellow when behind by less, green when on or past it.
+
+    ``red_line`` is the threshold ``deviation_red`` (−0.20): behind by exactly 20% is yellow. None when
+    there is no actual or no target.
+    """
+    if actual is None or target is None or pd.isna(actual) or pd.isna(target):
+        return None
+    if target == 0:
+        met = actual >= 0 if higher_is_better else actual <= 0
+        return GREEN if met else RED
+    dev = deviation(actual, target)
+    behind = -dev if higher_is_better else dev
+    if behind <= 0:
+        return GREEN
+    return RED if behind > -red_line else YELLOW
+
+
+def _fmt(value, kind: str, lang: str) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    if kind == "rate":
+        return i18n.rate(value, lang)
+    if kind == "money":
+        return i18n.money(value, lang)
+    return f"{value:,.0f}" if abs(value - round(value)) < 0.05 or abs(value) >= 100 else f"{value:,.1f}"
+
+
+def _signed(value) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value * 100:+.1f}%"
+
+
+def _status_word(status, lang: str, provisional: bool = False) -> str:
+    if status is None or (isinstance(status, float) and pd.isna(status)):
+        return "—"
+    word = STATUS_WORDS[status][0 if lang == "zh" else 1]
+    return f"{word}（暂计）" if provisional and lang == "zh" else f"{word} (so far)" if provisional else word
+
+
+def _excel_status(status, lang: str) -> str | None:
+    return None if status is None or (isinstance(status, float) and pd.isna(status)) else \
+        STATUS_WORDS[status][0 if lang == "zh" else 1]
+
+
+def status_values(lang: str) -> dict[str, str]:
+    """The status words of the workbooks, for their conditional formats."""
+    return {words[0 if lang == "zh" else 1]: status for status, words in STATUS_WORDS.items()}
+
+
+@dataclass
+class TargetProgress(AnalysisResult):
+    """目标进度表 [S0]: each target of the week, the actual, the deviation, the colour and the owner."""
+
+    week: Week = None
+    has_targets: bool = True
+    partial_days: int = 7  # days of the week the data covers
+
+    def table_for(self, lang: str = "zh") -> pd.DataFrame:
+        t = self.table
+        return pd.DataFrame({
+            i18n.pick(lang, "指标", "Metric"): [metric_label(m, lang) for m in t["metric_id"]],
+            i18n.pick(lang, "周目标", "Weekly target"): [_fmt(v, k, lang) for v, k in zip(t["target"], t["kind"])],
+            i18n.pick(lang, "完成情况", "Actual"): [_fmt(v, k, lang) + (i18n.pick(lang, "（暂计）", " (so far)") if p and
+                                                  pd.notna(v) else "")
+                                              for v, k, p in zip(t["actual"], t["kind"], t["provisional"])],
+            i18n.pick(lang, "偏差率", "Deviation"): [_signed(v) for v in t["deviation"]],
+            i18n.pick(lang, "状态", "Status"): [_status_word(s, lang) for s in t["status"]],
+            i18n.pick(lang, "责任部门", "Owner"): t["owner_department"].fillna("—").tolist(),
+            i18n.pick(lang, "目标来源", "Target from"): [_source_text(o, s, lang) for o, s in zip(t["origin"], t["source"])],
+        })
+
+    def sheet(self, lang: str = "zh"):
+        from .workbook import Sheet
+
+        t = self.table
+        kinds = [{"rate": "percent", "money": "money", "count": "count"}[k] for k in t["kind"]]
+        label = {c: i18n.pick(lang, zh, en) for c, zh, en in (
+            ("metric", "指标", "Metric"), ("target", "周目标", "Weekly target"), ("actual", "完成情况", "Actual"),
+            ("deviation", "偏差率", "Deviation"), ("status", "状态", "Status"), ("provisional", "暂计", "So far"),
+            ("owner", "责任部门", "Owner"), ("source", "目标来源", "Target from"))}
+        frame = pd.DataFrame({
+            label["metric"]: [metric_label(m, lang) for m in t["metric_id"]],
+            label["target"]: t["target"].to_numpy(), label["actual"]: t["actual"].to_numpy(),
+            label["deviation"]: t["deviation"].to_numpy(),
+            label["status"]: [_excel_status(s, lang) for s in t["status"]],
+            label["provisional"]: [i18n.pick(lang, "是", "yes") if p else "" for p in t["provisional"]],
+            label["owner"]: t["owner_department"].to_numpy(),
+            label["source"]: [_source_text(o, s, lang) for o, s in zip(t["origin"], t["source"])],
+        })
+        return Sheet(i18n.pick(lang, "目标进度", "Target progress"), frame,
+                     formats={label["target"]: kinds, label["actual"]: kinds, label["deviation"]: "percent"},
+                     status=label["status"], status_values=status_values(lang),
+                     note=i18n.pick(lang, f"{self.week.text('zh')}　偏差率 =（完成 − 目标）/ 目标；红 = 落后超过20% [S0]",
+                                    f"{self.week.text('en')}. Deviation = (actual − target) / target; red = behind by "
+                                    f"more than 20% [S0]"))
+
+
+def _source_text(origin, source, lang: str) -> str:
+    if origin == "table":
+        return i18n.pick(lang, f"目标表 第{source.split(':')[1]}行", f"targets, row {source.split(':')[1]}")
+    if origin == "task":
+        return i18n.pick(lang, f"处方任务 {source}", f"task {source}")
+    return "—"
+
+
+def target_progress(data: WeekData, targets: Targets, *, red_line: float = -0.20) -> TargetProgress:
+    """The target progress table of ``targets.week``: actual, deviation and colour of each target."""
+    week = targets.week
+    t = targets.table
+    has_targets = not t.empty
+    if not has_targets:
+        shown = [m for m in DEFAULT_SHOWN if WEEKLY_METRICS[m].available(data)]
+        t = pd.DataFrame({"metric_id": shown, "metric": shown, "scope": None, "target": np.nan,
+                          "owner_department": [WEEKLY_METRICS[m].owner[0] for m in shown], "origin": None,
+                          "source": None})
+    covered = data.covered_days(week)
+    settled = _ts(week.end) + pd.Timedelta(days=SETTLE_DAYS) <= data.as_of
+    rows = []
+    for row in t.itertuples(index=False):
+        metric = WEEKLY_METRICS[row.metric]
+        target = row.target
+        if metric.additive and pd.notna(target) and covered < 7:
+            target = target * covered / 7  # a week the data covers in part is judged on its days
+        actual = metric.value(data, week, row.scope)
+        provisional = metric.settle_days > 0 and not settled
+        status = traffic_light(actual, target if pd.notna(target) else None,
+                               higher_is_better=metric.higher_is_better, red_line=red_line)
+        if provisional and status == RED:
+            status = YELLOW  # it can still rise: never red before its outcome is known
+        rows.append({"metric_id": row.metric_id, "metric": row.metric, "kind": metric.kind, "target": target,
+                     "actual": actual, "deviation": deviation(actual, target if pd.notna(target) else None),
+                     "status": status, "provisional": provisional, "higher_is_better": metric.higher_is_better,
+                     "owner_department": row.owner_department or metric.owner[0], "origin": row.origin,
+                     "source": row.source})
+    table = pd.DataFrame(rows)
+    zh, en = _progress_sentences(table, has_targets, week, covered)
+    return TargetProgress("target_progress", table, zh, en, week=week, has_targets=has_targets, partial_days=covered)
+
+
+def _names(table: pd.DataFrame, lang: str) -> str:
+    return i18n.pick(lang, "、", ", ").join(metric_label(m, lang) for m in table["metric_id"])
+
+
+def _progress_sentences(t: pd.DataFrame, has_targets: bool, week: Week, covered: int) -> tuple[str, str]:
+    part_zh = f"（数据只覆盖本周{covered}天，数量和金额目标按天数折算）" if covered < 7 else ""
+    part_en = (f" (the data covers {covered} days of the week; count and money targets are cut to those days)"
+               if covered < 7 else "")
+    if not has_targets:
+        return ("本周没有设定目标，下表只列出实际完成情况：在目标表（targets）中按周或按月填写目标，或先完成处方任务，"
+                f"下周即可看到偏差率和红黄绿状态。{part_zh}",
+                "No target is set for this week, so the table shows the actuals only: fill in the targets table (by week "
+                f"or month), or agree the prescribed tasks, to see deviations and colours next week.{part_en}")
+    red, yellow, green = (t[t["status"] == s] for s in (RED, YELLOW, GREEN))
+    head_zh = f"本周{len(t)}项目标：{len(green)}项达标，{len(yellow)}项落后20%以内，{len(red)}项落后超过20%"
+    head_en = (f"Of this week's {len(t)} targets, {len(green)} are met, {len(yellow)} are behind by up to 20% and "
+               f"{len(red)} by more than 20%")
+    if len(red):
+        return (f"{head_zh}（{_names(red, 'zh')}）{part_zh}：会上对红色指标逐项用5Why追查原因，由责任部门认领补救任务。",
+                f"{head_en} ({_names(red, 'en')}){part_en}: at the meeting, ask 'why' five times for each red metric "
+                f"and have its department take on a task to recover it.")
+    best = green.assign(gain=green["deviation"].abs()).sort_values("gain", ascending=False).head(1)
+    more_zh = f"；超额最多的是{_names(best, 'zh')}，拆解成功要素并固化为常规做法" if len(best) else ""
+    more_en = f"; {_names(best, 'en')} beat its target most: find out why and make it routine" if len(best) else ""
+    return (f"{head_zh}{part_zh}{more_zh}。", f"{head_en}{part_en}{more_en}.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Channel effect [S0]
+
+
+@dataclass
+class ChannelEffect(AnalysisResult):
+    """渠道效果表 [S0]: per source channel, the week's spend, leads, arrivals and cost, and ROI with the stop-loss."""
+
+    week: Week = None
+    has_spend: bool = False
+    has_leads: bool = False
+    line: float = 1.5
+
+    def _columns(self, lang: str) -> dict:
+        t = self.table
+        out = {i18n.pick(lang, "渠道", "Channel"): list(t.index)}
+        if self.has_spend:
+            out[i18n.pick(lang, "本周投放", "Spend")] = [_fmt(v, "money", lang) if v else "—" for v in t["spend"]]
+        if self.has_leads:
+            out[i18n.pick(lang, "线索", "Leads")] = [_fmt(v, "count", lang) for v in t["leads"]]
+            out[i18n.pick(lang, "到店率（暂计）", "Arrival rate (so far)")] = [_fmt(v, "rate", lang) for v in t["arrival_rate"]]
+        out[i18n.pick(lang, "新患者到店", "New patients")] = [_fmt(v, "count", lang) for v in t["new_patients"]]
+        if self.has_spend:
+            out[i18n.pick(lang, "到店成本", "Cost per arrival")] = [_fmt(v, "money", lang) for v in t["cost_per_arrival"]]
+        out[i18n.pick(lang, "初诊成交率（暂计）", "Conversion (so far)")] = [_fmt(v, "rate", lang) for v in t["conversion"]]
+        out[i18n.pick(lang, "转化周期（天）", "Days to high-value deal")] = [
+            "—" if pd.isna(v) else f"{v:.0f}" for v in t["conversion_days"]]
+        if self.has_spend:
+            out[i18n.pick(lang, "ROI（近13周，暂计）", "ROI (13 weeks, so far)")] = [
+                "—" if pd.isna(v) else f"{v:.2f}" for v in t["roi_13w"]]
+            out[i18n.pick(lang, "止损", "Stop-loss")] = [_stop_text(r, lang, self.line) for r in t.itertuples()]
+        return out
+
+    def table_for(self, lang: str = "zh") -> pd.DataFrame:
+        return pd.DataFrame(self._columns(lang))
+
+    def sheet(self, lang: str = "zh"):
+        from .workbook import Sheet
+
+        t = self.table
+        cols = {i18n.pick(lang, "渠道", "Channel"): list(t.index)}
+        formats = {}
+        spec = [("spend", "本周投放", "Spend", "money", self.has_spend), ("leads", "线索", "Leads", "count", self.has_leads),
+                ("lead_arrivals", "线索到店", "Leads arrived", "count", self.has_leads),
+                ("arrival_rate", "到店率（暂计）", "Arrival rate (so far)", "percent", self.has_leads),
+                ("new_patients", "新患者到店", "New patients", "count", True),
+                ("cost_per_arrival", "到店成本", "Cost per arrival", "money", self.has_spend),
+                ("conversion", "初诊成交率（暂计）", "Conversion (so far)", "percent", True),
+                ("conversion_days", "转化周期（天）", "Days to high-value deal", "count", True),
+                ("roi_13w", "ROI（近13周，暂计）", "ROI (13 weeks, so far)", "ratio", self.has_spend),
+                ("roi_judged", "最近可评估周ROI", "ROI, latest judged week", "ratio", self.has_spend)]
+        for key, zh, en, kind, shown in spec:
+            if shown:
+                label = i18n.pick(lang, zh, en)
+                cols[label] = t[key].to_numpy()
+                formats[label] = kind
+        status = None
+        if self.has_spend:
+            status = i18n.pick(lang, "止损", "Stop-loss")
+            cols[status] = [_excel_status(RED, lang) if s else None for s in t["stop_loss"]]
+        return Sheet(i18n.pick(lang, "渠道效果", "Channel effect"), pd.DataFrame(cols), formats=formats, status=status,
+                     status_values=status_values(lang),
+                     note=i18n.pick(lang, f"{self.week.text('zh')}　ROI连续2周低于{self.line:g}即止损 [S0]",
+                                    f"{self.week.text('en')}. Stop-loss: ROI under {self.line:g} for 2 weeks [S0]"))
+
+
+def _stop_text(row, lang: str, line: float) -> str:
+    if row.stop_loss:
+        return i18n.pick(lang, f"止损：连续{int(row.streak_weeks)}周低于{line:g}", f"stop: {int(row.streak_weeks)} weeks under {line:g}")
+    if pd.notna(row.roi_judged):
+        return i18n.pick(lang, f"正常（{row.roi_judged:.2f}）", f"no ({row.roi_judged:.2f})")
+    return i18n.pick(lang, "未评估", "not judged")
+
+
+def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEffect | Unavailable:
+    """The channel-effect table of ``week`` [S0], built on the funnel chapter's definitions (`playbook.funnel`).
+
+    Per source channel: the week's campaign spend (spread over each campaign's days), leads and the
+    share that arrived so far, new patients (first arrivals), cost per arrival (spend / new patients),
+    conversion so far; the conversion cycle (median days from first arrival to the first high-value
+    payment, new patients of the 13 weeks to the week who made one); ROI of the 13 weeks to the week
+    (their spend-day new patients' revenue within 90 days so far / spend: provisional until 90 days
+    have passed) and the [S0] stop-loss as the funnel chapter judges it at the latest week it can
+    (ROI under 1.5 for 2 weeks in a row, with 90 days of revenue behind it).
+    """
+    from . import funnel
+
+    clinic = data.clinic
+    if not data.has_channel:
+        return Unavailable.because("channels", ["patients.source_channel"],
+                                   zh_reason="患者档案中没有来源渠道，渠道效果表无法生成；请在患者导出中加上来源渠道。",
+                                   en_reason="The patients export has no source channel, so there is no channel table; "
+                                             "add the source channel to the patients export.")
+    start, end = _ts(week.start), _ts(week.end)
+    window = start - pd.Timedelta(weeks=ROI_WEEKS - 1)
+    cut = data.as_of + pd.Timedelta(days=1)
+    visits = clinic.visits[clinic.visits["scheduled_at"] < cut]
+    charges = clinic.charges[clinic.charges["paid_at"] < cut]
+    lookback = start - pd.Timedelta(weeks=STOP_LOSS_LOOKBACK_WEEKS + ROI_WEEKS)
+    economics = funnel.new_patient_economics(clinic.patients, visits, charges, start=lookback.date(),
+                                             end=data.as_of.date(), last_day=data.as_of)
+    recent = economics[economics["first_arrival"].between(window, end)]
+    this = recent[recent["first_arrival"] >= start]
+    has_spend = data.campaigns is not None and clinic.has("campaigns", "spend")
+    has_leads = data.leads is not None
+    table = pd.DataFrame({"new_patients": this.groupby("source_channel").size(),
+                          "conversion": this.groupby("source_channel")["converted"].mean(),
+                          "conversion_days": recent.groupby("source_channel")["days_to_high_value"].median()})
+    line = 1.5
+    finding_zh = finding_en = ""
+    if has_leads:
+        leads = data.leads[_in(data.leads, start, end)]
+        g = leads.groupby("channel")["arrived"]
+        table = table.reindex(table.index.union(pd.Index(list(g.groups))))
+        table["leads"], table["lead_arrivals"] = g.size(), g.sum()
+        table["arrival_rate"] = table["lead_arrivals"] / table["leads"].where(table["leads"] > 0)
+    if has_spend:
+        spend = funnel.daily_spend(data.campaigns)
+        week_spend = spend[spend["day"].between(start, end)].groupby("channel")["spend"].sum()
+        table = table.reindex(table.index.union(week_spend.index))
+        table["spend"] = week_spend
+        stop = funnel.channel_stop_loss(clinic.patients, visits, charges, data.campaigns,
+                                        start=(start - pd.Timedelta(weeks=STOP_LOSS_LOOKBACK_WEEKS)).date(),
+                                        end=end.date(), thresholds=thresholds, economics=economics)
+        line = stop.line
+        weekly = stop.table
+        now = weekly[weekly["week"] == start].set_index("channel")
+        table["roi_13w"] = now["roi"]
+        judged = weekly[weekly["judged"] & (weekly["week"] == stop.latest_week)].set_index("channel")
+        table["roi_judged"] = judged["roi"]
+        current = stop.streaks[stop.streaks["current"]].set_index("channel")
+        table["stop_loss"] = table.index.isin(current.index)
+        table["streak_weeks"] = current["weeks"]
+        table["cost_per_arrival"] = table["spend"] / table["new_patients"].where(table["new_patients"] > 0)
+        finding_zh, finding_en = stop.zh, stop.en
+    for column in ("new_patients", "leads", "lead_arrivals"):
+        if column in table:
+            table[column] = table[column].fillna(0)
+    if "spend" in table:
+        table["spend"] = table["spend"].fillna(0.0)
+        table["stop_loss"] = table["stop_loss"].fillna(False).astype(bool)
+    table = table.sort_values("new_patients", ascending=False, kind="stable")
+    table.index.name = "channel"
+    zh, en = _channel_sentences(table, has_spend, week)
+    return ChannelEffect("channel_effect", table, f"{zh}{finding_zh}", f"{en} {finding_en}".strip(), week=week,
+                         has_spend=has_spend, has_leads=has_leads, line=line)
+
+
+def _channel_sentences(t: pd.DataFrame, has_spend: bool, week: Week) -> tuple[str, str]:
+    if t["new_patients"].sum() == 0 and not has_spend:
+        return ("本周没有新患者到店。", "No new patient arrived this week.")
+    top = t["new_patients"].idxmax()
+    zh = f"本周新患者{int(t['new_patients'].sum())}人，最多来自{top}（{int(t.loc[top, 'new_patients'])}人）"
+    en = f"This week {int(t['new_patients'].sum())} new patients arrived, most from {top} ({int(t.loc[top, 'new_patients'])})"
+    if has_spend and t["cost_per_arrival"].notna().any():
+        dear = t["cost_per_arrival"].idxmax()
+        zh += f"；到店成本最高的是{dear}（每人{i18n.money(t.loc[dear, 'cost_per_arrival'])}）"
+        en += f"; the dearest arrivals came from {dear} ({i18n.money(t.loc[dear, 'cost_per_arrival'], 'en')} each)"
+    return zh + "。", en + "."
+
+
+# --------------------------------------------------------------------------------------------------
+# Customer tiers [S0]
+
+
+def customer_tiers(data: WeekData, week: Week, *, thresholds=None):
+    """客户分层表 [S0]: RFM tiers and the high-value churn-warning list over the 12 months to the week's end.
+
+    `playbook.cohorts.rfm` and `playbook.cohorts.churn_warning` as the loyalty chapter computes them,
+    on the data as of the week's end (names are masked at load). Returns (rfm, warning).
+    """
+    from . import cohorts
+
+    clinic = data.clinic
+    end = data.as_of
+    start = end - pd.Timedelta(days=TIERS_DAYS - 1)
+    cut = end + pd.Timedelta(days=1)
+    visits = clinic.visits[clinic.visits["scheduled_at"] < cut]
+    charges = clinic.charges[clinic.charges["paid_at"] < cut]
+    customers = cohorts.period_customers(visits, charges, start=start, end=end)
+    rfm = cohorts.rfm(visits, charges, start=start, end=end, customers=customers)
+    abc = cohorts.abc_classes(visits, charges, start=start, end=end, customers=customers)
+    warning = cohorts.churn_warning(clinic.patients, visits, charges, start=start, end=end, thresholds=thresholds,
+                                    abc=abc if abc.available else None)
+    return rfm, warning
+
+
+# --------------------------------------------------------------------------------------------------
+# The 8-week trend [S0]
+
+
+TREND_METRICS = ("revenue", "high_value_revenue", "new_patients", "arrived_visits", "first_visit_conversion",
+                 "no_show_rate", "referral_share", "average_ticket", "arrival_rate", "plan_acceptance")
+
+
+@dataclass
+class Trend(AnalysisResult):
+    """近8周趋势 [S0]: the weekly numbers of the last 8 weeks, with the campaigns and events to mark."""
+
+    week: Week = None
+    campaigns: pd.DataFrame = None  # name, start, end (those overlapping the weeks)
+    events: pd.DataFrame = None  # label, date, end
+    missing: int = 0  # weeks of the 8 before the data starts
+
+    def plot(self, ax=None, *, lang: str = "zh", **kwargs):
+        """Revenue by week, its target when set, red for a week behind by more than 20%; campaigns and events marked."""
+        ax = ax if ax is not None else plt.gca()
+        scale, unit = (1e4, "万元") if lang == "zh" else (1e3, "¥ thousand")
+        t = self.table.assign(revenue=self.table["revenue"] / scale, revenue_target=self.table["revenue_target"] / scale)
+        plot_trend(t, x="week_start", y="revenue", target="revenue_target", status="revenue_status",
+                   campaigns=self.campaigns, events=self.events, highlight=_ts(self.week.start), lang=lang, ax=ax,
+                   **kwargs)
+        ax.set_ylabel(i18n.pick(lang, f"实收（{unit}）", f"Revenue ({unit})"))
+        ax.set_title(self.title(lang), loc="left", fontsize="medium")
+        return ax
+
+    def title(self, lang: str = "zh") -> str:
+        t = self.table
+        now = t["revenue"].iloc[-1]
+        before = t["revenue"].iloc[:-1]
+        if before.empty or not before.mean():
+            return i18n.pick(lang, f"本周实收{i18n.money(now)}", f"Revenue this week {i18n.money(now, 'en')}")
+        change = now / before.mean() - 1
+        return i18n.pick(lang, f"本周实收{i18n.money(now)}，比前{len(before)}周平均{'高' if change >= 0 else '低'}"
+                               f"{abs(change) * 100:.0f}%",
+                         f"Revenue this week {i18n.money(now, 'en')}, {abs(change) * 100:.0f}% "
+                         f"{'above' if change >= 0 else 'below'} the {len(before)} weeks before")
+
+    def table_for(self, lang: str = "zh") -> pd.DataFrame:
+        t = self.table
+        out = {i18n.pick(lang, "周", "Week"): [Week.parse(w).short(lang) + f" {pd.Timestamp(s):%m.%d}"
+                                              for w, s in zip(t["week"], t["week_start"])]}
+        for name in TREND_METRICS:
+            if name in t and t[name].notna().any():
+                m = WEEKLY_METRICS[name]
+                out[m.label(lang)] = [_fmt(v, m.kind, lang) for v in t[name]]
+        return pd.DataFrame(out)
+
+    def sheet(self, lang: str = "zh"):
+        from .workbook import Sheet
+
+        t = self.table
+        cols = {i18n.pick(lang, "周", "Week"): t["week"].to_numpy(),
+                i18n.pick(lang, "周一", "Monday"): [pd.Timestamp(s).date() for s in t["week_start"]]}
+        formats = {i18n.pick(lang, "周一", "Monday"): "date"}
+        for name in TREND_METRICS:
+            if name in t and t[name].notna().any():
+                m = WEEKLY_METRICS[name]
+                cols[m.label(lang)] = t[name].to_numpy()
+                formats[m.label(lang)] = {"rate": "percent", "money": "money", "count": "count"}[m.kind]
+        if t["revenue_target"].notna().any():
+            label = i18n.pick(lang, "实收周目标", "Revenue target")
+            cols[label] = t["revenue_target"].to_numpy()
+            formats[label] = "money"
+        note = i18n.pick(lang, "近8周每周数据 [S0]；成交率、到店率、方案接受率在30天内仍会上升",
+                         "The last 8 weeks [S0]; conversion, arrival rate and plan acceptance still rise for 30 days")
+        if self.missing:
+            note += i18n.pick(lang, f"；数据开始前的{self.missing}周没有数据", f"; {self.missing} week(s) fall before the data")
+        return Sheet(i18n.pick(lang, "近8周趋势", "8-week trend"), pd.DataFrame(cols), formats=formats, note=note)
+
+
+def trend(data: WeekData, week: Week, *, targets: Callable[[Week], Targets] | None = None,
+          weeks: int = TREND_WEEKS, red_line: float = -0.20) -> Trend:
+    """The last ``weeks`` weeks to ``week``: every unscoped metric, the revenue target, campaigns and events.
+
+    Weeks before the data starts are left out and counted in ``missing`` (the sentence says so).
+    ``targets``: a function giving a week's `Targets`, for the revenue target line.
+    """
+    wanted = [week.shift(-k) for k in range(weeks - 1, -1, -1)]
+    shown = [w for w in wanted if data.covered_days(w) > 0]
+    rows = []
+    for w in shown:
+        row = {"week": w.label, "week_start": _ts(w.start)}
+        for name in TREND_METRICS:
+            metric = WEEKLY_METRICS[name]
+            row[name] = metric.value(data, w) if metric.available(data) else None
+        target = None
+        if targets is not None:
+            found = targets(w).table
+            found = found[found["metric_id"] == "revenue"]
+            target = float(found["target"].iloc[0]) if len(found) else None
+        row["revenue_target"] = target
+        row["revenue_status"] = traffic_light(row["revenue"], target, red_line=red_line)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    first, last = _ts(shown[0].start), _ts(week.end)
+    campaigns = _campaigns_between(data, first, last)
+    events = _events_between(data, first, last)
+    zh, en = _trend_sentences(table, campaigns, events, len(wanted) - len(shown), data.data_start)
+    return Trend("trend", table, zh, en, week=week, campaigns=campaigns, events=events,
+                 missing=len(wanted) - len(shown))
+
+
+def _campaigns_between(data: WeekData, first, last) -> pd.DataFrame:
+    c = data.campaigns
+    if c is None or c.empty:
+        return pd.DataFrame(columns=["name", "start", "end"])
+    end = c["end"].fillna(c["start"])
+    on = c[(c["start"] <= last) & (end >= first)]
+    names = (on["name"] if "name" in on else on["campaign_id"]).fillna(on["campaign_id"]).astype(str)
+    return pd.DataFrame({"name": names.to_numpy(), "start": on["start"].dt.normalize().to_numpy(),
+                         "end": end[on.index].dt.normalize().to_numpy()}).sort_values("start", kind="stable")
+
+
+def _events_between(data: WeekData, first, last) -> pd.DataFrame:
+    rows = [{"label": e.label, "date": _ts(e.date), "end": _ts(e.end or e.date)} for e in data.clinic.config.events]
+    frame = pd.DataFrame(rows, columns=["label", "date", "end"])
+    return frame[(frame["date"] <= last) & (frame["end"] >= first)].reset_index(drop=True)
+
+
+def _trend_sentences(t, campaigns, events, missing, data_start) -> tuple[str, str]:
+    now, before = t["revenue"].iloc[-1], t["revenue"].iloc[:-1]
+    marks_zh = "、".join([*campaigns["name"], *events["label"]])
+    marks_en = ", ".join([*campaigns["name"], *events["label"]])
+    if before.empty:
+        zh, en = "本周是数据的第一周，还没有趋势可比。", "This is the first week of the data: no trend to compare yet."
+    else:
+        change = now / before.mean() - 1 if before.mean() else 0.0
+        worst = t.loc[t["revenue"].idxmin(), "week"]
+        if change < -0.10:
+            zh = (f"本周实收比前{len(before)}周平均低{abs(change) * 100:.0f}%：对照图中同期的活动和事件，"
+                  f"在会上查明是哪项业务下滑（新患者、成交还是客单价），再定补救任务。")
+            en = (f"Revenue this week is {abs(change) * 100:.0f}% below the average of the {len(before)} weeks before: "
+                  f"check the campaigns and events of the chart and find at the meeting which part fell (new "
+                  f"patients, conversion or ticket) before agreeing the tasks to recover it.")
+        elif change > 0.10:
+            zh = (f"本周实收比前{len(before)}周平均高{change * 100:.0f}%：找出带来增长的活动或做法，能复制的固化为常规。")
+            en = (f"Revenue this week is {change * 100:.0f}% above the average of the {len(before)} weeks before: find "
+                  f"the campaign or practice behind it and keep what can be repeated.")
+        else:
+            zh = (f"本周实收与前{len(before)}周平均相差不到10%，最低的是{Week.parse(worst).short('zh')}：业绩平稳，"
+                  f"重点看目标进度表中的红色指标。")
+            en = (f"Revenue this week is within 10% of the {len(before)} weeks before (lowest: "
+                  f"{Week.parse(worst).short('en')}): steady; focus on the red metrics of the target table.")
+    if marks_zh:
+        zh += f"图中标出了同期的活动和事件：{marks_zh}。"
+        en += f" The chart marks the campaigns and events of these weeks: {marks_en}."
+    if missing:
+        zh += f"数据从{i18n.day(data_start.date())}开始，前{missing}周没有数据，图中只有{len(t)}周。"
+        en += (f" The data starts on {i18n.day(data_start.date(), 'en')}: {missing} of the 8 weeks fall before it, so "
+               f"the chart shows {len(t)}.")
+    return zh, en
+
+
+def plot_trend(data: pd.DataFrame, *, x: str = "week_start", y: str = "revenue", target: str | None = None,
+               status: str | None = None, campaigns: pd.DataFrame | None = None, events: pd.DataFrame | None = None,
+               highlight=None, lang: str = "zh", ax: plt.Axes | None = None, **kwargs) -> plt.Axes:
+    """Weekly bars with the campaigns and events of the weeks marked above them [S0].
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per week.
+    x, y : column names
+        The week's Monday (a date) and the value.
+    target : column name, optional
+        The week's target, drawn as a dashed step.
+    status : column name, optional
+        Each week's colour against its target (``"red"`` draws the bar in red: behind by more than 20%).
+    campaigns : DataFrame, optional
+        ``name``, ``start``, ``end``: drawn as labelled spans over the bars.
+    events : DataFrame, optional
+        ``label``, ``date``, ``end``: policy or market events, drawn as dashed lines (spans when they last).
+    highlight : date, optional
+        The week under review (its bar is drawn darker).
+    lang : {"zh", "en"}
+    ax : matplotlib Axes, optional
+        Axes to draw in; the current Axes when None.
+    kwargs
+        Passed to ``Axes.bar``.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = ax if ax is not None else plt.gca()
+    weeks = pd.to_datetime(data[x])
+    centre = weeks + pd.Timedelta(days=3.5)
+    colours = []
+    for w, s in zip(weeks, data[status] if status else [None] * len(data)):
+        colours.append(ACTION_RED if s == RED else PALETTE[0] if highlight is not None and w == _ts(highlight)
+                       else PALETTE[5])
+    ax.bar(centre, data[y].fillna(0), width=5.5, color=colours, **kwargs)
+    for c, v in zip(centre, data[y]):
+        if pd.notna(v):
+            ax.annotate(f"{v:,.1f}" if abs(v) < 100 else f"{v:,.0f}", (c, v), xytext=(0, 2),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    if target and data[target].notna().any():
+        ax.step(list(weeks) + [weeks.iloc[-1] + pd.Timedelta(days=7)], list(data[target]) + [data[target].iloc[-1]],
+                where="post", color=PALETTE[0], linestyle="--", linewidth=1.2,
+                label=i18n.pick(lang, "周目标", "weekly target"))
+        ax.legend(loc="lower left", fontsize="small")
+    first, last = weeks.iloc[0], weeks.iloc[-1] + pd.Timedelta(days=7)
+    top = float(np.nanmax([data[y].max(), data[target].max() if target else np.nan, 0]))
+    marks = [(r.name, _ts(r.start), _ts(r.end) + pd.Timedelta(days=1), PALETTE[2]) for r in
+             (campaigns.itertuples() if campaigns is not None else [])]
+    marks += [(r.label, _ts(r.date), _ts(r.end) + pd.Timedelta(days=1), PALETTE[3]) for r in
+              (events.itertuples() if events is not None else [])]
+    lane = 0.085  # axes fraction per label lane above the bars
+    room = lane * len(marks)
+    ax.set_ylim(0, top * 1.12 / max(1 - room, 0.35) if top > 0 else 1)
+    blend = transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    for i, (label, a, b, colour) in enumerate(marks):
+        a, b = max(a, first), min(b, last)
+        level = 1 - lane * (i + 0.6)
+        ax.plot([a, b], [level, level], transform=blend, color=colour, linewidth=5, solid_capstyle="butt")
+        if colour == PALETTE[3]:
+            ax.axvline(a, color=colour, linestyle=":", linewidth=1.2)
+        ax.text(a, level - lane * 0.15, f" {label}", transform=blend, va="top", ha="left", fontsize=8, color="#333333")
+    ax.set_xlim(first - pd.Timedelta(days=1), last + pd.Timedelta(days=1))
+    ax.set_xticks(centre, [f"{Week.containing(w).short(lang)}\n{w:%m.%d}" for w in weeks])
+    ax.grid(axis="x", visible=False)
+    return ax
+
+
+# --------------------------------------------------------------------------------------------------
+# Benefit: cost per patient and high-value margin (the three-effect review's 效益 [S0])
+
+
+@dataclass
+class Benefit:
+    """Cost per patient and high-value margin of a week and of the 4 weeks before it [S0].
+
+    ``cost_per_patient``: the week's costs (the costs table's monthly amounts spread evenly over their
+    days, inventory left out: it is a stock, not a cost) / patients with an arrived visit in the week;
+    without a costs table, campaign spend / new patients (``basis`` "acquisition"). ``high_value_margin``
+    (playbook reading of 高值项目利润率): (high-value revenue − lab fees − consumables × the high-value
+    share of revenue) / high-value revenue; lab fees go to crowns, implants and aligners, the high-value
+    tier, and consumables are shared by revenue. None when the costs table does not cover the week.
+    """
+
+    week: Week
+    basis: str | None  # "costs", "acquisition" or None (no data)
+    cost_per_patient: float | None
+    cost_per_patient_before: float | None
+    high_value_margin: float | None
+    high_value_margin_before: float | None
+
+    @property
+    def cost_change(self) -> float | None:
+        if self.cost_per_patient is None or not self.cost_per_patient_before:
+            return None
+        return self.cost_per_patient / self.cost_per_patient_before - 1
+
+    @property
+    def margin_change(self) -> float | None:
+        if self.high_value_margin is None or self.high_value_margin_before is None:
+            return None
+        return self.high_value_margin - self.high_value_margin_before
+
+
+def _week_costs(data: WeekData, week: Week) -> dict | None:
+    if data.costs is None:
+        return None
+    days = pd.period_range(week.start, week.end, freq="D")
+    months = pd.Series(days.asfreq("M"))
+    recorded = set(data.costs["month"])
+    if not set(months) <= recorded:
+        return None
+    per_month = data.costs.groupby(["month", data.costs["kind"].fillna("other")])["amount"].sum().unstack(fill_value=0.0)
+    share = months.value_counts() / [m.days_in_month for m in months.value_counts().index]
+    spread = per_month.reindex(share.index).mul(share, axis=0).sum()
+    return {"total": float(spread.drop(INVENTORY, errors="ignore").sum()), "lab": float(spread.get("lab", 0.0)),
+            "consumables": float(spread.get("consumables", 0.0)), "has_lab": "lab" in per_month.columns}
+
+
+def _benefit_of(data: WeekData, week: Week) -> tuple[str | None, float | None, float | None]:
+    start, end = _ts(week.start), _ts(week.end)
+    costs = _week_costs(data, week)
+    v = data.visits
+    patients = v.loc[_in(v, start, end) & v["status"].eq("arrived"), "patient_id"].nunique()
+    if costs is not None:
+        basis, cost = "costs", (costs["total"] / patients if patients else None)
+    elif data.campaigns is not None and data.clinic.has("campaigns", "spend"):
+        from .funnel import daily_spend
+
+        spend = daily_spend(data.campaigns)
+        new = _new_patients(data, start, end, None)
+        basis, cost = "acquisition", (float(spend.loc[spend["day"].between(start, end), "spend"].sum()) / new
+                                      if new else None)
+    else:
+        basis, cost = None, None
+    margin = None
+    if costs is not None and costs["has_lab"]:
+        revenue = _revenue(data, start, end, None)
+        high = _high_value_revenue(data, start, end, None)
+        if high > 0 and revenue > 0:
+            margin = (high - costs["lab"] - costs["consumables"] * high / revenue) / high
+    return basis, cost, margin
+
+
+def benefit(data: WeekData, week: Week, *, weeks_before: int = BENEFIT_BASE_WEEKS) -> Benefit:
+    """The week's cost per patient and high-value margin, and their means over the ``weeks_before`` weeks before."""
+    basis, cost, margin = _benefit_of(data, week)
+    before = [_benefit_of(data, week.shift(-k)) for k in range(1, weeks_before + 1)
+              if data.covered_days(week.shift(-k)) == 7]
+    costs = [c for b, c, _ in before if c is not None and b == basis]
+    margins = [m for _, _, m in before if m is not None]
+    return Benefit(week, basis, cost, float(np.mean(costs)) if costs else None, margin,
+                   float(np.mean(margins)) if margins else None)
+
+
+# --------------------------------------------------------------------------------------------------
+# The pack
+
+
+@dataclass
+class WeeklyPack:
+    """Everything the pack of one week shows, computed once; `build_weekly` writes it out."""
+
+    clinic: Clinic
+    week: Week
+    lang: str
+    data: WeekData
+    targets: Targets
+    progress: TargetProgress
+    channels: AnalysisResult
+    rfm: AnalysisResult
+    warning: AnalysisResult
+    trend: Trend
+    benefit: Benefit
+    tasks: pd.DataFrame | None = None  # the prescriptions' tasks the targets came from
+    problems: list[PlaybookError] = field(default_factory=list)
+
+    def targets_of(self, week: Week) -> Targets:
+        """Another week's targets from the same sources (the task board's coming week)."""
+        return weekly_targets(self.clinic, week, self.tasks if self.tasks is not None else pd.DataFrame(),
+                              data=self.data)
+
+
+def weekly_pack(clinic: Clinic, week: Week | str | None = None, *, tasks: pd.DataFrame | None = None,
+                lang: str | None = None) -> WeeklyPack:
+    """Compute the pack of ``week`` (None: the last full week of the data) for a loaded clinic.
+
+    A week the data does not reach is a `WeekError` naming the weeks it covers.
+    """
+    lang = lang or clinic.config.lang
+    full = week_data(clinic)
+    week = last_full_week(full.data_end) if week is None else week if isinstance(week, Week) else Week.parse(week)
+    _check_week(week, full)
+    data = week_data(clinic, as_of=week.end)
+    thresholds = resolve_thresholds(clinic.config.thresholds)
+    red_line = thresholds["deviation_red"].value
+    if tasks is None:
+        problems: list[PlaybookError] = []
+        tasks = _prescribed_tasks(clinic, problems)
+    else:
+        problems = []
+    cache: dict[Week, Targets] = {}
+
+    def targets_of(w: Week) -> Targets:
+        if w not in cache:
+            cache[w] = weekly_targets(clinic, w, tasks if tasks is not None else pd.DataFrame(), data=data)
+        return cache[w]
+
+    targets = targets_of(week)
+    problems += targets.problems
+    progress = target_progress(data, targets, red_line=red_line)
+    channels = channel_effect(data, week, thresholds=thresholds)
+    rfm, warning = customer_tiers(data, week, thresholds=thresholds)
+    return WeeklyPack(clinic, week, lang, data, targets, progress, channels, rfm, warning,
+                      trend(data, week, targets=targets_of, red_line=red_line), benefit(data, week), tasks,
+                      list(dict.fromkeys(problems)))
+
+
+def _check_week(week: Week, data: WeekData) -> None:
+    first, last = Week.containing(data.data_start), Week.containing(data.data_end)
+    if _ts(week.end) < data.data_start or _ts(week.start) > data.data_end:
+        side = "before the data starts" if _ts(week.end) < data.data_start else "after the data ends"
+        raise WeekError(
+            f"week {week.label} is {side} (the exports run from {data.data_start.date()} to {data.data_end.date()})",
+            path=data.clinic.folder, fix=f"choose a week from {first.label} to {last.label}, or export newer data",
+            zh=f"{week.label}不在数据范围内（数据从{i18n.day(data.data_start.date())}到{i18n.day(data.data_end.date())}）；"
+               f"请选择{first.label}到{last.label}之间的周")
+
+
+# --------------------------------------------------------------------------------------------------
+# The pack's files
+
+
+@dataclass
+class WeeklyFiles:
+    """What `build_weekly` wrote, what it found wrong, and how long each stage took (seconds)."""
+
+    folder: Path
+    week: Week
+    workbook: Path | None = None
+    board: Path | None = None
+    board_kept: bool = False  # the coming week's board existed (the clinic may be editing it): left as it was
+    html: Path | None = None
+    pdf: Path | None = None
+    problems: list[PlaybookError] = field(default_factory=list)
+    error: PlaybookError | None = None  # a stage that failed after the ones before it were written
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def build_weekly(clinic_dir: Path | str, out_root: Path | str, week: Week | str | None = None, *,
+                 board: Path | str | None = None, lang: str | None = None,
+                 tasks: pd.DataFrame | None = None) -> WeeklyFiles:
+    """Write the weekly pack of ``week`` to ``out_root/<clinic_id>/weekly/<week>/``.
+
+    Files: ``weekly.xlsx`` (one sheet a table), ``taskboard.xlsx`` (the coming week's task board, never
+    overwritten once written: the clinic edits it), ``weekly.html`` and ``weekly.pdf``. The review of
+    the week's own board reads ``board``, by default the board the previous week's pack wrote
+    (``<week − 1>/taskboard.xlsx``). Input problems that leave the rest usable (the targets table, the
+    board) are returned in ``problems``; a stage that fails keeps what was written before it.
+    """
+    from . import taskboard
+    from .report import ReportMeta, build_html, build_pdf
+    from .errors import ReportBuildError
+
+    tick = time.perf_counter()
+    clinic = load_clinic(clinic_dir, strict=False)
+    _raise_for_errors(clinic)
+    pack = weekly_pack(clinic, week, tasks=tasks, lang=lang)
+    timings = {"compute": time.perf_counter() - tick}
+    folder = Path(out_root).resolve() / clinic.config.clinic_id / "weekly" / pack.week.label
+    files = WeeklyFiles(folder, pack.week, problems=list(pack.problems), timings=timings)
+    board_path = Path(board) if board else folder.parent / pack.week.shift(-1).label / taskboard.BOARD_NAME
+    read = taskboard.read_board(board_path, expected=pack.week) if board_path.exists() else None
+    if board and read is None:
+        files.problems.append(PlaybookError("the task board given was not found", path=board_path,
+                                            fix="give the path of a taskboard.xlsx the weekly pack wrote"))
+    if read is not None:
+        files.problems += read.problems
+    review = taskboard.three_effect(read, pack.progress, pack.benefit, pack.week, board_path=board_path)
+    coming = taskboard.board_rows(pack, previous=read)
+    tick = time.perf_counter()
+    files.workbook = _write_workbook(folder / "weekly.xlsx", pack, review, coming)
+    target = folder / taskboard.BOARD_NAME
+    if target.exists():
+        files.board, files.board_kept = target, True
+    else:
+        files.board = taskboard.write_board(target, coming, pack.week.shift(1), pack.lang)
+    timings["workbooks"] = time.perf_counter() - tick
+    tick = time.perf_counter()
+    notebook = _pack_notebook(pack, review, coming, files.problems)
+    timings["pages"] = time.perf_counter() - tick
+    meta = ReportMeta(clinic_id=clinic.config.clinic_id, clinic_name=clinic.config.name,
+                      period_start=pack.week.start, period_end=pack.week.end, lang=pack.lang,
+                      consultant=clinic.config.consultant, generated=pack.week.end + dt.timedelta(days=1),
+                      title=i18n.pick(pack.lang, f"周会数据包 · {pack.week.year}年第{pack.week.number}周",
+                                      f"Weekly review pack · {pack.week.label}"))
+    import tempfile
+
+    import nbformat
+
+    with tempfile.TemporaryDirectory(prefix="playbook-weekly-") as tmp:
+        path = Path(tmp) / "weekly.ipynb"
+        nbformat.write(notebook, path)
+        tick = time.perf_counter()
+        files.html = build_html([path], folder, meta, name="weekly")
+        timings["html"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        try:
+            files.pdf = build_pdf([path], folder, meta, name="weekly")
+        except ReportBuildError as exc:
+            files.error = exc
+        timings["pdf"] = time.perf_counter() - tick
+    return files
+
+
+def _raise_for_errors(clinic: Clinic) -> None:
+    """Stop on a missing table or a problem in any table but targets (whose problems are reported with
+    the pack, which still builds)."""
+    from .schema import MINIMAL_TABLES
+
+    if any(not clinic.loads[name].found for name in MINIMAL_TABLES):
+        clinic.raise_for_errors()  # names the missing table
+    for name, load in clinic.loads.items():
+        if name != "targets" and load.errors:
+            raise load.errors[0]
+
+
+def _write_workbook(path: Path, pack: WeeklyPack, review, coming: pd.DataFrame) -> Path:
+    from . import taskboard
+    from .workbook import write_workbook
+
+    lang = pack.lang
+    sheets = [pack.progress.sheet(lang)]
+    if pack.channels.available:
+        sheets.append(pack.channels.sheet(lang))
+    if pack.rfm.available:
+        sheets.append(_rfm_sheet(pack.rfm, lang))
+    if pack.warning.available:
+        sheets.append(_warning_sheet(pack.warning, lang))
+    sheets.append(pack.trend.sheet(lang))
+    sheets.append(review.sheet(lang))
+    sheets.append(taskboard.board_sheet(coming, pack.week.shift(1), lang))
+    return write_workbook(path, sheets)
+
+
+def _rfm_sheet(rfm, lang: str):
+    from .workbook import Sheet
+
+    frame = rfm.table_for(lang)
+    return Sheet(i18n.pick(lang, "客户分层", "Customer tiers"), frame,
+                 note=i18n.pick(lang, "RFM客户分层，近12个月 [S0]", "RFM tiers over the last 12 months [S0]"))
+
+
+def _warning_sheet(warning, lang: str):
+    from .workbook import Sheet
+
+    frame = warning.table_for(lang, rows=len(warning.table))
+    return Sheet(i18n.pick(lang, "流失预警", "Churn warning"), frame,
+                 note=i18n.pick(lang, "高价值（A类）客户已超过平时复诊间隔未再来，按消费从高到低 [S0]；姓名、电话已脱敏",
+                                "High-value (A-class) patients past their usual return interval, highest spend first "
+                                "[S0]; names are masked"))
+
+
+def _pack_notebook(pack: WeeklyPack, review, coming: pd.DataFrame, problems: list[PlaybookError]):
+    """The pack's pages as an executed notebook (outputs only), for the report's HTML and PDF exporters.
+
+    Built in this process, with no kernel: a front desk runs the pack every Monday, and a kernel
+    would cost more than the whole pack (measured: 3-5 s to start one and import the stack again).
+    """
+    from . import plotting, taskboard
+
+    lang = pack.lang
+    plotting.set_theme(lang)
+    pages = _Pages(lang)
+    w = pack.week
+    pages.heading(1, i18n.pick(lang, "目标进度表", "Target progress"))
+    pages.say(i18n.pick(lang, f"{w.text('zh')}的目标与完成情况。偏差率 =（完成 − 目标）/ 目标；红 = 落后超过20%，"
+                              f"黄 = 落后20%以内，绿 = 达标 [S0]。成交率、到店率和方案接受率在30天内还会上升，标“暂计”。",
+                        f"Targets and actuals of {w.text('en')}. Deviation = (actual − target) / target; red = behind "
+                        f"by more than 20%, yellow = behind by less, green = met [S0]. Conversion, arrival rate and "
+                        f"plan acceptance still rise for 30 days and are marked 'so far'."))
+    pages.table(pack.progress.table_for(lang), status=pack.progress.table["status"].tolist())
+    pages.say(pack.progress.finding(lang))
+
+    pages.heading(1, i18n.pick(lang, "渠道效果表", "Channel effect"))
+    if pack.channels.available:
+        stop = pack.channels.table["stop_loss"].tolist() if pack.channels.has_spend else []
+        pages.table(pack.channels.table_for(lang), status=[RED if s else None for s in stop] or None)
+    pages.say(pack.channels.finding(lang))
+
+    pages.heading(1, i18n.pick(lang, "客户分层表", "Customer tiers"))
+    if pack.rfm.available:
+        pages.table(pack.rfm.table_for(lang))
+    pages.say(pack.rfm.finding(lang))
+    pages.heading(2, i18n.pick(lang, "高价值客户流失预警", "High-value churn warning"))
+    if pack.warning.available:
+        pages.table(pack.warning.table_for(lang))
+    pages.say(pack.warning.finding(lang))
+
+    pages.heading(1, i18n.pick(lang, "近8周趋势", "The last 8 weeks"))
+    figure, ax = plt.subplots(figsize=(9, 4.6))
+    pack.trend.plot(ax=ax, lang=lang)
+    pages.chart(figure)
+    pages.say(pack.trend.finding(lang))
+    pages.table(pack.trend.table_for(lang))
+
+    pages.heading(1, i18n.pick(lang, "三效评估", "Three-effect review"))
+    pages.table(review.table_for(lang))
+    pages.say(review.finding(lang))
+
+    coming_week = w.shift(1)
+    pages.heading(1, i18n.pick(lang, f"任务看板（{coming_week.year}年第{coming_week.number}周）",
+                               f"Task board for {coming_week.label}"))
+    pages.say(taskboard.board_sentence(coming, coming_week, lang))
+    if len(coming):
+        pages.table(taskboard.board_table(coming, lang), status=coming["status"].tolist())
+
+    if problems:
+        pages.heading(1, i18n.pick(lang, "数据问题", "Input problems"))
+        pages.say(i18n.pick(lang, "以下问题不影响数据包的其余部分；请按说明改好对应的文件，再重新生成。",
+                            "These problems leave the rest of the pack intact; correct the files as described and "
+                            "build it again."))
+        pages.say("\n".join(f"- {_problem_text(p, lang)}" for p in problems))
+    return pages.notebook
+
+
+def _problem_text(problem: PlaybookError, lang: str) -> str:
+    if lang != "zh":
+        return str(problem).replace("\n  fix:", " Fix:")
+    where = problem.path.name if problem.path else ""
+    rows = f"第{'、'.join(str(r) for r in problem.rows[:5])}行" if problem.rows else ""
+    text = problem.zh or "内容无法识别，请按命令行提示修改"
+    return f"{where}{rows}：{text}" if where or rows else text
+
+
+_ROW_FILLS = {RED: "#F4C7C3", YELLOW: "#FCE8B2", GREEN: "#D9EAD3"}  # playbook.workbook.FILLS
+
+
+class _Pages:
+    """Builds the pack as a notebook of outputs: headings and sentences, tables, charts."""
+
+    def __init__(self, lang: str):
+        import nbformat
+
+        self._nbformat = nbformat
+        self.lang = lang
+        self.notebook = nbformat.v4.new_notebook()
+
+    def _output(self, data: dict) -> None:
+        cell = self._nbformat.v4.new_code_cell("")
+        cell.outputs = [self._nbformat.v4.new_output("display_data", data=data)]
+        self.notebook.cells.append(cell)
+
+    def heading(self, level: int, text: str) -> None:
+        self.notebook.cells.append(self._nbformat.v4.new_markdown_cell(f"{'#' * level} {text}"))
+
+    def say(self, text: str) -> None:
+        self.notebook.cells.append(self._nbformat.v4.new_markdown_cell(text))
+
+    def table(self, frame: pd.DataFrame, *, status: Sequence | None = None) -> None:
+        """A table as the chapters show one; rows coloured by ``status`` in the HTML (the PDF prints the word)."""
+        import html
+
+        if frame.empty:
+            return
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+        body = []
+        for i, row in enumerate(frame.itertuples(index=False)):
+            fill = _ROW_FILLS.get(status[i]) if status is not None and i < len(status) else None
+            style = f' style="background-color: {fill}"' if fill else ""
+            cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
+            body.append(f"<tr{style}>{cells}</tr>")
+        self._output({"text/html": f'<table border="0" class="dataframe playbook-table"><thead><tr>{head}</tr>'
+                                   f'</thead><tbody>{"".join(body)}</tbody></table>'})
+
+    def chart(self, figure) -> None:
+        import base64
+        import io
+
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", bbox_inches="tight")
+        plt.close(figure)
+        self._output({"image/png": base64.b64encode(buffer.getvalue()).decode("ascii")})
