@@ -175,11 +175,20 @@ def prescribe(clinic: Clinic, *, ranking=None, rules: RuleBook | None = None) ->
     rules : the rules table (default: ``prescriptions.yaml``).
     """
     from .diagnosis import diagnose
+
+    if ranking is None and rules is None:
+        # The prescriptions chapter, the summary and the weekly pack ask for the same plan: compute it once.
+        if getattr(clinic, "_prescriptions", None) is None:
+            clinic._prescriptions = _prescribe(clinic, diagnose(clinic).ranking, rulebook())
+        return clinic._prescriptions
+    return _prescribe(clinic, ranking if ranking is not None else diagnose(clinic).ranking, rules or rulebook())
+
+
+def _prescribe(clinic: Clinic, ranking, rules: RuleBook) -> PrescriptionPlan:
+    from .diagnosis import diagnose
     from .weekly import week_data
 
     diagnosis = diagnose(clinic)
-    ranking = ranking if ranking is not None else diagnosis.ranking
-    rules = rules or rulebook()
     config = clinic.config
     start = config.plan_start or _next_monday(config.period.end)
     fired = _fire(rules, ranking.flags)
