@@ -4,11 +4,12 @@ method.md, "Weekly review meeting" [S0] (seeds/000): 会前需准备「三表一
 完成情况, 偏差率, 责任部门), channel effect (各获客渠道ROI、到店成本、转化周期), customer tiers (RFM, with the
 high-value churn-warning list) and the trend of the last 8 weeks with the campaigns and policy events
 marked (近8周业绩波动曲线叠加市场活动节点). The task board the meeting fills and the next week's
-"three-effect" review are in `playbook.taskboard`; `build_weekly` writes the pack's files.
+"three-effect" review are in `playbook.taskboard`; `playbook.weekly_pack` writes the pack's files.
 
 Weeks are ISO weeks, Monday to Sunday, written ``2025-W48``. A pack shows what its meeting can know on
 the Monday after the week: every number is computed on the exports cut at the week's Sunday, so the
-pack of an old week shows what that meeting saw, whatever was exported later.
+pack of an old week shows what that meeting saw, whatever was exported later (except the states the
+exports only give as of their day: a lead's "arrived" and a treatment plan's status).
 
 Weekly metrics (``WEEKLY_METRICS``; ids are ``name`` or ``name:scope``, a scope being a source channel
 or a department as written in the data). Per week, a timestamp counting on its day:
@@ -52,10 +53,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -64,17 +63,17 @@ from matplotlib import transforms
 
 from . import i18n, parsing
 from .catalogue import HIGH_VALUE
-from .clinic import Clinic, load_clinic
+from .clinic import Clinic
 from .errors import PlaybookError
 from .plotting import ACTION_RED, PALETTE
 from .results import GREEN, RED, YELLOW, AnalysisResult, Unavailable
 from .thresholds import resolve as resolve_thresholds
 
 __all__ = ["WEEKLY_METRICS", "Week", "WeekError", "WeeklyMetric", "MetricError", "WeekData", "Targets",
-           "TargetProgress", "ChannelEffect", "Trend", "Benefit", "WeeklyPack", "WeeklyFiles", "week_data",
-           "parse_metric", "weekly_targets", "weekly_values", "deviation", "traffic_light", "target_progress",
-           "channel_effect", "customer_tiers", "trend", "plot_trend", "benefit", "weekly_pack", "build_weekly",
-           "last_full_week"]
+           "TargetProgress", "ChannelEffect", "Trend", "Benefit", "WeeklyPack", "week_data",
+           "parse_metric", "metric_label", "weekly_targets", "deviation", "traffic_light", "target_progress",
+           "channel_effect", "customer_tiers", "trend", "plot_trend", "benefit", "weekly_pack", "last_full_week",
+           "status_values", "status_cell", "format_number"]
 
 TREND_WEEKS = 8  # [S0] 近8周
 SETTLE_DAYS = 30  # conversion, lead arrival and plan acceptance need 30 days to be known (the contract's window)
@@ -195,7 +194,6 @@ class WeekData:
     costs: pd.DataFrame | None  # month, kind (playbook.costs key or None), amount
     referral: tuple[str, ...]
     has_channel: bool
-    has_department: bool
 
     @property
     def channels(self) -> set[str]:
@@ -280,9 +278,8 @@ def week_data(clinic: Clinic, as_of=None) -> WeekData:
     if costs is not None:
         costs = pd.DataFrame({"month": costs["month"].dt.to_period("M"), "kind": classify_costs(costs["category"]),
                               "amount": costs["amount"].fillna(0.0)})
-    has_department = bool(v["department"].notna().any() or paid["department"].notna().any())
     return WeekData(clinic, as_of, data_start, data_end, new, v, paid, leads, plans, campaigns, costs,
-                    clinic.config.referral, has_channel, has_department)
+                    clinic.config.referral, has_channel)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -457,25 +454,12 @@ def parse_metric(text: str) -> tuple[str, str | None]:
     return name, scope
 
 
-def metric_label(metric_id: str, lang: str = "zh") -> str:
-    """新患者数 · 抖音 / New patients · 抖音."""
+def metric_label(metric_id: str, lang: str = "zh", *, as_written: bool = False) -> str:
+    """新患者数 · 抖音 / New patients · Douyin: the channel or department in English where i18n knows it,
+    or ``as_written`` in the data (what a file read back must keep)."""
     name, _, scope = metric_id.partition(":")
     label = WEEKLY_METRICS[name].label(lang)
-    return f"{label} · {scope}" if scope else label
-
-
-def weekly_values(clinic_or_data: Clinic | WeekData, metric_id: str, weeks: Sequence[Week]) -> pd.Series:
-    """The metric for each of ``weeks`` (index: week labels), from all the data (or the given cut).
-
-    For the prescriptions' baselines: counts and money are per week, so a level over several weeks is
-    their mean; a rate's pooled level needs the underlying counts, which its mean over weeks of
-    similar size approximates.
-    """
-    data = clinic_or_data if isinstance(clinic_or_data, WeekData) else week_data(clinic_or_data)
-    name, scope = parse_metric(metric_id)
-    metric = WEEKLY_METRICS[name]
-    return pd.Series([metric.value(data, w, scope) for w in weeks], index=[w.label for w in weeks], dtype="float64",
-                     name=metric_id)
+    return f"{label} · {scope if as_written else i18n.term(scope, lang)}" if scope else label
 
 
 # --------------------------------------------------------------------------------------------------
@@ -549,7 +533,7 @@ def _table_targets(clinic: Clinic, week: Week, data: WeekData, problems: list[Pl
     load = clinic.loads.get("targets")
     if load is None or not load.found:
         return []
-    problems.extend([*load.errors, *load.warnings])
+    problems.extend(_percent_hint(p) for p in [*load.errors, *load.warnings])
     frame = load.data
     if frame is None or frame.empty:
         return []
@@ -618,7 +602,8 @@ def _table_targets(clinic: Clinic, week: Week, data: WeekData, problems: list[Pl
                 per_day.append(entry["target"] / day.asfreq("M").days_in_month if metric.additive else entry["target"])
                 owners.append(entry["owner"])
                 source.append(entry["row"])
-            target = float(np.mean(per_day)) * (7 if metric.additive else 1)
+            # rounded off the float noise of the mean: seven days of 0.8 are a target of 0.8
+            target = round(float(np.mean(per_day)) * (7 if metric.additive else 1), 9)
             owner = next((o for o in owners if o), None)
         rows.append({"metric_id": metric_id, "metric": name, "scope": scope or None, "target": target,
                      "owner_department": owner, "origin": "table",
@@ -626,8 +611,28 @@ def _table_targets(clinic: Clinic, week: Week, data: WeekData, problems: list[Pl
     return rows
 
 
-def _prescribed_tasks(clinic: Clinic, problems: list[PlaybookError]) -> pd.DataFrame | None:
-    """The prescriptions' tasks, when the prescribe step is installed and can run on this clinic."""
+def _percent_hint(problem: PlaybookError) -> PlaybookError:
+    """A target written "80%" is not an amount to the loader: say how to write a rate instead."""
+    examples = getattr(problem, "examples", [])
+    if not any(str(e).strip().endswith("%") for e in examples):
+        return problem
+    return PlaybookError(problem.message, path=problem.path, column=problem.column, rows=problem.rows,
+                         fix="write a rate as a number: 0.8 or 80 (read as 80%), or use a percent cell in Excel",
+                         zh=f"{problem.zh}；比率请写成数字：0.8 或 80（按80%读），或在Excel中用百分比格式的单元格")
+
+
+def _prescribed_tasks(clinic: Clinic, problems: list[PlaybookError], *, until: dt.date | None = None
+                      ) -> pd.DataFrame | None:
+    """The prescriptions' tasks, when the prescribe step is installed and can run on this clinic.
+
+    ``until``: the last day the caller needs targets for. The plan starts on ``plan_start``, by default
+    the Monday after the analysis period (`playbook.prescribe`); a pack of an earlier week needs no
+    tasks, and skips the diagnosis they come from (over a second of a pack's few).
+    """
+    config = clinic.config
+    plan_start = config.plan_start or config.period.end + dt.timedelta(days=7 - config.period.end.weekday())
+    if until is not None and plan_start > until:
+        return None
     try:
         from .prescribe import prescribe
     except ImportError:
@@ -712,7 +717,8 @@ def traffic_light(actual: float | None, target: float | None, *, higher_is_bette
     return RED if behind > -red_line else YELLOW
 
 
-def _fmt(value, kind: str, lang: str) -> str:
+def format_number(value, kind: str, lang: str = "zh") -> str:
+    """A metric value as the pages print it: a rate 38.9%, money 8.0万元, a count 18; "—" when missing."""
     if value is None or pd.isna(value):
         return "—"
     if kind == "rate":
@@ -726,14 +732,8 @@ def _signed(value) -> str:
     return "—" if value is None or pd.isna(value) else f"{value * 100:+.1f}%"
 
 
-def _status_word(status, lang: str, provisional: bool = False) -> str:
-    if status is None or (isinstance(status, float) and pd.isna(status)):
-        return "—"
-    word = STATUS_WORDS[status][0 if lang == "zh" else 1]
-    return f"{word}（暂计）" if provisional and lang == "zh" else f"{word} (so far)" if provisional else word
-
-
-def _excel_status(status, lang: str) -> str | None:
+def status_cell(status, lang: str = "zh") -> str | None:
+    """A colour as the workbooks write it (红 / red), the word their conditional formats look for."""
     return None if status is None or (isinstance(status, float) and pd.isna(status)) else \
         STATUS_WORDS[status][0 if lang == "zh" else 1]
 
@@ -755,15 +755,20 @@ class TargetProgress(AnalysisResult):
         t = self.table
         return pd.DataFrame({
             i18n.pick(lang, "指标", "Metric"): [metric_label(m, lang) for m in t["metric_id"]],
-            i18n.pick(lang, "周目标", "Weekly target"): [_fmt(v, k, lang) for v, k in zip(t["target"], t["kind"])],
-            i18n.pick(lang, "完成情况", "Actual"): [_fmt(v, k, lang) + (i18n.pick(lang, "（暂计）", " (so far)") if p and
+            i18n.pick(lang, "周目标", "Weekly target"): [format_number(v, k, lang) for v, k in zip(t["target"], t["kind"])],
+            i18n.pick(lang, "完成情况", "Actual"): [format_number(v, k, lang) + (i18n.pick(lang, "（暂计）", " (so far)") if p and
                                                   pd.notna(v) else "")
                                               for v, k, p in zip(t["actual"], t["kind"], t["provisional"])],
             i18n.pick(lang, "偏差率", "Deviation"): [_signed(v) for v in t["deviation"]],
-            i18n.pick(lang, "状态", "Status"): [_status_word(s, lang) for s in t["status"]],
-            i18n.pick(lang, "责任部门", "Owner"): t["owner_department"].fillna("—").tolist(),
+            i18n.pick(lang, "状态", "Status"): [status_cell(s, lang) or "—" for s in t["status"]],
+            i18n.pick(lang, "责任部门", "Owner"): self.owners(lang),
             i18n.pick(lang, "目标来源", "Target from"): [_source_text(o, s, lang) for o, s in zip(t["origin"], t["source"])],
         })
+
+    def owners(self, lang: str = "zh") -> list[str]:
+        """Each target's department: the one the target names, else the metric's usual one."""
+        return [o if isinstance(o, str) and o else WEEKLY_METRICS[m].owner[0 if lang == "zh" else 1]
+                for o, m in zip(self.table["owner_department"], self.table["metric"])]
 
     def sheet(self, lang: str = "zh"):
         from .workbook import Sheet
@@ -778,9 +783,9 @@ class TargetProgress(AnalysisResult):
             label["metric"]: [metric_label(m, lang) for m in t["metric_id"]],
             label["target"]: t["target"].to_numpy(), label["actual"]: t["actual"].to_numpy(),
             label["deviation"]: t["deviation"].to_numpy(),
-            label["status"]: [_excel_status(s, lang) for s in t["status"]],
+            label["status"]: [status_cell(s, lang) for s in t["status"]],
             label["provisional"]: [i18n.pick(lang, "是", "yes") if p else "" for p in t["provisional"]],
-            label["owner"]: t["owner_department"].to_numpy(),
+            label["owner"]: self.owners(lang),
             label["source"]: [_source_text(o, s, lang) for o, s in zip(t["origin"], t["source"])],
         })
         return Sheet(i18n.pick(lang, "目标进度", "Target progress"), frame,
@@ -807,7 +812,7 @@ def target_progress(data: WeekData, targets: Targets, *, red_line: float = -0.20
     if not has_targets:
         shown = [m for m in DEFAULT_SHOWN if WEEKLY_METRICS[m].available(data)]
         t = pd.DataFrame({"metric_id": shown, "metric": shown, "scope": None, "target": np.nan,
-                          "owner_department": [WEEKLY_METRICS[m].owner[0] for m in shown], "origin": None,
+                          "owner_department": None, "origin": None,
                           "source": None})
     covered = data.covered_days(week)
     settled = _ts(week.end) + pd.Timedelta(days=SETTLE_DAYS) <= data.as_of
@@ -817,7 +822,7 @@ def target_progress(data: WeekData, targets: Targets, *, red_line: float = -0.20
         target = row.target
         if metric.additive and pd.notna(target) and covered < 7:
             target = target * covered / 7  # a week the data covers in part is judged on its days
-        actual = metric.value(data, week, row.scope)
+        actual = metric.value(data, week, row.metric_id.partition(":")[2] or None)
         provisional = metric.settle_days > 0 and not settled
         status = traffic_light(actual, target if pd.notna(target) else None,
                                higher_is_better=metric.higher_is_better, red_line=red_line)
@@ -826,7 +831,7 @@ def target_progress(data: WeekData, targets: Targets, *, red_line: float = -0.20
         rows.append({"metric_id": row.metric_id, "metric": row.metric, "kind": metric.kind, "target": target,
                      "actual": actual, "deviation": deviation(actual, target if pd.notna(target) else None),
                      "status": status, "provisional": provisional, "higher_is_better": metric.higher_is_better,
-                     "owner_department": row.owner_department or metric.owner[0], "origin": row.origin,
+                     "owner_department": row.owner_department, "origin": row.origin,
                      "source": row.source})
     table = pd.DataFrame(rows)
     zh, en = _progress_sentences(table, has_targets, week, covered)
@@ -842,10 +847,11 @@ def _progress_sentences(t: pd.DataFrame, has_targets: bool, week: Week, covered:
     part_en = (f" (the data covers {covered} days of the week; count and money targets are cut to those days)"
                if covered < 7 else "")
     if not has_targets:
-        return ("本周没有设定目标，下表只列出实际完成情况：在目标表（targets）中按周或按月填写目标，或先完成处方任务，"
-                f"下周即可看到偏差率和红黄绿状态。{part_zh}",
-                "No target is set for this week, so the table shows the actuals only: fill in the targets table (by week "
-                f"or month), or agree the prescribed tasks, to see deviations and colours next week.{part_en}")
+        return ("本周没有目标（目标表中没有本周或本月的目标，处方任务也还没有开始），下表只列出完成情况：在目标表"
+                f"（targets）中按周或按月填写目标后重新生成，即可看到偏差率和红黄绿状态。{part_zh}",
+                "No target covers this week (the targets table has none for its week or month, and the prescribed "
+                "tasks have not started), so the table shows the actuals only: fill in the targets table by week or "
+                f"month and build the pack again to see deviations and colours.{part_en}")
     red, yellow, green = (t[t["status"] == s] for s in (RED, YELLOW, GREEN))
     head_zh = f"本周{len(t)}项目标：{len(green)}项达标，{len(yellow)}项落后20%以内，{len(red)}项落后超过20%"
     head_en = (f"Of this week's {len(t)} targets, {len(green)} are met, {len(yellow)} are behind by up to 20% and "
@@ -874,33 +880,57 @@ class ChannelEffect(AnalysisResult):
     line: float = 1.5
 
     def _columns(self, lang: str) -> dict:
+        from .kpis import channel_name
+
         t = self.table
-        out = {i18n.pick(lang, "渠道", "Channel"): list(t.index)}
+        out = {i18n.pick(lang, "渠道", "Channel"): [channel_name(c, lang) for c in t.index]}
         if self.has_spend:
-            out[i18n.pick(lang, "本周投放", "Spend")] = [_fmt(v, "money", lang) if v else "—" for v in t["spend"]]
+            out[i18n.pick(lang, "本周投放", "Spend")] = [format_number(v, "money", lang) if v else "—" for v in t["spend"]]
         if self.has_leads:
-            out[i18n.pick(lang, "线索", "Leads")] = [_fmt(v, "count", lang) for v in t["leads"]]
-            out[i18n.pick(lang, "到店率（暂计）", "Arrival rate (so far)")] = [_fmt(v, "rate", lang) for v in t["arrival_rate"]]
-        out[i18n.pick(lang, "新患者到店", "New patients")] = [_fmt(v, "count", lang) for v in t["new_patients"]]
+            out[i18n.pick(lang, "线索", "Leads")] = [format_number(v, "count", lang) for v in t["leads"]]
+            out[i18n.pick(lang, "到店率", "Arrived")] = [format_number(v, "rate", lang) for v in t["arrival_rate"]]
+        out[i18n.pick(lang, "新患者", "New")] = [format_number(v, "count", lang) for v in t["new_patients"]]
         if self.has_spend:
-            out[i18n.pick(lang, "到店成本", "Cost per arrival")] = [_fmt(v, "money", lang) for v in t["cost_per_arrival"]]
-        out[i18n.pick(lang, "初诊成交率（暂计）", "Conversion (so far)")] = [_fmt(v, "rate", lang) for v in t["conversion"]]
-        out[i18n.pick(lang, "转化周期（天）", "Days to high-value deal")] = [
-            "—" if pd.isna(v) else f"{v:.0f}" for v in t["conversion_days"]]
+            out[i18n.pick(lang, "到店成本", "Cost each")] = [format_number(v, "money", lang) for v in t["cost_per_arrival"]]
+        out[i18n.pick(lang, "成交率", "Converted")] = [format_number(v, "rate", lang) for v in t["conversion"]]
+        out[i18n.pick(lang, "转化周期", "Days to deal")] = [
+            "—" if pd.isna(v) else i18n.pick(lang, f"{v:.0f}天", f"{v:.0f}") for v in t["conversion_days"]]
         if self.has_spend:
-            out[i18n.pick(lang, "ROI（近13周，暂计）", "ROI (13 weeks, so far)")] = [
-                "—" if pd.isna(v) else f"{v:.2f}" for v in t["roi_13w"]]
-            out[i18n.pick(lang, "止损", "Stop-loss")] = [_stop_text(r, lang, self.line) for r in t.itertuples()]
+            out[i18n.pick(lang, "ROI(13周)", "ROI (13 wk)")] = ["—" if pd.isna(v) else f"{v:.2f}" for v in t["roi_13w"]]
+            out[i18n.pick(lang, "止损判断", "Stop-loss")] = [_stop_text(r, lang, self.line) for r in t.itertuples()]
         return out
+
+    def note(self, lang: str = "zh") -> str:
+        """What the columns mean, printed above the table."""
+        spend_zh = ("到店成本 = 本周投放 ÷ 本周新患者；ROI(13周) = 截至本周13周内投放日首诊新患者90天内的消费 ÷ 投放，"
+                    "止损判断看最近一个已满90天、可以评估的周 [S0]。") if self.has_spend else ""
+        spend_en = ("Cost each = the week's spend / its new patients; ROI (13 wk) = revenue within 90 days of the "
+                    "new patients of the 13 weeks' spending days / spend; the stop-loss judges the latest week whose "
+                    "90 days have passed [S0]. ") if self.has_spend else ""
+        rising_zh = "、".join(w for w, shown in (("到店率", self.has_leads), ("成交率", True), ("ROI", self.has_spend)) if shown)
+        rising_en = ", ".join(w for w, shown in (("arrival rate", self.has_leads), ("conversion", True),
+                                                 ("ROI", self.has_spend)) if shown)
+        missing_zh = "、".join(w for w, gone in (("营销活动表（投放、到店成本、ROI与止损）", not self.has_spend),
+                                                ("线索表（线索与到店率）", not self.has_leads)) if gone)
+        missing_en = " and ".join(w for w, gone in (("the campaigns table (spend, cost, ROI and stop-loss)", not self.has_spend),
+                                                ("the leads table (leads and arrival rate)", not self.has_leads)) if gone)
+        return i18n.pick(lang, f"{self.week.text('zh')}各来源渠道的获客效果。{spend_zh}{rising_zh}在之后30–90天内还会上升（暂计）；"
+                               f"转化周期 = 近13周新患者从首诊到首次高值项目付费的天数（中位数）。"
+                               + (f"提供{missing_zh}后，表中会加上相应的列。" if missing_zh else ""),
+                         f"How each source channel brought patients in {self.week.text('en')}. {spend_en}"
+                         f"{rising_en.capitalize()} can still rise over the next 30–90 days (so far); days to deal = median "
+                         f"days from first visit to the first high-value payment, new patients of the last 13 weeks."
+                         + (f" Give {missing_en} to see more columns." if missing_en else ""))
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         return pd.DataFrame(self._columns(lang))
 
     def sheet(self, lang: str = "zh"):
+        from .kpis import channel_name
         from .workbook import Sheet
 
         t = self.table
-        cols = {i18n.pick(lang, "渠道", "Channel"): list(t.index)}
+        cols = {i18n.pick(lang, "渠道", "Channel"): [channel_name(c, lang) for c in t.index]}
         formats = {}
         spec = [("spend", "本周投放", "Spend", "money", self.has_spend), ("leads", "线索", "Leads", "count", self.has_leads),
                 ("lead_arrivals", "线索到店", "Leads arrived", "count", self.has_leads),
@@ -919,7 +949,7 @@ class ChannelEffect(AnalysisResult):
         status = None
         if self.has_spend:
             status = i18n.pick(lang, "止损", "Stop-loss")
-            cols[status] = [_excel_status(RED, lang) if s else None for s in t["stop_loss"]]
+            cols[status] = [status_cell(RED, lang) if s else None for s in t["stop_loss"]]
         return Sheet(i18n.pick(lang, "渠道效果", "Channel effect"), pd.DataFrame(cols), formats=formats, status=status,
                      status_values=status_values(lang),
                      note=i18n.pick(lang, f"{self.week.text('zh')}　ROI连续2周低于{self.line:g}即止损 [S0]",
@@ -928,9 +958,9 @@ class ChannelEffect(AnalysisResult):
 
 def _stop_text(row, lang: str, line: float) -> str:
     if row.stop_loss:
-        return i18n.pick(lang, f"止损：连续{int(row.streak_weeks)}周低于{line:g}", f"stop: {int(row.streak_weeks)} weeks under {line:g}")
+        return i18n.pick(lang, f"止损（{int(row.streak_weeks)}周<{line:g}）", f"stop ({int(row.streak_weeks)} wk < {line:g})")
     if pd.notna(row.roi_judged):
-        return i18n.pick(lang, f"正常（{row.roi_judged:.2f}）", f"no ({row.roi_judged:.2f})")
+        return i18n.pick(lang, f"正常 {row.roi_judged:.2f}", f"no, {row.roi_judged:.2f}")
     return i18n.pick(lang, "未评估", "not judged")
 
 
@@ -1053,6 +1083,8 @@ def customer_tiers(data: WeekData, week: Week, *, thresholds=None):
 
 TREND_METRICS = ("revenue", "high_value_revenue", "new_patients", "arrived_visits", "first_visit_conversion",
                  "no_show_rate", "referral_share", "average_ticket", "arrival_rate", "plan_acceptance")
+TREND_SHOWN = ("revenue", "high_value_revenue", "new_patients", "arrived_visits", "first_visit_conversion",
+               "no_show_rate")  # the pages' table; the workbook has them all
 
 
 @dataclass
@@ -1060,6 +1092,7 @@ class Trend(AnalysisResult):
     """近8周趋势 [S0]: the weekly numbers of the last 8 weeks, with the campaigns and events to mark."""
 
     week: Week = None
+    as_of: pd.Timestamp = None  # the last day of the data counted
     campaigns: pd.DataFrame = None  # name, start, end (those overlapping the weeks)
     events: pd.DataFrame = None  # label, date, end
     missing: int = 0  # weeks of the 8 before the data starts
@@ -1089,14 +1122,22 @@ class Trend(AnalysisResult):
                          f"{'above' if change >= 0 else 'below'} the {len(before)} weeks before")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
+        """The chart's weeks with the numbers behind it (the workbook's sheet has every metric)."""
         t = self.table
         out = {i18n.pick(lang, "周", "Week"): [Week.parse(w).short(lang) + f" {pd.Timestamp(s):%m.%d}"
                                               for w, s in zip(t["week"], t["week_start"])]}
-        for name in TREND_METRICS:
+        settled = [pd.Timestamp(s) + pd.Timedelta(days=6 + SETTLE_DAYS) <= self.as_of for s in t["week_start"]]
+        for name in TREND_SHOWN:
             if name in t and t[name].notna().any():
                 m = WEEKLY_METRICS[name]
-                out[m.label(lang)] = [_fmt(v, m.kind, lang) for v in t[name]]
+                out[m.label(lang)] = [format_number(v, m.kind, lang) + ("*" if m.settle_days and not ok and pd.notna(v) else "")
+                                      for v, ok in zip(t[name], settled)]
         return pd.DataFrame(out)
+
+    @property
+    def provisional_note(self) -> dict[str, str]:
+        return {"zh": "带 * 的成交率还会上升：这些周的新患者还没满30天。",
+                "en": "Conversions marked * will still rise: those weeks' new patients have not had their 30 days."}
 
     def sheet(self, lang: str = "zh"):
         from .workbook import Sheet
@@ -1149,7 +1190,7 @@ def trend(data: WeekData, week: Week, *, targets: Callable[[Week], Targets] | No
     campaigns = _campaigns_between(data, first, last)
     events = _events_between(data, first, last)
     zh, en = _trend_sentences(table, campaigns, events, len(wanted) - len(shown), data.data_start)
-    return Trend("trend", table, zh, en, week=week, campaigns=campaigns, events=events,
+    return Trend("trend", table, zh, en, week=week, as_of=data.as_of, campaigns=campaigns, events=events,
                  missing=len(wanted) - len(shown))
 
 
@@ -1403,11 +1444,9 @@ def weekly_pack(clinic: Clinic, week: Week | str | None = None, *, tasks: pd.Dat
     data = week_data(clinic, as_of=week.end)
     thresholds = resolve_thresholds(clinic.config.thresholds)
     red_line = thresholds["deviation_red"].value
+    problems: list[PlaybookError] = []
     if tasks is None:
-        problems: list[PlaybookError] = []
-        tasks = _prescribed_tasks(clinic, problems)
-    else:
-        problems = []
+        tasks = _prescribed_tasks(clinic, problems, until=week.shift(1).end)
     cache: dict[Week, Targets] = {}
 
     def targets_of(w: Week) -> Targets:
@@ -1434,259 +1473,3 @@ def _check_week(week: Week, data: WeekData) -> None:
             path=data.clinic.folder, fix=f"choose a week from {first.label} to {last.label}, or export newer data",
             zh=f"{week.label}不在数据范围内（数据从{i18n.day(data.data_start.date())}到{i18n.day(data.data_end.date())}）；"
                f"请选择{first.label}到{last.label}之间的周")
-
-
-# --------------------------------------------------------------------------------------------------
-# The pack's files
-
-
-@dataclass
-class WeeklyFiles:
-    """What `build_weekly` wrote, what it found wrong, and how long each stage took (seconds)."""
-
-    folder: Path
-    week: Week
-    workbook: Path | None = None
-    board: Path | None = None
-    board_kept: bool = False  # the coming week's board existed (the clinic may be editing it): left as it was
-    html: Path | None = None
-    pdf: Path | None = None
-    problems: list[PlaybookError] = field(default_factory=list)
-    error: PlaybookError | None = None  # a stage that failed after the ones before it were written
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-def build_weekly(clinic_dir: Path | str, out_root: Path | str, week: Week | str | None = None, *,
-                 board: Path | str | None = None, lang: str | None = None,
-                 tasks: pd.DataFrame | None = None) -> WeeklyFiles:
-    """Write the weekly pack of ``week`` to ``out_root/<clinic_id>/weekly/<week>/``.
-
-    Files: ``weekly.xlsx`` (one sheet a table), ``taskboard.xlsx`` (the coming week's task board, never
-    overwritten once written: the clinic edits it), ``weekly.html`` and ``weekly.pdf``. The review of
-    the week's own board reads ``board``, by default the board the previous week's pack wrote
-    (``<week − 1>/taskboard.xlsx``). Input problems that leave the rest usable (the targets table, the
-    board) are returned in ``problems``; a stage that fails keeps what was written before it.
-    """
-    from . import taskboard
-    from .report import ReportMeta, build_html, build_pdf
-    from .errors import ReportBuildError
-
-    tick = time.perf_counter()
-    clinic = load_clinic(clinic_dir, strict=False)
-    _raise_for_errors(clinic)
-    pack = weekly_pack(clinic, week, tasks=tasks, lang=lang)
-    timings = {"compute": time.perf_counter() - tick}
-    folder = Path(out_root).resolve() / clinic.config.clinic_id / "weekly" / pack.week.label
-    files = WeeklyFiles(folder, pack.week, problems=list(pack.problems), timings=timings)
-    board_path = Path(board) if board else folder.parent / pack.week.shift(-1).label / taskboard.BOARD_NAME
-    read = taskboard.read_board(board_path, expected=pack.week) if board_path.exists() else None
-    if board and read is None:
-        files.problems.append(PlaybookError("the task board given was not found", path=board_path,
-                                            fix="give the path of a taskboard.xlsx the weekly pack wrote"))
-    if read is not None:
-        files.problems += read.problems
-    review = taskboard.three_effect(read, pack.progress, pack.benefit, pack.week, board_path=board_path)
-    coming = taskboard.board_rows(pack, previous=read)
-    tick = time.perf_counter()
-    files.workbook = _write_workbook(folder / "weekly.xlsx", pack, review, coming)
-    target = folder / taskboard.BOARD_NAME
-    if target.exists():
-        files.board, files.board_kept = target, True
-    else:
-        files.board = taskboard.write_board(target, coming, pack.week.shift(1), pack.lang)
-    timings["workbooks"] = time.perf_counter() - tick
-    tick = time.perf_counter()
-    notebook = _pack_notebook(pack, review, coming, files.problems)
-    timings["pages"] = time.perf_counter() - tick
-    meta = ReportMeta(clinic_id=clinic.config.clinic_id, clinic_name=clinic.config.name,
-                      period_start=pack.week.start, period_end=pack.week.end, lang=pack.lang,
-                      consultant=clinic.config.consultant, generated=pack.week.end + dt.timedelta(days=1),
-                      title=i18n.pick(pack.lang, f"周会数据包 · {pack.week.year}年第{pack.week.number}周",
-                                      f"Weekly review pack · {pack.week.label}"))
-    import tempfile
-
-    import nbformat
-
-    with tempfile.TemporaryDirectory(prefix="playbook-weekly-") as tmp:
-        path = Path(tmp) / "weekly.ipynb"
-        nbformat.write(notebook, path)
-        tick = time.perf_counter()
-        files.html = build_html([path], folder, meta, name="weekly")
-        timings["html"] = time.perf_counter() - tick
-        tick = time.perf_counter()
-        try:
-            files.pdf = build_pdf([path], folder, meta, name="weekly")
-        except ReportBuildError as exc:
-            files.error = exc
-        timings["pdf"] = time.perf_counter() - tick
-    return files
-
-
-def _raise_for_errors(clinic: Clinic) -> None:
-    """Stop on a missing table or a problem in any table but targets (whose problems are reported with
-    the pack, which still builds)."""
-    from .schema import MINIMAL_TABLES
-
-    if any(not clinic.loads[name].found for name in MINIMAL_TABLES):
-        clinic.raise_for_errors()  # names the missing table
-    for name, load in clinic.loads.items():
-        if name != "targets" and load.errors:
-            raise load.errors[0]
-
-
-def _write_workbook(path: Path, pack: WeeklyPack, review, coming: pd.DataFrame) -> Path:
-    from . import taskboard
-    from .workbook import write_workbook
-
-    lang = pack.lang
-    sheets = [pack.progress.sheet(lang)]
-    if pack.channels.available:
-        sheets.append(pack.channels.sheet(lang))
-    if pack.rfm.available:
-        sheets.append(_rfm_sheet(pack.rfm, lang))
-    if pack.warning.available:
-        sheets.append(_warning_sheet(pack.warning, lang))
-    sheets.append(pack.trend.sheet(lang))
-    sheets.append(review.sheet(lang))
-    sheets.append(taskboard.board_sheet(coming, pack.week.shift(1), lang))
-    return write_workbook(path, sheets)
-
-
-def _rfm_sheet(rfm, lang: str):
-    from .workbook import Sheet
-
-    frame = rfm.table_for(lang)
-    return Sheet(i18n.pick(lang, "客户分层", "Customer tiers"), frame,
-                 note=i18n.pick(lang, "RFM客户分层，近12个月 [S0]", "RFM tiers over the last 12 months [S0]"))
-
-
-def _warning_sheet(warning, lang: str):
-    from .workbook import Sheet
-
-    frame = warning.table_for(lang, rows=len(warning.table))
-    return Sheet(i18n.pick(lang, "流失预警", "Churn warning"), frame,
-                 note=i18n.pick(lang, "高价值（A类）客户已超过平时复诊间隔未再来，按消费从高到低 [S0]；姓名、电话已脱敏",
-                                "High-value (A-class) patients past their usual return interval, highest spend first "
-                                "[S0]; names are masked"))
-
-
-def _pack_notebook(pack: WeeklyPack, review, coming: pd.DataFrame, problems: list[PlaybookError]):
-    """The pack's pages as an executed notebook (outputs only), for the report's HTML and PDF exporters.
-
-    Built in this process, with no kernel: a front desk runs the pack every Monday, and a kernel
-    would cost more than the whole pack (measured: 3-5 s to start one and import the stack again).
-    """
-    from . import plotting, taskboard
-
-    lang = pack.lang
-    plotting.set_theme(lang)
-    pages = _Pages(lang)
-    w = pack.week
-    pages.heading(1, i18n.pick(lang, "目标进度表", "Target progress"))
-    pages.say(i18n.pick(lang, f"{w.text('zh')}的目标与完成情况。偏差率 =（完成 − 目标）/ 目标；红 = 落后超过20%，"
-                              f"黄 = 落后20%以内，绿 = 达标 [S0]。成交率、到店率和方案接受率在30天内还会上升，标“暂计”。",
-                        f"Targets and actuals of {w.text('en')}. Deviation = (actual − target) / target; red = behind "
-                        f"by more than 20%, yellow = behind by less, green = met [S0]. Conversion, arrival rate and "
-                        f"plan acceptance still rise for 30 days and are marked 'so far'."))
-    pages.table(pack.progress.table_for(lang), status=pack.progress.table["status"].tolist())
-    pages.say(pack.progress.finding(lang))
-
-    pages.heading(1, i18n.pick(lang, "渠道效果表", "Channel effect"))
-    if pack.channels.available:
-        stop = pack.channels.table["stop_loss"].tolist() if pack.channels.has_spend else []
-        pages.table(pack.channels.table_for(lang), status=[RED if s else None for s in stop] or None)
-    pages.say(pack.channels.finding(lang))
-
-    pages.heading(1, i18n.pick(lang, "客户分层表", "Customer tiers"))
-    if pack.rfm.available:
-        pages.table(pack.rfm.table_for(lang))
-    pages.say(pack.rfm.finding(lang))
-    pages.heading(2, i18n.pick(lang, "高价值客户流失预警", "High-value churn warning"))
-    if pack.warning.available:
-        pages.table(pack.warning.table_for(lang))
-    pages.say(pack.warning.finding(lang))
-
-    pages.heading(1, i18n.pick(lang, "近8周趋势", "The last 8 weeks"))
-    figure, ax = plt.subplots(figsize=(9, 4.6))
-    pack.trend.plot(ax=ax, lang=lang)
-    pages.chart(figure)
-    pages.say(pack.trend.finding(lang))
-    pages.table(pack.trend.table_for(lang))
-
-    pages.heading(1, i18n.pick(lang, "三效评估", "Three-effect review"))
-    pages.table(review.table_for(lang))
-    pages.say(review.finding(lang))
-
-    coming_week = w.shift(1)
-    pages.heading(1, i18n.pick(lang, f"任务看板（{coming_week.year}年第{coming_week.number}周）",
-                               f"Task board for {coming_week.label}"))
-    pages.say(taskboard.board_sentence(coming, coming_week, lang))
-    if len(coming):
-        pages.table(taskboard.board_table(coming, lang), status=coming["status"].tolist())
-
-    if problems:
-        pages.heading(1, i18n.pick(lang, "数据问题", "Input problems"))
-        pages.say(i18n.pick(lang, "以下问题不影响数据包的其余部分；请按说明改好对应的文件，再重新生成。",
-                            "These problems leave the rest of the pack intact; correct the files as described and "
-                            "build it again."))
-        pages.say("\n".join(f"- {_problem_text(p, lang)}" for p in problems))
-    return pages.notebook
-
-
-def _problem_text(problem: PlaybookError, lang: str) -> str:
-    if lang != "zh":
-        return str(problem).replace("\n  fix:", " Fix:")
-    where = problem.path.name if problem.path else ""
-    rows = f"第{'、'.join(str(r) for r in problem.rows[:5])}行" if problem.rows else ""
-    text = problem.zh or "内容无法识别，请按命令行提示修改"
-    return f"{where}{rows}：{text}" if where or rows else text
-
-
-_ROW_FILLS = {RED: "#F4C7C3", YELLOW: "#FCE8B2", GREEN: "#D9EAD3"}  # playbook.workbook.FILLS
-
-
-class _Pages:
-    """Builds the pack as a notebook of outputs: headings and sentences, tables, charts."""
-
-    def __init__(self, lang: str):
-        import nbformat
-
-        self._nbformat = nbformat
-        self.lang = lang
-        self.notebook = nbformat.v4.new_notebook()
-
-    def _output(self, data: dict) -> None:
-        cell = self._nbformat.v4.new_code_cell("")
-        cell.outputs = [self._nbformat.v4.new_output("display_data", data=data)]
-        self.notebook.cells.append(cell)
-
-    def heading(self, level: int, text: str) -> None:
-        self.notebook.cells.append(self._nbformat.v4.new_markdown_cell(f"{'#' * level} {text}"))
-
-    def say(self, text: str) -> None:
-        self.notebook.cells.append(self._nbformat.v4.new_markdown_cell(text))
-
-    def table(self, frame: pd.DataFrame, *, status: Sequence | None = None) -> None:
-        """A table as the chapters show one; rows coloured by ``status`` in the HTML (the PDF prints the word)."""
-        import html
-
-        if frame.empty:
-            return
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-        body = []
-        for i, row in enumerate(frame.itertuples(index=False)):
-            fill = _ROW_FILLS.get(status[i]) if status is not None and i < len(status) else None
-            style = f' style="background-color: {fill}"' if fill else ""
-            cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
-            body.append(f"<tr{style}>{cells}</tr>")
-        self._output({"text/html": f'<table border="0" class="dataframe playbook-table"><thead><tr>{head}</tr>'
-                                   f'</thead><tbody>{"".join(body)}</tbody></table>'})
-
-    def chart(self, figure) -> None:
-        import base64
-        import io
-
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", bbox_inches="tight")
-        plt.close(figure)
-        self._output({"image/png": base64.b64encode(buffer.getvalue()).decode("ascii")})

@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
 # Traffic-light fills; red is reserved for what needs action, as in the charts (plotting.ACTION_RED).
 FILLS = {
@@ -40,8 +41,9 @@ class Sheet:
         The sheet's tab (Excel allows 31 characters, no ``[]:*?/\\``).
     frame : DataFrame
         The table; its column labels become the header row as they are (Chinese when ``zh``).
-    formats : mapping of column label -> kind
-        Number formats by kind: percent, money, money2, count, ratio, date.
+    formats : mapping of column label -> kind, or -> one kind per row
+        Number formats by kind: percent, money, money2, count, ratio, date. A sequence gives each
+        row its own kind (a column mixing counts, money and rates); None leaves a row as it is.
     status : column label, optional
         A column whose cells hold one of ``status_values``' keys; its whole row is coloured by a
         conditional format on that value.
@@ -49,6 +51,9 @@ class Sheet:
         e.g. ``{"红": "red", "黄": "yellow", "绿": "green"}``.
     note : str, optional
         A line above the table (what it shows, where the threshold comes from).
+    choices : mapping of column label -> allowed values
+        A drop-down list on the column's cells (Excel data validation), for the columns people fill
+        in; a value outside the list is refused with a message naming the allowed ones.
     """
 
     name: str
@@ -57,6 +62,7 @@ class Sheet:
     status: str | None = None
     status_values: Mapping[str, str] = field(default_factory=dict)
     note: str | None = None
+    choices: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 def write_workbook(path: Path | str, sheets: Sequence[Sheet]) -> Path:
@@ -91,16 +97,29 @@ def _write_sheet(ws, sheet: Sheet) -> None:
         letter = get_column_letter(col)
         kind = sheet.formats.get(label)
         if kind:
-            for (cell,) in ws.iter_rows(min_row=top + 1, max_row=top + len(frame), min_col=col, max_col=col):
-                cell.number_format = NUMBER_FORMATS[kind]
+            kinds = [kind] * len(frame) if isinstance(kind, str) else list(kind)
+            cells = ws.iter_rows(min_row=top + 1, max_row=top + len(frame), min_col=col, max_col=col)
+            for (cell,), row_kind in zip(cells, kinds):
+                if row_kind:
+                    cell.number_format = NUMBER_FORMATS[row_kind]
         ws.column_dimensions[letter].width = _width(label, frame[label])
     ws.freeze_panes = ws.cell(row=top + 1, column=1)
     if len(frame):
         last = get_column_letter(max(len(frame.columns), 1))
         ws.auto_filter.ref = f"A{top}:{last}{top + len(frame)}"
+    for label, allowed in sheet.choices.items():
+        letter = get_column_letter(list(frame.columns).index(label) + 1)
+        listed = ",".join(allowed)
+        check = DataValidation(type="list", formula1=f'"{listed}"', allow_blank=True, showErrorMessage=True,
+                               errorTitle=str(label), error=listed)
+        # The rows below the table too, so a row someone adds gets the list as well.
+        check.add(f"{letter}{top + 1}:{letter}{top + max(len(frame), 1) + 200}")
+        ws.add_data_validation(check)
     if sheet.status is not None and len(frame):
         status_letter = get_column_letter(list(frame.columns).index(sheet.status) + 1)
-        rows = f"A{top + 1}:{get_column_letter(len(frame.columns))}{top + len(frame)}"
+        # A status people fill in colours the rows they add below the table too.
+        extra = 200 if sheet.status in sheet.choices else 0
+        rows = f"A{top + 1}:{get_column_letter(len(frame.columns))}{top + len(frame) + extra}"
         for value, colour in sheet.status_values.items():
             ws.conditional_formatting.add(
                 rows, FormulaRule(formula=[f'${status_letter}{top + 1}="{value}"'], fill=FILLS[colour],
