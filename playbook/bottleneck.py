@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from . import i18n
-from .plotting import ACTION_RED, PALETTE
+from .plotting import ACTION_RED, PALETTE, set_title
 from .results import PROBLEM_CLASSES, RED, AnalysisResult, Flag
 from .thresholds import Threshold
 
@@ -75,9 +75,27 @@ class BottleneckRanking(AnalysisResult):
         colors = [ACTION_RED if s == RED else PALETTE[4] for s in top["severity"]]
         ax.barh(labels, top["revenue_at_stake"] / scale, color=colors, **kwargs)
         ax.set_xlabel(i18n.pick(lang, f"每年涉及营收（{unit}）", f"Revenue at stake ({unit})"))
-        ax.set_title(i18n.pick(lang, "瓶颈排序：红色需要立即处理", "Bottlenecks ranked: red needs action now"))
+        set_title(ax, self.title(lang), lang)
         ax.grid(axis="y", visible=False)
         return ax
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the first bottleneck, and the revenue a year it puts at stake."""
+        if self.findings.empty:
+            return i18n.pick(lang, "各项指标都在方法的阈值以内，没有需要处理的瓶颈", "No metric is past the method's lines: no bottleneck")
+        first = self.findings.iloc[0]
+        what = _class_name(first.problem_class, lang)
+        if isinstance(first.subject, str) and first.subject:
+            what = i18n.pick(lang, f"{what}（{i18n.term(first.subject, lang)}）", f"{what.lower()} ({i18n.term(first.subject, lang)})")
+        elif lang == "en":
+            what = what.lower()
+        red = int((self.findings["severity"] == RED).sum())
+        stake = i18n.money(float(first.revenue_at_stake), lang) if first.revenue_at_stake > 0 else None
+        if lang == "zh":
+            head = f"最大的瓶颈在{what}" + (f"，每年涉及{stake}营收" if stake else "")
+            return head + (f"；红色为需立即处理（共{red}项）" if red else "")
+        head = f"The main bottleneck is {what}" + (f", {stake} of revenue a year at stake" if stake else "")
+        return head + (f"; red: act now ({red} in all)" if red else "")
 
 
 _LEVEL = {RED: ("立即处理", "act now"), "yellow": ("关注", "watch")}
@@ -89,7 +107,8 @@ def _class_name(problem_class: str, lang: str) -> str:
 
 
 def _short_label(row, lang: str) -> str:
-    subject = f"·{row.subject}" if isinstance(row.subject, str) and row.subject else ""
+    dot = i18n.pick(lang, "·", " · ")
+    subject = f"{dot}{i18n.term(row.subject, lang)}" if isinstance(row.subject, str) and row.subject else ""
     return f"{row.rank}. {_class_name(row.problem_class, lang)}{subject}"
 
 

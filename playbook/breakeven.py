@@ -329,7 +329,7 @@ class CampaignHistory(AnalysisResult):
         estimate as a line and band. Campaigns left out of the pooled estimate are grey. Returns ``ax``."""
         import matplotlib.pyplot as plt
 
-        from .plotting import PALETTE
+        from .plotting import GREY, PALETTE, set_title
 
         ax = ax if ax is not None else plt.gca()
         t = self.table[self.table["judged"] > 0]
@@ -337,7 +337,7 @@ class CampaignHistory(AnalysisResult):
         colors = [PALETTE[1] if used else "#b0b7bf" for used in t["used"]]
         low, high = self.conf_int()
         ax.axvspan(low * 100, high * 100, color=PALETTE[5], alpha=0.35, linewidth=0)
-        ax.axvline(self.rate * 100, color=PALETTE[0], ls="--", lw=1)
+        ax.axvline(self.rate * 100, color=GREY, ls="--", lw=1)
         ax.hlines(y, t["ci_low"] * 100, t["ci_high"] * 100, colors=colors, lw=1.6)
         ax.scatter(t["rate"] * 100, y, c=colors, s=[12 + 0.5 * n for n in t["judged"]], zorder=3, **kwargs)
         labels = [f"{n}（{j:.0f}人）" if lang == "zh" else f"{n} ({j:.0f})" for n, j in zip(t["name"], t["judged"])]
@@ -348,15 +348,24 @@ class CampaignHistory(AnalysisResult):
         ax.set_xlabel(i18n.pick(lang, f"90天内成交大项目的比例（线段为{1 - self.alpha:.0%}区间，虚线与色带为合计）",
                                 f"Share buying a high-value case within 90 days (bars: {1 - self.alpha:.0%} "
                                 f"intervals; dashed line and band: pooled)"))
-        ax.set_title(i18n.pick(lang, "各活动首诊患者的大项目成交率", "High-value conversion of each campaign's patients"))
+        set_title(ax, self.title(lang), lang)
         ax.grid(axis="y", visible=False)
         return ax
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the pooled high-value conversion of campaign patients, with its interval."""
+        low, high = self.conf_int()
+        level = f"{1 - self.alpha:.0%}"
+        return i18n.pick(lang, f"活动患者90天内成交大项目的比例为{_pct(self.rate, lang)}（{level}区间{_pct(low, lang)}–"
+                               f"{_pct(high, lang)}）",
+                         f"{_pct(self.rate, lang)} of campaign patients bought a high-value case within 90 days "
+                         f"({level} interval {_pct(low, lang)}–{_pct(high, lang)})")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table
         return pd.DataFrame({
             i18n.pick(lang, "活动", "Campaign"): t["name"],
-            i18n.pick(lang, "渠道", "Channel"): t["channel"],
+            i18n.pick(lang, "渠道", "Channel"): t["channel"].map(lambda c: i18n.term(c, lang)),
             i18n.pick(lang, "时间", "Dates"): [i18n.span(a, b) for a, b in zip(t["start"], t["end"])],
             i18n.pick(lang, "首诊患者", "New patients"): [f"{v:.0f}" for v in t["patients"]],
             i18n.pick(lang, "已满90天", "With 90 days"): [f"{v:.0f}" for v in t["judged"]],
@@ -647,21 +656,21 @@ class BreakevenResult(AnalysisResult):
         and the campaign's own point (its cards at ``conversion``) marked. kwargs go to seaborn.heatmap."""
         import matplotlib.pyplot as plt
         import seaborn as sns
-        from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
+        from matplotlib.colors import TwoSlopeNorm
 
-        from .plotting import ACTION_RED, PALETTE
+        from .plotting import DIVERGING, PALETTE, set_title
 
         ax = ax if ax is not None else plt.gca()
         grid = self.grid
         scale, unit = (1e4, "万元") if lang == "zh" else (1e3, "¥ thousand")
         # red below zero and blue above, each side on its own scale: the sign is what the owner reads
-        cmap = LinearSegmentedColormap.from_list("profit", [ACTION_RED, "#f4cfc9", "#f7f7f7", "#c6dbec", PALETTE[1]])
+        cmap = DIVERGING
         values = grid.to_numpy() / scale
         norm = TwoSlopeNorm(0.0, vmin=min(values.min(), -1e-6), vmax=max(values.max(), 1e-6))
         small = 100 if lang == "zh" else 10  # 万元 keep one decimal below 100, thousands below 10
         labels = np.vectorize(lambda v: f"{v:,.1f}" if abs(v) < small else f"{v:,.0f}")(values)
         options = dict(cmap=cmap, norm=norm, linewidths=0.5, linecolor="white",
-                       cbar_kws={"label": i18n.pick(lang, f"利润（{unit}）", f"Profit ({unit})")})
+                       cbar_kws={"label": i18n.pick(lang, f"利润（{unit}；红色为亏损）", f"Profit ({unit}; red: loss)")})
         if annot:
             options.update(annot=labels, fmt="", annot_kws={"fontsize": 7})
         sns.heatmap(grid / scale, ax=ax, **{**options, **kwargs})
@@ -689,9 +698,25 @@ class BreakevenResult(AnalysisResult):
                                                 f"This campaign: {c.cards:,.0f} cards, {_pct(self.conversion, lang)}"))
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper left", bbox_to_anchor=(0, -0.14), ncols=2, fontsize="small", frameon=False)
-        ax.set_title(i18n.pick(lang, "不同卖卡数和成交率下的利润（红色亏损，蓝色盈利）",
-                               "Profit by cards sold and conversion (red: loss, blue: profit)"))
-        return ax
+        return set_title(ax, self.title(lang), lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the conversion that breaks even, and the cards needed at ``conversion``."""
+        if self.status == NEVER:
+            return i18n.pick(lang, "成交率再高也无法回本（红色为亏损）", "No conversion makes this campaign pay (red: loss)")
+        if self.status == ALWAYS:
+            return i18n.pick(lang, "卡费已覆盖成本，没有人成交大项目也能回本", "The card income covers the costs: it pays with no conversion")
+        head = i18n.pick(lang, f"到店者中至少{_pct(self.breakeven_conversion, lang)}成交大项目才能回本",
+                         f"It pays only if {_pct(self.breakeven_conversion, lang)} of the patients who come buy a "
+                         f"high-value case")
+        cards = self.breakeven_cards
+        if self.conversion is None:
+            return head
+        if cards is None:
+            return head + i18n.pick(lang, f"；按{_pct(self.conversion, lang)}卖多少张都亏（红色）",
+                                    f"; at {_pct(self.conversion, lang)} no number of cards pays (red)")
+        return head + i18n.pick(lang, f"；按{_pct(self.conversion, lang)}需卖{cards:,}张卡",
+                                f"; at {_pct(self.conversion, lang)} it needs {cards:,} cards")
 
 
 def _never_reason(result: BreakevenResult, lang: str) -> str:
@@ -899,7 +924,8 @@ def clinic_breakeven(clinic: Clinic, *, campaign_id: str | None = None, seller_s
                          "assumed: the clinic keeps the card price ([S3]: the sellers kept it all, k = 1)"
                          if seller_share == 0 else "given"),
         "redemption": (f"活动期间{info['channel']}首诊患者{patients:,.0f}人 ÷ {cards:,.0f}张{capped_zh}",
-                       f"{patients:,.0f} new {info['channel']} patients during it / {cards:,.0f} cards{capped_en}"),
+                       f"{patients:,.0f} new {i18n.term(info['channel'], 'en')} patients during it / {cards:,.0f} "
+                       f"cards{capped_en}"),
         "delivery_cost": (f"{table_zh}：单次成本", f"{table_en}: delivery cost"),
         "fixed_cost": (f"{table_zh}：投放金额" if spend else "活动表未记录投放，按0计",
                        f"{table_en}: spend" if spend else "no spend recorded: taken as 0"),

@@ -8,9 +8,11 @@ chapter computes each number once.
 """
 from __future__ import annotations
 
+import io
+
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import HTML, Image, Markdown, display
 
 from . import plotting
 from .clinic import Clinic, load_clinic
@@ -38,11 +40,39 @@ def table(frame: pd.DataFrame, *, index: bool = False) -> None:
 
 
 def chart(ax_or_fig, finding: str) -> None:
-    """Show a chart followed by its one sentence: what it means and what to do."""
+    """Show a chart followed by its one sentence: what it means and what to do.
+
+    The chart is shown as a PNG whose output metadata carries its alt text, the title (the finding
+    with its number) and the sentence: ``{"image/png": {"alt": ...}}``, for the report's ``<img alt>``.
+    """
     figure = ax_or_fig if isinstance(ax_or_fig, plt.Figure) else ax_or_fig.figure
-    display(figure)
+    display(Image(data=png(figure), format="png", alt=alt_text(figure, finding)))
     plt.close(figure)
     display(Markdown(finding))
+
+
+def png(figure: plt.Figure) -> bytes:
+    """The chart as the report prints it: the theme's dpi (``savefig.dpi``), cropped to its content."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight", facecolor="white")
+    return buffer.getvalue()
+
+
+def alt_text(figure: plt.Figure, finding: str) -> str:
+    """What a screen reader says for a chart: its title, then the sentence after it (no Markdown)."""
+    title = plotting.chart_title(figure)
+    sentence = finding.replace("**", "").strip()
+    if not title:
+        return sentence
+    chinese = _mostly_chinese(title)
+    stop = "" if title[-1] in "。.；;！!？?" else "。" if chinese else "."
+    return f"{title}{stop}{'' if chinese else ' '}{sentence}"
+
+
+def _mostly_chinese(text: str) -> bool:
+    """A Chinese title (an English one may still hold a doctor's Chinese name)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in letters) > len(letters) / 3
 
 
 def show(result, lang: str, *, figsize: tuple[float, float] = (9, 3.8), **plot_kwargs) -> None:

@@ -99,7 +99,7 @@ import seaborn as sns
 from . import i18n
 from .clinic import Clinic
 from .kpis import first_arrivals, return_within_12m
-from .plotting import ACTION_RED, PALETTE
+from .plotting import ACTION_RED, GREY, PALETTE, SEQUENTIAL, month_ticks, set_title
 from .results import RED, YELLOW, AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
 from .schema import REFERRAL_CHANNELS
 from .thresholds import DEFAULTS, Threshold
@@ -160,8 +160,11 @@ def _ts(day) -> pd.Timestamp:
     return pd.Timestamp(day).normalize()
 
 
-def _quarter_label(period: pd.Period, lang: str) -> str:
-    return f"{period.year % 100:02d}年Q{period.quarter}" if lang == "zh" else f"Q{period.quarter} {period.year}"
+def _quarter_label(period: pd.Period, lang: str, *, with_year: bool = True) -> str:
+    """2025年第3季度 / Q3 2025; without the year (a chart's later quarters of one year): 第3季度 / Q3."""
+    if lang == "zh":
+        return f"{period.year}年第{period.quarter}季度" if with_year else f"第{period.quarter}季度"
+    return f"Q{period.quarter} {period.year}" if with_year else f"Q{period.quarter}"
 
 
 def _half_label(period: pd.Period, lang: str) -> str:
@@ -183,6 +186,7 @@ def _pct(value: float) -> str:
 
 def _no_chart(ax, lang: str, zh: str, en: str):
     ax.text(0.5, 0.5, i18n.pick(lang, zh, en), ha="center", va="center", transform=ax.transAxes)
+    set_title(ax, i18n.pick(lang, zh, en), lang)
     ax.set_axis_off()
     return ax
 
@@ -318,7 +322,7 @@ class ReturnCurves(AnalysisResult):
             return _no_chart(ax, lang, "分析期内没有首诊患者", "No first visits in the period")
         shares.index = [i18n.month(m, lang) for m in shares.index]
         shares.columns = [i18n.pick(lang, f"第{k}月", f"M{k}") for k in shares.columns]
-        options = dict(cmap="Blues", vmin=0, vmax=max(float(np.nanmax(shares.to_numpy(dtype=float))), 1.0)
+        options = dict(cmap=SEQUENTIAL, vmin=0, vmax=max(float(np.nanmax(shares.to_numpy(dtype=float))), 1.0)
                        if shares.notna().any().any() else 1.0,
                        annot=True, fmt=".0f", annot_kws={"fontsize": 7}, cbar=False, linewidths=0.5, linecolor="white")
         sns.heatmap(shares.astype(float), ax=ax, **{**options, **kwargs})
@@ -328,8 +332,20 @@ class ReturnCurves(AnalysisResult):
         ax.set_ylabel(i18n.pick(lang, "首诊月份", "First-visit month"))
         ax.tick_params(axis="y", labelsize=8, rotation=0)
         ax.tick_params(axis="x", labelsize=8, rotation=0)
-        ax.set_title(i18n.pick(lang, "首诊后各月复诊比例", "Coming back, month by month after the first visit"))
-        return ax
+        return set_title(ax, self.title(lang), lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the 12-month return, and the latest cohorts against the earlier ones."""
+        if self.return_12m is None:
+            return i18n.pick(lang, "首诊后各月复诊比例（还没有满12个月的首诊患者）",
+                             "Coming back after the first visit (no cohort has had 12 months yet)")
+        head = i18n.pick(lang, f"{i18n.rate(self.return_12m, lang)}的新患者在首诊后12个月内复诊",
+                         f"{i18n.rate(self.return_12m, lang)} of new patients come back within 12 months")
+        if self.recent is None or self.before is None:
+            return head
+        return head + i18n.pick(lang, f"；较近一批为{i18n.rate(self.recent, lang)}（此前{i18n.rate(self.before, lang)}）",
+                                f"; the latest cohorts {i18n.rate(self.recent, lang)} (earlier "
+                                f"{i18n.rate(self.before, lang)})")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         table = self.table[["size", "return_12m"]].reset_index()
@@ -475,17 +491,36 @@ class Churn(AnalysisResult):
         if self.table.empty:
             return _no_chart(ax, lang, "历史数据不足，无法计算流失率", "Too little history to measure churn")
         rates = self.table["rate"].fillna(0) * 100
-        labels = [i18n.month(m, lang) if lang == "en" else f"{m:%y}.{m.month}" for m in self.table.index]
         colors = [ACTION_RED if r > self.recoverable * 100 else PALETTE[1] for r in rates]
-        ax.bar(labels, rates, color=colors, **kwargs)
+        ax.bar(range(len(rates)), rates, color=colors, **kwargs)
+        month_ticks(ax, self.table.index, lang)
         for value, color, zh, en in ((self.ideal, PALETTE[2], "理想线", "ideal"),
-                                     (self.recoverable, ACTION_RED, "可约回线", "recoverable line")):
+                                     (self.recoverable, GREY, "可约回线", "recoverable line")):
             _line(ax, value * 100, color, f"{i18n.pick(lang, zh, en)} {_pct(value)}")
         ax.set_ylim(0, max(self.recoverable * 100 * 1.25, float(rates.max()) * 1.15))
         ax.set_ylabel(i18n.pick(lang, "当月流失的老患者 %", "% of established patients lost that month"))
-        ax.set_title(i18n.pick(lang, "每月流失率", "Churn by month"))
-        ax.tick_params(axis="x", rotation=45 if lang == "en" and len(labels) > 6 else 0)
-        return ax
+        ax.grid(axis="x", visible=False)
+        return set_title(ax, self.title(lang), lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: monthly churn against the method's lines [S3], and the recall list."""
+        months = len(self.table)
+        if self.rate is None:
+            return i18n.pick(lang, "每月流失率（历史数据不足）", "Churn by month (too little history)")
+        rate = i18n.rate(self.rate, lang)
+        if self.rate > self.recoverable:
+            where = i18n.pick(lang, f"超过{_pct(self.recoverable)}可约回线（红色）", f"above the {_pct(self.recoverable)} recoverable line (red)")
+        elif self.rate > self.ideal:
+            where = i18n.pick(lang, f"高于{_pct(self.ideal)}理想线", f"above the {_pct(self.ideal)} ideal")
+        else:
+            where = i18n.pick(lang, f"不超过{_pct(self.ideal)}理想线", f"within the {_pct(self.ideal)} ideal")
+        red_months = int((self.table["rate"] > self.recoverable).sum())
+        if red_months and self.rate <= self.recoverable:
+            where += i18n.pick(lang, f"，{red_months}个月超过{_pct(self.recoverable)}（红色）",
+                               f", {red_months} month(s) above {_pct(self.recoverable)} (red)")
+        return i18n.pick(lang, f"近{months}个月每月流失{rate}的老患者，{where}；{i18n.count(self.overdue, lang)}人逾期待约回",
+                         f"{rate} of established patients lost a month over {months} months, {where}; "
+                         f"{i18n.count(self.overdue, lang)} overdue to call back")
 
 
 def _episodes(visits: pd.DataFrame, *, end, missed_line: float) -> pd.DataFrame:
@@ -624,16 +659,30 @@ class DoctorRetention(AnalysisResult):
         colors = [ACTION_RED if d in flagged else PALETTE[1] for d in table.index]
         ax.barh(labels, table["overdue_share"] * 100, color=colors, **kwargs)
         for y, (share, n) in enumerate(zip(table["overdue_share"], table["patients"])):
-            ax.text(share * 100 + 1, y, f"{share * 100:.0f}%（{int(n)}人）" if lang == "zh"
-                    else f"{share * 100:.0f}% (of {int(n)})", va="center", fontsize=8, zorder=3,
+            ax.text(share * 100 + 1, y, f"{i18n.rate(share, lang)}（{int(n)}人）" if lang == "zh"
+                    else f"{i18n.rate(share, lang)} (of {int(n)})", va="center", fontsize=8, zorder=3,
                     bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
         if self.clinic_share is not None:
-            ax.axvline(self.clinic_share * 100, color=PALETTE[0], linestyle="--", linewidth=1, zorder=1)
+            ax.axvline(self.clinic_share * 100, color=GREY, linestyle="--", linewidth=1, zorder=1)
         ax.set_xlim(0, max(100, float(table["overdue_share"].max()) * 115))
         ax.set_xlabel(i18n.pick(lang, "老患者中已逾期未复诊的比例 %（虚线：全院）",
                                 "% of established patients overdue (dashed: whole clinic)"))
-        ax.set_title(i18n.pick(lang, "按最后接诊医生：老患者逾期未复诊", "Overdue patients by their last doctor"))
-        return ax
+        ax.grid(axis="y", visible=False)
+        return set_title(ax, self.title(lang), lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the doctor whose patients are overdue far more than the clinic's."""
+        clinic = i18n.rate(self.clinic_share, lang)
+        flagged = [f.subject for f in self.flags if f.subject in self.table.index]
+        if flagged:
+            doctor = flagged[0]
+            share = i18n.rate(float(self.table.loc[doctor, "overdue_share"]), lang)
+            left = i18n.pick(lang, "（已离开）", " (left)") if doctor in self.departed else ""
+            return i18n.pick(lang, f"{doctor}{left}的老患者{share}逾期未复诊，全院为{clinic}（红色）",
+                             f"{doctor}{left}: {share} of established patients overdue, against {clinic} "
+                             f"clinic-wide (red)")
+        return i18n.pick(lang, f"各医生老患者的逾期比例都接近全院的{clinic}",
+                         f"Every doctor's patients are overdue about as often as the clinic's {clinic}")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table.sort_values("overdue_share", ascending=False).reset_index()
@@ -759,19 +808,41 @@ class ReferralTrend(AnalysisResult):
         if self.table.empty:
             return _no_chart(ax, lang, "分析期内没有新患者", "No new patients in the period")
         shares = self.table["share"].fillna(0) * 100
-        labels = [_quarter_label(q, lang) for q in self.table.index]
+        years = [q.year for q in self.table.index]
+        # the year once, under its first quarter: 第1季度 / 2024年, 第2季度 … (Q1 / 2024, Q2 …)
+        labels = [_quarter_label(q, lang, with_year=False) + (f"\n{i18n.pick(lang, f'{q.year}年', str(q.year))}"
+                                                               if i == 0 or years[i - 1] != q.year else "")
+                  for i, q in enumerate(self.table.index)]
         colors = [ACTION_RED if s < self.act * 100 else PALETTE[3] if s < self.healthy * 100 else PALETTE[1]
                   for s in shares]
-        ax.bar(labels, shares, color=colors, **kwargs)
+        ax.bar(range(len(shares)), shares, color=colors, **kwargs)
+        ax.set_xticks(range(len(shares)), labels)
         for x, s in enumerate(shares):
-            ax.text(x, s, f"{s:.0f}%", ha="center", va="bottom", fontsize=8)
-        for value, color, zh, en in ((self.healthy, PALETTE[0], "健康线", "healthy line"),
-                                     (self.act, ACTION_RED, "行动线", "action line")):
+            ax.text(x, s, i18n.rate(s / 100, lang), ha="center", va="bottom", fontsize=8)
+        for value, color, zh, en in ((self.healthy, PALETTE[2], "健康线", "healthy line"),
+                                     (self.act, GREY, "行动线", "action line")):
             _line(ax, value * 100, color, f"{i18n.pick(lang, zh, en)} {_pct(value)}")
         ax.set_ylim(0, max(60.0, float(shares.max()) * 1.2))
         ax.set_ylabel(i18n.pick(lang, "新患者中转介绍占比 %", "% of new patients referred"))
-        ax.set_title(i18n.pick(lang, "每季度转介绍占比", "Referral share by quarter"))
-        return ax
+        ax.grid(axis="x", visible=False)
+        return set_title(ax, self.title(lang), lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the recent referral share against the 40% and 30% lines [S3][S2]."""
+        value = self.recent if self.recent is not None else self.share
+        when = i18n.pick(lang, "近半年", "in the last six months") if self.recent is not None else i18n.pick(lang, "本期", "in the period")
+        if value is None:
+            return i18n.pick(lang, "每季度转介绍占比", "Referral share by quarter")
+        rate = i18n.rate(value, lang)
+        if value < self.act:
+            where = i18n.pick(lang, f"低于{_pct(self.act)}行动线（红色）", f"under the {_pct(self.act)} action line (red)")
+        elif value < self.healthy:
+            where = i18n.pick(lang, f"低于{_pct(self.healthy)}健康线", f"under the {_pct(self.healthy)} healthy line")
+        else:
+            where = i18n.pick(lang, f"达到{_pct(self.healthy)}健康线", f"at or above the {_pct(self.healthy)} healthy line")
+        if value >= self.act and (self.table["share"].fillna(0) < self.act).any():
+            where += i18n.pick(lang, f"；红色季度低于{_pct(self.act)}", f"; red quarters under {_pct(self.act)}")
+        return i18n.pick(lang, f"{when}转介绍占比{rate}，{where}", f"Referral share {when}: {rate}, {where}")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table.reset_index()
@@ -912,12 +983,19 @@ class Rfm(AnalysisResult):
                   for s in table.index]
         ax.barh(labels[::-1], (table["revenue_share"] * 100).to_numpy()[::-1], color=colors[::-1], **kwargs)
         for y, (share, n) in enumerate(zip(table["revenue_share"][::-1], table["patients"][::-1])):
-            ax.text(share * 100, y, f" {share * 100:.0f}%，{int(n)}人" if lang == "zh" else f" {share * 100:.0f}%, {int(n)}",
-                    va="center", fontsize=8)
+            ax.text(share * 100, y, f" {i18n.rate(share, lang)}，{int(n)}人" if lang == "zh"
+                    else f" {i18n.rate(share, lang)}, {int(n)}", va="center", fontsize=8)
         ax.set_xlim(0, max(float(table["revenue_share"].max()) * 125, 10))
         ax.set_xlabel(i18n.pick(lang, "占期内收入 %（标注：收入占比，人数）", "% of the period's revenue (labels: share, patients)"))
-        ax.set_title(i18n.pick(lang, "RFM客户分层", "RFM customer tiers"))
-        return ax
+        ax.grid(axis="y", visible=False)
+        return set_title(ax, self.title(lang), lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the high spenders not seen lately (the churn-warning tiers [S0])."""
+        act = self.table.loc[list(ACTION_SEGMENTS)]
+        n, share = int(act["patients"].sum()), float(act["revenue_share"].sum())
+        return i18n.pick(lang, f"高价值流失预警{i18n.count(n, lang)}人，占期内收入{i18n.rate(share, lang)}（红色）",
+                         f"{i18n.count(n, lang)} high spenders not seen lately paid {i18n.rate(share, lang)} of revenue (red)")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table[self.table["patients"] > 0].reset_index()
@@ -997,14 +1075,22 @@ class AbcClasses(AnalysisResult):
         ax.bar(x + width / 2, self.table["revenue_share"] * 100, width, color=PALETTE[0],
                label=i18n.pick(lang, "收入占比", "share of revenue"), **kwargs)
         for xi, (p, r) in enumerate(zip(self.table["patient_share"], self.table["revenue_share"])):
-            ax.text(xi - width / 2, p * 100, f"{p * 100:.0f}%", ha="center", va="bottom", fontsize=8)
-            ax.text(xi + width / 2, r * 100, f"{r * 100:.0f}%", ha="center", va="bottom", fontsize=8)
+            ax.text(xi - width / 2, p * 100, i18n.rate(p, lang), ha="center", va="bottom", fontsize=8)
+            ax.text(xi + width / 2, r * 100, i18n.rate(r, lang), ha="center", va="bottom", fontsize=8)
         ax.set_xticks(x, [i18n.pick(lang, f"{c}类", f"Class {c}") for c in self.table.index])
         ax.set_ylabel("%")
         ax.set_ylim(0, 100)
         ax.legend()
-        ax.set_title(i18n.pick(lang, "ABC客户分类：人数与收入", "ABC classes: patients and revenue"))
-        return ax
+        ax.grid(axis="x", visible=False)
+        return set_title(ax, self.title(lang), lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: how few A-class patients pay how much [S3]."""
+        a = self.table.loc["A"]
+        n, patients, revenue = int(a["patients"]), i18n.rate(a["patient_share"], lang), i18n.rate(a["revenue_share"], lang)
+        return i18n.pick(lang, f"A类客户{i18n.count(n, lang)}人，只占患者的{patients}，贡献了{revenue}的收入",
+                         f"{i18n.count(n, lang)} A-class patient{'s' if n != 1 else ''}, {patients} of patients, paid "
+                         f"{revenue} of revenue")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table.reset_index()
@@ -1090,8 +1176,19 @@ class ChurnWarning(AnalysisResult):
         ax.set_xlim(0, float(by["spend"].max()) / scale * 1.2)
         ax.set_xlabel(i18n.pick(lang, f"逾期A类客户期内消费（{unit}），按最后接诊医生",
                                 f"Period spend of overdue A-class patients ({unit}), by last doctor"))
-        ax.set_title(i18n.pick(lang, "高价值客户流失预警", "High-value churn warning"))
-        return ax
+        ax.grid(axis="y", visible=False)
+        return set_title(ax, self.title(lang), lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: how many A-class patients are overdue, what they pay, whose doctor left."""
+        n, spend = len(self.table), i18n.money(self.spend, lang)
+        departed = int((self.table["why"] == "departed").sum()) if n else 0
+        head = i18n.pick(lang, f"{i18n.count(n, lang)}位A类客户逾期未复诊，期内消费{spend}",
+                         f"{i18n.count(n, lang)} A-class patient{'s are' if n != 1 else ' is'} overdue, "
+                         f"with {spend} paid in the period")
+        if departed:
+            head += i18n.pick(lang, f"；其中{departed}人的医生已离开（红色）", f"; {departed} of them lost their doctor (red)")
+        return head
 
     def table_for(self, lang: str = "zh", rows: int = WARNING_ROWS) -> pd.DataFrame:
         t = self.table.head(rows)
@@ -1177,11 +1274,24 @@ class ChildFamily(AnalysisResult):
         ax.bar(labels, ratios, color=colors, **kwargs)
         for x, (r, kids, fam) in enumerate(zip(ratios, self.table["children"], self.table["family"])):
             ax.text(x, r, f"{r:.2f}\n({int(fam)}/{int(kids)})", ha="center", va="bottom", fontsize=8)
-        _line(ax, self.line, PALETTE[0], f"{self.line:g}:1 {i18n.pick(lang, '方法线', 'method line')}")
+        _line(ax, self.line, GREY, f"{self.line:g}:1 {i18n.pick(lang, '方法线', 'method line')}")
         ax.set_ylim(0, max(self.line * 1.4, float(ratios.max()) * 1.3 if len(ratios) else 1.4))
         ax.set_ylabel(i18n.pick(lang, "每位儿童带来的家庭成员", "Family members per child"))
-        ax.set_title(i18n.pick(lang, "儿童带动家庭就诊", "Children bringing their families"))
-        return ax
+        ax.grid(axis="x", visible=False)
+        return set_title(ax, self.title(lang), lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: family members per child patient against about 1:1 [S3]."""
+        if self.ratio is None:
+            return i18n.pick(lang, "儿童带动家庭就诊", "Children bringing their families")
+        ratio = f"{self.ratio:.2f}"
+        if self.ratio < self.line:
+            return i18n.pick(lang, f"每位儿童患者只带来{ratio}位家庭成员，低于约{self.line:g}:1的参考线（红色）",
+                             f"Each child patient brought only {ratio} family members, under about {self.line:g}:1 (red)")
+        red = "" if not (self.table["ratio"].fillna(0) < self.line).any() else i18n.pick(lang, "；红色半年低于参考线",
+                                                                                        "; red half-years under it")
+        return i18n.pick(lang, f"每位儿童患者带来{ratio}位家庭成员，达到约{self.line:g}:1的参考线{red}",
+                         f"Each child patient brought {ratio} family members, at about {self.line:g}:1 or better{red}")
 
 
 def child_patients(patients: pd.DataFrame, visits: pd.DataFrame, *, end) -> tuple[pd.Index, float]:

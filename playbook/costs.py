@@ -32,7 +32,7 @@ import pandas as pd
 
 from . import i18n
 from .clinic import Clinic
-from .plotting import ACTION_RED, PALETTE
+from .plotting import ACTION_RED, PALETTE, month_labels, set_title
 from .results import AnalysisResult, Flag, Section, Unavailable, severity
 from .thresholds import DEFAULTS, Threshold
 
@@ -74,6 +74,11 @@ def _name(key: str, lang: str) -> str:
     return CATEGORIES[key][1] if lang == "zh" else CATEGORIES[key][2]
 
 
+def _in_sentence(key: str, lang: str) -> str:
+    """A category inside a sentence: 耗材 / consumables (lower case mid-sentence in English)."""
+    return _name(key, lang) if lang == "zh" else _name(key, lang).lower()
+
+
 def _range(low: float, high: float) -> str:
     return f"{low * 100:g}–{high * 100:g}%"
 
@@ -102,14 +107,13 @@ class CostRatios(AnalysisResult):
         """One strip per category, stacked in ``ax``: its monthly share as a line over its range (a band);
         a category outside its range over the period is drawn in red. Returns ``ax``."""
         ax = ax if ax is not None else plt.gca()
-        ax.set_title(i18n.pick(lang, "成本占实收比例（色带为方法的合理范围）", "Costs as a share of revenue (bands: the method's ranges)"))
+        set_title(ax, self.title(lang), lang)
         ax.set_axis_off()
         monthly = self.monthly
         keys = [k for k in ORDER if k in monthly and not monthly[k].isna().all()]
         x = np.arange(len(monthly))
         flagged = {f.subject for f in self.flags}
-        labels = [i18n.month(m, lang) if lang == "en" else f"{m:%y}.{m.month}" for m in monthly.index]
-        step = 1 if len(labels) <= 12 else 2 if len(labels) <= 24 else 3
+        positions, labels = month_labels(monthly.index, lang)
         height = 1 / max(len(keys), 1)
         for i, key in enumerate(keys):
             strip = ax.inset_axes([0, 1 - (i + 1) * height + 0.04, 1, height - 0.08])
@@ -129,11 +133,32 @@ class CostRatios(AnalysisResult):
             strip.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}%"))
             strip.tick_params(axis="y", labelsize="x-small")
             strip.grid(axis="x", visible=False)
-            if i < len(keys) - 1:
-                strip.set_xticks(x[::step], [])
-            else:
-                strip.set_xticks(x[::step], labels[::step], rotation=90 if len(labels) > 12 else 0, fontsize="small")
+            strip.set_xticks(positions, labels if i == len(keys) - 1 else [], fontsize="small")
         return ax
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: a category above its range [S3] and the profit coming back would keep."""
+        t = self.table.dropna(subset=["share"])
+        above = t[t["status"] == "above"].sort_values("profit_gain_per_year", ascending=False)
+        if len(above):
+            key, row = above.index[0], above.iloc[0]
+            gain = float(above["profit_gain_per_year"].sum())
+            return i18n.pick(lang, f"{_name(key, lang)}占实收{i18n.rate(row['share'], lang)}，高于{_range(row['low'], row['high'])}"
+                                   f"的范围（红色）；回到范围每年多留{i18n.money(gain, lang)}",
+                             f"{_name(key, lang)} take {i18n.rate(row['share'], lang)} of revenue, above the "
+                             f"{_range(row['low'], row['high'])} range (red); back in range keeps {i18n.money(gain, lang)} a year")
+        below = t[t["status"] == "below"]
+        if len(below):
+            key = below.index[0]
+            return i18n.pick(lang, f"成本都不高于方法的范围；{_name(key, lang)}只占{i18n.rate(t.loc[key, 'share'], lang)}，"
+                                   f"低于范围（红色），核对是否记全",
+                             f"No cost runs above the method's range; {_in_sentence(key, lang)} at "
+                             f"{i18n.rate(t.loc[key, 'share'], lang)} is below it (red): check it is all recorded")
+        shares = [(_in_sentence(key, lang), i18n.rate(_num(row["share"]), lang)) for key, row in t.iterrows()]
+        if not shares:
+            return i18n.pick(lang, "成本占实收比例", "Costs as a share of revenue")
+        return i18n.pick(lang, "、".join(f"{name}{share}" for name, share in shares) + "，都在方法的合理范围内",
+                         ", ".join(f"{name} {share}" for name, share in shares) + ": all within the method's ranges")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table

@@ -61,12 +61,11 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.colors import LinearSegmentedColormap
 
 from . import i18n
 from .clinic import Clinic
 from .kpis import UNKNOWN_CHANNEL, channel_name, new_patient_table
-from .plotting import ACTION_RED, PALETTE, no_data, reference_line
+from .plotting import ACTION_RED, PALETTE, SEQUENTIAL, month_ticks, no_data, reference_line, set_title
 from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
 from .thresholds import DEFAULTS, Threshold
 
@@ -136,15 +135,15 @@ def _bar_colors(flagged: pd.Series) -> list[str]:
 
 
 def _rate_bars(ax: plt.Axes, labels: list[str], rates: pd.Series, colours: list[str], notes: list[str], *,
-               line: float, line_label: str, xmax: float, title: str, **kwargs) -> plt.Axes:
+               line: float, line_label: str, xmax: float, title: str, lang: str, **kwargs) -> plt.Axes:
     """One horizontal bar per doctor for a rate (%), each labelled, with its threshold line."""
     ax.barh(labels, rates * 100, color=colours, **kwargs)
     for y, (rate, note) in enumerate(zip(rates, notes)):
         ax.text(rate * 100, y, f" {note}", va="center", fontsize="small")
-    reference_line(ax, line * 100, f"{line_label}{line:.0%}", y=len(labels) - 0.4)
+    reference_line(ax, line * 100, f"{line_label}{i18n.pick(lang, '', ' ')}{line:.0%}", y=len(labels) - 0.4)
     ax.set_xlim(0, xmax)
     ax.set_xlabel("%")
-    ax.set_title(title)
+    set_title(ax, title, lang)
     ax.grid(axis="y", visible=False)
     return ax
 
@@ -181,7 +180,7 @@ class DoctorPerformance(AnalysisResult):
         ax = ax if ax is not None else plt.gca()
         if kind == "designation":
             return self._plot_designation(ax, lang, **kwargs)
-        title = i18n.pick(lang, "各医生每月实收", "Revenue by doctor and month")
+        title = self.title(lang)
         if self.monthly is None or self.monthly.empty:
             return no_data(ax, lang, title)
         scale, unit = (1e4, "万元") if lang == "zh" else (1e3, "¥ thousand")
@@ -193,30 +192,66 @@ class DoctorPerformance(AnalysisResult):
             label = doctor + (i18n.pick(lang, "（已离开）", " (left)") if self._departed(doctor) else "")
             ax.plot(x, self.monthly[doctor].to_numpy() / scale, label=label, marker="o", markersize=3,
                     color=ACTION_RED if red else next(colours, PALETTE[-1]), linewidth=2.2 if red else 1.4, **kwargs)
-        labels = [i18n.month(m, lang) if lang == "en" else f"{m:%y}.{m.month}" for m in self.monthly.index]
-        step = 1 if len(labels) <= 12 else 2 if len(labels) <= 24 else 3
-        ax.set_xticks(x[::step], labels[::step], rotation=90 if len(labels) > 12 else 0)
+        month_ticks(ax, self.monthly.index, lang)
         ax.set_ylabel(unit)
         ax.set_ylim(bottom=0)
-        ax.set_title(title)
+        set_title(ax, title, lang)
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
         return ax
 
+    def title(self, lang: str = "zh") -> str:
+        """The revenue chart's finding: a doctor who left and what they took, else the largest share."""
+        t = self.table
+        if t.empty:
+            return i18n.pick(lang, "各医生每月实收", "Revenue by doctor and month")
+        departed = t[t["departed"]].sort_values("revenue", ascending=False)
+        if len(departed):
+            doctor, row = departed.index[0], departed.iloc[0]
+            when = i18n.month(row["last_active_day"].date(), lang) if not pd.isna(row["last_active_day"]) else ""
+            return i18n.pick(lang, f"{doctor}{when}后已停诊，此前占全院实收{i18n.rate(_num(row['revenue_share']), lang)}（红色）",
+                             f"{doctor} stopped seeing patients after {when}, having taken "
+                             f"{i18n.rate(_num(row['revenue_share']), lang)} of revenue (red)")
+        flagged = [f.subject for f in self.flags if f.subject in t.index]
+        if flagged:  # a key person [S3]: most of their patients chose them
+            doctor = flagged[0]
+            share, rate = i18n.rate(_num(t.loc[doctor, "revenue_share"]), lang), i18n.rate(_num(t.loc[doctor, "designation_rate"]), lang)
+            return i18n.pick(lang, f"{doctor}实收占全院{share}，指定率{rate}，是关键人风险（红色）",
+                             f"{doctor} earns {share} of revenue with {rate} designation: a key-person risk (red)")
+        top = t["revenue_share"].idxmax()
+        return i18n.pick(lang, f"{top}实收占全院{i18n.rate(_num(t.loc[top, 'revenue_share']), lang)}，是收入最高的医生",
+                         f"{top} earns the most: {i18n.rate(_num(t.loc[top, 'revenue_share']), lang)} of revenue")
+
+    def designation_title(self, lang: str = "zh") -> str:
+        """The designation chart's finding: the doctors past the key-person line [S3]."""
+        rates = self.table["designation_rate"].dropna()
+        line = f"{self.designation_line:.0%}"
+        over = rates[rates > self.designation_line].sort_values(ascending=False)
+        if rates.empty:
+            return i18n.pick(lang, "各医生指定率（数据中没有“是否指定”）", "Designation rate by doctor (no 'designated' column)")
+        if over.empty:
+            return i18n.pick(lang, f"各医生指定率都不超过{line}关键人风险线，最高{i18n.rate(float(rates.max()), lang)}",
+                             f"No doctor is past the {line} key-person line; highest {i18n.rate(float(rates.max()), lang)}")
+        doctor = over.index[0]
+        return i18n.pick(lang, f"{doctor}指定率{i18n.rate(float(over.iloc[0]), lang)}，超过{line}关键人风险线（红色）",
+                         f"{doctor}'s designation rate is {i18n.rate(float(over.iloc[0]), lang)}, past the {line} "
+                         f"key-person line (red)")
+
     def _plot_designation(self, ax: plt.Axes, lang: str, **kwargs) -> plt.Axes:
-        title = i18n.pick(lang, "各医生指定率", "Designation rate by doctor")
+        title = self.designation_title(lang)
         data = self.table["designation_rate"].dropna().sort_values()
         if data.empty:
             return no_data(ax, lang, title)
         over = data > self.designation_line
         labels = [d + (i18n.pick(lang, "（已离开）", " (left)") if self._departed(d) else "") for d in data.index]
         ax.barh(labels, data.to_numpy() * 100, color=_bar_colors(over), **kwargs)
-        ax.axvline(self.designation_line * 100, color=PALETTE[0], linestyle="--", linewidth=1)
-        ax.text(self.designation_line * 100, len(data) - 0.4,
-                i18n.pick(lang, f" 关键人风险线{self.designation_line:.0%}", f" key-person line {self.designation_line:.0%}"),
-                va="bottom", fontsize="small", color=PALETTE[0])
+        for y, rate in enumerate(data):
+            ax.text(rate * 100, y, f" {i18n.rate(float(rate), lang)}", va="center", fontsize="small")
+        reference_line(ax, self.designation_line * 100,
+                       i18n.pick(lang, f"关键人风险线{self.designation_line:.0%}", f"key-person line {self.designation_line:.0%}"),
+                       y=len(data) - 0.4)
         ax.set_xlim(0, 100)
         ax.set_xlabel("%")
-        ax.set_title(title)
+        set_title(ax, title, lang)
         ax.grid(axis="y", visible=False)
         return ax
 
@@ -453,7 +488,7 @@ class DoctorLoad(AnalysisResult):
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         ax = ax if ax is not None else plt.gca()
-        title = i18n.pick(lang, "每个出诊日接诊人次与上限", "Patients per working day against capacity")
+        title = self.title(lang)
         t = self.table.sort_values("load_per_day")
         if t.empty:
             return no_data(ax, lang, title)
@@ -465,16 +500,30 @@ class DoctorLoad(AnalysisResult):
         ax.set_yticks(y, list(t.index))
         ax.set_xlim(0, max(float(t["capacity"].max()), float(t["load_per_day"].max())) * 1.1)
         ax.set_xlabel(i18n.pick(lang, "人次/出诊日（竖线为该医生的日接诊上限）", "patients per working day (tick: the doctor's capacity)"))
-        ax.set_title(title)
+        set_title(ax, title, lang)
         ax.grid(axis="y", visible=False)
         return ax
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: a doctor over capacity [S0], else the busiest against their capacity."""
+        t = self.table
+        if t.empty:
+            return i18n.pick(lang, "每个出诊日接诊人次与上限", "Patients per working day against capacity")
+        over = t[t["load_per_day"] > t["capacity"]].sort_values("load_per_day", ascending=False)
+        doctor = over.index[0] if len(over) else t["utilisation"].idxmax()
+        load, capacity = f"{t.loc[doctor, 'load_per_day']:.1f}", f"{t.loc[doctor, 'capacity']:g}"
+        if len(over):
+            return i18n.pick(lang, f"{doctor}每个出诊日接诊{load}人次，超过上限{capacity}（红色）",
+                             f"{doctor} sees {load} patients a working day, over the {capacity} capacity (red)")
+        return i18n.pick(lang, f"各医生接诊量都在上限以内；负荷最高的{doctor}每日{load}人次（上限{capacity}）",
+                         f"Every doctor is within capacity; the busiest, {doctor}, sees {load} a day (capacity {capacity})")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table
         surgery = [f"{v:.1f}" if not pd.isna(v) else "—" for v in t["surgeries_per_day"]]
         return pd.DataFrame({
             i18n.pick(lang, "医生", "Doctor"): t.index,
-            i18n.pick(lang, "职称", "Title"): t["title"].fillna("—"),
+            i18n.pick(lang, "职称", "Title"): t["title"].map(lambda v: i18n.term(v, lang)).fillna("—"),
             i18n.pick(lang, "出诊天数", "Working days"): [i18n.count(v, lang) for v in t["working_days"]],
             i18n.pick(lang, "人次/出诊日", "Patients/day"): [f"{v:.1f}" for v in t["load_per_day"]],
             i18n.pick(lang, "上限", "Capacity"): [f"{v:g}" for v in t["capacity"]],
@@ -638,16 +687,35 @@ class DoctorConversion(AnalysisResult):
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         ax = ax if ax is not None else plt.gca()
-        title = i18n.pick(lang, "各医生初诊成交率", "First-visit conversion by doctor")
+        title = self.title(lang)
         t = self.table.sort_values("first_visit_conversion")
         if t.empty:
             return no_data(ax, lang, title)
         flagged = {f.subject for f in self.flags}
-        notes = [i18n.pick(lang, f"{rate:.0%}（{n}人）", f"{rate:.0%} (n={n})")
+        notes = [i18n.pick(lang, f"{i18n.rate(rate, lang)}（{n}人）", f"{i18n.rate(rate, lang)} (n={n})")
                  for rate, n in zip(t["first_visit_conversion"], t["new_patients"])]
         return _rate_bars(ax, list(t.index), t["first_visit_conversion"], _bar_colors(t.index.isin(flagged)), notes,
                           line=self.line, line_label=i18n.pick(lang, "复盘线", "review line"), xmax=115, title=title,
-                          **kwargs)
+                          lang=lang, **kwargs)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the doctors under the 80% review line [S2], the lowest first."""
+        line = f"{self.line:.0%}"
+        flagged = [f.subject for f in sorted(self.flags, key=lambda f: f.value) if f.subject in self.table.index]
+        rates = self.table["first_visit_conversion"].dropna()
+        if rates.empty:
+            return i18n.pick(lang, "各医生初诊成交率", "First-visit conversion by doctor")
+        if not flagged:
+            low = rates.idxmin()
+            return i18n.pick(lang, f"各医生初诊成交率都不低于{line}复盘线，最低{low}{i18n.rate(float(rates[low]), lang)}",
+                             f"Every doctor converts {line} or more; lowest {low} {i18n.rate(float(rates[low]), lang)}")
+        rate = i18n.rate(float(self.table.loc[flagged[0], "first_visit_conversion"]), lang)
+        if len(flagged) == 1:
+            return i18n.pick(lang, f"{flagged[0]}初诊成交率{rate}，低于{line}复盘线（红色）",
+                             f"{flagged[0]} converts {rate} of first visits, under the {line} review line (red)")
+        names = i18n.pick(lang, "、".join(flagged[:3]), ", ".join(flagged[:3]))
+        return i18n.pick(lang, f"{names}的初诊成交率低于{line}复盘线（红色），最低{rate}",
+                         f"{names} convert under the {line} review line (red); lowest {rate}")
 
     def metrics(self) -> dict:
         t = self.table
@@ -766,17 +834,40 @@ class PlanCompletion(AnalysisResult):
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         ax = ax if ax is not None else plt.gca()
-        title = i18n.pick(lang, "各医生完诊率", "Plan completion by doctor")
+        title = self.title(lang)
         t = self.table.dropna(subset=["plan_completion"]).sort_values("plan_completion")
         if t.empty:
             return no_data(ax, lang, title)
         flagged = {f.subject for f in self.flags}
         labels = [_doctor_label(d, lang) for d in t.index]
         colours = [PALETTE[4] if d == ALL_DOCTORS else c for d, c in zip(t.index, _bar_colors(t.index.isin(flagged)))]
-        notes = [i18n.pick(lang, f"{rate:.0%}（结束{n}个，治疗中{open_}个）", f"{rate:.0%} ({n} ended, {open_} in treatment)")
+        notes = [i18n.pick(lang, f"{i18n.rate(rate, lang)}（结束{n}个，治疗中{open_}个）",
+                           f"{i18n.rate(rate, lang)} ({n} ended, {open_} in treatment)")
                  for rate, n, open_ in zip(t["plan_completion"], t["plans_ended"], t["plans_in_progress"])]
         return _rate_bars(ax, labels, t["plan_completion"], colours, notes, line=self.line,
-                          line_label=i18n.pick(lang, "复核线", "review line"), xmax=135, title=title, **kwargs)
+                          line_label=i18n.pick(lang, "复核线", "review line"), xmax=135, title=title, lang=lang,
+                          **kwargs)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the doctors under the review line, against the whole clinic."""
+        line = f"{self.line:.0%}"
+        t = self.table.dropna(subset=["plan_completion"])
+        if t.empty:
+            return i18n.pick(lang, "各医生完诊率", "Plan completion by doctor")
+        clinic = i18n.rate(_num(t.loc[ALL_DOCTORS, "plan_completion"]), lang) if ALL_DOCTORS in t.index else None
+        flagged = [f.subject for f in sorted(self.flags, key=lambda f: f.value) if f.subject in t.index]
+        if flagged:
+            rate = i18n.rate(float(t.loc[flagged[0], "plan_completion"]), lang)
+            tail = i18n.pick(lang, f"，全院{clinic}", f"; clinic {clinic}") if clinic else ""
+            return i18n.pick(lang, f"{flagged[0]}的治疗计划完诊率只有{rate}，低于{line}复核线（红色）{tail}",
+                             f"{flagged[0]} completes only {rate} of treatment plans, under the {line} review line "
+                             f"(red){tail}")
+        doctors = t.drop(index=ALL_DOCTORS, errors="ignore")["plan_completion"]
+        low = doctors.idxmin() if len(doctors) else None
+        if low is None:
+            return i18n.pick(lang, f"全院完诊率{clinic}", f"Plan completion: {clinic} clinic-wide")
+        return i18n.pick(lang, f"各医生完诊率都不低于{line}，最低{low}{i18n.rate(float(doctors[low]), lang)}",
+                         f"Every doctor completes {line} or more of plans; lowest {low} {i18n.rate(float(doctors[low]), lang)}")
 
     def metrics(self) -> dict:
         t = self.table
@@ -939,11 +1030,11 @@ class NoShowTimes(AnalysisResult):
         import seaborn as sns
 
         ax = ax if ax is not None else plt.gca()
-        title = i18n.pick(lang, "爽约率：星期 × 预约时间", "No-show rate by weekday and booked hour")
+        title = self.title(lang)
         if self.heatmap is None or self.heatmap.isna().all().all():
             return no_data(ax, lang, title)
         data = self.heatmap * 100
-        cmap = LinearSegmentedColormap.from_list("no_show", ["#f4f6f8", PALETTE[5], PALETTE[1], PALETTE[0]])
+        cmap = SEQUENTIAL
         names = WEEKDAYS_ZH if lang == "zh" else WEEKDAYS_EN
         hours = list(data.columns)
         shown = data.copy()
@@ -966,8 +1057,24 @@ class NoShowTimes(AnalysisResult):
         ax.set_xlabel(note if self.busy_slots else note.split("；红框")[0].split("; red frame")[0])
         ax.set_ylabel("")
         ax.tick_params(axis="y", rotation=0)
-        ax.set_title(title)
-        return ax
+        return set_title(ax, title, lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the time slots above the 15% alert line, else the clinic's rate."""
+        line = f"{self.line:.0%}"
+        if self.busy_slots:
+            slot = max(self.busy_slots, key=lambda s: self.table.loc[s, "rate"] if s in self.table.index else 0)
+            rate = i18n.rate(_num(self.table.loc[slot, "rate"]), lang) if slot in self.table.index else ""
+            return i18n.pick(lang, f"{i18n.term(slot, lang)}爽约率{rate}，超过{line}警戒线（红框）",
+                             f"No-shows on {i18n.term(slot, lang)} run at {rate}, above the {line} alert line (red frame)")
+        judged = self.table.loc[self.table["booked"] >= MIN_BOOKED, "rate"].dropna()
+        if judged.empty:
+            return i18n.pick(lang, f"各时段预约不足{MIN_BOOKED}人次，暂不判断；全院爽约率{i18n.rate(self.overall, lang)}",
+                             f"Too few bookings per slot to judge; clinic-wide no-show rate {i18n.rate(self.overall, lang)}")
+        high = judged.idxmax()
+        return i18n.pick(lang, f"各时段爽约率都在{line}警戒线以下，最高为{i18n.term(high, lang)}{i18n.rate(judged[high], lang)}",
+                         f"Every time slot is under the {line} alert line; highest {i18n.term(high, lang)} "
+                         f"{i18n.rate(judged[high], lang)}")
 
     def metrics(self) -> dict:
         slots = self.table
@@ -1063,7 +1170,7 @@ class NoShowChannels(AnalysisResult):
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Per channel: the rate before (grey) and recently (blue; red when flagged), with the line."""
         ax = ax if ax is not None else plt.gca()
-        title = i18n.pick(lang, "各渠道爽约率：此前与最近", "No-show rate by channel: before and recently")
+        title = self.title(lang)
         t = self.table.dropna(subset=["rate_judged"]).sort_values("rate_judged")
         t = t[t.index != UNKNOWN_CHANNEL] if (t.index != UNKNOWN_CHANNEL).any() else t
         if t.empty:
@@ -1073,14 +1180,14 @@ class NoShowChannels(AnalysisResult):
         recent = i18n.pick(lang, f"最近{self.recent_months}个月", f"last {self.recent_months} months")
         before = i18n.pick(lang, "此前", "before")
         if self.busy_slots:  # both bars leave out the slots already over the line
-            recent += i18n.pick(lang, "（不含红框时段）", " (other slots)")
-            before += i18n.pick(lang, "（不含红框时段）", " (other slots)")
+            recent += i18n.pick(lang, "（不含超警戒线时段）", " (other slots)")
+            before += i18n.pick(lang, "（不含超警戒线时段）", " (other slots)")
         ax.barh(y + 0.2, t["rate_before_judged"].fillna(0) * 100, height=0.4, color=PALETTE[4],
                 label=before)
         ax.barh(y - 0.2, t["rate_judged"] * 100, height=0.4, color=_bar_colors(t.index.isin(flagged)), label=recent,
                 **kwargs)
         for yy, rate in zip(y, t["rate_judged"]):
-            ax.text(rate * 100, yy - 0.2, f" {rate:.0%}", va="center", fontsize="small")
+            ax.text(rate * 100, yy - 0.2, f" {i18n.rate(float(rate), lang)}", va="center", fontsize="small")
         reference_line(ax, self.line * 100, i18n.pick(lang, f"警戒线{self.line:.0%}", f"alert line {self.line:.0%}"),
                        y=len(t) - 0.45)
         ax.set_yticks(y, [channel_name(c, lang) for c in t.index])
@@ -1088,11 +1195,34 @@ class NoShowChannels(AnalysisResult):
         ax.set_xlim(0, max(float(t["rate_judged"].max()), 0.0 if pd.isna(before_max) else float(before_max),
                            self.line) * 130)
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}%"))
-        ax.set_title(title)
+        set_title(ax, title, lang)
         ax.grid(axis="y", visible=False)
         handles, labels = ax.get_legend_handles_labels()
         ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(0, -0.08), ncol=2, fontsize="small")
         return ax
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the channel whose patients miss most bookings lately, against 15%."""
+        line = f"{self.line:.0%}"
+        t = self.table.dropna(subset=["rate_judged"])
+        t = t[t.index != UNKNOWN_CHANNEL]
+        flagged = [f.subject for f in sorted(self.flags, key=lambda f: -f.value) if f.subject in t.index]
+        if flagged:
+            name, row = flagged[0], t.loc[flagged[0]]
+            return i18n.pick(lang, f"{channel_name(name, lang)}患者最近爽约率{i18n.rate(_num(row['rate_judged']), lang)}，"
+                                   f"超过{line}警戒线（红色），此前{i18n.rate(_num(row['rate_before_judged']), lang)}",
+                             f"{channel_name(name, lang)} patients miss {i18n.rate(_num(row['rate_judged']), lang)} of "
+                             f"bookings lately, above the {line} alert line (red); "
+                             f"{i18n.rate(_num(row['rate_before_judged']), lang)} before")
+        t = t[t["booked_judged"] >= MIN_BOOKED]
+        if t.empty:
+            return i18n.pick(lang, f"各渠道最近预约不足{MIN_BOOKED}人次，暂不判断爽约率",
+                             f"Too few recent bookings per channel (under {MIN_BOOKED}) to judge no-shows")
+        high = t["rate_judged"].idxmax()
+        return i18n.pick(lang, f"各渠道最近爽约率都在{line}警戒线以下，最高为{channel_name(high, lang)}"
+                               f"{i18n.rate(_num(t.loc[high, 'rate_judged']), lang)}",
+                         f"Every channel is under the {line} alert line lately; highest {channel_name(high, lang)} "
+                         f"{i18n.rate(_num(t.loc[high, 'rate_judged']), lang)}")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table
@@ -1105,7 +1235,7 @@ class NoShowChannels(AnalysisResult):
                 [i18n.rate(_num(v), lang) for v in t["rate_recent"]],
         })
         if self.busy_slots:
-            out[i18n.pick(lang, "最近（不含红框时段）", "Recent, other slots")] = [i18n.rate(_num(v), lang) for v in t["rate_judged"]]
+            out[i18n.pick(lang, "最近（不含超警戒线时段）", "Recent, other slots")] = [i18n.rate(_num(v), lang) for v in t["rate_judged"]]
         return out
 
     def metrics(self) -> dict:

@@ -87,11 +87,10 @@ from itertools import combinations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.colors import LinearSegmentedColormap
 
 from . import i18n
 from .catalogue import HIGH_VALUE, OTHER, PROFIT, TRAFFIC, classify_items
-from .plotting import ACTION_RED, PALETTE
+from .plotting import ACTION_RED, DIVERGING, PALETTE, set_title
 from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
 from .thresholds import DEFAULTS, Threshold
 
@@ -108,8 +107,6 @@ PROBLEM_CLASS = {"arrivals": "acquisition", "conversion": "experience", "ticket"
                  "frequency": "loyalty"}
 TREATMENT_TIERS = (PROFIT, HIGH_VALUE)  # "paid for treatment", as the contract's conversion
 TIER_ORDER = (HIGH_VALUE, PROFIT, TRAFFIC, OTHER)
-TIER_NAMES = {HIGH_VALUE: ("高值项目", "high-value items"), PROFIT: ("利润项目", "profit items"),
-              TRAFFIC: ("引流项目", "traffic items"), OTHER: ("其他收费", "other charges")}
 UNKNOWN = "unknown"
 ALL = "all"
 ALERT = "revenue_change_alert"  # playbook default [S1]: a fall of more than 5% calls for diagnosis
@@ -460,14 +457,14 @@ def _driver_name(driver: str, lang: str) -> str:
 
 def _segment_name(segment: str, by: str, lang: str, *, short: bool = False) -> str:
     """A segment in a sentence (种植科, the 种植 department) or, ``short``, in a table or chart (种植)."""
-    if by == "tier":
-        zh, en = TIER_NAMES.get(segment, (segment, segment))
-        return i18n.pick(lang, zh, en)
+    if by == "tier":  # 高值项目 / high-value items (i18n.TERMS)
+        return i18n.term(segment, lang)
     if segment == UNKNOWN:
         return i18n.pick(lang, "未注明科室", "no department")
     if short:
-        return segment
-    return i18n.pick(lang, segment if segment.endswith("科") else f"{segment}科", f"the {segment} department")
+        return i18n.term(segment, lang)
+    return i18n.pick(lang, segment if segment.endswith("科") else f"{segment}科",
+                     f"the {i18n.term(segment, 'en')} department")
 
 
 def _comparison_name(comparison: str, lang: str) -> str:
@@ -520,8 +517,29 @@ class DriverTree(AnalysisResult):
         return self.table.loc[list(DRIVERS), "effect"]
 
     def label(self, lang: str = "zh") -> str:
-        """'2025年下半年 vs 2025年上半年'."""
-        return f"{window_label(self.start, self.end, lang)} vs {window_label(self.base_start, self.base_end, lang)}"
+        """'2025年下半年对比2025年上半年' / 'H2 2025 vs H1 2025'."""
+        return _versus(self, lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: how much revenue moved, and the driver that moved it most."""
+        change = self.revenue_change
+        now, then = window_label(self.start, self.end, lang), window_label(self.base_start, self.base_end, lang)
+        if change is None:
+            return i18n.pick(lang, f"营收变化分解：{self.label(lang)}", f"What moved revenue: {self.label(lang)}")
+        effects = self.effects.astype(float)
+        driver = effects.idxmin() if change < 0 else effects.idxmax()
+        effect = float(effects[driver])
+        fell = change < 0
+        if lang == "zh":
+            head = f"{now}营收比{then}{'下降' if fell else '增长'}{i18n.rate(abs(change), lang)}"
+            if (effect < 0) == fell and effect:
+                head += f"，{_driver_name(driver, lang)}{'拖累' if fell else '贡献'}最大（{_signed_money(effect, lang)}）"
+            return head
+        head = f"Revenue {'fell' if fell else 'rose'} {i18n.rate(abs(change), lang)} in {now} against {then}"
+        if (effect < 0) == fell and effect:
+            head += (f"; {_driver_name(driver, lang).lower()} {'cost' if fell else 'added'} the most "
+                     f"({_signed_money(effect, lang)})")
+        return head
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         rows = []
@@ -592,13 +610,23 @@ class DriverTree(AnalysisResult):
             ax.set_ylim(low, top + 0.12 * span)
         ax.set_xticks(x, labels)
         ax.set_ylabel(unit)
-        ax.set_title(i18n.pick(lang, f"营收变化分解：{self.label(lang)}", f"What moved revenue: {self.label(lang)}"))
+        if (effects < 0).any():  # say what red means where it is drawn
+            ax.set_xlabel(i18n.pick(lang, "红色：减少营收的因素；蓝色：增加营收的因素",
+                                    "red: drivers that cost revenue; blue: drivers that added to it"),
+                          fontsize="small", color=PALETTE[4])
+        set_title(ax, self.title(lang), lang)
         ax.grid(axis="x", visible=False)
         return ax
 
 
 def _none(value):
     return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
+
+
+def _versus(result, lang: str) -> str:
+    """The two windows compared, in the report's language: no "vs" in a Chinese report."""
+    now, then = window_label(result.start, result.end, lang), window_label(result.base_start, result.base_end, lang)
+    return i18n.pick(lang, f"{now}对比{then}", f"{now} vs {then}")
 
 
 @dataclass
@@ -629,7 +657,20 @@ class SegmentDrivers(AnalysisResult):
         return (segment, name, value) if value < 0 else None
 
     def label(self, lang: str = "zh") -> str:
-        return f"{window_label(self.start, self.end, lang)} vs {window_label(self.base_start, self.base_end, lang)}"
+        return _versus(self, lang)
+
+    def title(self, lang: str = "zh") -> str:
+        """The heatmap's finding: the segment and driver that lost the most revenue."""
+        worst = self.worst()
+        where = i18n.pick(lang, "各档次", "any tier") if self.by == "tier" else i18n.pick(lang, "各科室", "any department")
+        if worst is None:
+            return i18n.pick(lang, f"{self.label(lang)}：{where}都没有哪个因素减少营收",
+                             f"{self.label(lang)}: no driver lost revenue in {where}")
+        segment, driver, value = worst
+        name = _segment_name(segment, self.by, lang, short=lang != "zh")  # 种植科 / Implants
+        return i18n.pick(lang, f"{name}的{_driver_name(driver, lang)}少收最多（{_signed_money(value, lang)}），{self.label(lang)}",
+                         f"{name}: {_driver_name(driver, lang).lower()} lost the most ({_signed_money(value, lang)}), "
+                         f"{self.label(lang)}")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         head = i18n.pick(lang, "项目档次", "Tier") if self.by == "tier" else i18n.pick(lang, "科室", "Department")
@@ -667,16 +708,14 @@ class SegmentDrivers(AnalysisResult):
             i18n.pick(lang, "合计变化", "Total\nchange")]
         # the colours follow the drivers' cells; a larger total saturates
         bound = max(float(np.abs(data.iloc[:, :-1].to_numpy()).max()), 0.1)
-        cmap = LinearSegmentedColormap.from_list("drivers", [ACTION_RED, "#ffffff", PALETTE[1]])
-        options = dict(annot=True, fmt="+,.1f", cmap=cmap, vmin=-bound, vmax=bound, center=0, linewidths=0.6,
-                       linecolor="white", cbar_kws={"label": unit}, ax=ax)
+        options = dict(annot=True, fmt="+,.1f", cmap=DIVERGING, vmin=-bound, vmax=bound, center=0, linewidths=0.6,
+                       linecolor="white", cbar_kws={"label": i18n.pick(lang, f"{unit}（红色为减少）", f"{unit} (red: lost)")},
+                       ax=ax)
         sns.heatmap(data, **{**options, **kwargs})
         ax.set_ylabel("")
         ax.tick_params(axis="y", rotation=0)
         ax.tick_params(axis="x", rotation=0)
-        what = i18n.pick(lang, "各档次", "by tier") if self.by == "tier" else i18n.pick(lang, "各科室", "by department")
-        ax.set_title(i18n.pick(lang, f"{what}的营收变化来源：{self.label(lang)}",
-                               f"Where revenue changed, {what}: {self.label(lang)}"))
+        set_title(ax, self.title(lang), lang)
         return ax
 
 

@@ -464,7 +464,7 @@ class EvaluationResult(AnalysisResult):
         """
         import matplotlib.pyplot as plt
 
-        from .plotting import ACTION_RED, PALETTE
+        from .plotting import ACTION_RED, GREY, PALETTE, month_axis, set_title
 
         ax = ax if ax is not None else plt.gca()
         did = self.method == "did" and "control" in self.data
@@ -496,28 +496,50 @@ class EvaluationResult(AnalysisResult):
                         color=gap_color, alpha=0.22, lw=0)
         if did:
             ax.axhline(0, color="#999999", lw=0.8)
-        ax.axvline(self.start, color="#555555", lw=1, ls="-")
+        ax.axvline(self.start, color=GREY, lw=1, ls="-")
         ax.annotate(i18n.pick(lang, "干预开始", "intervention"), (self.start, 1), xycoords=("data", "axes fraction"),
-                    xytext=(3, -10), textcoords="offset points", fontsize="small", color="#555555")
+                    xytext=(3, -10), textcoords="offset points", fontsize="small", color=GREY)
         if self.placebo is not None and self.placebo.date >= x.iloc[0]:
             ax.axvline(self.placebo.date, color=PALETTE[4], lw=1, ls=":")
             ax.annotate(i18n.pick(lang, "安慰剂日期", "placebo date"), (self.placebo.date, 1),
                         xycoords=("data", "axes fraction"), xytext=(3, -10), textcoords="offset points",
                         fontsize="small", color=PALETTE[4])
         ax.set_ylabel(ylabel)
-        per_zh, per_en, n_zh, n_en = PERIOD_WORDS[self.frequency]
+        _, _, n_zh, n_en = PERIOD_WORDS[self.frequency]
         shown = min(shown_pre, self.n_pre)
         ax.set_xlabel(i18n.pick(lang, f"图中为干预前最近{shown}{n_zh}及之后；模型用干预前全部{self.n_pre}{n_zh}拟合",
                                 f"shown: the last {shown} {n_en} before and all after; the model uses all "
-                                f"{self.n_pre} {n_en} before"), fontsize="small", color="#555555")
-        if did:
-            ax.set_title(i18n.pick(lang, f"{per_zh}{self._label(lang)}比对照（{other}）多出的部分",
-                                   f"{self._label(lang)} {per_en} above the control ({other})"))
-        else:
-            ax.set_title(i18n.pick(lang, f"{per_zh}{label}", f"{label} {per_en}"))
+                                f"{self.n_pre} {n_en} before"), fontsize="small", color=GREY)
+        set_title(ax, self.title(lang), lang)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=3, fontsize="small")
         ax.margins(x=0.01)
+        month_axis(ax, lang, first=x.iloc[0], last=x.iloc[-1])
         return ax
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the effect per period with its interval, or that the data show none."""
+        per_zh, per_en, _, _ = PERIOD_WORDS[self.frequency]
+        label = self._label(lang)
+        if lang == "en" and self.kpi in HEADLINE:  # "New patients (Douyin)" → "new patients (Douyin)" mid-sentence
+            label = label[0].lower() + label[1:]
+        count_word = COUNT_WORDS.get(self.kpi, ("", ""))[0] if lang == "zh" else ""
+        level = int(round((1 - self.alpha) * 100))
+        interval = _ci_text(self.ci_low, self.ci_high, self.unit, lang, self.digits) + count_word
+        versus = ""
+        if self.method == "did" and self.control_label:
+            versus = i18n.pick(lang, f"（对照{self.control_label[0]}）", f" (against {self.control_label[1]})")
+        if not self.significant:
+            signed = _fmt(self.effect, self.unit, lang, change=True, digits=self.digits) + count_word
+            return i18n.pick(lang, f"干预后{per_zh}{label}变化{signed}{versus}，{level}%区间{interval}含0：看不出效果",
+                             f"{label} {per_en}: {signed} since the intervention{versus}; the {level}% interval "
+                             f"{interval} includes 0")
+        effect = _fmt(abs(self.effect), self.unit, lang, change=True, digits=self.digits) + count_word
+        up = self.effect > 0
+        verb = (("提高了" if up else "降低了") if self.unit == "rate" else ("多了" if up else "少了"))
+        red = i18n.pick(lang, "（红色）", " (red)") if self.harmful else ""
+        return i18n.pick(lang, f"干预后{per_zh}{label}{verb}{effect}{versus}{red}，{level}%区间{interval}",
+                         f"{label} {per_en} {'rose' if up else 'fell'} by {effect} since the intervention{versus}{red}; "
+                         f"{level}% interval {interval}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1114,7 +1136,7 @@ def _labels(kpi: str, segment: str | None) -> tuple[str, str, str]:
     zh, en, unit = HEADLINE[kpi]
     en = en.split(" (")[0]  # "Revenue (paid)" → "Revenue": the segment takes the parentheses
     if segment:
-        return f"{zh}（{segment}）", f"{en} ({segment})", unit
+        return f"{zh}（{segment}）", f"{en} ({i18n.term(segment, 'en')})", unit
     return zh, en, unit
 
 
@@ -1142,7 +1164,7 @@ def evaluate_intervention(clinic: Clinic, intervention: Intervention, *, alpha: 
                 control_label = ("其他渠道", "other channels") if kind == "channel" else ("其他科室", "other departments")
                 frame["control"] = kpi_series(clinic, kpi, intervention.frequency, exclude=segment)
             else:
-                control_label = (intervention.control, intervention.control)
+                control_label = (intervention.control, i18n.term(intervention.control, "en"))
                 frame["control"] = kpi_series(clinic, kpi, intervention.frequency, segment=intervention.control)
         label_zh, label_en, unit = _labels(kpi, segment)
         roi = unit == "yuan" and intervention.cost is not None and intervention.margin is not None

@@ -99,7 +99,7 @@ import pandas as pd
 from . import i18n, kpis
 from .catalogue import HIGH_VALUE
 from .clinic import Clinic
-from .plotting import ACTION_RED, PALETTE, no_data
+from .plotting import ACTION_RED, GREY, PALETTE, month_axis, month_ticks, no_data, set_title
 from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
 from .thresholds import DEFAULTS, Threshold
 
@@ -200,10 +200,6 @@ def _span(first, last, lang: str) -> str:
     return f"{first.isoformat()} – {last.isoformat()}"
 
 
-def _month_label(month: pd.Timestamp, lang: str) -> str:
-    return f"{month:%y}.{month.month}" if lang == "zh" else f"{month:%b %y}"
-
-
 def _months_text(first: pd.Timestamp, last: pd.Timestamp, lang: str) -> str:
     if first == last:
         return i18n.month(first, lang)
@@ -211,6 +207,14 @@ def _months_text(first: pd.Timestamp, last: pd.Timestamp, lang: str) -> str:
         tail = f"{last.month}月" if first.year == last.year else i18n.month(last, lang)
         return f"{i18n.month(first, lang)}–{tail}"
     return f"{first:%b %Y} – {last:%b %Y}"
+
+
+def _names(channels: list[str], lang: str) -> str:
+    """One or two channels named, more counted: 抖音、美团 / Douyin and Meituan / 抖音等3个渠道."""
+    names = [_channel(c, lang) for c in channels]
+    if len(names) <= 2:
+        return i18n.pick(lang, "、".join(names), " and ".join(names))
+    return i18n.pick(lang, f"{names[0]}等{len(names)}个渠道", f"{names[0]} and {len(names) - 1} more channels")
 
 
 def _colors(names, flagged) -> dict[str, str]:
@@ -337,7 +341,7 @@ class ChannelConversion(AnalysisResult):
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Monthly conversion per channel, months whose new patients all had their 30 days; red = flagged."""
         ax = ax if ax is not None else plt.gca()
-        title = i18n.pick(lang, "各渠道初诊成交率（按首诊月）", "First-visit conversion by channel (month of first visit)")
+        title = self.title(lang)
         shown = self.table[self.table["complete_30d"] & (self.table["new_patients"] > 0)]
         if shown.empty:
             return no_data(ax, lang, title)
@@ -357,15 +361,36 @@ class ChannelConversion(AnalysisResult):
                 rows = shown[shown["source_channel"] == name]
                 ax.plot([x[m] for m in rows["month"]], rows["first_visit_conversion"], color=ACTION_RED, lw=2.6,
                         marker="o", ms=3.5, label=_channel(name, lang), **kwargs)
-        ax.axhline(self.line, color="#555555", ls="--", lw=1,
+        ax.axhline(self.line, color=GREY, ls="--", lw=1,
                    label=i18n.pick(lang, f"复盘线 {self.line:.0%}", f"review line {self.line:.0%}"))
-        ax.set_xticks(range(len(months)), [_month_label(pd.Timestamp(m), lang) for m in months],
-                      rotation=90 if len(months) > 12 else 0)
+        month_ticks(ax, months, lang)
         ax.set_ylim(0, 1.05)
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-        ax.set_title(title)
+        ax.set_xlabel(i18n.pick(lang, "首诊月份（首诊满30天的月份）", "month of the first visit (months with 30 days since)"))
+        set_title(ax, title, lang)
         ax.legend(loc="lower left", ncol=min(len(order) + 1, 4), fontsize="small")
         return ax
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the channels under the review line, with their recent conversion."""
+        flagged = [f.subject for f in self.flags if f.subject in self.summary.index]
+        line = f"{self.line:.0%}"
+        if flagged:
+            rate = i18n.rate(_num(self.summary.loc[flagged[0], "recent"]), lang)
+            if len(flagged) == 1:
+                return i18n.pick(lang, f"{_names(flagged, lang)}最近初诊成交率{rate}，低于{line}复盘线（红色）",
+                                 f"{_names(flagged, lang)} converts only {rate} of first visits lately, under the "
+                                 f"{line} review line (red)")
+            return i18n.pick(lang, f"{_names(flagged, lang)}最近初诊成交率低于{line}复盘线（红色），最低{rate}",
+                             f"{_names(flagged, lang)} convert under the {line} review line lately (red); lowest {rate}")
+        judged = self.summary[self.summary["judged"]]["recent"].dropna()
+        if judged.empty:
+            return i18n.pick(lang, "各渠道初诊成交率（新患者太少，暂不判断）",
+                             "First-visit conversion by channel (too few new patients to judge)")
+        low = judged.idxmin()
+        return i18n.pick(lang, f"各渠道最近初诊成交率都不低于{line}，最低为{_channel(low, lang)}{i18n.rate(judged[low], lang)}",
+                         f"Every channel converts {line} or more lately; lowest {_channel(low, lang)} "
+                         f"{i18n.rate(judged[low], lang)}")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         s = self.summary
@@ -463,10 +488,11 @@ def _conversion_flag(name, row, line: Threshold, rose: bool, at_stake: float, fi
     zh_when, en_when = _months_text(first, last, "zh"), _months_text(first, last, "en")
     rate_zh, rate_en = i18n.rate(row.recent, "zh"), i18n.rate(row.recent, "en")
     if rose:
-        zh = (f"{name}渠道{zh_when}初诊成交率{rate_zh}，低于{line.value:.0%}的复盘线，而新患者从每月"
+        zh = (f"{_channel(name, 'zh')}渠道{zh_when}初诊成交率{rate_zh}，低于{line.value:.0%}的复盘线，而新患者从每月"
               f"{row.per_month_before:.0f}人增至{row.per_month_recent:.0f}人：这个渠道引来的多是不打算治疗的人，"
               f"先调整它的活动和引流项目，再与医生复盘初诊。")
-        en = (f"{name} converted {rate_en} of its new patients in {en_when}, under the {line.value:.0%} review line, "
+        en = (f"{_channel(name, 'en')} converted {rate_en} of its new patients in {en_when}, under the {line.value:.0%} "
+              f"review line, "
               f"while its new patients rose from {row.per_month_before:.0f} to {row.per_month_recent:.0f} a month: "
               f"it brings people who do not mean to be treated; change its offer first, then review first visits "
               f"with the doctors.")
@@ -523,7 +549,7 @@ class ChannelEconomics(AnalysisResult):
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Cost per new patient against what a new patient pays in 90 days, per channel with spend."""
         ax = ax if ax is not None else plt.gca()
-        title = i18n.pick(lang, "每位新患者：获客成本与90天消费", "Per new patient: cost and 90-day revenue")
+        title = self.title(lang)
         if not self.has_spend or self.table["spend"].fillna(0).eq(0).all():
             return no_data(ax, lang, title)
         t = self.table[self.table["spend"].fillna(0) > 0]
@@ -537,9 +563,26 @@ class ChannelEconomics(AnalysisResult):
         ax.set_yticks(y, [_channel(c, lang) for c in t.index])
         ax.invert_yaxis()
         ax.set_xlabel(i18n.pick(lang, "元/人", "yuan per new patient"))
-        ax.set_title(title)
+        set_title(ax, title, lang)
         ax.legend(loc="lower right", fontsize="small")
+        ax.grid(axis="y", visible=False)
         return ax
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the channel whose 90-day revenue returns least of its spend."""
+        roi = self.table["roi"].where(self.table["spend"].fillna(0) > 0).dropna() if self.has_spend else pd.Series()
+        if roi.empty:
+            return i18n.pick(lang, "每位新患者：获客成本与90天消费（没有投放记录）",
+                             "Per new patient: cost and 90-day revenue (no spend recorded)")
+        low = roi.idxmin()
+        times = f"{roi[low]:.2f}"
+        if roi[low] < self.line:
+            return i18n.pick(lang, f"{_channel(low, lang)}新患者90天消费只有投放的{times}倍，低于止损线{self.line:g}（红色）",
+                             f"{_channel(low, lang)}'s new patients paid back only {times} times its spend in 90 days, "
+                             f"under the {self.line:g} stop-loss line (red)")
+        return i18n.pick(lang, f"各渠道新患者90天消费都超过投放的{self.line:g}倍，最低为{_channel(low, lang)}（{times}倍）",
+                         f"Every channel's new patients paid back over {self.line:g} times its spend in 90 days; "
+                         f"lowest {_channel(low, lang)} ({times})")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table
@@ -556,7 +599,7 @@ class ChannelEconomics(AnalysisResult):
             out[i18n.pick(lang, "投放", "Spend")] = [i18n.money(_num(v), lang) if _num(v) else "—" for v in t["spend"]]
             out[i18n.pick(lang, "获客成本", "Cost per new patient")] = [
                 i18n.money(_num(v), lang) if _num(v) is not None else "—" for v in t["cost_per_new_patient"]]
-            out[i18n.pick(lang, "ROI（90天）", "ROI (90 days)")] = [
+            out[i18n.pick(lang, "投入产出比（ROI，90天）", "ROI (90 days)")] = [
                 _roi_text(v, lang) if _num(v) is not None else "—" for v in t["roi"]]
         return pd.DataFrame(out)
 
@@ -784,7 +827,7 @@ class StopLoss(AnalysisResult):
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", weeks: int = PLOT_WEEKS, **kwargs) -> plt.Axes:
         """Each channel's weekly ROI over the last ``weeks`` weeks that can be judged; red = the stop-loss streak."""
         ax = ax if ax is not None else plt.gca()
-        title = i18n.pick(lang, "各渠道每周投放回报（近13周累计，最近半年）", "Weekly ROI by channel (13 weeks to date, last half-year)")
+        title = self.title(lang)
         if self.latest_week is None or not self.table["judged"].any():
             return no_data(ax, lang, title)
         first = self.latest_week - pd.Timedelta(weeks=weeks - 1)
@@ -806,16 +849,28 @@ class StopLoss(AnalysisResult):
                 ax.plot(streak["week"], streak["roi"].clip(upper=top), color=ACTION_RED, lw=2.8, marker="o", ms=3.5,
                         label=i18n.pick(lang, f"{_channel(name, lang)}：连续低于止损线",
                                         f"{_channel(name, lang)}: under the line"))
-        ax.axhline(self.line, color="#555555", ls="--", lw=1)
+        ax.axhline(self.line, color=GREY, ls="--", lw=1)
         ax.text(first, self.line, i18n.pick(lang, f"止损线 {self.line:g}", f"stop-loss line {self.line:g}"),
-                va="bottom", ha="left", fontsize="small", color="#555555")
+                va="bottom", ha="left", fontsize="small", color=GREY)
         ax.set_ylim(0, top * 1.05)
-        ax.set_ylabel(i18n.pick(lang, "90天消费 ÷ 投放", "90-day revenue / spend"))
-        ax.xaxis.set_major_formatter(plt.FuncFormatter(
-            lambda v, _: _month_label(pd.Timestamp(plt.matplotlib.dates.num2date(v)).tz_localize(None), lang)))
-        ax.set_title(title)
+        ax.set_ylabel(i18n.pick(lang, "近13周新患者90天消费 ÷ 投放", "90-day revenue / spend, 13 weeks"))
+        month_axis(ax, lang, first=first, last=self.latest_week)
+        set_title(ax, title, lang)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
         return ax
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the channels still under the stop-loss line, for how many weeks."""
+        current = self.streaks[self.streaks["current"]] if len(self.streaks) else self.streaks
+        if len(current):
+            row = current.sort_values("weeks", ascending=False).iloc[0]
+            name, weeks = _channel(row["channel"], lang), int(row["weeks"])
+            return i18n.pick(lang, f"{name}投放回报连续{weeks}周低于止损线{self.line:g}（红色），最近"
+                                   f"{_roi_text(row['roi_last'], lang)}，应止损",
+                             f"{name}'s ROI has been under the {self.line:g} stop-loss line for {weeks} weeks (red), "
+                             f"latest {_roi_text(row['roi_last'], lang)}: stop the loss")
+        return i18n.pick(lang, f"没有渠道的投放回报连续低于止损线{self.line:g}",
+                         f"No channel's ROI is running under the {self.line:g} stop-loss line")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         s = self.streaks
@@ -994,7 +1049,7 @@ class LeadArrival(AnalysisResult):
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Monthly arrival rate per channel (complete lead months); red = a fall that needs action."""
         ax = ax if ax is not None else plt.gca()
-        title = i18n.pick(lang, "各渠道线索到店率（按线索月）", "Lead arrival rate by channel (month of the lead)")
+        title = self.title(lang)
         t = self.table[self.table["complete"]]
         if t.empty:
             return no_data(ax, lang, title)
@@ -1008,13 +1063,30 @@ class LeadArrival(AnalysisResult):
             ax.plot([x[m] for m in rows["month"]], rows["arrival_rate"], color=colors[name],
                     lw=2.6 if name in flagged else 1.4, marker="o" if name in flagged else None, ms=3.5,
                     label=_channel(name, lang), **kwargs)
-        ax.set_xticks(range(len(months)), [_month_label(pd.Timestamp(m), lang) for m in months],
-                      rotation=90 if len(months) > 12 else 0)
+        month_ticks(ax, months, lang)
         ax.set_ylim(0, min(1.0, max(0.1, float(t["arrival_rate"].max()) * 1.25)))
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-        ax.set_title(title)
+        ax.set_xlabel(i18n.pick(lang, "线索月份", "month of the lead"))
+        set_title(ax, title, lang)
         ax.legend(loc="upper left", ncol=min(len(channels), 6), fontsize="small")
         return ax
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: the channel whose leads arrive less than before, or the lowest rate."""
+        flagged = [f.subject for f in self.flags if f.subject in self.summary.index]
+        if flagged:
+            row = self.summary.loc[flagged[0]]
+            return i18n.pick(lang, f"{_channel(flagged[0], lang)}线索到店率从{i18n.rate(_num(row['before']), lang)}降到"
+                                   f"{i18n.rate(_num(row['recent']), lang)}（红色）",
+                             f"{_channel(flagged[0], lang)}'s leads arrive less: {i18n.rate(_num(row['before']), lang)} "
+                             f"before, {i18n.rate(_num(row['recent']), lang)} lately (red)")
+        recent = self.summary["recent"].dropna()
+        if recent.empty:
+            return i18n.pick(lang, "各渠道线索到店率", "Lead arrival rate by channel")
+        low = recent.idxmin()
+        return i18n.pick(lang, f"各渠道到店率没有明显下降；最低的{_channel(low, lang)}只有{i18n.rate(recent[low], lang)}",
+                         f"No channel's arrival rate fell; the lowest, {_channel(low, lang)}, is "
+                         f"{i18n.rate(recent[low], lang)}")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         s = self.summary
@@ -1146,7 +1218,7 @@ class CampaignRoi(AnalysisResult):
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """ROI per campaign (days with complete 90 days), red under the stop-loss line."""
         ax = ax if ax is not None else plt.gca()
-        title = i18n.pick(lang, "各营销活动的90天回报", "90-day ROI of each campaign")
+        title = self.title(lang)
         t = self.table[self.table["roi"].notna()]
         if t.empty:
             return no_data(ax, lang, title)
@@ -1155,12 +1227,29 @@ class CampaignRoi(AnalysisResult):
         y = np.arange(len(t))
         ax.barh(y, t["roi"], color=colors, **kwargs)
         ax.set_yticks(y, labels)
-        ax.axvline(self.line, color="#555555", ls="--", lw=1)
+        ax.axvline(self.line, color=GREY, ls="--", lw=1)
         ax.invert_yaxis()
-        ax.set_xlabel(i18n.pick(lang, "90天消费 ÷ 投放（虚线为止损线1.5）", "90-day revenue / spend (dashed: stop-loss 1.5)"))
-        ax.set_title(title)
+        ax.set_xlabel(i18n.pick(lang, f"90天消费 ÷ 投放（虚线为止损线{self.line:g}）",
+                                f"90-day revenue / spend (dashed: stop-loss {self.line:g})"))
+        set_title(ax, title, lang)
         ax.grid(axis="y", visible=False)
         return ax
+
+    def title(self, lang: str = "zh") -> str:
+        """The chart's finding: how many campaigns returned under the stop-loss line, and the worst."""
+        t = self.table[self.table["roi"].notna()]
+        if t.empty:
+            return i18n.pick(lang, "各营销活动的90天回报（还没有满90天的活动）", "90-day ROI of each campaign (none has 90 days yet)")
+        under = t[t["roi"] < self.line]
+        worst = t.loc[t["roi"].idxmin()]
+        if under.empty:
+            return i18n.pick(lang, f"{len(t)}个活动的90天回报都不低于止损线{self.line:g}，最低{_roi_text(worst['roi'], lang)}",
+                             f"All {len(t)} campaigns returned at least {self.line:g} times their spend in 90 days; "
+                             f"lowest {_roi_text(worst['roi'], lang)}")
+        return i18n.pick(lang, f"{len(t)}个活动中{len(under)}个的90天回报低于止损线{self.line:g}（红色），最低"
+                               f"{_roi_text(worst['roi'], lang)}",
+                         f"{len(under)} of {len(t)} campaigns returned under the {self.line:g} stop-loss line in 90 days "
+                         f"(red); lowest {_roi_text(worst['roi'], lang)}")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table
@@ -1172,7 +1261,7 @@ class CampaignRoi(AnalysisResult):
             i18n.pick(lang, "新患者", "New patients"): [f"{v:.0f}" for v in t["new_patients"]],
             i18n.pick(lang, "获客成本", "Cost per new patient"): [
                 i18n.money(_num(v), lang) if _num(v) is not None else "—" for v in t["cost_per_new_patient"]],
-            i18n.pick(lang, "ROI（90天）", "ROI (90 days)"): [_roi_text(v, lang) if _num(v) is not None else "—"
+            i18n.pick(lang, "投入产出比（ROI，90天）", "ROI (90 days)"): [_roi_text(v, lang) if _num(v) is not None else "—"
                                                              for v in t["roi"]],
         })
 
@@ -1185,7 +1274,7 @@ def _campaign_label(name: str, first: pd.Timestamp, last: pd.Timestamp, lang: st
         elif first.year == last.year:
             months = f"{first.month}–{last.month}月"
         else:
-            months = f"{first:%y}.{first.month}–{last:%y}.{last.month}"
+            months = f"{i18n.month(first, lang)}–{i18n.month(last, lang)}"
         return f"{name}（{months}）"
     months = f"{first:%b}" if (first.year, first.month) == (last.year, last.month) else f"{first:%b}–{last:%b}"
     return f"{name} ({months})"

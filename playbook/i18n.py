@@ -52,3 +52,135 @@ def period(start: dt.date, end: dt.date, lang: str = "zh") -> str:
 def pick(lang: str, zh: str, en: str) -> str:
     """The text in the report's language; both are written side by side where they are used."""
     return zh if lang == "zh" else en
+
+
+# ---------------------------------------------------------------------------------------------------
+# Words the exports write in Chinese, as an English report prints them.
+#
+# One table for every chart and table: source channels, departments, item tiers, cost categories,
+# weekdays and time slots, doctors' titles, and the playbook's own keys (``unknown``, ``high_value``,
+# ``weekday_morning`` …) that reach the page as a flag's subject. A value the table does not know (a
+# clinic's own channel or campaign, a doctor's name) is printed as written, in both languages.
+TERMS: dict[str, tuple[str, str]] = {
+    # source channels (method.md: 美团/抖音/大众点评/地推/转介绍/自然到店 …)
+    "美团": ("美团", "Meituan"),
+    "大众点评": ("大众点评", "Dianping"),
+    "点评": ("点评", "Dianping"),
+    "美团点评": ("美团点评", "Meituan-Dianping"),
+    "抖音": ("抖音", "Douyin"),
+    "快手": ("快手", "Kuaishou"),
+    "小红书": ("小红书", "Xiaohongshu"),
+    "微信": ("微信", "WeChat"),
+    "公众号": ("公众号", "WeChat official account"),
+    "视频号": ("视频号", "WeChat Channels"),
+    "百度": ("百度", "Baidu"),
+    "高德": ("高德", "Amap"),
+    "地推": ("地推", "Street promotion"),
+    "转介绍": ("转介绍", "Referral"),
+    "老带新": ("老带新", "Referral (patient brings patient)"),
+    "老客介绍": ("老客介绍", "Referral (existing patient)"),
+    "朋友介绍": ("朋友介绍", "Referral (friend)"),
+    "员工介绍": ("员工介绍", "Referral (staff)"),
+    "自然到店": ("自然到店", "Walk-in"),
+    "路过": ("路过", "Walk-in"),
+    "电话": ("电话", "Phone"),
+    "网络": ("网络", "Online"),
+    "线上": ("线上", "Online"),
+    "线下": ("线下", "Offline"),
+    "团购": ("团购", "Group buy"),
+    "义诊": ("义诊", "Free check-up event"),
+    "社区": ("社区", "Community"),
+    "企业": ("企业", "Corporate"),
+    "医保": ("医保", "Medical insurance"),
+    "其他": ("其他", "Other"),
+    "未知": ("未知", "Unknown"),
+    "unknown": ("未知渠道", "unknown channel"),  # playbook.kpis.UNKNOWN_CHANNEL
+    # departments (种植/正畸/修复/儿牙/牙周/综合 …); "种植科" is found without its 科
+    "种植": ("种植", "Implants"),
+    "正畸": ("正畸", "Orthodontics"),
+    "修复": ("修复", "Prosthodontics"),
+    "儿牙": ("儿牙", "Children's dentistry"),
+    "儿童口腔": ("儿童口腔", "Children's dentistry"),
+    "牙周": ("牙周", "Periodontics"),
+    "综合": ("综合", "General"),
+    "牙体牙髓": ("牙体牙髓", "Endodontics"),
+    "口腔外科": ("口腔外科", "Oral surgery"),
+    "外科": ("外科", "Oral surgery"),
+    "美学": ("美学", "Aesthetic dentistry"),
+    "预防": ("预防", "Prevention"),
+    "放射": ("放射", "Radiology"),
+    # item tiers [S0] (playbook.catalogue keys, and the Chinese names the playbook prints)
+    "high_value": ("高值项目", "high-value items"),
+    "profit": ("利润项目", "profit items"),
+    "traffic": ("引流项目", "traffic items"),
+    "other": ("其他收费", "other charges"),
+    "高值项目": ("高值项目", "high-value items"),
+    "利润项目": ("利润项目", "profit items"),
+    "引流项目": ("引流项目", "traffic items"),
+    "其他收费": ("其他收费", "other charges"),
+    "高值": ("高值", "High-value"),
+    "利润": ("利润", "Profit"),
+    "引流": ("引流", "Traffic"),
+    # cost categories (playbook.costs keys, and the export's words)
+    "consumables": ("耗材", "consumables"),
+    "lab": ("加工费", "lab fees"),
+    "inventory": ("库存", "inventory"),
+    "耗材": ("耗材", "consumables"),
+    "材料": ("材料", "materials"),
+    "加工费": ("加工费", "lab fees"),
+    "技工": ("技工", "lab fees"),
+    "库存": ("库存", "inventory"),
+    "房租": ("房租", "rent"),
+    "租金": ("租金", "rent"),
+    "人工": ("人工", "labour"),
+    "工资": ("工资", "wages"),
+    "营销": ("营销", "marketing"),
+    "推广": ("推广", "promotion"),
+    "水电": ("水电", "utilities"),
+    "设备": ("设备", "equipment"),
+    "折旧": ("折旧", "depreciation"),
+    "管理费": ("管理费", "administration"),
+    # weekdays and time slots (playbook.doctors: "weekday_morning" …)
+    "周一": ("周一", "Mon"), "周二": ("周二", "Tue"), "周三": ("周三", "Wed"), "周四": ("周四", "Thu"),
+    "周五": ("周五", "Fri"), "周六": ("周六", "Sat"), "周日": ("周日", "Sun"),
+    "工作日": ("工作日", "weekdays"),
+    "周末": ("周末", "weekends"),
+    "上午": ("上午", "morning"),
+    "下午": ("下午", "afternoon"),
+    "傍晚": ("傍晚", "evening"),
+    "晚上": ("晚上", "evening"),
+    "weekday_morning": ("工作日上午", "weekday mornings"),
+    "weekday_afternoon": ("工作日下午", "weekday afternoons"),
+    "weekday_evening": ("工作日傍晚", "weekday evenings"),
+    "weekend_morning": ("周末上午", "weekend mornings"),
+    "weekend_afternoon": ("周末下午", "weekend afternoons"),
+    "weekend_evening": ("周末傍晚", "weekend evenings"),
+    # doctors' titles (staff.title)
+    "主任": ("主任", "Chief"),
+    "主任医师": ("主任医师", "Chief physician"),
+    "副主任": ("副主任", "Associate chief"),
+    "副主任医师": ("副主任医师", "Associate chief physician"),
+    "主治": ("主治", "Attending"),
+    "主治医师": ("主治医师", "Attending physician"),
+    "住院医师": ("住院医师", "Resident"),
+    "医师": ("医师", "Physician"),
+}
+
+
+def term(value, lang: str = "zh"):
+    """A value from the exports (a channel, department, tier, cost category …) in the report's language.
+
+    ``term("抖音", "en")`` → 'Douyin'; ``term("种植科", "en")`` → 'Implants'; ``term("unknown")`` →
+    '未知渠道'. What the table does not know (a clinic's own names, doctors' names) comes back as it
+    is, and so does anything that is not a string.
+    """
+    if not isinstance(value, str):
+        return value
+    key = value.strip()
+    names = TERMS.get(key)
+    if names is None and key.endswith("科") and len(key) > 1:  # 种植科 → Implants; in Chinese as written
+        names = TERMS.get(key[:-1])
+        return value if names is None or lang == "zh" else names[1]
+    if names is None:
+        return value
+    return names[0] if lang == "zh" else names[1]

@@ -159,12 +159,9 @@ class HeadlineKpis:
 
     def trend_finding(self, lang: str = "zh") -> str:
         """The revenue chart's sentence: the last two quarters against the two before them."""
-        monthly = self.monthly_revenue
-        window = 6 if len(monthly) >= 12 else 3 if len(monthly) >= 6 else 0
+        window, recent, change = self._trend()
         if not window:
             return i18n.pick(lang, "分析期不足半年，暂不比较趋势。", "The period is under six months: no trend is compared.")
-        recent, before = monthly.iloc[-window:].mean(), monthly.iloc[-2 * window:-window].mean()
-        change = _share(recent - before, before)
         if change is None:
             return i18n.pick(lang, "此前没有收入，无法比较趋势。", "No revenue before: the trend cannot be compared.")
         months = i18n.pick(lang, f"最近{window}个月", f"the last {window} months")
@@ -197,21 +194,49 @@ class HeadlineKpis:
             f"{weakest} brought {count} new patients but converted only {i18n.rate(rate, lang)}, under the 80% review "
             f"line: review its first visits with the doctors and check whether it brings the right patients.")
 
+    def _trend(self) -> tuple[int, float | None, float | None]:
+        """(months compared, mean of the recent months, their change against the months before)."""
+        monthly = self.monthly_revenue
+        window = 6 if len(monthly) >= 12 else 3 if len(monthly) >= 6 else 0
+        if not window:
+            return 0, None, None
+        recent, before = monthly.iloc[-window:].mean(), monthly.iloc[-2 * window:-window].mean()
+        return window, float(recent), _share(recent - before, before)
+
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
-        """Monthly revenue in the period, as bars (万元 in Chinese)."""
+        """Monthly revenue in the period, as bars (万元 in Chinese); the recent months in red when they
+        fell more than 5% below the months before them (the driver chapter explains the fall)."""
+        from .plotting import ACTION_RED, PALETTE, month_ticks, set_title
+
         ax = ax if ax is not None else plt.gca()
         scale, unit = (1e4, "万元") if lang == "zh" else (1e3, "¥ thousand")
-        labels = [i18n.month(m, lang) if lang == "en" else f"{m:%y}.{m.month}" for m in self.monthly_revenue.index]
-        ax.bar(labels, self.monthly_revenue.to_numpy() / scale, **kwargs)
+        window, recent, change = self._trend()
+        falling = change is not None and change < -0.05
+        colors = [PALETTE[0]] * len(self.monthly_revenue)
+        if falling:
+            colors[-window:] = [ACTION_RED] * window
+        ax.bar(range(len(self.monthly_revenue)), self.monthly_revenue.to_numpy() / scale,
+               **{"color": colors, **kwargs})
+        month_ticks(ax, self.monthly_revenue.index, lang)
         ax.set_ylabel(unit)
-        ax.set_title(i18n.pick(lang, "每月实收", "Revenue by month"))
-        ax.tick_params(axis="x", rotation=90 if len(labels) > 12 else 0)
-        return ax
+        ax.grid(axis="x", visible=False)
+        if change is None:
+            title = i18n.pick(lang, f"分析期实收{i18n.money(self.values['revenue'], lang)}",
+                              f"Revenue in the period: {i18n.money(self.values['revenue'], lang)}")
+        elif lang == "zh":
+            title = (f"最近{window}个月月均实收{i18n.money(recent, lang)}，比之前{window}个月"
+                     f"{'低' if change < 0 else '高'}{i18n.rate(abs(change), lang)}" + ("（红色）" if falling else ""))
+        else:
+            title = (f"The last {window} months averaged {i18n.money(recent, lang)} a month, "
+                     f"{i18n.rate(abs(change), lang)} {'below' if change < 0 else 'above'} the {window} before"
+                     + (" (red)" if falling else ""))
+        return set_title(ax, title, lang)
 
 
 def channel_name(channel: str, lang: str = "zh") -> str:
-    """A channel as the report prints it: as written in the data, except the placeholder for none."""
-    return i18n.pick(lang, "未知渠道", "unknown channel") if channel == UNKNOWN_CHANNEL else channel
+    """A channel as the report prints it: as written in the data, in English where the playbook knows
+    the word (i18n.term: 抖音 → Douyin), and the placeholder for none as 未知渠道 / unknown channel."""
+    return i18n.term(channel, lang)
 
 
 def _round(value):

@@ -5,19 +5,36 @@ report look alike and match the PDF, which is set in the same font (see ``playbo
 """
 from __future__ import annotations
 
+import datetime as dt
+import textwrap
+import unicodedata
+
+import matplotlib.dates as mdates
+import pandas as pd
 import seaborn as sns
 from IPython import get_ipython
-from matplotlib import font_manager
+from matplotlib import font_manager, ticker
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
+from . import i18n
 from .fonts import FONT_FAMILY, font_path
 
-__all__ = ["ACTION_RED", "PALETTE", "no_data", "reference_line", "set_theme"]
+__all__ = ["ACTION_RED", "PALETTE", "GREY", "SEQUENTIAL", "DIVERGING", "month_labels", "month_ticks", "month_axis",
+           "no_data", "reference_line", "set_theme", "set_title", "wrap_title"]
 
 # Red means "needs action" and nothing else, so it is kept out of the palette.
 ACTION_RED = "#c0392b"
 # Slate and muted blues first, then neutrals: categories stay apart without shouting.
 PALETTE = ["#34495e", "#5b8db8", "#7fa99b", "#c9a66b", "#8e9aa6", "#a9c6de"]
+GREY = "#555555"  # reference lines and their labels: thresholds are context, never red
+# Heatmaps: more is darker blue; a signed quantity runs from red (a loss, to act on) through white to blue.
+SEQUENTIAL = LinearSegmentedColormap.from_list("playbook_sequential", ["#f4f6f8", PALETTE[5], PALETTE[1], PALETTE[0]])
+DIVERGING = LinearSegmentedColormap.from_list("playbook_diverging", [ACTION_RED, "#f4cfc9", "#f7f7f7", "#c6dbec",
+                                                                     PALETTE[1]])
+# A title states the finding in one line that fits a 9-inch chart: about 30 Chinese characters or
+# 70 Latin ones (in half-width units: a Chinese character counts 2). Longer ones wrap to two lines.
+TITLE_WIDTH = {"zh": 60, "en": 70}
 
 LANGS = ("zh", "en")
 
@@ -78,16 +95,148 @@ def _use_png_inline() -> None:
         set_matplotlib_formats("png", bbox_inches="tight")
 
 
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap_title(text: str, lang: str = "zh") -> str:
+    """A title as the chart prints it: one line when it fits, else two, broken after a clause.
+
+    Chinese titles break after "；", "，" or "：", English ones after "; ", ", " or ": ", at the break
+    that leaves the longer line shortest; with no such break the text wraps at the width.
+    """
+    limit = TITLE_WIDTH.get(lang, TITLE_WIDTH["en"])
+    if "\n" in text or _width(text) <= limit:
+        return text
+    marks = ("；", "，", "：", "、") if lang == "zh" else ("; ", ", ", ": ", " – ")
+    cuts = [i + len(mark) for mark in marks for i in range(len(text)) if text.startswith(mark, i)]
+    cuts = [i for i in cuts if 0 < i < len(text)]
+    if cuts:
+        best = min(cuts, key=lambda i: max(_width(text[:i]), _width(text[i:])))
+        first, second = text[:best].rstrip(), text[best:].lstrip()
+        if max(_width(first), _width(second)) <= limit * 1.15:
+            return f"{first}\n{second}"
+    if lang == "zh":
+        half = len(text) // 2
+        return f"{text[:half]}\n{text[half:]}"
+    return "\n".join(textwrap.wrap(text, width=limit)[:3])
+
+
+def set_title(ax, text: str, lang: str = "zh"):
+    """Set a chart's finding as its title (left, wrapped to fit; an English one capitalised); returns ``ax``."""
+    if lang != "zh" and text[:1].islower():
+        text = text[0].upper() + text[1:]
+    ax.set_title(wrap_title(text, lang), loc="left")
+    return ax
+
+
+def chart_title(figure) -> str:
+    """The title of a figure's first titled axes, on one line (for alt text and tests)."""
+    for ax in figure.axes:
+        for loc in ("left", "center", "right"):
+            if ax.get_title(loc):
+                lines = [part.strip() for part in ax.get_title(loc).splitlines()]
+                # a wrapped Chinese title joins without a space, an English one with one
+                return "".join(line if i == 0 or _width(lines[i - 1][-1:]) == 2 else f" {line}"
+                               for i, line in enumerate(lines))
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Months on an axis: 2025年7月 / Jul 2025 where the year changes (and first), then 8月 / Aug.
+
+
+def _month_step(n: int) -> int:
+    """Label every month up to 8, then every 2, 3, 6 or 12 months: each label has room to stand level."""
+    return next(step for limit, step in ((8, 1), (16, 2), (36, 3), (72, 6)) if n <= limit) if n <= 72 else 12
+
+
+def _month_label(month: dt.date, lang: str, with_year: bool) -> str:
+    if with_year:
+        return i18n.month(month, lang)
+    return f"{month.month}月" if lang == "zh" else f"{month:%b}"
+
+
+def month_labels(months, lang: str = "zh", *, step: int | None = None) -> tuple[list[int], list[str]]:
+    """Positions and labels of month ticks on a categorical axis (one category per month).
+
+    Every ``step``-th calendar month is labelled (step 2: Jan, Mar, May …; chosen from the number of
+    months when None); the first label and every January carry the year: 2024年1月, 4月, 7月 … /
+    Jan 2024, Apr, Jul ….
+    """
+    months = [pd.Timestamp(m) for m in months]
+    step = step or _month_step(len(months))
+    positions, labels, last_year = [], [], None
+    for i, month in enumerate(months):
+        if (month.month - 1) % step:
+            continue
+        positions.append(i)
+        labels.append(_month_label(month.date(), lang, month.year != last_year))
+        last_year = month.year
+    return positions, labels
+
+
+def month_ticks(ax, months, lang: str = "zh", *, axis: str = "x", step: int | None = None):
+    """Label a categorical axis whose categories 0..n−1 are ``months``; returns ``ax``."""
+    positions, labels = month_labels(months, lang, step=step)
+    if axis == "x":
+        ax.set_xticks(positions, labels, rotation=0)
+    else:
+        ax.set_yticks(positions, labels, rotation=0)
+    return ax
+
+
+class MonthFormatter(ticker.Formatter):
+    """Date ticks as the owner writes months: the year on the first tick and on every January."""
+
+    def __init__(self, lang: str = "zh"):
+        self.lang = lang
+
+    def format_ticks(self, values):
+        labels, last_year = [], None
+        for value in values:
+            day = mdates.num2date(value).date()
+            labels.append(_month_label(day, self.lang, day.year != last_year))
+            last_year = day.year
+        return labels
+
+    def __call__(self, x, pos=None):
+        return i18n.month(mdates.num2date(x).date(), self.lang)
+
+
+def month_axis(ax, lang: str = "zh", *, first=None, last=None, axis: str = "x"):
+    """Month ticks on a date axis (dates plotted as dates), in the owner's format; returns ``ax``.
+
+    ``first``/``last`` give the span the ticks are spaced for (default: the axis' data limits).
+    """
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    if first is None or last is None:
+        low, high = (ax.dataLim.x0, ax.dataLim.x1) if axis == "x" else (ax.dataLim.y0, ax.dataLim.y1)
+        first, last = mdates.num2date(low), mdates.num2date(high)
+    first, last = pd.Timestamp(first).tz_localize(None), pd.Timestamp(last).tz_localize(None)
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    step = _month_step(max(months, 1))
+    target.set_major_locator(mdates.MonthLocator(bymonth=range(1, 13, step)))
+    target.set_major_formatter(MonthFormatter(lang))
+    target.set_minor_locator(ticker.NullLocator())
+    for label in target.get_ticklabels():
+        label.set_rotation(0)
+    return ax
+
+
 def no_data(ax, lang: str, title: str):
     """An empty chart that says so, for an analysis whose table came out empty."""
     ax.text(0.5, 0.5, "无数据" if lang == "zh" else "no data", ha="center", va="center", transform=ax.transAxes)
-    ax.set_title(title)
+    set_title(ax, title, lang)
     ax.set_axis_off()
     return ax
 
 
 def reference_line(ax, x: float, label: str, *, y: float):
     """A threshold drawn on a horizontal bar chart: a dashed vertical line labelled at its top."""
-    ax.axvline(x, color=PALETTE[0], linestyle="--", linewidth=1)
-    ax.text(x, y, f" {label}", va="bottom", fontsize="small", color=PALETTE[0])
+    ax.axvline(x, color=GREY, linestyle="--", linewidth=1)
+    ax.text(x, y, f" {label}", va="bottom", fontsize="small", color=GREY)
+    low, high = ax.get_ylim()
+    if low < high < y + 0.6:  # room for the label inside the axes, clear of the title
+        ax.set_ylim(low, y + 0.6)
     return ax

@@ -48,7 +48,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from playbook import drivers, synth, thresholds
+from playbook import drivers, i18n, synth, thresholds
 from playbook.clinic import clinic_from_tables
 from playbook.results import RED, Unavailable
 
@@ -464,7 +464,10 @@ def test_plots_draw_a_waterfall_with_falls_in_action_red(general):
     section.recent.plot(ax=ax, lang="zh")
     colors = [to_hex(p.get_facecolor()) for p in ax.patches]
     assert len(colors) == 6 and colors[2] == ACTION_RED.lower()  # conversion fell
-    assert ax.get_title(loc="left").startswith("营收变化分解")
+    # the title states the finding: how far revenue fell, and the driver that cost the most
+    title, recent = ax.get_title(loc="left"), section.recent
+    assert f"下降{i18n.rate(-recent.revenue_change)}" in title
+    assert drivers.DRIVER_NAMES[recent.effects.astype(float).idxmin()][0] + "拖累最大" in title
     plt.close(fig)
     for result in (section.tiers, section.departments, section.period):
         fig, ax = plt.subplots()
