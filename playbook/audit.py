@@ -15,10 +15,12 @@ import pandas as pd
 from . import i18n, schema
 from .clinic import Clinic, load_clinic
 from .errors import DuplicateIdError, InvalidValuesError, PlaybookError
+from .results import _need_zh
 
 # Which analyses the data supports: (name, 中文, English, needs [(table, column or None)]), in chapter
 # order, named as the analyses name themselves (their `Unavailable` results say the same). A need
 # ("clinic.yaml", key) is a setting the consultant adds to the configuration.
+CONFIG_NEEDS_ZH = {"opening_hours": "营业时间", "chairs": "各科室椅位数", "interventions": "要评估的干预措施"}
 MINIMAL = [("patients", None), ("visits", None), ("charges", None)]
 ANALYSES: list[tuple[str, str, str, list[tuple[str, str | None]]]] = [
     ("headline_kpis", "核心指标", "Headline KPIs", MINIMAL),
@@ -124,9 +126,12 @@ class AuditResult:
     def analyses(self) -> pd.DataFrame:
         rows = []
         for name, zh, en, needs in ANALYSES:
-            missing = [f"{t}: {c}" if t == "clinic.yaml" else f"{t}.{c}" if c else t
-                       for t, c in needs if not self._has(t, c)]
-            rows.append({"analysis": name, "zh": zh, "en": en, "can_run": not missing, "needs": ", ".join(missing)})
+            absent = [(t, c) for t, c in needs if not self._has(t, c)]
+            missing = [f"{t}: {c}" if t == "clinic.yaml" else f"{t}.{c}" if c else t for t, c in absent]
+            missing_zh = [f"诊所配置的“{CONFIG_NEEDS_ZH.get(c, c)}”" if t == "clinic.yaml" else _need_zh(f"{t}.{c}" if c else t)
+                          for t, c in absent]
+            rows.append({"analysis": name, "zh": zh, "en": en, "can_run": not missing, "needs": ", ".join(missing),
+                         "needs_zh": "、".join(missing_zh)})
         return pd.DataFrame(rows)
 
     def _has(self, table: str, column: str | None) -> bool:
@@ -198,7 +203,7 @@ class AuditResult:
         return pd.DataFrame({
             i18n.pick(lang, "数据表", "Table"): t["zh"] if lang == "zh" else t["table"],
             i18n.pick(lang, "文件", "File"): t["file"].fillna(""),
-            i18n.pick(lang, "读取方式", "Read as"): t["read_as"].fillna(""),
+            i18n.pick(lang, "读取方式", "Read as"): t["read_as"].fillna("").map(lambda v: _read_as(v, lang)),
             i18n.pick(lang, "行数", "Rows"): t["rows"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}"),
             i18n.pick(lang, "日期范围", "Dates"): dates,
             i18n.pick(lang, "删除行", "Dropped rows"): t["dropped_rows"],
@@ -221,7 +226,7 @@ class AuditResult:
         return pd.DataFrame({
             i18n.pick(lang, "分析", "Analysis"): a["zh"] if lang == "zh" else a["en"],
             i18n.pick(lang, "可以进行", "Can run"): a["can_run"].map({True: i18n.pick(lang, "可以", "yes"), False: i18n.pick(lang, "否", "no")}),
-            i18n.pick(lang, "还需要", "Needs"): a["needs"],
+            i18n.pick(lang, "还需要", "Needs"): a["needs_zh"] if lang == "zh" else a["needs"],
         })
 
     def privacy_note(self, lang: str = "zh") -> str:
@@ -300,3 +305,12 @@ def _status(load, table: schema.Table) -> str:
 def audit(folder: Path | str) -> AuditResult:
     """Audit a clinic folder: every problem of every table at once, nothing raised for bad data."""
     return AuditResult(load_clinic(folder, strict=False))
+
+
+def _read_as(read_as: str, lang: str) -> str:
+    """How a file was read, in the report's words: 工作表「患者档案」, UTF-8（带BOM）."""
+    if lang != "zh":
+        return read_as
+    if read_as.startswith("sheet "):
+        return f"工作表「{read_as[6:]}」"
+    return read_as.replace(" with BOM", "（带BOM）")
