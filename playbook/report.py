@@ -46,6 +46,7 @@ __all__ = ["ReportBuildError", "ReportFiles", "ReportMeta", "build_html", "build
 log = logging.getLogger(__name__)
 
 NBCONVERT_TEMPLATE = "clinic_report"  # a folder under TEMPLATES_DIR / "nbconvert"
+MARKDOWN_TEMPLATE = "clinic_report_md"  # the PDF's Markdown: charts keep their alt text
 TYPST_TEMPLATE = TEMPLATES_DIR / "typst" / "report.typ"
 PANDOC_TABLES_FILTER = TEMPLATES_DIR / "pandoc" / "html_tables.lua"
 
@@ -190,7 +191,10 @@ def build_html(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta, *, na
 
 def build_pdf(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta, *, name: str = "report") -> Path:
     """Write ``out_dir / f"{name}.pdf"`` (A4, cover, contents, running header, page numbers)."""
-    markdown, resources = MarkdownExporter(config=_export_config()).from_notebook_node(
+    markdown, resources = MarkdownExporter(
+        config=_export_config(), template_name=MARKDOWN_TEMPLATE,
+        extra_template_basedirs=[str(TEMPLATES_DIR / "nbconvert")],
+    ).from_notebook_node(
         _report_notebook(notebooks, meta)
     )
     body = _markdown_to_typst(markdown)

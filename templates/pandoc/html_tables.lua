@@ -73,3 +73,13 @@ function RawBlock(el)
     })
   end
 end
+
+-- pandoc's Typst writer drops an image's alt text; keep it, so a screen reader can describe the chart.
+function Image(el)
+  local alt = pandoc.utils.stringify(el.caption)
+  if alt == "" then
+    return nil
+  end
+  local quoted = alt:gsub("\\", "\\\\"):gsub('"', '\\"')
+  return pandoc.RawInline("typst", string.format('#box(image("%s", alt: "%s"))', el.src, quoted))
+end
