@@ -148,6 +148,8 @@ def test_sample_report_embeds_its_font_and_shows_no_code_nan_or_phone(children):
     phones = pd.read_csv(SAMPLES_DIR / "children_clinic" / "patients.csv", encoding="gb18030", dtype=str)["手机号"]
     assert not [p for p in phones.dropna().head(500) if p in text]
     assert children.pdf.stat().st_size < 5_000_000
+    charts = sum(len(page.images) for page in reader.pages)
+    assert charts >= 10 and children.pdf.read_bytes().count(b"/Alt") >= charts  # each chart is described
 
 
 def test_sample_html_loads_nothing_from_outside_and_carries_its_font(children):
