@@ -284,17 +284,22 @@ def _target(template: TaskTemplate, metric: str, baseline: float | None, flag: F
     spec = WEEKLY_METRICS[metric.split(":")[0]]
     up = 1 if spec.higher_is_better else -1
     line = thresholds[flag.threshold].value
-    if template.target == "step":
+    kind = template.target
+    if kind in ("step", "close_gap") and (baseline - line) * up >= 0:
+        # The finding was about a part (a time slot, a doctor) while the whole already meets the line:
+        # moving "toward the line" would be a step back, so the whole improves by the relative step.
+        kind = "relative"
+    if kind == "step":
         target = baseline + up * thresholds[template.step].value
-    elif template.target == "relative":
+    elif kind == "relative":
         target = baseline * (1 + up * thresholds["target_step_relative"].value)
-    elif template.target == "close_gap":
+    elif kind == "close_gap":
         target = baseline + thresholds["target_gap_closed"].value * (line - baseline)
     else:
         raise ValueError(f"unknown target rule {template.target!r} in {RULES_FILE.name}")
     if spec.kind == "rate":
         # The flag's line is in the metric's own unit for rate metrics: a target never overshoots it.
-        if template.target in ("step", "close_gap"):
+        if kind in ("step", "close_gap"):
             target = min(target, line) if up > 0 else max(target, line)
         target = min(max(target, 0.0), 1.0)
     return float(target)

@@ -119,6 +119,14 @@ def test_a_step_target_never_passes_the_methods_line():
     assert target == pytest.approx(0.15)
 
 
+def test_a_whole_already_past_the_line_still_gets_a_better_target_never_a_worse_one():
+    """No-shows of one time slot at 26% flagged, the whole clinic at 14% under the 15% line."""
+    template = prescribe_module.TaskTemplate("z", "e", "front_desk", 6, metric="no_show_rate", target="close_gap")
+    target = prescribe_module._target(template, "no_show_rate", 0.14, _flag("x", threshold="no_show_rate"),
+                                      thresholds.resolve())
+    assert target == pytest.approx(0.14 * 0.8)
+
+
 def test_no_baseline_makes_a_milestone_task_not_a_made_up_target():
     template = prescribe_module.TaskTemplate("z", "e", "front_desk", 6, metric="no_show_rate", target="close_gap")
     assert prescribe_module._target(template, "no_show_rate", None, _flag("x"), thresholds.resolve()) is None
@@ -178,6 +186,16 @@ def test_every_chosen_task_is_smart(plan):
     measured = tasks[tasks["metric"].notna()]
     assert len(measured) >= 4 and measured["target"].notna().all() and measured["baseline"].notna().all()
     assert set(tasks["prescription"]) == set(plan.chosen["prescription"])
+
+
+@pytest.mark.parametrize("sample", ["general_clinic", "children_clinic"])
+def test_every_target_is_better_than_its_baseline(sample):
+    plan = prescribe(load_clinic(SAMPLES_DIR / sample))
+    measured = plan.tasks[plan.tasks["target"].notna()]
+    assert len(measured)
+    for task in measured.itertuples():
+        up = 1 if WEEKLY_METRICS[task.metric.split(":")[0]].higher_is_better else -1
+        assert (task.target - task.baseline) * up > 0, task.task_id
 
 
 def test_the_plan_reads_in_both_languages_without_nan(plan):
