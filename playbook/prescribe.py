@@ -94,6 +94,11 @@ class PrescriptionPlan(AnalysisResult):
     interviews: pd.DataFrame = None  # the consultant's interview findings: who, text
 
     @property
+    def available(self) -> bool:
+        """No finding called for a plan: the chapter shows its sentence, without an empty chart."""
+        return not self.prescriptions.empty
+
+    @property
     def chosen(self) -> pd.DataFrame:
         return self.prescriptions[self.prescriptions["status"] == CHOSEN]
 
