@@ -68,28 +68,50 @@ def audit(clinic_dir: Path) -> None:
 @click.argument("clinic_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
               show_default=True, help="Where each clinic's folder of results is written.")
-def run(clinic_dirs: tuple[Path, ...], out_dir: Path) -> None:
-    """Run every chapter for each clinic: executed notebooks, kpis.json, report.html and report.pdf."""
-    from .runner import run_clinic
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Clinics run at once, each in its own process.")
+@click.option("--force", is_flag=True, help="Run every clinic, even one unchanged since its last good run.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: processes on this machine; dask: the workers of an existing Dask cluster.")
+@click.option("--scheduler", help="The Dask scheduler's address for --executor dask, e.g. tcp://10.0.0.5:8786.")
+def run(clinic_dirs: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, executor: str, scheduler) -> None:
+    """Run every chapter for each clinic: executed notebooks, kpis.json, report.html and report.pdf.
 
-    status = 0
-    for folder in clinic_dirs:
-        click.echo(f"{folder}: running")
-        try:
-            result = run_clinic(folder, out_dir)
-        except PlaybookError as error:
-            click.secho(f"error: {error}", fg="red", err=True)
-            status = max(status, error.exit_code)
-            continue
-        timings = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.timings.items())
-        click.echo(f"{folder}: {timings}")
-        if result.error:
-            click.secho(f"{folder}: {result.error}", fg="red", err=True)
-            status = max(status, result.error.exit_code)
-        for label, path in (("kpis", result.kpis), ("html", result.html), ("pdf", result.pdf)):
-            if path:
-                click.echo(f"  {label}: {path}")
-    sys.exit(status)
+    CLINIC_DIRS are clinic folders, or folders of clinic folders. A clinic whose inputs, clinic.yaml
+    and playbook are unchanged since its last good run is skipped (--force runs it). One clinic
+    failing never stops the others; the summary says why, and the exit status is then 1 or 2.
+    """
+    from . import batch
+
+    if scheduler and executor != "dask":
+        raise click.UsageError("--scheduler goes with --executor dask")
+    if executor == "dask" and not scheduler:
+        raise click.UsageError("--executor dask needs --scheduler ADDRESS (the address `dask scheduler` prints)")
+    try:
+        results = batch.run_clinics(clinic_dirs, out_dir, jobs=jobs, force=force, executor=executor,
+                                    scheduler=scheduler)
+    except PlaybookError as error:
+        _fail(error)
+    for result in results:
+        if result.failed and result.detail:
+            click.secho(f"error: {result.label}: {result.detail}", fg="red", err=True)
+    click.echo(batch.format_summary(results))
+    sys.exit(batch.exit_status(results))
+
+
+@main.command("portfolio")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+def portfolio_command(out_dir: Path, lang: str) -> None:
+    """Benchmark the clinics `playbook run` finished in OUT_DIR: portfolio.pdf, .html and .xlsx there."""
+    from .portfolio import build_portfolio
+
+    try:
+        files = build_portfolio(out_dir, lang=lang)
+    except PlaybookError as error:
+        _fail(error)
+    for label, path in (("pdf", files.pdf), ("html", files.html), ("xlsx", files.xlsx), ("notebook", files.notebook)):
+        click.echo(f"{label}: {path}")
 
 
 @main.command()
@@ -108,6 +130,36 @@ def lab(clinic_dir: Path, out_dir: Path, prepare_only: bool) -> None:
     click.echo(f"notebooks for {clinic_dir}: {bench}")
     if not prepare_only:
         sys.exit(subprocess.call([sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={bench}"]))
+
+
+@main.command()
+@click.argument("clinic_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--week", help="ISO week, e.g. 2025-W48 (default: the last full week of the data).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
+              show_default=True, help="The pack goes to OUT/<clinic_id>/weekly/<week>/.")
+@click.option("--board", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The week's task board (default: the one the previous week's pack wrote).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the pack (default: clinic.yaml's).")
+def weekly(clinic_dir: Path, week, out_dir: Path, board, lang) -> None:
+    """The weekly review pack: three tables and one chart, a workbook and the coming week's task board."""
+    from .weekly_pack import build_weekly
+
+    try:
+        files = build_weekly(clinic_dir, out_dir, week, board=board, lang=lang)
+    except PlaybookError as error:
+        _fail(error)
+    timings = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in files.timings.items())
+    click.echo(f"{clinic_dir}: {files.week} ({timings})")
+    kept = " (kept: the clinic's copy)" if files.board_kept else ""
+    for label, path in (("workbook", files.workbook), ("task board", files.board), ("html", files.html),
+                        ("pdf", files.pdf)):
+        if path:
+            click.echo(f"  {label}: {path}{kept if label == 'task board' else ''}")
+    for problem in files.problems:
+        click.secho(f"warning: {problem}", fg="yellow", err=True)
+    if files.error:
+        _fail(files.error)
+    sys.exit(2 if files.problems else 0)
 
 
 @main.command()
