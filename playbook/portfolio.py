@@ -246,7 +246,7 @@ class Benchmark:
             lead = "、".join(who) + ("落在后四分之一，" if flagged else "排在最后，")
             return (f"{lead}先读其诊所报告的“{m.chapter_zh}”一章找出原因；"
                     f"{best['clinic_name']}（{m.format(best['value'], lang)}）的做法可供借鉴。")
-        lead = ", ".join(who) + (" in the bottom quarter" if flagged else " last")
+        lead = ", ".join(who) + (" (bottom quarter)" if flagged else " (last)")
         return (f"{lead}: read the {m.chapter_en} chapter of its clinic report for the cause; "
                 f"{best['clinic_name']} ({m.format(best['value'], lang)}) shows what works.")
 

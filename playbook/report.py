@@ -255,7 +255,8 @@ def _embedded_font_css(text: str) -> str:
     options.flavor = "woff"
     options.hinting = False  # screens render CJK well without hints; they double the size
     options.layout_features = ["kern", "liga", "vert"]
-    font = TTFont(font_path(), lazy=True)
+    # recalcTimestamp off: the subset would record its build time, and the same input must give the same file.
+    font = TTFont(font_path(), lazy=True, recalcTimestamp=False)
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(set(text) | set(string.printable))))
     subsetter.subset(font)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 
 # jsonschema, imported by nbformat, builds rfc3987-syntax's URI grammar at import (1.4 s here) for
 # format checks nbformat never makes; blocking that optional import keeps every run 1.4 s faster.
@@ -140,9 +141,21 @@ class _SharedKernel:
         self.client.execute(WARM_UP.format(folder=str(folder)))
 
     def input_ok(self) -> bool:
-        """Whether the clinic the kernel loaded while warming up is usable; waits for the warm-up."""
-        reply = self.client.execute_interactive("", user_expressions={"ok": "_input_ok"}, timeout=None,
-                                                output_hook=lambda msg: None)
+        """Whether the clinic the kernel loaded while warming up is usable; waits for the warm-up.
+
+        A kernel that dies meanwhile (out of memory on a huge export) answers False: the caller then
+        checks the input itself, and the first chapter reports the dead kernel as usual.
+        """
+        msg_id = self.client.execute("", silent=True, user_expressions={"ok": "_input_ok"})
+        while True:
+            try:
+                reply = self.client.get_shell_msg(timeout=1)
+            except Empty:
+                if not self.km.is_alive():
+                    return False
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
         answer = reply["content"].get("user_expressions", {}).get("ok", {})
         return answer.get("status") == "ok" and answer.get("data", {}).get("text/plain") == "True"
 
