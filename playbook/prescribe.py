@@ -403,16 +403,13 @@ def _sentences(plans: pd.DataFrame, tasks: pd.DataFrame, share_closed: float) ->
 
 
 def format_value(metric: str | None, value, lang: str = "zh") -> str:
-    """A metric's value in the owner's conventions: rates in %, money in 万元, counts as whole numbers."""
-    if value is None or pd.isna(value) or not isinstance(metric, str):
+    """A metric's value in the owner's conventions (as the weekly pack prints it): %, 万元, counts."""
+    from .weekly import format_number
+
+    if not isinstance(metric, str):
         return "—"
     spec = WEEKLY_METRICS.get(metric.split(":")[0])
-    kind = spec.kind if spec else "count"
-    if kind == "rate":
-        return i18n.rate(value, lang)
-    if kind == "money":
-        return i18n.money(value, lang)
-    return f"{value:,.1f}" if abs(value) < 10 else f"{value:,.0f}"
+    return format_number(value, spec.kind if spec else "count", lang)
 
 
 def _baseline_target(row, lang: str) -> str:
