@@ -523,7 +523,7 @@ class DoctorLoad(AnalysisResult):
         surgery = [f"{v:.1f}" if not pd.isna(v) else "—" for v in t["surgeries_per_day"]]
         return pd.DataFrame({
             i18n.pick(lang, "医生", "Doctor"): t.index,
-            i18n.pick(lang, "职称", "Title"): t["title"].map(lambda v: i18n.term(v, lang)).fillna("—"),
+            i18n.pick(lang, "职称", "Title"): t["title"].map(lambda v: i18n.term(v, lang) if isinstance(v, str) else "—"),
             i18n.pick(lang, "出诊天数", "Working days"): [i18n.count(v, lang) for v in t["working_days"]],
             i18n.pick(lang, "人次/出诊日", "Patients/day"): [f"{v:.1f}" for v in t["load_per_day"]],
             i18n.pick(lang, "上限", "Capacity"): [f"{v:g}" for v in t["capacity"]],
