@@ -109,8 +109,11 @@ class ClinicConfig(BaseModel):
     period: Period
     lang: Literal["zh", "en"] = "zh"
     consultant: str | None = None
-    # table -> file name in the clinic folder, when the file is not named after the table
+    # table -> file name in the clinic folder, when the file is not named after the table; a pattern
+    # (收费明细*.csv) names several files of one table, which are stacked
     files: dict[str, str] = Field(default_factory=dict)
+    # the clinic's time zone: timestamps written with an offset (2024-01-05T14:00:00+08:00) are read as its local time
+    timezone: str = "Asia/Shanghai"
     # table -> {the export's header: canonical column}
     headers: dict[str, dict[str, str]] = Field(default_factory=dict)
     # table -> column -> {the export's value: canonical value}, e.g. visits: {status: {已到店: arrived}}
@@ -139,6 +142,17 @@ class ClinicConfig(BaseModel):
         unknown = sorted(set(value) - set(schema.TABLES))
         if unknown:
             raise ValueError(f"unknown table(s) {unknown}; tables are {sorted(schema.TABLES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; write one such as Asia/Shanghai") from None
         return value
 
     @field_validator("thresholds")

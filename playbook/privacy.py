@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # only annotations: errors.py imports this module and stays light
+    import pandas as pd
 
 _DIGITS = re.compile(r"\D")
 # A mainland mobile number: 11 digits from 13x to 19x, maybe +86 before it, maybe spaced 3-4-4.

@@ -126,7 +126,7 @@ def test_a_date_that_is_not_a_date_names_file_column_rows_and_fix(tmp_path):
 
 
 def test_unknown_status_word_names_the_known_ones(tmp_path):
-    text = VISITS + "V3,P3,2024/1/7,改约\n"
+    text = VISITS + "V3,P3,2024/1/7,待回访\n"  # a word no system in schema.VISIT_STATUS writes
     error = _only_error(io.load_table(_write(tmp_path, "visits.csv", text), "visits"))
     assert error.column == "到诊状态" and error.rows == [4]
     assert "已到诊" in error.fix and "values:" in error.fix
