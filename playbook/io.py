@@ -113,9 +113,8 @@ class TableLoad:
 
     @property
     def files(self) -> str | None:
-        """The files (and sheets) read, as the audit names them."""
-        labels = [p.label for p in self.parts] or [p.name for p in self.paths]
-        return ", ".join(labels) or None
+        """The files read, as the audit names them (the sheets are in `parts`)."""
+        return ", ".join(dict.fromkeys(p.name for p in self.paths)) or None
 
     @property
     def sheet(self) -> str | None:
@@ -244,7 +243,7 @@ def _load_into(load: TableLoad, table: schema.Table, config: ClinicConfig | None
 
 def _check_file(path: Path, table: schema.Table) -> None:
     if not path.is_file():
-        raise MissingTableError(f"clinic.yaml names {path.name} for the {table.name} table, but no file is there",
+        raise MissingTableError(f"clinic.yaml names {path.name} for the {table.name} table, but there is no such file",
                                 path=path, fix="put the file in the clinic folder, or correct its name under files: "
                                                "in clinic.yaml")
     if path.stat().st_size == 0:

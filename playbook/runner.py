@@ -246,7 +246,9 @@ def _first_line(text: str) -> str:
 def _write_kpis(out_dir: Path, config, metrics: dict, *, complete: bool) -> Path:
     payload = {"clinic_id": config.clinic_id, "clinic_name": config.name,  # the portfolio labels clinics by name
                "period": {"start": config.period.start.isoformat(), "end": config.period.end.isoformat()},
-               "kpis": {}, "channels": {}}
+               "kpis": {}, "channels": {},
+               # what can move a headline KPI (playbook.health): the audit chapter publishes the entries
+               "data_health": []}
     deep_merge(payload, metrics)
     payload["complete"] = complete
     path = out_dir / "kpis.json"

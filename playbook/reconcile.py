@@ -1,0 +1,308 @@
+"""Checks across a clinic's tables, once all are loaded: what no single export can tell.
+
+- Implausible dates: a 1900 placeholder, a cluster years before the rest of the data, a charge or an
+  arrival after the export. The row is left out of every KPI (`Dropped` "implausible_date"); in a
+  column that only describes a row (a patient's 首诊日期) the placeholder is emptied.
+- Ids that mean the same: ``00100001`` in one export and ``100001`` in another are one patient when the
+  zeros are the only difference and no two patients merge.
+- Ids that are mobile numbers (clinics that key patients by phone) are masked in every table alike,
+  unique, so joins still hold and no output shows a number.
+- Orphans (a visit or charge whose patient the patients export lacks), visits whose day passed still
+  marked booked, and the period against the data's dates: trimmed to the data, or an error when it
+  lies outside it.
+- Source channels that look like referrals but do not count as one (issue 18).
+
+Each finding is a note, a warning or an error on the table's load, and the ones that can move a
+headline KPI are weighed in the clinic's `DataHealth`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from . import privacy, schema
+from .config import Period
+from .errors import PlaybookError
+from .health import DataHealth, HealthEntry
+from .io import LEFT_OUT, TableLoad
+
+PLACEHOLDER_BEFORE = pd.Timestamp("1950-01-01")  # 1899-12-30, 1900-01-01: what an empty date becomes
+ISOLATED_GAP_DAYS = 365  # a cluster of dates this far from the rest of the data ...
+ISOLATED_SHARE = 0.01  # ... holding at most this share of its rows is a typo, not history
+COVERAGE_TOLERANCE_DAYS = 7  # a period may run this far past its data (a holiday) before it is trimmed
+
+
+def reconcile(clinic, today: dt.date | None = None) -> DataHealth:
+    """Run the checks on a loaded clinic (changing its tables and, for a trim, its period); returns its
+    `DataHealth`, whose blocking entries are also errors of the tables concerned."""
+    today = pd.Timestamp(today or dt.date.today())
+    loads = clinic.loads
+    for name, column in schema.EVENT_DATE.items():
+        _implausible_dates(loads[name], column, loads[name].export_date or today)
+    for load in loads.values():
+        _placeholder_dates(load)
+    _leading_zeros(loads)
+    _phone_like_ids(loads)
+    entries = _left_out(loads) + _orphans(loads) + _no_outcome(loads["visits"], today) + _coverage(clinic)
+    _referral_like_channels(loads["patients"], clinic.config)
+    health = DataHealth(entries)
+    for entry in health.blocking:
+        loads[entry.table].errors.append(entry.error())
+    return health
+
+
+def _usable(load: TableLoad) -> bool:
+    return load.data is not None and not load.errors
+
+
+# --- dates ---------------------------------------------------------------------------------------------
+
+def _implausible_dates(load: TableLoad, column: str, export: pd.Timestamp) -> None:
+    if not _usable(load) or load.data.empty:
+        return
+    data = load.data
+    days = data[column].dt.normalize()
+    bad = days < PLACEHOLDER_BEFORE
+    plausible = days[~bad].dropna()
+    low, high = _isolated_bounds(plausible)
+    bad |= (days < low) | (days > high)
+    late = days > export.normalize()
+    if load.table == "visits":  # an appointment may lie ahead; an arrival or a no-show may not
+        late &= data["status"].isin(["arrived", "no_show"])
+    bad |= late
+    load.data = load.drop("implausible_date", data, bad.fillna(False), column=load.header_of(column)).reset_index(drop=True)
+
+
+def _isolated_bounds(days: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The span of the bulk of the dates: clusters cut off by a gap of more than a year that hold at
+    most 1% of the rows (a 2003 among 2022-2025, a 2052) lie outside it."""
+    counts = days.value_counts().sort_index()
+    if len(counts) < 2:
+        return pd.Timestamp.min, pd.Timestamp.max
+    gaps = counts.index.to_series().diff().dt.days.to_numpy()
+    share = (counts.cumsum() / counts.sum()).to_numpy()
+    low, high = counts.index[0], counts.index[-1]
+    for i in range(1, len(counts)):
+        if gaps[i] > ISOLATED_GAP_DAYS:
+            if share[i - 1] <= ISOLATED_SHARE:
+                low = counts.index[i]
+            elif 1 - share[i - 1] <= ISOLATED_SHARE:
+                high = counts.index[i - 1]
+                break
+    return low, high
+
+
+def _placeholder_dates(load: TableLoad) -> None:
+    """1900-01-01 in a date that only describes a row (首诊日期, 活动结束日期): the cell is emptied."""
+    if not _usable(load):
+        return
+    event = schema.EVENT_DATE.get(load.table)
+    for column in schema.TABLES[load.table].columns:
+        if column.kind != schema.DATE or column.name == event or not load.has(column.name):
+            continue
+        placeholder = load.data[column.name] < PLACEHOLDER_BEFORE
+        if placeholder.any():
+            load.data.loc[placeholder, column.name] = pd.NaT
+            header = load.header_of(column.name)
+            load.notes.append(PlaybookError(
+                f"{int(placeholder.sum())} placeholder date(s) before 1950 (such as 1900-01-01) read as empty",
+                path=load.path, column=header, rows=load.data.loc[placeholder, "source_row"].tolist(),
+                zh=f"{int(placeholder.sum())} 个1950年以前的占位日期（如 1900-01-01）按空值处理"))
+
+
+# --- ids ------------------------------------------------------------------------------------------------
+
+def _patient_id_columns(loads: dict[str, TableLoad]) -> list[tuple[TableLoad, str]]:
+    return [(load, column.name) for load in loads.values() if _usable(load)
+            for column in schema.TABLES[load.table].columns
+            if column.kind == schema.ID and schema.ID_FAMILY.get(column.name, column.name) == "patient_id"
+            and load.has(column.name)]
+
+
+def _leading_zeros(loads: dict[str, TableLoad]) -> None:
+    """Read ``00100001`` as ``100001`` in every table when that is what makes them join."""
+    patients = loads["patients"]
+    if not _usable(patients):
+        return
+    columns = [(load, c) for load, c in _patient_id_columns(loads) if not (load is patients and c == "patient_id")]
+    known = set(patients.data["patient_id"])
+    orphans = sum(int((~load.data[c].dropna().isin(known)).sum()) for load, c in columns)
+    if not orphans:
+        return
+    strip = lambda s: s.str.replace(r"^0+(?=\d+$)", "", regex=True)  # noqa: E731  (digits only; "0" stays)
+    stripped = strip(patients.data["patient_id"])
+    if stripped.duplicated().any():
+        return  # two patients would merge: the orphans stay, and the audit names them
+    known = set(stripped)
+    if sum(int((~strip(load.data[c].dropna()).isin(known)).sum()) for load, c in columns) >= orphans:
+        return
+    changed = []
+    for load, column in [(patients, "patient_id"), *columns]:
+        before = load.data[column]
+        load.data[column] = strip(before)
+        differ = before.ne(load.data[column]) & before.notna()
+        if differ.any():
+            changed.append(f"{load.files} (e.g. {before[differ].iloc[0]!r} → {load.data.loc[differ.idxmax(), column]!r})")
+    patients.notes.append(PlaybookError(
+        f"patient ids are written with leading zeros in some exports and without in others: read without the "
+        f"zeros so they match ({'; '.join(changed)})", path=patients.path, column=patients.header_of("patient_id"),
+        fix="nothing to do if these are the same patients; otherwise export the tables again from one system",
+        zh=f"部分导出的患者编号前面补了0、其余没有：已统一去掉前导0以便匹配（{'；'.join(changed)}）"))
+
+
+def _phone_like_ids(loads: dict[str, TableLoad]) -> None:
+    """Ids that are mobile numbers get a masked, unique pseudonym, the same in every table."""
+    families: dict[str, list[tuple[TableLoad, str]]] = {}
+    for load in loads.values():
+        if not _usable(load):
+            continue
+        for column in schema.TABLES[load.table].columns:
+            if column.kind == schema.ID and load.has(column.name):
+                families.setdefault(schema.ID_FAMILY.get(column.name, column.name), []).append((load, column.name))
+    for family, members in families.items():
+        values = pd.Series(pd.concat([load.data[c] for load, c in members]).dropna().unique(), dtype="str")
+        candidates = values[values.str.len().between(11, 16)]  # a quick cut before the pattern
+        phone = candidates[privacy.looks_like_mobile(candidates)]
+        if phone.empty:
+            continue
+        mapping = privacy.pseudonyms(phone)
+        for load, column in members:
+            load.data[column] = load.data[column].replace(mapping)
+        load = members[0][0]
+        load.notes.append(PlaybookError(
+            f"{len(phone)} {family} value(s) look like mobile phone numbers: every output shows them masked "
+            f"(138****5678, unique, so the tables still join)", path=load.path, column=load.header_of(members[0][1]),
+            fix="nothing to do; to see real ids in the report, export the clinic system's own numbers (病历号) instead",
+            zh=f"{len(phone)} 个编号看起来是手机号：所有输出中一律脱敏显示（如 138****5678，保持唯一，表间仍可匹配）"))
+
+
+# --- what can move a KPI -----------------------------------------------------------------------------
+
+def _entry(load: TableLoad, what: str, data: pd.DataFrame, mask: pd.Series, column: str | None,
+           fix: str | None = None) -> HealthEntry:
+    rows = int(mask.sum())
+    parts = load.where(data, mask)
+    return HealthEntry(load.table, what, rows, rows / max(load.data_rows, 1), path=parts[0][0].path if parts else load.path,
+                       column=column, first_rows=tuple(parts[0][1][:5]) if parts else (),
+                       files=", ".join(p.label for p, _ in parts) or load.files, fix=fix)
+
+
+def _left_out(loads: dict[str, TableLoad]) -> list[HealthEntry]:
+    """Rows of data left out at load: duplicates, missing required values, implausible dates."""
+    entries = []
+    for load in loads.values():
+        for reason in LEFT_OUT:
+            dropped = [d for d in load.dropped if d.reason == reason]
+            rows = sum(len(d.rows) for d in dropped)
+            if rows:
+                files = ", ".join(dict.fromkeys(f"{d.path.name}, sheet {d.sheet}" if d.sheet else d.path.name for d in dropped))
+                entries.append(HealthEntry(load.table, reason, rows, rows / max(load.data_rows, 1), path=dropped[0].path,
+                                           column=dropped[0].column, first_rows=tuple(dropped[0].rows[:5]), files=files))
+    return entries
+
+
+def _orphans(loads: dict[str, TableLoad]) -> list[HealthEntry]:
+    patients = loads["patients"]
+    if not _usable(patients):
+        return []
+    known = patients.data["patient_id"]
+    entries = []
+    for name in ("visits", "charges"):
+        load = loads[name]
+        if not _usable(load):
+            continue
+        data = load.data
+        unknown = ~data["patient_id"].isin(known)
+        if not unknown.any():
+            continue
+        header = load.header_of("patient_id")
+        example, known_example = data.loc[unknown, "patient_id"].iloc[0], known.iloc[0]
+        fix = (f"export patients again covering every year of the {name}, from the same system: {load.files} writes "
+               f"ids such as {example!r}, {patients.files} such as {known_example!r}")
+        entry = _entry(load, "orphans", data, unknown, header, fix=fix)
+        entries.append(entry)
+        load.warnings.append(PlaybookError(
+            f"{entry.rows} row(s) name a patient who is not in the patients export "
+            f"({data.loc[unknown, 'patient_id'].nunique()} patient id(s)); they count, with channel 'unknown'",
+            path=entry.path, column=header, rows=list(entry.first_rows), fix=fix,
+            zh=f"{entry.rows} 行对应的患者不在患者档案中（{data.loc[unknown, 'patient_id'].nunique()} 个患者编号），"
+               f"已计入，来源渠道记为“未知”；请检查编号格式（如前导0）或补充导出患者档案"))
+    return entries
+
+
+def _no_outcome(load: TableLoad, today: pd.Timestamp) -> list[HealthEntry]:
+    """Past appointments still marked booked: the clinic never recorded whether the patient came."""
+    if not _usable(load):
+        return []
+    data = load.data
+    export = (load.export_date or today).normalize()
+    stale = (data["status"] == "booked") & (data["scheduled_at"] < export)
+    if not stale.any():
+        return []
+    entry = _entry(load, "no_outcome", data, stale, load.header_of("status"))
+    load.warnings.append(PlaybookError(
+        f"{entry.rows} appointment(s) before the export are still marked booked: counted neither as arrivals "
+        f"nor as no-shows", path=entry.path, column=entry.column, rows=list(entry.first_rows),
+        fix="record each past appointment's outcome in the clinic system (到诊, 爽约 or 取消) and export again",
+        zh=f"{entry.rows} 条导出日前的预约仍为“已预约”：既不算到诊也不算爽约"))
+    return [entry]
+
+
+def _coverage(clinic) -> list[HealthEntry]:
+    """The period against the dates visits and charges both cover: trimmed with a warning when it runs
+    past them, an error when it lies outside them."""
+    config, loads = clinic.config, clinic.loads
+    spans = {name: (loads[name].data[column].min(), loads[name].data[column].max())
+             for name, column in (("visits", "scheduled_at"), ("charges", "paid_at"))
+             if _usable(loads[name]) and loads[name].data[column].notna().any()}
+    if not spans:
+        return []
+    first_table = max(spans, key=lambda n: spans[n][0])
+    last_table = min(spans, key=lambda n: spans[n][1])
+    first, last = spans[first_table][0].date(), spans[last_table][1].date()
+    period = config.period
+    covered = "; ".join(f"{n} {a.date()}–{b.date()}" for n, (a, b) in spans.items())
+    if period.end < first or period.start > last or first > last:
+        loads[last_table].errors.append(PlaybookError(
+            f"the period {period.start}–{period.end} lies outside the data ({covered})", path=clinic.folder / "clinic.yaml",
+            column="period", fix=f"set the period within the data in clinic.yaml, e.g. period: {{start: {max(first, last.replace(year=last.year - 1))}, end: {last}}}",
+            zh=f"分析期 {period.start} 至 {period.end} 不在数据范围内（{covered}）"))
+        return []
+    tolerance = dt.timedelta(days=COVERAGE_TOLERANCE_DAYS)
+    start = first if first - period.start > tolerance else period.start
+    end = last if period.end - last > tolerance else period.end
+    if (start, end) == (period.start, period.end):
+        return []
+    days = (start - period.start).days + (period.end - end).days
+    share = days / ((period.end - period.start).days + 1)
+    table = last_table if end != period.end else first_table
+    en = (f"the period in clinic.yaml ({period.start}–{period.end}) runs past the data ({covered}): every KPI covers "
+          f"{start}–{end}, {days} days ({share:.1%}) fewer")
+    zh = (f"clinic.yaml 中的分析期（{period.start} 至 {period.end}）超出了数据范围，所有指标按 {start} 至 {end} 计算，"
+          f"少了 {days} 天（{share:.1%}）")
+    clinic.config = config.model_copy(update={"period": Period(start=start, end=end)})
+    clinic.configured_period = period
+    fix = f"set period: {{start: {start}, end: {end}}} in clinic.yaml, or export the missing months"
+    loads[table].warnings.append(PlaybookError(en, path=clinic.folder / "clinic.yaml", column="period", fix=fix, zh=zh))
+    return [HealthEntry(table, "period_trimmed", None, share, path=clinic.folder / "clinic.yaml", column="period",
+                        files="clinic.yaml", days=days, en=en, zh=zh, fix=fix)]
+
+
+def _referral_like_channels(load: TableLoad, config) -> None:
+    """Channels named like a referral (老客介绍, 朋友推荐) that referral_share does not count (issue 18)."""
+    if not _usable(load) or not load.has("source_channel"):
+        return
+    channels = load.data["source_channel"].dropna()
+    counts = channels.value_counts()
+    suspects = [c for c in counts.index if c not in config.referral and any(w in c for w in schema.REFERRAL_WORDS)]
+    if not suspects:
+        return
+    listed = ", ".join([*config.referral_channels, *suspects])
+    patients = int(counts[suspects].sum())
+    load.warnings.append(PlaybookError(
+        f"source channel(s) {', '.join(suspects)} ({patients} patients) look like referrals but do not count as referral "
+        f"(转介绍) in the referral share", path=load.path, column=load.header_of("source_channel"),
+        fix=f"if they are referrals, add this line to clinic.yaml: referral_channels: [{listed}]",
+        zh=f"来源渠道 {'、'.join(suspects)}（{patients} 位患者）看起来是转介绍，但未计入转介绍占比；如确为转介绍，"
+           f"请在 clinic.yaml 中加入：referral_channels: [{listed}]"))
