@@ -154,13 +154,15 @@ def _read_body(path: Path, text: str, delimiter: str, header_index: int, width: 
     def read(columns: int) -> pd.DataFrame:
         # Only truly empty cells are missing: "NA" or "null" in an export is text to be judged.
         return pd.read_csv(io.StringIO(text), sep=delimiter, skiprows=header_index + 1, header=None,
-                           names=range(columns), dtype=str, keep_default_na=False, na_values=[""],
-                           skip_blank_lines=False, engine="c")
+                           names=range(columns), index_col=False, dtype=str, keep_default_na=False,
+                           na_values=[""], skip_blank_lines=False, engine="c")
+
+    lines = text.splitlines()[header_index + 1:]
+    widest = lambda rows: max((len(r) for r in csv.reader(rows, delimiter=delimiter)), default=width)  # noqa: E731
     try:
-        frame = read(width)
-    except pd.errors.ParserError:
-        lines = text.splitlines()[header_index + 1:]
-        frame = read(max(width, max((len(r) for r in csv.reader(lines, delimiter=delimiter)), default=width)))
+        frame = read(max(width, widest(lines[:HEADER_SCAN_ROWS])))
+    except pd.errors.ParserError:  # a longer row further down: count them all (rare, slower)
+        frame = read(max(width, widest(lines)))
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame(columns=range(width))
     return frame.astype(object)
@@ -223,10 +225,10 @@ def _fill_merged(array: np.ndarray, merged, body_from: int | None = None) -> tup
         if top >= height or left >= width:
             continue
         bottom, right = min(bottom, height - 1), min(right, width - 1)
-        block = array[top:bottom + 1, left:right + 1]
-        if body_from is not None and bottom >= body_from:
-            filled += int(pd.isna(block).sum())
-        block[:] = array[top, left]
+        array[top:bottom + 1, left:right + 1] = array[top, left]
+        if body_from is not None and bottom >= body_from:  # Excel keeps a merged value in its first cell only
+            in_body = (bottom - max(top, body_from) + 1) * (right - left + 1)
+            filled += in_body - (top >= body_from)
     return array, filled
 
 
