@@ -74,7 +74,7 @@ class HealthEntry:
         """The entry as a clause: '1,930 of the 57,065 charges rows (3.4%, charges.csv) were …'."""
         if self.what == "period_trimmed":
             return self.zh if lang == "zh" else self.en
-        zh, en = WHAT[self.what]
+        en, zh = WHAT[self.what]
         where = f"（{self.files}）" if self.files else ""
         if lang == "zh":
             return f"{_TABLE_ZH.get(self.table, self.table)}{where}中有 {i18n.count(self.rows, 'zh')} 行（{i18n.rate(self.share, 'zh')}）{zh}"

@@ -426,9 +426,9 @@ def _parse_column(load: TableLoad, part: Part, table: schema.Table, config: Clin
 
 def _count_words(load: TableLoad, column: str, raw: pd.Series, parsed: pd.Series) -> None:
     """Which words of a status column were read as what, and how often (the audit lists them)."""
-    pairs = pd.DataFrame({"word": raw.map(lambda v: parsing.normalize_text(str(v)), na_action="ignore"), "value": parsed})
     counted = load.words.setdefault(column, {})
-    for (word, value), n in pairs.dropna().value_counts().items():
+    for (word, value), n in pd.DataFrame({"word": raw, "value": parsed}).value_counts().items():
+        word = parsing.normalize_text(str(word))
         counted[word] = (value, counted.get(word, ("", 0))[1] + int(n))
 
 
@@ -464,43 +464,63 @@ def _drop_duplicates(load: TableLoad, table: schema.Table, data: pd.DataFrame) -
     repeat an id with the same content. Charges repeat receipts: a receipt whose lines come again, as a
     block of their own elsewhere in the file or in another file, is a second export of it; identical
     lines inside one receipt (two fillings at one price) are data. A file or sheet that holds only
-    duplicates is the table given twice, an error."""
+    duplicates is the table given twice, an error.
+
+    Rows are hashed only where a repeat is possible (a repeated id, a receipt in two places, two files),
+    so a clean export costs next to nothing."""
     columns = [c.name for c in table.columns]
-    content = pd.util.hash_pandas_object(data[columns], index=False)
+    repeated = pd.Series(False, index=data.index)
     if table.key:
-        repeated = content.duplicated() & data[table.key].notna()
+        suspects = data[table.key].notna() & data[table.key].duplicated(keep=False)
     elif table.name == "charges":
-        repeated = _repeated_receipts(data, content)
+        key, run = _receipt_runs(data)
+        firsts = key[run.ne(run.shift())]
+        suspects = key.isin(firsts[firsts.duplicated()])  # receipts in more than one run
     else:  # monthly costs, targets: only a row an earlier file or sheet already gave
-        repeated = content.duplicated() & (data.groupby(content)["source_part"].transform("min") < data["source_part"])
-    data = data.assign(_repeat=repeated)
-    for index, part in enumerate(load.parts):
-        rows = data["source_part"] == index
-        if len(load.parts) > 1 and rows.any() and data.loc[rows, "_repeat"].all():
-            others = ", ".join(p.label for p in load.parts if p is not part)
-            raise FileFormatError(
-                f"every row of {part.label} is also in {others}: the {table.name} table is given twice",
-                path=part.path, sheet=part.sheet, rows=data.loc[rows, "source_row"].head(5).tolist(),
-                fix=(f"delete the sheet that repeats the others" if part.sheet else
-                     f"remove the copy from the clinic folder, or name the one file to read in clinic.yaml: "
-                     f"files: {{{table.name}: {load.parts[0].path.name}}}"))
-    return load.drop("duplicate", data, data.pop("_repeat"))
+        suspects = pd.Series(len(load.parts) > 1, index=data.index)
+    if suspects.any():
+        rows = data[suspects]
+        content = pd.util.hash_pandas_object(rows[columns], index=False)
+        if table.key:
+            repeated[suspects] = content.duplicated().to_numpy()
+        elif table.name == "charges":
+            repeated[suspects] = _repeated_runs(key[suspects], run[suspects], content).to_numpy()
+        else:
+            earliest = rows.groupby(content.to_numpy())["source_part"].transform("min")
+            repeated[suspects] = (content.duplicated().to_numpy() & (earliest < rows["source_part"]).to_numpy())
+    if len(load.parts) > 1:
+        for index, part in enumerate(load.parts):
+            in_part = data["source_part"] == index
+            if in_part.any() and repeated[in_part].all():
+                others = ", ".join(p.label for p in load.parts if p is not part)
+                raise FileFormatError(
+                    f"every row of {part.label} is also in {others}: the {table.name} table is given twice",
+                    path=part.path, sheet=part.sheet, rows=data.loc[in_part, "source_row"].head(5).tolist(),
+                    fix=("delete the sheet that repeats the others" if part.sheet else
+                         f"remove the copy from the clinic folder, or name the one file to read in clinic.yaml: "
+                         f"files: {{{table.name}: {load.parts[0].path.name}}}"))
+    return load.drop("duplicate", data, repeated)
 
 
-def _repeated_receipts(data: pd.DataFrame, content: pd.Series) -> pd.Series:
-    """Rows of a receipt's second (third …) export: runs of consecutive rows with one receipt number (or
-    one patient and payment time, without receipt numbers) whose lines equal an earlier run's."""
-    has_id = data["charge_id"].notna()
-    key = pd.util.hash_pandas_object(data[["patient_id", "paid_at"]], index=False)
-    key = key.where(~has_id, pd.util.hash_pandas_object(data["charge_id"], index=False))
+def _receipt_runs(data: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each row's receipt (its number; without one, its patient and payment time) and run: a run is a
+    block of consecutive rows of one receipt in one file."""
+    key = pd.Series(pd.factorize(data["charge_id"])[0], index=data.index)
+    missing = key < 0
+    if missing.any():
+        pairs = pd.factorize(pd.MultiIndex.from_frame(data.loc[missing, ["patient_id", "paid_at"]]))[0]
+        key[missing] = -1 - pairs
     start = (key != key.shift()) | (data["source_part"] != data["source_part"].shift())
-    run = start.cumsum()
+    return key, start.cumsum()
+
+
+def _repeated_runs(key: pd.Series, run: pd.Series, content: pd.Series) -> pd.Series:
+    """Rows of a receipt's second (third …) export: runs whose lines equal an earlier run's."""
     hashes = content.to_numpy()  # summed in two halves, so a run's sum cannot overflow
     low, high = (hashes & np.uint64(0xFFFFFFFF)).astype("int64"), (hashes >> np.uint64(32)).astype("int64")
-    runs = pd.DataFrame({"key": key, "low": low, "high": high}).groupby(run).agg(
+    runs = pd.DataFrame({"key": key.to_numpy(), "low": low, "high": high}, index=key.index).groupby(run).agg(
         key=("key", "first"), n=("low", "size"), low=("low", "sum"), high=("high", "sum"))
-    again = runs.duplicated()
-    return run.map(again).astype(bool)
+    return run.map(runs.duplicated()).astype(bool)
 
 
 def _check_unique(load: TableLoad, data: pd.DataFrame, key: str) -> None:

@@ -25,12 +25,15 @@ REASONS = {
     "header": ("header rows repeated inside the table (exports pasted together)", "表格中间重复的表头行（多份导出拼接）"),
     "title": ("title rows of an export pasted below another", "拼接进来的另一份导出的标题行"),
 }
-_TOTAL_HINT = re.compile(r"小计|合计|总计|共计|累计|汇总|total|sum", re.IGNORECASE)
+# Words a column must hold somewhere before its cells are matched one by one (`in` on the joined
+# distinct values is fast; most columns are ids, dates and amounts and hold none).
+_TOTAL_WORDS = ("小计", "合计", "总计", "共计", "累计", "汇总", "total", "sum")
 # The word may follow a short label (本单小计, 张医生小计) and be followed only by a colon, a bracket or
 # numbers (合计：, 合计（元）, 合计 3,000): an item named 合计套餐 is data.
 _TOTAL = re.compile(r"^\D{0,10}?(?:小计|合计|总计|共计|累计|汇总|subtotal|grand\s*total|total|sum)\s*"
                     r"(?:[:：(（].*|[-\d.,¥￥元\s]*)$", re.IGNORECASE | re.DOTALL)
-_FOOTER_HINT = re.compile(r"制表|打印|导出|审核|复核|经办|操作|收款|负责|签|财务|会计|出纳|页|共|page", re.IGNORECASE)
+_FOOTER_WORDS = ("制表", "打印", "导出", "审核", "复核", "经办", "操作", "收款", "负责", "签", "财务", "会计", "出纳", "页", "共",
+                 "page")
 _FOOTER = re.compile(r"^\s*(?:(?:制表|打印|导出|审核|复核|经办|操作|收款|负责|签字|签名|签章|财务|会计|出纳)\S{0,3}\s*[:：]"
                      r"|第\s*\d+\s*页|共\s*\d+\s*(?:条|页|行|笔|项)|page\s*\d+)", re.IGNORECASE)
 _EXPORT_TIME = re.compile(r"(?:导出|打印|制表|生成)(?:时间|日期)\s*[:：]?\s*(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})")
@@ -60,19 +63,15 @@ def classify(frame: pd.DataFrame, headers: list[str], scan: list) -> tuple[dict[
     footer_texts: list[str] = []
     for column in scan:
         cells = frame[column]
-        words = [u for u in pd.unique(cells) if isinstance(u, str)]
-        if not words:
-            continue
-        joined = "\n".join(words)
-        if _TOTAL_HINT.search(joined):
-            hits = {w for w in words if _TOTAL.match(parsing.normalize_text(w))}
-            if hits:
-                totals |= cells.isin(hits).to_numpy()
-        if _FOOTER_HINT.search(joined):
-            hits = {w for w in words if _FOOTER.match(parsing.normalize_text(w))}
-            if hits:
-                footer |= cells.isin(hits).to_numpy()
-                footer_texts += sorted(hits)
+        words = pd.unique(cells)
+        joined = "\n".join(map(str, words)).lower()
+        hits = _matching(words, joined, _TOTAL_WORDS, _TOTAL)
+        if hits:
+            totals |= cells.isin(hits).to_numpy()
+        hits = _matching(words, joined, _FOOTER_WORDS, _FOOTER)
+        if hits:
+            footer |= cells.isin(hits).to_numpy()
+            footer_texts += sorted(hits)
         if header_texts:
             header_hits += cells.isin(header_texts).to_numpy()
     blank = counts == 0
@@ -84,6 +83,15 @@ def classify(frame: pd.DataFrame, headers: list[str], scan: list) -> tuple[dict[
         reasons["title"] = _lone_rows_above(header, counts)
         reasons["footer"] |= _trailing_lone_rows(counts) & ~reasons["totals"]
     return reasons, np.flatnonzero(header).tolist(), footer_texts
+
+
+def _matching(words, joined: str, keywords: tuple[str, ...], pattern: re.Pattern) -> set[str]:
+    """The distinct cells that match ``pattern``, looked at only when a keyword occurs in the column."""
+    present = [k for k in keywords if k in joined]
+    if not present:
+        return set()
+    candidates = {w for w in words if isinstance(w, str) and any(k in w.lower() for k in present)}
+    return {w for w in candidates if pattern.match(parsing.normalize_text(w))}
 
 
 def _lone_rows_above(header: np.ndarray, counts: np.ndarray) -> np.ndarray:

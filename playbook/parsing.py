@@ -39,6 +39,8 @@ DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 def normalize_text(value: str) -> str:
     """NFKC folds full-width digits, letters and punctuation (２０２４／１／５ → 2024/1/5)."""
+    if value.isascii():  # nothing to fold (most cells): skip the Unicode tables
+        return value.strip()
     return unicodedata.normalize("NFKC", value).strip()
 
 
@@ -79,11 +81,13 @@ def parse_dates(raw: pd.Series, time_zone: str = DEFAULT_TIME_ZONE) -> tuple[pd.
         serial = number.between(_SERIAL_MIN, _SERIAL_MAX)
         out[serial.index[serial]] = (_EXCEL_EPOCH + pd.to_timedelta(number[serial], unit="D")).astype(
             "datetime64[us]").dt.round("s")
-        for digits, form in ((8, "%Y%m%d"), (6, "%Y%m")):  # 20240105, 202401 (a month)
-            compact = ~serial & text.str.fullmatch(rf"\d{{{digits}}}")
-            out[compact.index[compact]] = pd.to_datetime(text[compact], format=form, errors="coerce")
+        digits = text[number.notna() & ~serial]
+        for width, form in ((8, "%Y%m%d"), (6, "%Y%m")):  # 20240105, 202401 (a month)
+            compact = digits[digits.str.fullmatch(rf"\d{{{width}}}")]
+            out[compact.index] = pd.to_datetime(compact, format=form, errors="coerce")
         text = text[number.isna()]  # other numbers (2024, 1.5) are not dates
-        zoned = text.str.contains(_TIME_ZONE)
+        joined = "".join(text.to_numpy(dtype=object))
+        zoned = text.str.contains(_TIME_ZONE) if "+" in joined or "Z" in joined or "T" in joined else text.isna()
         if zoned.any():
             local = pd.to_datetime(text[zoned].str.replace(" ", "T", n=1), format="ISO8601", errors="coerce", utc=True)
             out[local.index] = local.dt.tz_convert(time_zone).dt.tz_localize(None).astype("datetime64[us]")
@@ -156,6 +160,8 @@ def parse_ids(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
         text = normalize_text(str(v))
+        if "." not in text:  # most ids: nothing to undo
+            return text
         whole = _FLOAT_ID.match(text)
         if whole:
             return whole.group(1)

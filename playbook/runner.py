@@ -10,6 +10,7 @@ nothing an earlier run produced is deleted.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -198,7 +199,7 @@ def run_clinic(folder: Path | str, out_root: Path | str, *, notebooks: list[Path
     run.kpis = _write_kpis(out_dir, config, metrics, complete=run.ok)
     if run.ok:
         on_stage("report")
-        _build_report(run, config)
+        _build_report(run, config, metrics.get("period"))
     run.timings["total"] = time.perf_counter() - started
     return run
 
@@ -262,9 +263,12 @@ def _write_atomically(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-def _build_report(run: ClinicRun, config) -> None:
-    meta = report.ReportMeta(clinic_id=config.clinic_id, clinic_name=config.name, period_start=config.period.start,
-                             period_end=config.period.end, lang=config.lang, consultant=config.consultant)
+def _build_report(run: ClinicRun, config, period: dict | None = None) -> None:
+    # The period the KPIs cover: clinic.yaml's, or the audit's when it was trimmed to the data (issue 13).
+    start, end = ((dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"])) if period
+                  else (config.period.start, config.period.end))
+    meta = report.ReportMeta(clinic_id=config.clinic_id, clinic_name=config.name, period_start=start,
+                             period_end=end, lang=config.lang, consultant=config.consultant)
     tick = time.perf_counter()
     run.html = report.build_html(run.notebooks, run.out_dir, meta)
     run.timings["report_html"] = time.perf_counter() - tick
