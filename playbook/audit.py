@@ -16,7 +16,7 @@ import pandas as pd
 from . import i18n, nondata, schema
 from .clinic import Clinic, load_clinic
 from .errors import DuplicateIdError, InvalidValuesError, PlaybookError
-from .io import LEFT_OUT, Part
+from .io import LEFT_OUT, Part, table_named
 from .results import _need_zh
 
 # Which analyses the data supports: (name, 中文, English, needs [(table, column or None)]), in chapter
@@ -125,12 +125,28 @@ class AuditResult:
                                         + ", ".join(f"{p.label} ({p.rows:,} rows)" for p in load.parts),
                              "fix": None, "zh": f"{len(load.parts)} 个文件或工作表合并为一张表："
                                                 + "、".join(f"{p.label}（{p.rows:,} 行）" for p in load.parts)})
-        rows += [{"table": None, "file": path.name, "severity": "warning", "column": None, "rows": "",
-                  "message": "not read: its name is no table's (patients, visits, charges … or 患者档案, 预约到诊, 收费明细 …)",
-                  "fix": f"rename it after its table, or name it in clinic.yaml: files: {{<table>: {path.name}}}",
-                  "zh": "未读取：文件名不对应任何数据表；请按表名重命名，或在 clinic.yaml 的 files: 中指定"}
-                 for path in self.clinic.unread]
+        rows += [_unread_row(path, table_named(path), self.clinic.config) for path in self.clinic.unread]
+        rows += self._coverage()
         return pd.DataFrame(rows, columns=["table", "file", "severity", "column", "rows", "message", "fix", "zh"])
+
+    def _coverage(self) -> list[dict]:
+        """Tables whose dates do not cover the period (visits and charges are trimmed to; the others are
+        said, since the analyses using them see only part of it)."""
+        period, rows = self.clinic.config.period, []
+        for name in ("treatment_plans", "leads"):
+            if not self.clinic.has(name):
+                continue
+            dates = self.clinic.table(name)[schema.EVENT_DATE[name]].dropna()
+            first, last = dates.min().date(), dates.max().date()
+            slack = dt.timedelta(days=31)
+            if first > period.start + slack or last < period.end - slack:
+                load = self.clinic.loads[name]
+                rows.append({"table": name, "file": load.files, "severity": "warning", "column": None, "rows": "",
+                             "message": f"covers {first}–{last}, not the whole period {period.start}–{period.end}: "
+                                        f"the analyses of {name} see only that part",
+                             "fix": f"export {name} over the whole period",
+                             "zh": f"数据只覆盖 {first} 至 {last}，未覆盖整个分析期 {period.start} 至 {period.end}"})
+        return rows
 
     @property
     def words(self) -> pd.DataFrame:
@@ -364,6 +380,20 @@ def _part_read_as(part: Part) -> str:
         return f"sheet {part.sheet}"
     separator = {"\t": "tab", ";": "semicolon", "|": "bar"}.get(part.delimiter)
     return part.encoding + (f", {separator}-separated" if separator else "")
+
+
+def _unread_row(path: Path, table: str | None, config) -> dict:
+    if table:  # named like a table whose file clinic.yaml names
+        named = config.files.get(table)
+        return {"table": table, "file": path.name, "severity": "warning", "column": None, "rows": "",
+                "message": f"not read: named like the {table} table, but clinic.yaml names {named} for it",
+                "fix": f"if it holds more {table} rows, name both in clinic.yaml with a pattern (files: {{{table}: "
+                       f"\"<common start>*{path.suffix}\"}}) and they are stacked; otherwise move it out of the folder",
+                "zh": f"未读取：文件名像是{schema.TABLES[table].zh}，但 clinic.yaml 指定了 {named}"}
+    return {"table": None, "file": path.name, "severity": "warning", "column": None, "rows": "",
+            "message": "not read: its name is no table's (patients, visits, charges … or 患者档案, 预约到诊, 收费明细 …)",
+            "fix": f"rename it after its table, or name it in clinic.yaml: files: {{<table>: {path.name}}}",
+            "zh": "未读取：文件名不对应任何数据表；请按表名重命名，或在 clinic.yaml 的 files: 中指定"}
 
 
 def _layout_row(table: str, part: Part) -> dict:

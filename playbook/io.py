@@ -80,6 +80,7 @@ class Dropped:
     sheet: str | None
     rows: list[int]
     column: str | None = None
+    fix: str | None = None  # when the rows show a precise cause (values written on a group's first row only)
 
     @property
     def left_out(self) -> bool:
@@ -157,10 +158,12 @@ class TableLoad:
         picked = data.loc[mask, ["source_part", "source_row"]]
         return [(self.parts[int(part)], rows["source_row"].tolist()) for part, rows in picked.groupby("source_part")]
 
-    def drop(self, reason: str, data: pd.DataFrame, mask: pd.Series, column: str | None = None) -> pd.DataFrame:
+    def drop(self, reason: str, data: pd.DataFrame, mask: pd.Series, column: str | None = None,
+             fix: str | None = None) -> pd.DataFrame:
         """Leave out the rows under ``mask``, recorded by part; returns the rows kept."""
         if mask.any():
-            self.dropped += [Dropped(reason, part.path, part.sheet, rows, column) for part, rows in self.where(data, mask)]
+            self.dropped += [Dropped(reason, part.path, part.sheet, rows, column, fix)
+                             for part, rows in self.where(data, mask)]
         return data[~mask]
 
 
@@ -201,6 +204,11 @@ def find_files(folder: Path, config: ClinicConfig) -> tuple[dict[str, list[Path]
     return found, [p for p in candidates if p not in claimed]
 
 
+def table_named(path: Path) -> str | None:
+    """The table a file's name says it holds (收费明细2024.csv → charges), if any."""
+    return next((table for table, stems in FILE_STEMS.items() if _named_for(path.stem, stems)), None)
+
+
 def _named_for(stem: str, stems: tuple[str, ...]) -> bool:
     stem = stem.lower()
     return any(stem.startswith(s) and _NAME_SUFFIX.match(stem[len(s):]) for s in stems)
@@ -233,12 +241,29 @@ def _load_into(load: TableLoad, table: schema.Table, config: ClinicConfig | None
     load.data_rows = len(data)
     data = _fold_refunds(load, data)
     incomplete = data[table.required].isna().any(axis=1)
-    data = load.drop("incomplete", data, incomplete,
+    data = load.drop("incomplete", data, incomplete, fix=_first_row_only(load, table, data, incomplete),
                      column=", ".join(load.header_of(c) for c in table.required if data.loc[incomplete, c].isna().any()))
     data = _drop_duplicates(load, table, data)
     if table.key:
         _check_unique(load, data, table.key)
     load.data = data[[c.name for c in table.columns] + ["source_row", "source_part"]].reset_index(drop=True)
+
+
+def _first_row_only(load: TableLoad, table: schema.Table, data: pd.DataFrame, incomplete: pd.Series) -> str | None:
+    """The fix when the rows lack values their group's first row holds (a grouped print layout: a
+    receipt's number, patient and time on its first line only), else None (the generic fix)."""
+    if incomplete.mean() < 0.5:
+        return None
+    missing = [c for c in table.required if data.loc[incomplete, c].isna().all()]
+    filled = [c for c in table.required if c not in missing]
+    grouped = missing and filled and data.loc[incomplete, filled].notna().all(axis=None) and \
+        data.loc[~incomplete, missing].notna().all(axis=None)
+    if not grouped:
+        return None
+    headers = "、".join(load.header_of(c) for c in missing)
+    return (f"{headers} are written only on the first row of each group (a grouped layout): fill them down to "
+            f"every row (Excel: select the columns, Go To Special → Blanks, type = and the cell above, Ctrl+Enter), "
+            f"or export the detail list from the clinic system without grouping")
 
 
 def _check_file(path: Path, table: schema.Table) -> None:
@@ -417,6 +442,10 @@ def _parse_column(load: TableLoad, part: Part, table: schema.Table, config: Clin
         unit = readers.amount_unit(header)
         if unit and unit[1] != 1.0:
             parsed = parsed * unit[1]
+            if header not in load.units:
+                load.notes.append(PlaybookError(
+                    f"amounts in {unit[0]}, as the header says: read as yuan × {unit[1]:,g}", path=part.path,
+                    sheet=part.sheet, column=header, zh=f"表头注明单位为{unit[0]}：已换算为元（× {unit[1]:,g}）"))
             load.units[header] = unit[0]
     if spec.pii:
         load.personal_data[header] = "masked"

@@ -198,7 +198,8 @@ def _left_out(loads: dict[str, TableLoad]) -> list[HealthEntry]:
             if rows:
                 files = ", ".join(dict.fromkeys(f"{d.path.name}, sheet {d.sheet}" if d.sheet else d.path.name for d in dropped))
                 entries.append(HealthEntry(load.table, reason, rows, rows / max(load.data_rows, 1), path=dropped[0].path,
-                                           column=dropped[0].column, first_rows=tuple(dropped[0].rows[:5]), files=files))
+                                           column=dropped[0].column, first_rows=tuple(dropped[0].rows[:5]), files=files,
+                                           fix=dropped[0].fix))
     return entries
 
 

@@ -39,11 +39,18 @@ def base(source):
     return untidy.write_base(source.parent / "base", source)
 
 
+def _contents(clinic) -> dict:
+    """What else must come out the same: each table's rows, and the costs (units, for one)."""
+    return {**{name: len(clinic.table(name)) for name in ("patients", "visits", "charges", "costs")},
+            "costs_amount": round(float(clinic.table("costs")["amount"].sum()), 2)}
+
+
 @pytest.fixture(scope="session")
 def clean(base):
-    """The clean sample's headline KPIs, per channel too."""
-    kpis = clinic_kpis(load_clinic(base))
-    return kpis.values, kpis.to_dict()["channels"]
+    """The clean sample's headline KPIs, per channel too, and its tables' sizes."""
+    clinic = load_clinic(base)
+    kpis = clinic_kpis(clinic)
+    return kpis.values, kpis.to_dict()["channels"], _contents(clinic)
 
 
 @pytest.fixture(scope="session")
@@ -94,12 +101,13 @@ def test_untidy_export(variant, base, clean, secrets, tmp_path):
         kpis = clinic_kpis(clinic)
         texts["kpis"] = json.dumps([kpis.to_dict(), clinic.health.to_list()], ensure_ascii=False)
         assert result.usable and cli_audit.exit_code == 0, report
-        values, channels = clean
+        values, channels, contents = clean
         if variant.outcome == "same":
             assert kpis.values["revenue"] == pytest.approx(values["revenue"], abs=0.01)
             assert {k: v for k, v in kpis.values.items() if k != "revenue"} == \
                    {k: v for k, v in values.items() if k != "revenue"}
             assert kpis.to_dict()["channels"] == channels
+            assert _contents(clinic) == pytest.approx(contents, abs=0.01)
         elif variant.outcome == "flagged":
             sentence = clinic.health.sentence("zh")
             assert clinic.health.notable and "%" in sentence and "数据提示" in sentence
