@@ -225,6 +225,17 @@ def load_table(paths: Path | str | list[Path], table_name: str, config: ClinicCo
     except PlaybookError as exc:
         load.errors.append(exc)
         load.data = None
+    except OSError as exc:  # locked by Excel, no permission
+        load.errors.append(FileFormatError(f"cannot be opened ({exc.strerror or type(exc).__name__})",
+                                           path=exc.filename or load.path,
+                                           fix="close the file in Excel or WPS, check it can be read, and run again"))
+        load.data = None
+    except Exception as exc:  # noqa: BLE001  a file shaped like nothing foreseen: exit 2 naming it, never a traceback
+        load.errors.append(FileFormatError(
+            f"cannot be read as the {table_name} table ({type(exc).__name__})", path=load.path,
+            fix="open it in Excel, save it again as .xlsx or CSV, and run again; if it still fails, send the file's "
+                "header row (not its data) to the playbook's maintainers"))
+        load.data = None
     return load
 
 

@@ -129,11 +129,11 @@ def _read_text(path: Path, aliases: dict[str, str]) -> Grid:
     text, encoding = _decode(path)
     if not text.strip():
         raise FileFormatError("the file is empty", path=path, fix="export the table again; it has no rows")
-    head = text.splitlines()[:HEADER_SCAN_ROWS]
+    head = text.replace("\x00", "").splitlines()[:HEADER_SCAN_ROWS]
     # The separator is the one under which a row reads as a header: commas, tabs, semicolons or bars.
     best = None
     for delimiter in DELIMITERS:
-        rows = list(csv.reader(head, delimiter=delimiter))
+        rows = list(csv.reader(head, delimiter=delimiter, strict=False))
         index, score = _best_header_row(rows, aliases)
         key = (score, len(rows[index]) if rows else 0)
         if best is None or key > best[0]:
@@ -160,9 +160,15 @@ def _read_body(path: Path, text: str, delimiter: str, header_index: int, width: 
     lines = text.splitlines()[header_index + 1:]
     widest = lambda rows: max((len(r) for r in csv.reader(rows, delimiter=delimiter)), default=width)  # noqa: E731
     try:
-        frame = read(max(width, widest(lines[:HEADER_SCAN_ROWS])))
-    except pd.errors.ParserError:  # a longer row further down: count them all (rare, slower)
-        frame = read(max(width, widest(lines)))
+        try:
+            frame = read(max(width, widest(lines[:HEADER_SCAN_ROWS])))
+        except pd.errors.ParserError:  # a longer row further down: count them all (rare, slower)
+            frame = read(max(width, widest(lines)))
+    except (pd.errors.ParserError, csv.Error) as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise FileFormatError("the rows cannot be split into cells (an unclosed quote or a stray separator)",
+                              path=path, rows=[int(line.group(1)) + header_index + 1] if line else [],
+                              fix="open it in Excel or WPS and save it again as CSV, or export it again") from None
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame(columns=range(width))
     return frame.astype(object)

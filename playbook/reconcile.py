@@ -267,7 +267,7 @@ def _coverage(clinic) -> list[HealthEntry]:
     if period.end < first or period.start > last or first > last:
         loads[last_table].errors.append(PlaybookError(
             f"the period {period.start}–{period.end} lies outside the data ({covered})", path=clinic.folder / "clinic.yaml",
-            column="period", fix=f"set the period within the data in clinic.yaml, e.g. period: {{start: {max(first, last.replace(year=last.year - 1))}, end: {last}}}",
+            column="period", fix=f"set the period within the data in clinic.yaml, e.g. period: {{start: {max(first, last - dt.timedelta(days=364))}, end: {last}}}",
             zh=f"分析期 {period.start} 至 {period.end} 不在数据范围内（{covered}）"))
         return []
     tolerance = dt.timedelta(days=COVERAGE_TOLERANCE_DAYS)
