@@ -8,6 +8,7 @@ No message ever shows a mobile number, whatever it quotes (an id, a cell): they 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -69,7 +70,8 @@ class MissingColumnError(PlaybookError):
 
     def __init__(self, path, column: str, available: Sequence[str], *, table: str, header_hint: str,
                  sheet: str | None = None):
-        self.available = list(available)
+        # A header holds words; a cell with a long run of digits is data (an id, a phone) and is not shown.
+        self.available = [h for h in available if not re.search(r"\d{5}", h)]
         super().__init__(
             f"required column {column!r} not found; headers found: {', '.join(self.available) or 'none'}",
             path=path, sheet=sheet,

@@ -129,7 +129,7 @@ def _read_text(path: Path, aliases: dict[str, str]) -> Grid:
     text, encoding = _decode(path)
     if not text.strip():
         raise FileFormatError("the file is empty", path=path, fix="export the table again; it has no rows")
-    head = text.replace("\x00", "").splitlines()[:HEADER_SCAN_ROWS]
+    head = text.replace("\x00", "").splitlines(keepends=True)[:HEADER_SCAN_ROWS]  # a quoted cell may hold a line break
     # The separator is the one under which a row reads as a header: commas, tabs, semicolons or bars.
     best = None
     for delimiter in DELIMITERS:
@@ -157,7 +157,7 @@ def _read_body(path: Path, text: str, delimiter: str, header_index: int, width: 
                            names=range(columns), index_col=False, dtype=str, keep_default_na=False,
                            na_values=[""], skip_blank_lines=False, engine="c")
 
-    lines = text.splitlines()[header_index + 1:]
+    lines = text.splitlines(keepends=True)[header_index + 1:]
     widest = lambda rows: max((len(r) for r in csv.reader(rows, delimiter=delimiter)), default=width)  # noqa: E731
     try:
         try:
