@@ -345,7 +345,7 @@ class AuditResult:
             words = self.words
             if len(words):
                 parts += ["", "Status words read", words.to_string(index=False)]
-            parts += ["", "Data health", self.health_note("en")]
+            parts += ["", "Data health", self.health_note("en").replace("**", "")]
             if len(self.health):
                 parts.append(_plain(self.health.drop(columns="message")).to_string(index=False))
             if len(self.personal_data):
