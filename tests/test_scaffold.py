@@ -41,9 +41,11 @@ def test_new_clinic_then_filled_templates_pass_the_audit(tmp_path):
                                                                "charges.xlsx"}
     # Empty templates are not data yet: the audit says so instead of crashing.
     assert not audit(folder).usable
-    rows = {"patients": [["P1", "张三", "13800000000", "2025-03-01", "美团"]],
-            "visits": [["V1", "P1", "2025/3/1 10:00", "已到诊", "初诊"]],
-            "charges": [["C1", None, "P1", "2025/3/1", "种植牙", None, None, None, 9800]]}
+    # the period's first and last weeks have data (a period running past the data is trimmed, issue 13)
+    rows = {"patients": [["P1", "张三", "13800000000", "2025-01-02", "美团"]],
+            "visits": [["V1", "P1", "2025/1/2 10:00", "已到诊", "初诊"], ["V2", "P1", "2025/12/30 10:00", "已到诊", "复诊"]],
+            "charges": [["C1", None, "P1", "2025/1/2", "种植牙", None, None, None, 9800],
+                        ["C2", None, "P1", "2025/12/30", "洁牙", None, None, None, 200]]}
     for table, data in rows.items():
         book = load_workbook(folder / f"{table}.xlsx")
         for row in data:
