@@ -34,14 +34,14 @@ class PlaybookError(Exception):
         super().__init__(str(self))
 
     @property
-    def where(self) -> str:
+    def place(self) -> str:
         """The file, and the sheet of a workbook: 'visits.xlsx, sheet 2024'."""
         if not self.path:
             return ""
         return f"{self.path.name}, sheet {self.sheet}" if self.sheet else self.path.name
 
     def __str__(self) -> str:
-        where = [self.where or None, f"column {self.column!r}" if self.column else None]
+        where = [self.place or None, f"column {self.column!r}" if self.column else None]
         head = ", ".join(w for w in where if w)
         text = f"{head}: {self.message}" if head else self.message
         if self.rows:

@@ -3,7 +3,7 @@
 Every number in a report is either right or visibly in doubt. Rows of data left out (duplicates,
 missing required values, implausible dates), rows naming a patient the patients export lacks, visits
 with no outcome and a period trimmed to the data each can move a headline KPI by up to their share of
-the table. Above `NOTE_SHARE` the report's first page says so in one sentence with its size, and
+the table (for a trim or an export that stops early, of the period's days). Above `NOTE_SHARE` the report's first page says so in one sentence with its size, and
 kpis.json carries the entry (``data_health``); above `STOP_SHARE` the run stops (exit 2) with the
 fix, because the KPIs would be more doubt than number. Rows that are not data (totals, subtotals,
 footers, a repeated header) are read right by leaving them out and are not a doubt: the audit lists
@@ -33,7 +33,8 @@ WHAT = {
                 "对应的患者不在患者档案中（已计入，渠道记为未知）"),
     "no_outcome": ("are still marked booked although their day has passed: neither arrivals nor no-shows",
                    "日期已过仍为“已预约”：既不算到诊也不算爽约"),
-    "period_trimmed": ("", ""),
+    "period_trimmed": ("", ""),  # their sentence is their own (the dates, the days)
+    "short_export": ("", ""),
 }
 FIXES = {
     "duplicate": "remove the repeated rows (the second export of the same receipts) from a corrected copy",
@@ -52,7 +53,7 @@ class HealthEntry:
     table: str
     what: str
     rows: int | None
-    share: float  # of the table's rows read as data; of the configured period's days for a trim
+    share: float  # of the table's rows read as data; of the period's days for a trim or a short export
     path: Path | None = None
     column: str | None = None
     first_rows: tuple[int, ...] = ()  # in the file, for the error
@@ -72,7 +73,7 @@ class HealthEntry:
 
     def part(self, lang: str) -> str:
         """The entry as a clause: '1,930 of the 57,065 charges rows (3.4%, charges.csv) were …'."""
-        if self.what == "period_trimmed":
+        if self.en:  # a period trimmed, an export stopping early: said with their dates
             return self.zh if lang == "zh" else self.en
         en, zh = WHAT[self.what]
         where = f"（{self.files}）" if self.files else ""

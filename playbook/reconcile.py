@@ -251,43 +251,67 @@ def _no_outcome(load: TableLoad, today: pd.Timestamp) -> list[HealthEntry]:
 
 
 def _coverage(clinic) -> list[HealthEntry]:
-    """The period against the dates visits and charges both cover: trimmed with a warning when it runs
-    past them, an error when it lies outside them."""
+    """The period against the dates of visits and charges.
+
+    A table's data may pause (a holiday, a small clinic's quiet months): a table "stops" before the
+    period ends only when the days without data at the end are more than its longest pause inside the
+    data (and a week). A period running past every table is trimmed to the data, with a warning; one
+    outside the data is an error; one table stopping early while the other goes on is a doubt on the
+    KPIs it feeds (revenue for charges), weighed like the others."""
     config, loads = clinic.config, clinic.loads
-    spans = {name: (loads[name].data[column].min(), loads[name].data[column].max())
-             for name, column in (("visits", "scheduled_at"), ("charges", "paid_at"))
-             if _usable(loads[name]) and loads[name].data[column].notna().any()}
+    spans = {}
+    for name in ("visits", "charges"):
+        load, column = loads[name], schema.EVENT_DATE[name]
+        if _usable(load) and load.data[column].notna().any():
+            days = pd.Series(load.data[column].dt.normalize().unique()).sort_values()
+            pause = max(int(days.diff().dt.days.max()) if len(days) > 1 else 0, COVERAGE_TOLERANCE_DAYS)
+            spans[name] = (days.iloc[0].date(), days.iloc[-1].date(), dt.timedelta(days=pause))
     if not spans:
         return []
-    first_table = max(spans, key=lambda n: spans[n][0])
-    last_table = min(spans, key=lambda n: spans[n][1])
-    first, last = spans[first_table][0].date(), spans[last_table][1].date()
+    first, last = min(s[0] for s in spans.values()), max(s[1] for s in spans.values())
     period = config.period
-    covered = "; ".join(f"{n} {a.date()}–{b.date()}" for n, (a, b) in spans.items())
-    if period.end < first or period.start > last or first > last:
-        loads[last_table].errors.append(PlaybookError(
+    covered = "; ".join(f"{n} {a}–{b}" for n, (a, b, _) in spans.items())
+    table = next(iter(spans))
+    if period.end < first or period.start > last:
+        loads[table].errors.append(PlaybookError(
             f"the period {period.start}–{period.end} lies outside the data ({covered})", path=clinic.folder / "clinic.yaml",
-            column="period", fix=f"set the period within the data in clinic.yaml, e.g. period: {{start: {max(first, last - dt.timedelta(days=364))}, end: {last}}}",
+            column="period", fix=f"set the period within the data in clinic.yaml, e.g. period: "
+                                 f"{{start: {max(first, last - dt.timedelta(days=364))}, end: {last}}}",
             zh=f"分析期 {period.start} 至 {period.end} 不在数据范围内（{covered}）"))
         return []
-    tolerance = dt.timedelta(days=COVERAGE_TOLERANCE_DAYS)
-    start = first if first - period.start > tolerance else period.start
-    end = last if period.end - last > tolerance else period.end
-    if (start, end) == (period.start, period.end):
-        return []
-    days = (start - period.start).days + (period.end - end).days
-    share = days / ((period.end - period.start).days + 1)
-    table = last_table if end != period.end else first_table
-    en = (f"the period in clinic.yaml ({period.start}–{period.end}) runs past the data ({covered}): every KPI covers "
-          f"{start}–{end}, {days} days ({share:.1%}) fewer")
-    zh = (f"clinic.yaml 中的分析期（{period.start} 至 {period.end}）超出了数据范围，所有指标按 {start} 至 {end} 计算，"
-          f"少了 {days} 天（{share:.1%}）")
-    clinic.config = config.model_copy(update={"period": Period(start=start, end=end)})
-    clinic.configured_period = period
-    fix = f"set period: {{start: {start}, end: {end}}} in clinic.yaml, or export the missing months"
-    loads[table].warnings.append(PlaybookError(en, path=clinic.folder / "clinic.yaml", column="period", fix=fix, zh=zh))
-    return [HealthEntry(table, "period_trimmed", None, share, path=clinic.folder / "clinic.yaml", column="period",
-                        files="clinic.yaml", days=days, en=en, zh=zh, fix=fix)]
+    entries = []
+    start = first if all(s[0] - period.start > s[2] for s in spans.values()) else period.start
+    end = last if all(period.end - s[1] > s[2] for s in spans.values()) else period.end
+    days_in = (end - start).days + 1
+    if (start, end) != (period.start, period.end):
+        days = (start - period.start).days + (period.end - end).days
+        share = days / ((period.end - period.start).days + 1)
+        en = (f"the period in clinic.yaml ({period.start}–{period.end}) runs past the data ({covered}): every KPI "
+              f"covers {start}–{end}, {days} days ({share:.1%}) fewer")
+        zh = (f"clinic.yaml 中的分析期（{period.start} 至 {period.end}）超出了数据范围，所有指标按 {start} 至 {end} "
+              f"计算，少了 {days} 天（{share:.1%}）")
+        clinic.config = config.model_copy(update={"period": Period(start=start, end=end)})
+        clinic.configured_period = period
+        fix = f"set period: {{start: {start}, end: {end}}} in clinic.yaml, or export the missing months"
+        loads[table].warnings.append(PlaybookError(en, path=clinic.folder / "clinic.yaml", column="period", fix=fix, zh=zh))
+        entries.append(HealthEntry(table, "period_trimmed", None, share, path=clinic.folder / "clinic.yaml",
+                                   column="period", files="clinic.yaml", days=days, en=en, zh=zh, fix=fix))
+    for name, (a, b, pause) in spans.items():  # one table stopping early (or starting late) while the other goes on
+        missing = max((a - start).days, 0) * (a - start > pause) + max((end - b).days, 0) * (end - b > pause)
+        if not missing:
+            continue
+        load = loads[name]
+        en = (f"{load.files} covers {a}–{b}, not the whole period {start}–{end} that the other export covers: "
+              f"{missing} days ({missing / days_in:.1%}) without {name}")
+        zh = (f"{load.files} 只覆盖 {a} 至 {b}，未覆盖整个分析期 {start} 至 {end}（另一张表覆盖了）：缺 {missing} 天"
+              f"（{missing / days_in:.1%}）的{schema.TABLES[name].zh}")
+        fix = f"export {name} over the whole period {start}–{end}"
+        load.warnings.append(PlaybookError(en, path=load.path, column=load.header_of(schema.EVENT_DATE[name]),
+                                           fix=fix, zh=zh))
+        entries.append(HealthEntry(name, "short_export", None, missing / days_in, path=load.path,
+                                   column=load.header_of(schema.EVENT_DATE[name]), files=load.files, days=missing,
+                                   en=en, zh=zh, fix=fix))
+    return entries
 
 
 def _referral_like_channels(load: TableLoad, config) -> None:
