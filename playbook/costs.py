@@ -30,10 +30,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import i18n
+from . import i18n, sentences
 from .clinic import Clinic
 from .plotting import ACTION_RED, PALETTE, month_labels, set_title
-from .results import AnalysisResult, Flag, Section, Unavailable, severity
+from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window
 from .thresholds import DEFAULTS, Threshold
 
 # key -> keywords of the export's category (first match wins, in this order: 耗材库存 is inventory),
@@ -45,15 +45,6 @@ CATEGORIES = {
                     "consumables_share_high"),
 }
 ORDER = ("consumables", "lab", "inventory")  # how the report lists them
-# What to do first when a category runs above its range.
-ADVICE = {
-    "consumables": ("先核对耗材的领用登记和采购单价，按项目设定耗材标准用量",
-                    "check consumables issued against the treatments done and the purchase prices; "
-                    "set a standard use per item"),
-    "lab": ("比较加工厂报价，统计返工单", "compare lab quotes and count remakes"),
-    "inventory": ("清理积压库存，设安全库存线按需采购（如种植体低于50颗再采购）",
-                  "clear slow stock and buy to a safety-stock line (e.g. reorder implants below 50)"),
-}
 
 
 def _json(value):
@@ -238,9 +229,9 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
         table_rows.append({"category": key, "amount": amount, "revenue": base, "months": n, "share": share,
                            "low": low.value, "high": high.value, "status": status, "profit_gain_per_year": gain})
         if status == "above":
-            flags.append(_flag(key, share, high, gain, low))
+            flags.append(_flag(key, share, high, gain, low, start, end))
         elif status == "below":
-            flags.append(_flag(key, share, low, 0.0, high))
+            flags.append(_flag(key, share, low, 0.0, high, start, end))
     table = pd.DataFrame(table_rows).set_index("category")
     flags.sort(key=lambda f: (f.severity != "red", -f.revenue_at_stake, -f.gap))
     zh, en = _sentences(table, flags)
@@ -248,32 +239,19 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
     return CostRatios("cost_ratios", table, zh, en, flags, monthly=monthly, ranges=ranges)
 
 
-def _flag(key: str, share: float, line: Threshold, gain: float, other: Threshold) -> Flag:
+def _flag(key: str, share: float, line: Threshold, gain: float, other: Threshold, start, end) -> Finding:
     low, high = sorted((line.value, other.value))
-    name_zh, name_en = _name(key, "zh"), _name(key, "en")
-    if line.direction == "max":
-        advice_zh, advice_en = ADVICE[key]
-        zh = (f"{name_zh}占实收{i18n.rate(share, 'zh')}，高于{_range(low, high)}的合理范围：回到范围上限每年可多留利润约"
-              f"{i18n.money(gain, 'zh')}；{advice_zh}。")
-        en = (f"{name_en} run at {i18n.rate(share, 'en')} of revenue, above the {_range(low, high)} range: back at its top "
-              f"the clinic would keep about {i18n.money(gain, 'en')} a year; {advice_en}.")
-        problem = "efficiency"
-    else:
-        new_zh = "（新店库存偏低属正常）" if key == "inventory" else ""
-        new_en = " (a new clinic holds less stock)" if key == "inventory" else ""
-        zh = f"{name_zh}占实收{i18n.rate(share, 'zh')}，低于{_range(low, high)}的合理范围{new_zh}：先核对这类成本是否都已入账。"
-        en = (f"{name_en} run at {i18n.rate(share, 'en')} of revenue, below the {_range(low, high)} range{new_en}: check "
-              f"that all of it is recorded.")
-        problem = "management"
-    return Flag(f"{key}_share", share, line.name, problem, severity(line.gap(share)), line.gap(share), float(gain),
-                zh, en, subject=key)
+    above = line.direction == "max"
+    return Finding.past(line, share, kind=f"{key}_share_high" if above else "cost_share_low", metric=f"{key}_share",
+                        problem_class="efficiency" if above else "management", segment=Segment("cost", key),
+                        window=Window(start, end), stake=Stake(float(gain), "cost_excess" if above else "none"),
+                        facts={"low": low, "high": high})
 
 
-def _sentences(table: pd.DataFrame, flags: list[Flag]) -> tuple[str, str]:
+def _sentences(table: pd.DataFrame, flags: list[Finding]) -> tuple[str, str]:
     above = [f for f in flags if f.threshold.endswith("_high")]
     if flags:
-        zh = "；".join(f.zh.rstrip("。") for f in flags) + "。"
-        en = " ".join(f.en for f in flags)
+        zh, en = sentences.join(flags, "zh"), sentences.join(flags, "en")
         if len(above) > 1:
             total = sum(f.revenue_at_stake for f in above)
             zh += f"合计每年约{i18n.money(total, 'zh')}。"

@@ -12,7 +12,7 @@ from importlib import import_module
 
 from . import thresholds as threshold_table
 from .clinic import Clinic
-from .results import Flag, Section, deep_merge
+from .results import Finding, Section, deep_merge
 
 # section name -> the module that computes it (each module's ``diagnose(clinic, thresholds)``)
 SECTIONS = {
@@ -40,7 +40,7 @@ class Diagnosis:
             return self.section(name)
         raise AttributeError(name)
 
-    def flags(self) -> list[Flag]:
+    def flags(self) -> list[Finding]:
         return [flag for name in SECTIONS for flag in self.section(name).flags()]
 
     @cached_property

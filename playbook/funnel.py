@@ -100,7 +100,7 @@ from . import i18n, kpis
 from .catalogue import HIGH_VALUE
 from .clinic import Clinic
 from .plotting import ACTION_RED, GREY, PALETTE, month_axis, month_ticks, no_data, set_title
-from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
+from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
 from .thresholds import DEFAULTS, Threshold
 
 __all__ = ["ChannelConversion", "ChannelEconomics", "StopLoss", "LeadArrival", "CampaignRoi", "FunnelSection",
@@ -186,11 +186,6 @@ def _roi_text(value, lang: str) -> str:
     return i18n.NO_DATA[lang] if value is None else f"{value:.2f}"
 
 
-def _week(value, lang: str) -> str:
-    value = pd.Timestamp(value).date()
-    return i18n.pick(lang, f"{i18n.day(value, lang)}那周", f"the week of {i18n.day(value, lang)}")
-
-
 def _span(first, last, lang: str) -> str:
     """Two days as the owner reads a stretch of time: 2025年8月11日–9月28日 / 2025-08-11 – 2025-09-28."""
     first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
@@ -198,15 +193,6 @@ def _span(first, last, lang: str) -> str:
         tail = f"{last.month}月{last.day}日" if last.year == first.year else i18n.day(last, lang)
         return f"{i18n.day(first, lang)}–{tail}"
     return f"{first.isoformat()} – {last.isoformat()}"
-
-
-def _months_text(first: pd.Timestamp, last: pd.Timestamp, lang: str) -> str:
-    if first == last:
-        return i18n.month(first, lang)
-    if lang == "zh":
-        tail = f"{last.month}月" if first.year == last.year else i18n.month(last, lang)
-        return f"{i18n.month(first, lang)}–{tail}"
-    return f"{first:%b %Y} – {last:%b %Y}"
 
 
 def _names(channels: list[str], lang: str) -> str:
@@ -334,7 +320,7 @@ class ChannelConversion(AnalysisResult):
     """Conversion by channel and month, and each channel's judged recent conversion against the 80% line."""
 
     summary: pd.DataFrame = None  # per channel: recent and before conversion and volume, judged, flagged
-    line: float = 0.8
+    line: float = field(kw_only=True)  # the threshold in force
     recent_from: pd.Timestamp = None
     last_day: pd.Timestamp = None
 
@@ -468,7 +454,7 @@ def channel_conversion(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd
                 and _num(row.before) is not None and row.recent < row.before)
         per_converted = value.get(name, value.get(None, 0.0))
         at_stake = max(row.per_month_recent * 12 * (line.value - row.recent) * per_converted, 0.0)
-        flags.append(_conversion_flag(name, row, line, bool(rose), at_stake, recent_from, _ts(end)))
+        flags.append(_conversion_flag(name, row, line, bool(rose), at_stake, recent_from, _ts(end), before_from))
     flags.sort(key=lambda f: -f.revenue_at_stake)
     summary["flagged"] = summary.index.isin([f.subject for f in flags])
     zh, en = _conversion_sentences(summary, flags, line, recent_from, _ts(end), new.empty, min_patients)
@@ -484,41 +470,30 @@ def _value_of_a_conversion(new: pd.DataFrame) -> dict:
     return {k: float(v) for k, v in value.items() if _num(v) is not None}
 
 
-def _conversion_flag(name, row, line: Threshold, rose: bool, at_stake: float, first, last) -> Flag:
-    zh_when, en_when = _months_text(first, last, "zh"), _months_text(first, last, "en")
-    rate_zh, rate_en = i18n.rate(row.recent, "zh"), i18n.rate(row.recent, "en")
-    if rose:
-        zh = (f"{_channel(name, 'zh')}渠道{zh_when}初诊成交率{rate_zh}，低于{line.value:.0%}的复盘线，而新患者从每月"
-              f"{row.per_month_before:.0f}人增至{row.per_month_recent:.0f}人：这个渠道引来的多是不打算治疗的人，"
-              f"先调整它的活动和引流项目，再与医生复盘初诊。")
-        en = (f"{_channel(name, 'en')} converted {rate_en} of its new patients in {en_when}, under the {line.value:.0%} "
-              f"review line, "
-              f"while its new patients rose from {row.per_month_before:.0f} to {row.per_month_recent:.0f} a month: "
-              f"it brings people who do not mean to be treated; change its offer first, then review first visits "
-              f"with the doctors.")
-        problem = "acquisition"
-    else:
-        zh = (f"{_channel(name, 'zh')}渠道{zh_when}初诊成交率{rate_zh}，低于{line.value:.0%}的复盘线："
-              f"与医生和咨询师逐例复盘这个渠道的初诊。")
-        en = (f"{_channel(name, 'en')} converted {rate_en} of its new patients in {en_when}, under the "
-              f"{line.value:.0%} review line: review its first visits case by case with the doctors and consultants.")
-        problem = "experience"
-    gap = line.gap(row.recent)
-    return Flag("first_visit_conversion_recent", float(row.recent), CONVERSION_LINE, problem, severity(gap), gap,
-                round(at_stake, 2), zh, en, subject=name)
+def _conversion_flag(name, row, line: Threshold, rose: bool, at_stake: float, first, last, before_from) -> Finding:
+    """A channel converting under the review line: an acquisition problem when its volume rose meanwhile
+    (it brings people who do not mean to be treated), else the first-visit experience."""
+    return Finding.past(
+        line, float(row.recent), kind="channel_conversion_volume" if rose else "channel_conversion",
+        metric="first_visit_conversion_recent", problem_class="acquisition" if rose else "experience",
+        segment=Segment("channel", name), window=Window(first.date(), last.date()), reference=_num(row.before),
+        reference_window=Window(before_from.date(), (first - pd.Timedelta(days=1)).date()) if before_from is not None
+        else None,
+        stake=Stake(round(at_stake, 2), "channel_conversion_gap"),
+        facts={"per_month_before": _num(row.per_month_before), "per_month_recent": float(row.per_month_recent)})
 
 
 def _conversion_sentences(summary, flags, line, first, last, empty, min_patients) -> tuple[str, str]:
     if empty:
         return ("分析期内没有新患者，无法按渠道看初诊成交率。",
                 "No new patients in the period: conversion by channel cannot be shown.")
-    zh_when, en_when = _months_text(first, last, "zh"), _months_text(first, last, "en")
+    zh_when, en_when = i18n.months(first, last, "zh"), i18n.months(first, last, "en")
     if flags:
         worst = flags[0]
         more_zh = f"另有{len(flags) - 1}个渠道也低于复盘线。" if len(flags) > 1 else "其他渠道都在复盘线以上。"
         more_en = (f" {len(flags) - 1} more channel(s) are under the line too." if len(flags) > 1
                    else " The other channels are above the line.")
-        return worst.zh + more_zh, worst.en + more_en
+        return worst.sentence("zh") + more_zh, worst.sentence("en") + more_en
     judged = summary[summary["judged"]]
     if judged.empty:
         return (f"{zh_when}每个渠道完成30天观察的新患者都不足{min_patients}人，成交率只作参考，暂不评判。",
@@ -544,7 +519,7 @@ class ChannelEconomics(AnalysisResult):
     scalars: dict = field(default_factory=dict)
     has_leads: bool = False
     has_spend: bool = False
-    line: float = 1.5  # the stop-loss line [S0]
+    line: float = field(kw_only=True)  # the threshold in force
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Cost per new patient against what a new patient pays in 90 days, per channel with spend."""
@@ -821,7 +796,7 @@ class StopLoss(AnalysisResult):
     """Weekly ROI per channel with spend (13 weeks ending with the week) and the [S0] stop-loss streaks."""
 
     streaks: pd.DataFrame = None  # channel, first_week, last_week, weeks, roi_min, current
-    line: float = 1.5
+    line: float = field(kw_only=True)  # the threshold in force
     latest_week: pd.Timestamp | None = None
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", weeks: int = PLOT_WEEKS, **kwargs) -> plt.Axes:
@@ -995,19 +970,13 @@ def _running_campaigns(campaigns: pd.DataFrame, week) -> dict[str, list[str]]:
     return label.groupby(on["channel"].fillna(UNKNOWN_CHANNEL).astype("str")).agg(list).to_dict()
 
 
-def _stop_loss_flag(s, line: Threshold, weeks: int, running: list[str]) -> Flag:
-    at_stake = max((line.value - s.roi_last) * s.spend_13w * 52 / weeks, 0.0)
-    what_zh = f"（正在进行：{'、'.join(running)}）" if running else ""
-    what_en = f" (running: {', '.join(running)})" if running else ""
-    zh = (f"{_channel(s.channel, 'zh')}的投放回报自{_week(s.first_week, 'zh')}起连续{s.weeks}周低于{line.value:g}的止损线，"
-          f"到最近可评估的{_week(s.last_week, 'zh')}为{s.roi_last:.2f}：按止损规则暂停或缩减这个渠道的投放{what_zh}，"
-          f"把预算转到回报高的渠道。")
-    en = (f"{_channel(s.channel, 'en')}'s ROI has been under the {line.value:g} stop-loss line for {s.weeks} weeks in a "
-          f"row since {_week(s.first_week, 'en')}, {s.roi_last:.2f} in {_week(s.last_week, 'en')}, the latest that can "
-          f"be judged: stop or cut its spend{what_en} and move the budget to channels that return more.")
-    gap = line.gap(s.roi_last)
-    return Flag("roi_weekly_latest", float(s.roi_last), STOP_LOSS_LINE, "acquisition", severity(gap), gap,
-                round(at_stake, 2), zh, en, subject=s.channel)
+def _stop_loss_flag(s, line: Threshold, weeks: int, running: list[str]) -> Finding:
+    first, last = pd.Timestamp(s.first_week), pd.Timestamp(s.last_week)
+    return Finding.past(
+        line, float(s.roi_last), kind="roi_weekly_latest", problem_class="acquisition",
+        segment=Segment("channel", s.channel), window=Window(first.date(), (last + pd.Timedelta(days=6)).date()),
+        stake=Stake(round(max((line.value - s.roi_last) * s.spend_13w * 52 / weeks, 0.0), 2), "roi_gap"),
+        facts={"weeks": int(s.weeks), "first_week": first.date(), "last_week": last.date(), "running": list(running)})
 
 
 def _stop_loss_sentences(streaks, flags, latest, line, any_spend, running) -> tuple[str, str]:
@@ -1029,10 +998,10 @@ def _stop_loss_sentences(streaks, flags, latest, line, any_spend, running) -> tu
     if flags:
         more_zh = f"另有{len(flags) - 1}个渠道也在止损区。" if len(flags) > 1 else ""
         more_en = f" {len(flags) - 1} more channel(s) are in stop-loss too." if len(flags) > 1 else ""
-        return flags[0].zh + more_zh + past_zh, flags[0].en + more_en + past_en
-    return (f"最近可评估的一周（{_week(latest, 'zh')}，新患者已满90天）各投放渠道回报都不低于{line.value:g}，"
+        return flags[0].sentence("zh") + more_zh + past_zh, flags[0].sentence("en") + more_en + past_en
+    return (f"最近可评估的一周（{i18n.week_of(latest, 'zh')}，新患者已满90天）各投放渠道回报都不低于{line.value:g}，"
             f"无需止损。" + past_zh,
-            f"In the latest week that can be judged ({_week(latest, 'en')}, its new patients have had their "
+            f"In the latest week that can be judged ({i18n.week_of(latest, 'en')}, its new patients have had their "
             f"90 days) every channel with spend returns {line.value:g} or more: no stop-loss." + past_en)
 
 
@@ -1045,6 +1014,7 @@ class LeadArrival(AnalysisResult):
     """Lead arrival rate (到店率) by channel and month, and each channel's recent change."""
 
     summary: pd.DataFrame = None  # per channel: leads and rate recently and before, fall, z
+    step: float = field(kw_only=True)  # the [S0] arrival-rate step in force (``arrival_rate_step``)
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Monthly arrival rate per channel (complete lead months); red = a fall that needs action."""
@@ -1096,8 +1066,8 @@ class LeadArrival(AnalysisResult):
             i18n.pick(lang, "到店率", "Arrival rate"): [i18n.rate(_num(v), lang) for v in s["rate"]],
             i18n.pick(lang, "此前", "Before"): [i18n.rate(_num(v), lang) for v in s["before"]],
             i18n.pick(lang, "最近6个月", "Last 6 months"): [i18n.rate(_num(v), lang) for v in s["recent"]],
-            i18n.pick(lang, f"目标（+{STEP * 100:.0f}个百分点）", f"Target (+{STEP * 100:.0f} points)"):
-                [i18n.rate(min(_num(v) + STEP, 1.0), lang) if _num(v) is not None else i18n.NO_DATA[lang]
+            i18n.pick(lang, f"目标（+{self.step * 100:g}个百分点）", f"Target (+{self.step * 100:g} points)"):
+                [i18n.rate(min(_num(v) + self.step, 1.0), lang) if _num(v) is not None else i18n.NO_DATA[lang]
                  for v in s["recent"]],
         })
 
@@ -1106,7 +1076,6 @@ class LeadArrival(AnalysisResult):
                              for name, row in self.summary.iterrows()}}
 
 
-STEP = DEFAULTS["arrival_rate_step"].value  # [S0] 到店率15% → 目标18%
 
 
 def lead_arrival(leads: pd.DataFrame, *, start: dt.date, end: dt.date, thresholds: dict[str, Threshold] | None = None,
@@ -1122,7 +1091,7 @@ def lead_arrival(leads: pd.DataFrame, *, start: dt.date, end: dt.date, threshold
     value_per_patient : revenue in 90 days of one new patient, per channel (None key: the clinic's), for
         the revenue at stake; without it the flags carry 0.
     """
-    line = _line(thresholds, ARRIVAL_LINE)
+    line, step = _line(thresholds, ARRIVAL_LINE), _line(thresholds, "arrival_rate_step")
     frame = _lead_frame(leads)
     last_day = last_day if last_day is not None else (frame["day"].max() if len(frame) else _ts(end))
     frame = frame[frame["day"].between(_ts(start), _ts(end))]
@@ -1160,10 +1129,10 @@ def lead_arrival(leads: pd.DataFrame, *, start: dt.date, end: dt.date, threshold
             continue
         per_patient = value.get(name, value.get(None, 0.0))
         at_stake = row.recent_leads * 12 / max(len(recent_months), 1) * row.fall * per_patient
-        flags.append(_arrival_flag(name, row, line, at_stake, recent_months))
+        flags.append(_arrival_flag(name, row, line, step, at_stake, recent_months, before_months))
     flags.sort(key=lambda f: -f.revenue_at_stake)
-    zh, en = _arrival_sentences(summary, flags, recent_months, frame.empty)
-    return LeadArrival("leads_funnel", table, zh, en, flags, summary=summary)
+    zh, en = _arrival_sentences(summary, flags, recent_months, frame.empty, step)
+    return LeadArrival("leads_funnel", table, zh, en, flags, summary=summary, step=step.value)
 
 
 def _z(a1, n1, a0, n0) -> float | None:
@@ -1175,34 +1144,33 @@ def _z(a1, n1, a0, n0) -> float | None:
     return None if se == 0 else (a0 / n0 - a1 / n1) / se
 
 
-def _arrival_flag(name, row, line: Threshold, at_stake: float, months) -> Flag:
-    first, last = pd.Timestamp(months[0]), pd.Timestamp(months[-1])
-    zh = (f"{_channel(name, 'zh')}线索到店率{_months_text(first, last, 'zh')}为{i18n.rate(row.recent, 'zh')}，"
-          f"此前为{i18n.rate(row.before, 'zh')}，下降{row.fall * 100:.1f}个百分点：检查这个渠道的预约提醒与到店路线说明，"
-          f"以每月提升{STEP * 100:.0f}个百分点为目标。")
-    en = (f"{_channel(name, 'en')}'s leads arrived at {i18n.rate(row.recent, 'en')} in {_months_text(first, last, 'en')} "
-          f"against {i18n.rate(row.before, 'en')} before, {row.fall * 100:.1f} points down: check its booking reminders "
-          f"and directions, aiming for {STEP * 100:.0f} points more each month.")
-    gap = line.gap(row.fall)
-    return Flag("arrival_rate_fall", float(row.fall), ARRIVAL_LINE, "acquisition", severity(gap), gap,
-                round(max(at_stake, 0.0), 2), zh, en, subject=name)
+def _arrival_flag(name, row, line: Threshold, step: Threshold, at_stake: float, months, before_months) -> Finding:
+    first, last = pd.Timestamp(months[0]), pd.Timestamp(months[-1]) + pd.offsets.MonthEnd(0)
+    return Finding.past(
+        line, float(row.fall), kind="arrival_rate_fall", problem_class="acquisition", segment=Segment("channel", name),
+        window=Window(first.date(), last.date()), reference=float(row.before),
+        reference_window=Window(pd.Timestamp(before_months[0]).date(),
+                                (pd.Timestamp(before_months[-1]) + pd.offsets.MonthEnd(0)).date()),
+        stake=Stake(round(max(at_stake, 0.0), 2), "arrival_fall"),
+        facts={"recent": float(row.recent), "step": step.value})
 
 
-def _arrival_sentences(summary, flags, months, empty) -> tuple[str, str]:
+def _arrival_sentences(summary, flags, months, empty, step: Threshold) -> tuple[str, str]:
     if empty:
         return ("分析期内没有线索记录，无法计算到店率。", "No leads in the period: the arrival rate cannot be computed.")
     if flags:
         more_zh = f"另有{len(flags) - 1}个渠道到店率也在下降。" if len(flags) > 1 else ""
         more_en = f" {len(flags) - 1} more channel(s) fell too." if len(flags) > 1 else ""
-        return flags[0].zh + more_zh, flags[0].en + more_en
+        return flags[0].sentence("zh") + more_zh, flags[0].sentence("en") + more_en
     top = summary.index[0]
     rate = summary.loc[top, "rate"]
     trend_zh = "最近6个月各渠道到店率没有明显下降" if months else "线索记录不足一年，暂不判断趋势"
     trend_en = "no channel's arrival rate fell in the last 6 months" if months else \
         "under a year of leads, so no trend is judged"
-    return (f"线索最多的{_channel(top, 'zh')}到店率{i18n.rate(rate, 'zh')}；{trend_zh}：以每月提升{STEP * 100:.0f}个百分点为目标跟踪。",
+    points = f"{step.value * 100:g}"
+    return (f"线索最多的{_channel(top, 'zh')}到店率{i18n.rate(rate, 'zh')}；{trend_zh}：以每月提升{points}个百分点为目标跟踪。",
             f"{_channel(top, 'en')}, the channel with most leads, arrives at {i18n.rate(rate, 'en')}; {trend_en}: aim "
-            f"for {STEP * 100:.0f} points more each month.")
+            f"for {points} points more each month.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1213,7 +1181,7 @@ def _arrival_sentences(summary, flags, months, empty) -> tuple[str, str]:
 class CampaignRoi(AnalysisResult):
     """Each campaign of the period: spend, the new patients of its channel while it ran, their 90-day ROI."""
 
-    line: float = 1.5
+    line: float = field(kw_only=True)  # the threshold in force
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """ROI per campaign (days with complete 90 days), red under the stop-loss line."""

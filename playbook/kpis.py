@@ -1,8 +1,9 @@
 """The headline KPIs: the seven numbers every engagement starts from, exactly as the contract defines them.
 
 Source: method.md, "The definitions the playbook computes (its contract)". Thresholds quoted in the
-findings: first-visit conversion below 80% means "review with the doctor" [S2, seeds/002];
-referral share below 40% points to a service problem [S3, seeds/003].
+findings, from the clinic's thresholds in force: first-visit conversion below
+``first_visit_conversion_review`` (80%) means "review with the doctor" [S2, seeds/002]; referral
+share below ``referral_share_healthy`` (40%) points to a service problem [S3, seeds/003].
 
 The period is ``start``..``end`` with both days included; a timestamp counts on its day.
 """
@@ -10,18 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from . import i18n
+from . import i18n, sentences
 from .catalogue import HIGH_VALUE, PROFIT
 from .schema import REFERRAL_CHANNELS
+from .thresholds import Threshold, resolve
 
 CONVERSION_WINDOW_DAYS = 30  # contract: paid "from their first arrival up to 30 days after it"
 RETURN_WINDOW_DAYS = 365  # contract: return_within_12m
-CONVERSION_REVIEW_LINE = 0.80  # [S2] 初诊成交低于80%沟通医生
-REFERRAL_HEALTHY_LINE = 0.40  # [S3] 口碑介绍的来源客户最好达到40%以上
+# The lines the headline sentence judges by (playbook.thresholds, as the clinic has them in force).
+LINES = {"first_visit_conversion": "first_visit_conversion_review",  # [S2] 初诊成交低于80%沟通医生
+         "referral_share": "referral_share_healthy"}  # [S3] 口碑介绍的来源客户最好达到40%以上
 UNKNOWN_CHANNEL = "unknown"
 
 # name -> (中文, English, unit); the names are a contract other tools read (kpis.json): add, never rename.
@@ -91,17 +95,17 @@ def return_within_12m(visits: pd.DataFrame, *, start: dt.date, end: dt.date) -> 
     return _share(returned["patient_id"].nunique(), len(cohort))
 
 
-# The headline sentence in each language; the two lines are [S2] (80%) and [S3] (40%).
+# The headline sentence in each language; {line} is the threshold in force ([S2] 80%, [S3] 40% by default).
 _FINDING = {
     "zh": {"head": "分析期内实收{revenue}，新患者{new}人，初诊成交率{conversion}，转介绍占比{referral}",
            "healthy": "，两项均在方法的健康线以上。", "sep": "；", "end": "。",
-           "first_visit_conversion": "初诊成交率低于80%，应与医生逐例复盘初诊沟通",
-           "referral_share": "转介绍占比低于40%，说明服务体验与口碑需要改进"},
+           "first_visit_conversion": "初诊成交率低于{line}，应与医生逐例复盘初诊沟通",
+           "referral_share": "转介绍占比低于{line}，说明服务体验与口碑需要改进"},
     "en": {"head": "In the period the clinic took {revenue} from {new} new patients; first-visit conversion was "
                    "{conversion} and referral share {referral}",
            "healthy": ", both above the method's healthy lines.", "sep": "; ", "end": ".",
-           "first_visit_conversion": "conversion below 80% calls for a case-by-case review with the doctors",
-           "referral_share": "referral share below 40% points to a service and word-of-mouth problem"},
+           "first_visit_conversion": "conversion below {line} calls for a case-by-case review with the doctors",
+           "referral_share": "referral share below {line} points to a service and word-of-mouth problem"},
 }
 
 
@@ -114,6 +118,7 @@ class HeadlineKpis:
     values: dict[str, float | int | None]
     channels: pd.DataFrame  # index source_channel; new_patients, first_visit_conversion
     monthly_revenue: pd.Series = field(repr=False)  # month start -> revenue, within the period
+    thresholds: Mapping[str, Threshold] = field(repr=False)  # in force: the lines its sentences judge by
 
     @property
     def table(self) -> pd.DataFrame:
@@ -147,15 +152,15 @@ class HeadlineKpis:
     def finding(self, lang: str = "zh") -> str:
         """One sentence: where the clinic stands, and the first thing to look at."""
         v = self.values
-        weak = [k for k, line in (("first_visit_conversion", CONVERSION_REVIEW_LINE),
-                                  ("referral_share", REFERRAL_HEALTHY_LINE)) if v[k] is not None and v[k] < line]
+        weak = [k for k, line in LINES.items() if self.thresholds[line].breached(v[k])]
         words = _FINDING[lang]
         head = words["head"].format(revenue=i18n.money(v["revenue"], lang), new=i18n.count(v["new_patients"], lang),
                                     conversion=i18n.rate(v["first_visit_conversion"], lang),
                                     referral=i18n.rate(v["referral_share"], lang))
         if not weak:
             return head + words["healthy"]
-        return head + words["sep"] + words["sep"].join(words[k] for k in weak) + words["end"]
+        return head + words["sep"] + words["sep"].join(
+            words[k].format(line=sentences.line(self.thresholds[LINES[k]])) for k in weak) + words["end"]
 
     def trend_finding(self, lang: str = "zh") -> str:
         """The revenue chart's sentence: the last two quarters against the two before them."""
@@ -184,14 +189,17 @@ class HeadlineKpis:
         weakest = sizeable["first_visit_conversion"].idxmin()
         rate, count = sizeable.loc[weakest, "first_visit_conversion"], int(sizeable.loc[weakest, "new_patients"])
         weakest = channel_name(weakest, lang)
-        if rate >= CONVERSION_REVIEW_LINE:
-            return i18n.pick(lang, f"各主要渠道的初诊成交率都不低于80%，最低的是{weakest}（{i18n.rate(rate, lang)}）。",
-                             f"Every sizeable channel converts at 80% or more; the lowest is {weakest} ({i18n.rate(rate, lang)}).")
+        review = self.thresholds[LINES["first_visit_conversion"]]
+        line = sentences.line(review)
+        if not review.breached(rate):
+            return i18n.pick(lang, f"各主要渠道的初诊成交率都不低于{line}，最低的是{weakest}（{i18n.rate(rate, lang)}）。",
+                             f"Every sizeable channel converts at {line} or more; the lowest is {weakest} "
+                             f"({i18n.rate(rate, lang)}).")
         return i18n.pick(
             lang,
-            f"{weakest}带来{count}位新患者，初诊成交率只有{i18n.rate(rate, lang)}，低于80%的复盘线：先与医生复盘这个渠道的初诊，"
+            f"{weakest}带来{count}位新患者，初诊成交率只有{i18n.rate(rate, lang)}，低于{line}的复盘线：先与医生复盘这个渠道的初诊，"
             f"并检查它引来的是否是目标客户。",
-            f"{weakest} brought {count} new patients but converted only {i18n.rate(rate, lang)}, under the 80% review "
+            f"{weakest} brought {count} new patients but converted only {i18n.rate(rate, lang)}, under the {line} review "
             f"line: review its first visits with the doctors and check whether it brings the right patients.")
 
     def _trend(self) -> tuple[int, float | None, float | None]:
@@ -246,7 +254,8 @@ def _round(value):
 
 
 def headline_kpis(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataFrame, *,
-                  start: dt.date, end: dt.date, referral_channels=REFERRAL_CHANNELS) -> HeadlineKpis:
+                  start: dt.date, end: dt.date, referral_channels=REFERRAL_CHANNELS,
+                  thresholds: Mapping[str, Threshold] | None = None) -> HeadlineKpis:
     """Compute the headline KPIs of the contract on canonical tables.
 
     Parameters
@@ -255,6 +264,8 @@ def headline_kpis(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.Data
         (playbook.catalogue.classify_items), which `load_clinic` adds.
     start, end : the analysis period, both days included.
     referral_channels : source-channel values that count as referral (转介绍).
+    thresholds : the thresholds in force (`playbook.thresholds.resolve`; default: the method's), whose
+        lines the sentences state.
     """
     visit_day = _day(visits["scheduled_at"])
     in_period = visits[_between(visit_day, start, end)]
@@ -283,11 +294,11 @@ def headline_kpis(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.Data
         "referral_share": _share(new["source_channel"].isin(list(referral_channels)).sum(), len(new)),
         "return_within_12m": return_within_12m(visits, start=start, end=end),
     }
-    return HeadlineKpis(start, end, values, channels, monthly)
+    return HeadlineKpis(start, end, values, channels, monthly, thresholds or resolve())
 
 
 def clinic_kpis(clinic) -> HeadlineKpis:
     """`headline_kpis` of a loaded clinic over its configured period."""
     period = clinic.config.period
     return headline_kpis(clinic.patients, clinic.visits, clinic.charges, start=period.start, end=period.end,
-                         referral_channels=clinic.config.referral)
+                         referral_channels=clinic.config.referral, thresholds=resolve(clinic.config.thresholds))

@@ -20,10 +20,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import yaml
 
-from . import i18n
+from . import i18n, sentences
 from .clinic import Clinic
 from .plotting import ACTION_RED, PALETTE
-from .results import RED, AnalysisResult, Flag
+from .results import RED, AnalysisResult, Finding
 from .weekly import WEEKLY_METRICS, metric_label
 
 RULES_FILE = Path(__file__).with_name("prescriptions.yaml")
@@ -59,7 +59,7 @@ class Rule:
     tasks: tuple[TaskTemplate, ...]
     threshold: str | None = None
 
-    def fires(self, flag: Flag) -> bool:
+    def fires(self, flag: Finding) -> bool:
         return fnmatch(flag.metric, self.metric) and (self.threshold is None or flag.threshold == self.threshold)
 
 
@@ -222,7 +222,7 @@ def _prescribe(clinic: Clinic, ranking, rules: RuleBook) -> PrescriptionPlan:
                             notes_en=notes_en, interviews=interviews)
 
 
-def _fire(rules: RuleBook, flags: list[Flag]) -> list[tuple[Rule, list[Flag]]]:
+def _fire(rules: RuleBook, flags: list[Finding]) -> list[tuple[Rule, list[Finding]]]:
     """Each rule with the flags it fires on, strongest first, at most ``per_rule`` subjects."""
     fired = []
     for rule in rules.rules:
@@ -237,9 +237,9 @@ def _fire(rules: RuleBook, flags: list[Flag]) -> list[tuple[Rule, list[Flag]]]:
     return fired
 
 
-def _task(data, baseline_end: dt.date, rule: Rule, template: TaskTemplate, n: int, flag: Flag, start: dt.date,
+def _task(data, baseline_end: dt.date, rule: Rule, template: TaskTemplate, n: int, flag: Finding, start: dt.date,
           rules: RuleBook, thresholds, lang: str) -> dict:
-    subject = _subject(flag.subject, lang)
+    subject = sentences.segment(flag.segment, lang) if flag.segment else ""
     metric = template.metric.format(subject=flag.subject) if template.metric else None
     baseline = target = None
     if metric:
@@ -248,18 +248,11 @@ def _task(data, baseline_end: dt.date, rule: Rule, template: TaskTemplate, n: in
     suffix = f"@{flag.subject}" if flag.subject and "{subject}" in (template.zh + (template.metric or "")) else ""
     owner = rules.departments[template.owner]
     return {"prescription": rule.prescription, "task_id": f"{rule.id}.{n}{suffix}",
-            "task": (template.zh if lang == "zh" else template.en).format(subject=subject),
+            "task": (template.zh if lang == "zh" else template.en).format(subject=subject,
+                                                                          line=sentences.line(thresholds[flag.threshold])),
             "owner_department": owner[lang], "owner": None, "metric": metric if target is not None else None,
             "baseline": baseline if target is not None else None, "target": target, "start": start,
-            "deadline": start + dt.timedelta(weeks=template.weeks), "finding": flag.sentence(lang), "changed": ()}
-
-
-def _subject(subject, lang: str) -> str:
-    if not isinstance(subject, str) or not subject:
-        return ""
-    from .kpis import channel_name
-
-    return channel_name(subject, lang)
+            "deadline": start + dt.timedelta(weeks=template.weeks), "finding": flag, "changed": ()}
 
 
 def _baseline(data, metric: str, start: dt.date, end: dt.date) -> float | None:
@@ -282,7 +275,7 @@ def _baseline(data, metric: str, start: dt.date, end: dt.date) -> float | None:
     return float(value) / (((last - first).days + 1) / 7) if spec.additive else float(value)
 
 
-def _target(template: TaskTemplate, metric: str, baseline: float | None, flag: Flag, thresholds) -> float | None:
+def _target(template: TaskTemplate, metric: str, baseline: float | None, flag: Finding, thresholds) -> float | None:
     """A step from the baseline in the metric's good direction, never past the method's line."""
     if baseline is None:
         return None
@@ -321,7 +314,7 @@ def _apply_task_changes(tasks: pd.DataFrame, config, start: dt.date, rules: Rule
                 added = {"prescription": change.prescription, "task_id": task_id, "task": change.task,
                          "owner_department": change.owner_department or "", "owner": change.owner,
                          "metric": change.metric, "baseline": None, "target": change.target, "start": start,
-                         "deadline": change.deadline or start + dt.timedelta(weeks=8), "finding": "",
+                         "deadline": change.deadline or start + dt.timedelta(weeks=8), "finding": None,
                          "changed": ("added",)}
                 tasks = pd.concat([tasks, pd.DataFrame([added], columns=TASK_COLUMNS)], ignore_index=True)
             else:
@@ -347,13 +340,12 @@ def _apply_task_changes(tasks: pd.DataFrame, config, start: dt.date, rules: Rule
 def _plans(fired, effects: dict, config, rules: RuleBook, tasks: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     for rule, flags in fired:
-        row = rows.setdefault(rule.prescription, {"red": False, "why_zh": [], "why_en": []})
+        row = rows.setdefault(rule.prescription, {"red": False, "findings": []})
         row["red"] |= any(f.severity == RED for f in flags)
-        row["why_zh"] += [f.zh for f in flags]
-        row["why_en"] += [f.en for f in flags]
+        row["findings"] += flags
     added = set(tasks.loc[tasks["changed"].map(lambda c: "added" in c), "prescription"])
     for letter in set(config.prescriptions) | added:
-        rows.setdefault(letter, {"red": False, "why_zh": [], "why_en": []})
+        rows.setdefault(letter, {"red": False, "findings": []})
     table = []
     for letter in sorted(rows):
         row = rows[letter]
@@ -363,7 +355,7 @@ def _plans(fired, effects: dict, config, rules: RuleBook, tasks: pd.DataFrame) -
         table.append({"prescription": letter, "name_zh": rules.prescriptions[letter]["zh"],
                       "name_en": rules.prescriptions[letter]["en"], "status": status,
                       "by_consultant": choice is not None, "reason": choice.reason if choice else None,
-                      "why_zh": _why(row["why_zh"], "zh"), "why_en": _why(row["why_en"], "en"),
+                      "why_zh": _why(row["findings"], "zh"), "why_en": _why(row["findings"], "en"),
                       "revenue_effect": float(sum(effects.get(letter, {}).values()))})
     order = {CHOSEN: 0, WATCH: 1, REJECTED: 2}
     frame = pd.DataFrame(table, columns=["prescription", "name_zh", "name_en", "status", "by_consultant", "reason",
@@ -372,16 +364,11 @@ def _plans(fired, effects: dict, config, rules: RuleBook, tasks: pd.DataFrame) -
             .sort_values(["_o", "revenue_effect"], ascending=[True, False]).drop(columns="_o").reset_index(drop=True))
 
 
-def _why(sentences: list[str], lang: str) -> str:
-    if not sentences:
+def _why(findings: list[Finding], lang: str) -> str:
+    """The numbers of the findings a plan treats (their short form: the tasks carry the advice)."""
+    if not findings:
         return i18n.pick(lang, "顾问根据访谈加入", "added by the consultant from the interviews")
-    # The finding's first clause carries its numbers; the advice after the colon becomes the tasks.
-    return ("；" if lang == "zh" else "; ").join(_clause(s, lang) for s in dict.fromkeys(sentences))
-
-
-def _clause(sentence: str, lang: str) -> str:
-    head = sentence.split("：")[0] if lang == "zh" else sentence.split(": ")[0]
-    return head.rstrip("。.")
+    return sentences.clauses(findings, lang)
 
 
 def _sentences(plans: pd.DataFrame, tasks: pd.DataFrame, share_closed: float) -> tuple[str, str]:

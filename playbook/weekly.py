@@ -67,7 +67,7 @@ from .clinic import Clinic
 from .errors import PlaybookError
 from .plotting import ACTION_RED, PALETTE
 from .results import GREEN, RED, YELLOW, AnalysisResult, Unavailable
-from .thresholds import resolve as resolve_thresholds
+from .thresholds import DEFAULTS, resolve as resolve_thresholds
 
 __all__ = ["WEEKLY_METRICS", "Week", "WeekError", "WeeklyMetric", "MetricError", "WeekData", "Targets",
            "TargetProgress", "ChannelEffect", "Trend", "Benefit", "WeeklyPack", "week_data",
@@ -699,7 +699,7 @@ def deviation(actual: float | None, target: float | None) -> float | None:
 
 
 def traffic_light(actual: float | None, target: float | None, *, higher_is_better: bool = True,
-                  red_line: float = -0.20) -> str | None:
+                  red_line: float = DEFAULTS["deviation_red"].value) -> str | None:
     """Red when behind the target by more than 20% [S0], yellow when behind by less, green when on or past it.
 
     ``red_line`` is the threshold ``deviation_red`` (−0.20): behind by exactly 20% is yellow. None when
@@ -750,6 +750,7 @@ class TargetProgress(AnalysisResult):
     week: Week = None
     has_targets: bool = True
     partial_days: int = 7  # days of the week the data covers
+    red_line: float = field(kw_only=True)  # the threshold ``deviation_red`` in force (−0.20: behind by 20%)
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table
@@ -791,9 +792,15 @@ class TargetProgress(AnalysisResult):
         return Sheet(i18n.pick(lang, "目标进度", "Target progress"), frame,
                      formats={label["target"]: kinds, label["actual"]: kinds, label["deviation"]: "percent"},
                      status=label["status"], status_values=status_values(lang),
-                     note=i18n.pick(lang, f"{self.week.text('zh')}　偏差率 =（完成 − 目标）/ 目标；红 = 落后超过20% [S0]",
+                     note=i18n.pick(lang, f"{self.week.text('zh')}　偏差率 =（完成 − 目标）/ 目标；红 = 落后超过"
+                                          f"{_behind(self.red_line)} [S0]",
                                     f"{self.week.text('en')}. Deviation = (actual − target) / target; red = behind by "
-                                    f"more than 20% [S0]"))
+                                    f"more than {_behind(self.red_line)} [S0]"))
+
+
+def _behind(red_line: float) -> str:
+    """The red line as the pack states it: −0.20 → 20% (behind by more than that is red)."""
+    return f"{-red_line * 100:g}%"
 
 
 def _source_text(origin, source, lang: str) -> str:
@@ -804,7 +811,8 @@ def _source_text(origin, source, lang: str) -> str:
     return "—"
 
 
-def target_progress(data: WeekData, targets: Targets, *, red_line: float = -0.20) -> TargetProgress:
+def target_progress(data: WeekData, targets: Targets, *, red_line: float = DEFAULTS["deviation_red"].value
+                    ) -> TargetProgress:
     """The target progress table of ``targets.week``: actual, deviation and colour of each target."""
     week = targets.week
     t = targets.table
@@ -834,15 +842,17 @@ def target_progress(data: WeekData, targets: Targets, *, red_line: float = -0.20
                      "owner_department": row.owner_department, "origin": row.origin,
                      "source": row.source})
     table = pd.DataFrame(rows)
-    zh, en = _progress_sentences(table, has_targets, week, covered)
-    return TargetProgress("target_progress", table, zh, en, week=week, has_targets=has_targets, partial_days=covered)
+    zh, en = _progress_sentences(table, has_targets, week, covered, red_line)
+    return TargetProgress("target_progress", table, zh, en, week=week, has_targets=has_targets, partial_days=covered,
+                          red_line=red_line)
 
 
 def _names(table: pd.DataFrame, lang: str) -> str:
     return i18n.pick(lang, "、", ", ").join(metric_label(m, lang) for m in table["metric_id"])
 
 
-def _progress_sentences(t: pd.DataFrame, has_targets: bool, week: Week, covered: int) -> tuple[str, str]:
+def _progress_sentences(t: pd.DataFrame, has_targets: bool, week: Week, covered: int,
+                        red_line: float) -> tuple[str, str]:
     part_zh = f"（数据只覆盖本周{covered}天，数量和金额目标按天数折算）" if covered < 7 else ""
     part_en = (f" (the data covers {covered} days of the week; count and money targets are cut to those days)"
                if covered < 7 else "")
@@ -853,9 +863,10 @@ def _progress_sentences(t: pd.DataFrame, has_targets: bool, week: Week, covered:
                 "tasks have not started), so the table shows the actuals only: fill in the targets table by week or "
                 f"month and build the pack again to see deviations and colours.{part_en}")
     red, yellow, green = (t[t["status"] == s] for s in (RED, YELLOW, GREEN))
-    head_zh = f"本周{len(t)}项目标：{len(green)}项达标，{len(yellow)}项落后20%以内，{len(red)}项落后超过20%"
-    head_en = (f"Of this week's {len(t)} targets, {len(green)} are met, {len(yellow)} are behind by up to 20% and "
-               f"{len(red)} by more than 20%")
+    line = _behind(red_line)
+    head_zh = f"本周{len(t)}项目标：{len(green)}项达标，{len(yellow)}项落后{line}以内，{len(red)}项落后超过{line}"
+    head_en = (f"Of this week's {len(t)} targets, {len(green)} are met, {len(yellow)} are behind by up to {line} and "
+               f"{len(red)} by more than {line}")
     if len(red):
         return (f"{head_zh}（{_names(red, 'zh')}）{part_zh}：会上对红色指标逐项用5Why追查原因，由责任部门认领补救任务。",
                 f"{head_en} ({_names(red, 'en')}){part_en}: at the meeting, ask 'why' five times for each red metric "
@@ -877,7 +888,8 @@ class ChannelEffect(AnalysisResult):
     week: Week = None
     has_spend: bool = False
     has_leads: bool = False
-    line: float = 1.5
+    line: float = field(kw_only=True)  # the stop-loss line in force (``channel_roi_stop_loss``)
+    weeks: int = field(kw_only=True)  # weeks in a row under it (``channel_roi_stop_loss_weeks``)
 
     def _columns(self, lang: str) -> dict:
         from .kpis import channel_name
@@ -952,8 +964,9 @@ class ChannelEffect(AnalysisResult):
             cols[status] = [status_cell(RED, lang) if s else None for s in t["stop_loss"]]
         return Sheet(i18n.pick(lang, "渠道效果", "Channel effect"), pd.DataFrame(cols), formats=formats, status=status,
                      status_values=status_values(lang),
-                     note=i18n.pick(lang, f"{self.week.text('zh')}　ROI连续2周低于{self.line:g}即止损 [S0]",
-                                    f"{self.week.text('en')}. Stop-loss: ROI under {self.line:g} for 2 weeks [S0]"))
+                     note=i18n.pick(lang, f"{self.week.text('zh')}　ROI连续{self.weeks}周低于{self.line:g}即止损 [S0]",
+                                    f"{self.week.text('en')}. Stop-loss: ROI under {self.line:g} for {self.weeks} weeks "
+                                    f"[S0]"))
 
 
 def _stop_text(row, lang: str, line: float) -> str:
@@ -998,8 +1011,8 @@ def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEff
     table = pd.DataFrame({"new_patients": this.groupby("source_channel").size(),
                           "conversion": this.groupby("source_channel")["converted"].mean(),
                           "conversion_days": recent.groupby("source_channel")["days_to_high_value"].median()})
-    line = 1.5
-    finding_zh = finding_en = ""
+    lines = thresholds or resolve_thresholds()
+    stop_zh = stop_en = ""
     if has_leads:
         leads = data.leads[_in(data.leads, start, end)]
         g = leads.groupby("channel")["arrived"]
@@ -1014,7 +1027,6 @@ def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEff
         stop = funnel.channel_stop_loss(clinic.patients, visits, charges, data.campaigns,
                                         start=(start - pd.Timedelta(weeks=STOP_LOSS_LOOKBACK_WEEKS)).date(),
                                         end=end.date(), thresholds=thresholds, economics=economics)
-        line = stop.line
         weekly = stop.table
         now = weekly[weekly["week"] == start].set_index("channel")
         table["roi_13w"] = now["roi"]
@@ -1024,7 +1036,7 @@ def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEff
         table["stop_loss"] = table.index.isin(current.index)
         table["streak_weeks"] = current["weeks"]
         table["cost_per_arrival"] = table["spend"] / table["new_patients"].where(table["new_patients"] > 0)
-        finding_zh, finding_en = stop.zh, stop.en
+        stop_zh, stop_en = stop.finding("zh"), stop.finding("en")  # the funnel chapter's stop-loss result
     for column in ("new_patients", "leads", "lead_arrivals"):
         if column in table:
             table[column] = table[column].fillna(0)
@@ -1033,22 +1045,27 @@ def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEff
         table["stop_loss"] = table["stop_loss"].fillna(False).astype(bool)
     table = table.sort_values("new_patients", ascending=False, kind="stable")
     table.index.name = "channel"
-    zh, en = _channel_sentences(table, has_spend, week)
-    return ChannelEffect("channel_effect", table, f"{zh}{finding_zh}", f"{en} {finding_en}".strip(), week=week,
-                         has_spend=has_spend, has_leads=has_leads, line=line)
+    zh, en = _channel_sentence(table, has_spend, "zh"), _channel_sentence(table, has_spend, "en")
+    return ChannelEffect("channel_effect", table, zh + stop_zh, f"{en} {stop_en}".strip(), week=week,
+                         has_spend=has_spend, has_leads=has_leads, line=lines["channel_roi_stop_loss"].value,
+                         weeks=int(lines["channel_roi_stop_loss_weeks"].value))
 
 
-def _channel_sentences(t: pd.DataFrame, has_spend: bool, week: Week) -> tuple[str, str]:
+def _channel_sentence(t: pd.DataFrame, has_spend: bool, lang: str) -> str:
+    """The week's new patients, the channel most came from, the dearest: channels named as the table names them."""
     if t["new_patients"].sum() == 0 and not has_spend:
-        return ("本周没有新患者到店。", "No new patient arrived this week.")
+        return i18n.pick(lang, "本周没有新患者到店。", "No new patient arrived this week.")
+    total = int(t["new_patients"].sum())
     top = t["new_patients"].idxmax()
-    zh = f"本周新患者{int(t['new_patients'].sum())}人，最多来自{top}（{int(t.loc[top, 'new_patients'])}人）"
-    en = f"This week {int(t['new_patients'].sum())} new patients arrived, most from {top} ({int(t.loc[top, 'new_patients'])})"
+    n, name = int(t.loc[top, "new_patients"]), i18n.term(top, lang)
+    text = i18n.pick(lang, f"本周新患者{total}人，最多来自{name}（{n}人）",
+                     f"This week {total} new patients arrived, most from {name} ({n})")
     if has_spend and t["cost_per_arrival"].notna().any():
         dear = t["cost_per_arrival"].idxmax()
-        zh += f"；到店成本最高的是{dear}（每人{i18n.money(t.loc[dear, 'cost_per_arrival'])}）"
-        en += f"; the dearest arrivals came from {dear} ({i18n.money(t.loc[dear, 'cost_per_arrival'], 'en')} each)"
-    return zh + "。", en + "."
+        cost, name = i18n.money(t.loc[dear, "cost_per_arrival"], lang), i18n.term(dear, lang)
+        text += i18n.pick(lang, f"；到店成本最高的是{name}（每人{cost}）",
+                          f"; the dearest arrivals came from {name} ({cost} each)")
+    return text + i18n.pick(lang, "。", ".")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1163,7 +1180,7 @@ class Trend(AnalysisResult):
 
 
 def trend(data: WeekData, week: Week, *, targets: Callable[[Week], Targets] | None = None,
-          weeks: int = TREND_WEEKS, red_line: float = -0.20) -> Trend:
+          weeks: int = TREND_WEEKS, red_line: float = DEFAULTS["deviation_red"].value) -> Trend:
     """The last ``weeks`` weeks to ``week``: every unscoped metric, the revenue target, campaigns and events.
 
     Weeks before the data starts are left out and counted in ``missing`` (the sentence says so).
