@@ -1298,21 +1298,22 @@ def no_show_channels(visits: pd.DataFrame, patients: pd.DataFrame, *, start: dt.
 # --------------------------------------------------------------------------------------------------
 # Chair vacancy: needs configuration the clinic does not give yet.
 
-def chair_vacancy(config) -> Unavailable:
-    """Chair vacancy 椅位空置率 by department and time slot, against 10% in prime slots [S0].
+def chair_vacancy(config, thresholds: dict[str, Threshold] | None = None) -> Unavailable:
+    """Chair vacancy 椅位空置率 by department and time slot, against ``chair_vacancy_prime`` (10%) in prime slots [S0].
 
     Empty chair-hours / available chair-hours needs the hours the clinic is open and how many chairs it
     has (per department), which clinic.yaml does not carry yet. A proxy from booked visits alone would
     mislead: without opening hours and visit lengths every clinic looks mostly empty.
     """
     missing = [key for key in ("opening_hours", "chairs") if not getattr(config, key, None)]
+    line = sentences.line(_line(thresholds, "chair_vacancy_prime"))
     return Unavailable.because(
         "chair_vacancy", needs=[f"clinic.yaml: {key}" for key in missing or ["opening_hours", "chairs"]],
         zh_reason="椅位空置率需要诊所的营业时间和各科室椅位数（clinic.yaml 中尚未配置），因此本报告不计算；"
-                  "补充后可按科室和时段查看黄金时段空置是否超过10%。",
+                  f"补充后可按科室和时段查看黄金时段空置是否超过{line}。",
         en_reason="Chair vacancy needs the clinic's opening hours and chairs per department (not yet in "
                   "clinic.yaml), so this report does not compute it; once given, prime-slot vacancy by department is "
-                  "checked against the 10% line.")
+                  f"checked against the {line} line.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1387,5 +1388,5 @@ def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> DoctorsSection
             zh_reason="患者档案中没有来源渠道，无法按渠道比较爽约率；请导出含“来源渠道”的患者档案。",
             en_reason="The patients export has no source channel, so no-shows cannot be compared by channel; export "
                       "patients with their source channel.")
-    section.chair_vacancy = chair_vacancy(clinic.config)
+    section.chair_vacancy = chair_vacancy(clinic.config, thresholds)
     return section

@@ -63,7 +63,7 @@ def months(first: dt.date, last: dt.date, lang: str = "zh") -> str:
     if lang == "zh":
         tail = f"{last.month}月" if first.year == last.year else month(last, lang)
         return f"{month(first, lang)}–{tail}"
-    return f"{first:%b %Y} – {last:%b %Y}"
+    return f"{first:%b}–{last:%b %Y}" if first.year == last.year else f"{first:%b %Y} – {last:%b %Y}"
 
 
 def whole_months(start: dt.date, end: dt.date) -> int:

@@ -24,6 +24,7 @@ from . import i18n, sentences
 from .clinic import Clinic
 from .plotting import ACTION_RED, PALETTE
 from .results import RED, AnalysisResult, Finding
+from .thresholds import Threshold
 from .weekly import WEEKLY_METRICS, metric_label
 
 RULES_FILE = Path(__file__).with_name("prescriptions.yaml")
@@ -92,6 +93,7 @@ class PrescriptionPlan(AnalysisResult):
     notes: list[str] = field(default_factory=list)  # consultant changes that could not be applied, zh
     notes_en: list[str] = field(default_factory=list)
     interviews: pd.DataFrame = None  # the consultant's interview findings: who, text
+    gap_closed: Threshold = field(kw_only=True)  # ``target_gap_closed``: the share of each gap the targets close
 
     @property
     def available(self) -> bool:
@@ -111,6 +113,13 @@ class PrescriptionPlan(AnalysisResult):
             i18n.pick(lang, "预计每年营收影响", "Expected revenue effect a year"): p["revenue_effect"].map(
                 lambda v: i18n.money(v, lang) if v > 0 else "—"),
         })
+
+    def effect(self, row, lang: str = "zh") -> str:
+        """A chosen plan's expected revenue effect a year, with its assumption."""
+        share = sentences.line(self.gap_closed)
+        return i18n.pick(lang, f"预计每年营收影响约{i18n.money(row.revenue_effect, lang)}（假设目标按期达成、弥补诊断差距的{share}）。",
+                         f"Expected effect about {i18n.money(row.revenue_effect, lang)} a year, assuming the targets are "
+                         f"met and close {share} of the diagnosed gap.")
 
     @staticmethod
     def _decision(row, lang: str) -> str:
@@ -148,7 +157,8 @@ class PrescriptionPlan(AnalysisResult):
                                     "tasks": int((self.tasks["prescription"] == row.prescription).sum()),
                                     "revenue_effect": round(float(row.revenue_effect), 2)}
                  for row in self.prescriptions.itertuples()}
-        tasks = [{"task_id": r.task_id, "prescription": r.prescription, "metric": r.metric,
+        tasks = [{"task_id": r.task_id, "prescription": r.prescription,
+                  "metric": r.metric if isinstance(r.metric, str) else None,  # a milestone task tracks no metric
                   "owner_department": r.owner_department, "baseline": _round(r.baseline), "target": _round(r.target),
                   "start": r.start.isoformat(), "deadline": r.deadline.isoformat()} for r in self.tasks.itertuples()]
         return {"kpis": {"prescriptions_chosen": len(self.chosen)}, "prescriptions": plans, "tasks": tasks}
@@ -201,7 +211,8 @@ def _prescribe(clinic: Clinic, ranking, rules: RuleBook) -> PrescriptionPlan:
     baseline_end = min(start - dt.timedelta(days=1), config.period.end)
     data = week_data(clinic, as_of=baseline_end) if fired else None
     rows, effects = [], {}
-    share_closed = diagnosis.thresholds["target_gap_closed"].value
+    gap_closed = diagnosis.thresholds["target_gap_closed"]
+    share_closed = gap_closed.value
     for rule, flags in fired:
         for n, template in enumerate(rule.tasks, start=1):
             for flag in flags:
@@ -219,7 +230,7 @@ def _prescribe(clinic: Clinic, ranking, rules: RuleBook) -> PrescriptionPlan:
                               columns=["who", "text"])
     zh, en = _sentences(plans, tasks, share_closed)
     return PrescriptionPlan("prescriptions", tasks, zh, en, prescriptions=plans, tasks=tasks, notes=notes_zh,
-                            notes_en=notes_en, interviews=interviews)
+                            notes_en=notes_en, interviews=interviews, gap_closed=gap_closed)
 
 
 def _fire(rules: RuleBook, flags: list[Finding]) -> list[tuple[Rule, list[Finding]]]:

@@ -61,13 +61,13 @@ _DRIVER_EFFECT = {
 DRIVER_ADVICE = {
     "zh": {"arrivals": "查看各渠道的新患者和爽约，先把到诊人数拉回来",
            "conversion": "与医生和咨询师逐例复盘初诊，并检查渠道引来的是否是目标客户",
-           "ticket": "检查项目结构和折扣：高值项目是否变少、优惠是否过多",
-           "frequency": "查看复诊和治疗计划完成情况：患者是否按计划回来"},
+           "ticket": "检查项目结构和折扣，看高值项目是否变少、优惠是否过多",
+           "frequency": "查看复诊和治疗计划完成情况，看患者是否按计划回来"},
     "en": {"arrivals": "look at new patients and no-shows by channel to bring arrivals back",
            "conversion": "review first visits case by case with the doctors and consultants, and check whether the "
                          "channels bring the right patients",
-           "ticket": "check the treatment mix and discounts: fewer high-value cases, or too many promotions",
-           "frequency": "check returns and plan completion: are patients coming back as planned"},
+           "ticket": "check the treatment mix and discounts for fewer high-value cases or too many promotions",
+           "frequency": "check returns and plan completion to see whether patients come back as planned"},
 }
 _COST_HIGH = {
     "zh": ("{{ segment }}占实收{{ value|rate }}，高于{{ low|pct_range(high) }}的合理范围", "回到范围上限每年可多留利润约{{ stake|money }}；"),
@@ -93,13 +93,13 @@ ZH: dict[str, tuple[str, str | None]] = {
         "近{{ months }}个月每月流失老患者的{{ value|rate }}，高于{{ line|pct }}的可约回线",
         "先逐一追踪流失原因（服务、态度、价格），再由医生和客服按逾期名单回访约回"),
     "overdue_share_by_doctor": (
-        "{{ segment }}{% if departed %}（该医生近期已无接诊）{% endif %}的{{ patients }}位老患者中{{ share|rate }}已逾期未复诊，"
+        "{{ segment }}{% if departed %}（该医生近期已无接诊）{% endif %}的{{ patients|count }}位老患者中{{ share|rate }}已逾期未复诊，"
         "是其他医生患者（{{ reference|rate }}）的{{ value|fixed(1) }}倍",
         "{% if departed %}请科室其他医生逐一致电，接手复诊{% else %}请与该医生复盘复诊预约与沟通，并由客服按名单回访{% endif %}"),
     "referral_share": _referral("zh", "本期"),
     "referral_share_recent": _referral("zh", "最近半年"),
     "child_family_ratio": (
-        "本期{{ children }}位儿童患者只带来{{ family }}位家人就诊（{{ value|fixed(2) }}:1），低于约{{ line|g }}:1的常态",
+        "本期{{ children|count }}位儿童患者只带来{{ family|count }}位家人就诊（{{ value|fixed(2) }}:1），低于约{{ line|g }}:1的常态",
         "在孩子复诊时为陪同的家长提供口腔检查，设家庭会员卡"),
     # doctors.py
     "doctor_weeks_inactive": (
@@ -116,11 +116,11 @@ ZH: dict[str, tuple[str, str | None]] = {
         "主任{{ segment }}每个出诊日平均手术{{ value|fixed(1) }}台，超过{{ line|g }}台的上限",
         "把部分手术交给其他医生"),
     "doctor_first_visit_conversion": (
-        "{{ segment }}接诊的{{ new_patients }}位新患者初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线",
+        "{{ segment }}接诊的{{ new_patients|count }}位新患者初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线",
         "与医生逐例复盘初诊沟通{% if hint_channel is not none %}；未成交的新患者{{ hint_share|rate }}来自"
         "{{ hint_channel|term }}，先看这个渠道引来的人是否对口{% endif %}"),
     "plan_completion": (
-        "{{ segment }}已结束的{{ ended }}个治疗计划中只完成{{ value|rate }}（{{ interrupted }}个中断），低于{{ line|pct }}的复核线",
+        "{{ segment }}已结束的{{ ended|count }}个治疗计划中只完成{{ value|rate }}（{{ interrupted|count }}个中断），低于{{ line|pct }}的复核线",
         "请医疗总监与院长复核其治疗计划，并回访中断的患者"),
     "no_show_rate_slot": (
         "{{ segment }}（{{ first_hour }}–{{ last_hour }}点）的预约爽约率{{ value|rate }}，超过{{ line|pct }}的警戒线",
@@ -169,14 +169,14 @@ EN: dict[str, tuple[str, str | None]] = {
         "{{ line|pct }} recoverable line",
         "trace why they left (service, manner, price), then have doctors and the front desk call the overdue list"),
     "overdue_share_by_doctor": (
-        "{{ share|rate }} of {{ segment }}'s {{ patients }} established patients are overdue{% if departed %} (no visits "
+        "{{ share|rate }} of {{ segment }}'s {{ patients|count }} established patients are overdue{% if departed %} (no visits "
         "lately){% endif %}, {{ value|fixed(1) }} times the others' {{ reference|rate }}",
         "{% if departed %}have a colleague call each of them and take over their care{% else %}review how this doctor "
         "books and follows up returns, and have the front desk call the list{% endif %}"),
     "referral_share": _referral("en", "In the period"),
     "referral_share_recent": _referral("en", "In the last six months"),
     "child_family_ratio": (
-        "The period's {{ children }} child patients brought only {{ family }} family members ({{ value|fixed(2) }}:1), "
+        "The period's {{ children|count }} child patients brought only {{ family|count }} family members ({{ value|fixed(2) }}:1), "
         "below the usual {{ line|g }}:1",
         "offer accompanying parents a check-up at the child's visits and a family membership"),
     "doctor_weeks_inactive": (
@@ -195,11 +195,11 @@ EN: dict[str, tuple[str, str | None]] = {
         "Chief doctor {{ segment }} performs {{ value|fixed(1) }} surgeries per working day, above the {{ line|g }} limit",
         "hand some surgeries to other doctors"),
     "doctor_first_visit_conversion": (
-        "{{ segment }} converted {{ value|rate }} of {{ new_patients }} new patients, under the {{ line|pct }} review line",
+        "{{ segment }} converted {{ value|rate }} of {{ new_patients|count }} new patients, under the {{ line|pct }} review line",
         "review the first visits case by case with the doctor{% if hint_channel is not none %}; {{ hint_share|rate }} of "
         "the unconverted came from {{ hint_channel|term }}: check that channel brings the right patients{% endif %}"),
     "plan_completion": (
-        "{{ segment }} completed only {{ value|rate }} of {{ ended }} ended plans ({{ interrupted }} interrupted), under "
+        "{{ segment }} completed only {{ value|rate }} of {{ ended|count }} ended plans ({{ interrupted|count }} interrupted), under "
         "the {{ line|pct }} review line",
         "have the medical director review their plans and call the interrupted patients"),
     "no_show_rate_slot": (
@@ -321,8 +321,8 @@ def join(findings, lang: str = "zh", form: str = "full") -> str:
 
 
 def clauses(findings, lang: str = "zh") -> str:
-    """The facts of several findings, joined, without the closing stop (the prescriptions' "why")."""
-    return _JOIN[lang].join(dict.fromkeys(render(f, lang, "short", end=False) for f in findings))
+    """The facts of several findings, without the closing stop (the prescriptions' "why"): 甲；乙 / A. B"""
+    return ("；" if lang == "zh" else ". ").join(dict.fromkeys(render(f, lang, "short", end=False) for f in findings))
 
 
 def stake(finding, lang: str = "zh") -> str:
