@@ -90,6 +90,7 @@ import pandas as pd
 
 from . import i18n
 from .catalogue import HIGH_VALUE, OTHER, PROFIT, TRAFFIC, classify_items
+from .jsonsafe import scalar as _f
 from .plotting import ACTION_RED, DIVERGING, PALETTE, set_title
 from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
 from .thresholds import DEFAULTS, Threshold
@@ -470,13 +471,6 @@ def _segment_name(segment: str, by: str, lang: str, *, short: bool = False) -> s
 def _comparison_name(comparison: str, lang: str) -> str:
     return i18n.pick(lang, "去年同期", "the same months a year earlier") if comparison == "year_earlier" else \
         i18n.pick(lang, "上期", "the previous period")
-
-
-def _f(value) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return round(value, 6) if math.isfinite(value) else None
 
 
 @dataclass

@@ -142,23 +142,31 @@ class Metric:
 
     # -- counting -------------------------------------------------------------------------------------
 
-    def _rows(self, tables: MetricTables, start, end, scope: str | None, exclude: str | None) -> Rows:
-        frame = tables.frame(self.table)
+    def _window(self, frame: Rows, start, end) -> pd.Series:
         last = pd.Timestamp(end) - pd.Timedelta(days=self.cohort_shift_days)
         mask = frame[self.date].between(pd.Timestamp(start), last)
-        if self.rows is not None:
-            mask &= self.rows(frame)
+        return mask & self.rows(frame) if self.rows is not None else mask
+
+    def _rows(self, tables: MetricTables, start, end, scope: str | None, exclude: str | None) -> Rows:
+        frame = tables.frame(self.table)
+        mask = self._window(frame, start, end)
         for name, keep in ((scope, True), (exclude, False)):
             if name is not None:
                 mask &= frame[self.scope_kind(tables, name)].eq(name).fillna(False).astype(bool) == keep
         return frame[mask]
 
+    def _parts(self, rows: Rows) -> tuple[float, float | None]:
+        return self.numerator(rows), (None if self.denominator is None else self.denominator(rows))
+
     def parts(self, tables: MetricTables, start, end, scope: str | None = None, *,
               exclude: str | None = None) -> tuple[float, float | None]:
         """(numerator, denominator) over ``start``..``end`` (both days included); denominator None for a
         count or a total. ``scope``: one channel or department; ``exclude``: all but one."""
-        rows = self._rows(tables, start, end, scope, exclude)
-        return self.numerator(rows), (None if self.denominator is None else self.denominator(rows))
+        return self._parts(self._rows(tables, start, end, scope, exclude))
+
+    def of(self, frame: Rows, start, end) -> float | None:
+        """The metric over ``start``..``end`` on rows of its table given directly (the whole clinic)."""
+        return ratio(*self._parts(frame[self._window(frame, start, end)]))
 
     def value(self, tables: MetricTables, start, end, scope: str | None = None, *,
               exclude: str | None = None) -> float | None:
@@ -174,21 +182,18 @@ class Metric:
         indexed by the period's first day."""
         rows = self._rows(tables, tables.data_start, tables.as_of + pd.Timedelta(days=self.cohort_shift_days),
                           scope, exclude)
-        parts = {p: (self.numerator(g), None if self.denominator is None else self.denominator(g))
-                 for p, g in rows.groupby(period_start(rows[self.date], frequency))}
-        frame = pd.DataFrame.from_dict(parts, orient="index", columns=["numerator", "denominator"], dtype="float64")
-        frame["value"] = [ratio(n, d) for n, d in zip(frame["numerator"], frame["denominator"])]
-        frame.index.name = "period"
-        return frame
+        return self._table({p: self._parts(g) for p, g in rows.groupby(period_start(rows[self.date], frequency))},
+                           "period")
 
     def per_segment(self, tables: MetricTables, start, end, kind: str) -> pd.DataFrame:
         """numerator, denominator and value per channel or department over ``start``..``end``."""
         rows = self._rows(tables, start, end, None, None)
-        parts = {s: (self.numerator(g), None if self.denominator is None else self.denominator(g))
-                 for s, g in rows.groupby(kind, sort=False)}
+        return self._table({s: self._parts(g) for s, g in rows.groupby(kind, sort=False)}, kind)
+
+    def _table(self, parts: dict, index: str) -> pd.DataFrame:
         frame = pd.DataFrame.from_dict(parts, orient="index", columns=["numerator", "denominator"], dtype="float64")
-        frame["value"] = [ratio(n, d) for n, d in zip(frame["numerator"], frame["denominator"])]
-        frame.index.name = kind
+        frame["value"] = [ratio(n, d) for n, d in parts.values()]
+        frame.index.name = index
         return frame
 
     def scope_kind(self, tables: MetricTables, name: str) -> str:

@@ -203,16 +203,15 @@ class MetricTables:
 def metric_tables(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataFrame, *,
                   referral: tuple[str, ...], as_of=None, leads: pd.DataFrame | None = None,
                   plans: pd.DataFrame | None = None, has_visit_type: bool | None = None,
-                  has_lead_arrived: bool = False, has_lead_patient: bool = False) -> MetricTables | None:
+                  has_lead_arrived: bool = False, has_lead_patient: bool = False) -> MetricTables:
     """The metric tables of canonical tables cut at the end of ``as_of`` (None: the end of the data).
 
     ``has_visit_type``: whether the visits export says 初诊/复诊 (None: whether any row does); without
-    it a first visit is a visit on the patient's first-arrival day. None when there is no dated visit
-    or charge at all.
+    it a first visit is a visit on the patient's first-arrival day.
     """
     start, end = data_start(visits, charges), data_end(visits, charges)
-    if start is None:
-        return None
+    if start is None:  # no dated visit or charge: every frame is empty, every count 0
+        start = end = _ts(as_of) if as_of is not None else pd.Timestamp.today().normalize()
     as_of = end if as_of is None else min(_ts(as_of), end)
     cut = as_of + pd.Timedelta(days=1)
     visits = visits[visits["scheduled_at"] < cut]
@@ -250,13 +249,13 @@ def metric_tables(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.Data
     if plans is not None:
         plans = plans[plans["created_at"] < cut]
         plans = pd.DataFrame({"day": _day(plans["created_at"]), "accepted": plans["status"].isin(ACCEPTED_PLAN).to_numpy()})
-    channels = set(channel) | set(new["channel"]) | (set(leads["channel"]) if leads is not None else set())
-    departments = set(v["department"].dropna().astype(str)) | set(paid["department"].dropna().astype(str))
+    channels = {*channel.unique(), *new["channel"].unique(), *(leads["channel"].unique() if leads is not None else ())}
+    departments = {str(d) for frame in (v, paid) for d in frame["department"].dropna().unique()}
     return MetricTables(as_of, start, end, new, v, paid, leads, plans, tuple(referral), frozenset(channels),
                         frozenset(departments))
 
 
-def clinic_tables(clinic, as_of=None) -> MetricTables | None:
+def clinic_tables(clinic, as_of=None) -> MetricTables:
     """`metric_tables` of a loaded clinic (`playbook.clinic.Clinic`), its optional tables included."""
     return metric_tables(clinic.patients, clinic.visits, clinic.charges, referral=clinic.config.referral, as_of=as_of,
                          leads=clinic.table("leads"), plans=clinic.table("treatment_plans"),
