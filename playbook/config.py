@@ -161,6 +161,12 @@ class ClinicConfig(BaseModel):
         return self
 
     @property
+    def plan_start_day(self) -> dt.date:
+        """When the prescribed tasks start: ``plan_start``, by default the Monday after the period."""
+        end = self.period.end
+        return self.plan_start or end + dt.timedelta(days=7 - end.weekday())
+
+    @property
     def referral(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*schema.REFERRAL_CHANNELS, *self.referral_channels]))
 

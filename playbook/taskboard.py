@@ -38,7 +38,7 @@ from . import i18n, parsing
 from .errors import PlaybookError
 from .results import GREEN, RED, YELLOW
 from .weekly import (STATUS_WORDS, WEEKLY_METRICS, Benefit, MetricError, TargetProgress, Week, WeekError,
-                     format_number, metric_label, parse_metric, status_values)
+                     metric_label, parse_metric, status_values, week_value)
 
 __all__ = ["BOARD_NAME", "BoardError", "Board", "ThreeEffect", "board_rows", "board_sheet", "board_table",
            "write_board", "read_board", "three_effect", "board_sentence"]
@@ -104,7 +104,7 @@ def board_rows(pack, previous: "Board | None" = None) -> pd.DataFrame:
         if not isinstance(metric_id, str) or not metric_id:
             return None, None, None
         name, _, scope = metric_id.partition(":")
-        actual = WEEKLY_METRICS[name].value(pack.data, week, scope or None)
+        actual = week_value(pack.data, name, week, scope or None)
         return actual, targets.get(metric_id), progress["status"].get(metric_id)
 
     if previous is not None:
@@ -161,12 +161,9 @@ def _metric_id(value) -> str | None:
     return f"{name}:{scope}" if scope else name
 
 
-def _kinds(frame: pd.DataFrame) -> list[str | None]:
-    kinds = []
-    for metric_id in frame["metric_id"]:
-        kind = WEEKLY_METRICS[metric_id.partition(":")[0]].kind if isinstance(metric_id, str) and metric_id else None
-        kinds.append({"rate": "percent", "money": "money", "count": "count"}.get(kind))
-    return kinds
+def _row_metrics(frame: pd.DataFrame) -> list:
+    """Each row's metric (`playbook.metrics.Metric`), None for a milestone task."""
+    return [WEEKLY_METRICS[m.partition(":")[0]] if isinstance(m, str) and m else None for m in frame["metric_id"]]
 
 
 def board_sheet(rows: pd.DataFrame, week: Week, lang: str = "zh"):
@@ -179,7 +176,7 @@ def board_sheet(rows: pd.DataFrame, week: Week, lang: str = "zh"):
                                  for m in rows["metric_id"]]
     frame[label["status"]] = [STATUS_WORDS[s][0 if lang == "zh" else 1] if s in STATUS_WORDS else None
                               for s in rows["status"]]
-    kinds = _kinds(rows)
+    kinds = [m.sheet_format if m else None for m in _row_metrics(rows)]
     words = [w[0 if lang == "zh" else 1] for w in STATUS_WORDS.values()]
     note = i18n.pick(
         lang, f"任务看板 {week.label}（{week.start.month}月{week.start.day}日–{week.end.month}月{week.end.day}日）："
@@ -237,10 +234,10 @@ def write_board(path: Path | str, rows: pd.DataFrame, week: Week, lang: str = "z
 
 def board_table(rows: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The board as the pack's page prints it."""
-    kinds = [k.replace("percent", "rate") if k else None for k in _kinds(rows)]
+    metrics = _row_metrics(rows)
 
-    def number(value, kind):
-        return "—" if kind is None else format_number(value, kind, lang)
+    def number(value, metric):
+        return "—" if metric is None else metric.format(value, lang)
 
     return pd.DataFrame({
         i18n.pick(lang, "编号", "ID"): rows["task_id"].fillna("—").to_numpy(),
@@ -248,8 +245,8 @@ def board_table(rows: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
         i18n.pick(lang, "责任部门", "Department"): rows["owner_department"].fillna("—").to_numpy(),
         i18n.pick(lang, "指标", "Metric"): [metric_label(m, lang) if isinstance(m, str) and m else "—"
                                           for m in rows["metric_id"]],
-        i18n.pick(lang, "上周完成", "Last week"): [number(v, k) for v, k in zip(rows["last_actual"], kinds)],
-        i18n.pick(lang, "本周目标", "Target"): [number(v, k) for v, k in zip(rows["target"], kinds)],
+        i18n.pick(lang, "上周完成", "Last week"): [number(v, m) for v, m in zip(rows["last_actual"], metrics)],
+        i18n.pick(lang, "本周目标", "Target"): [number(v, m) for v, m in zip(rows["target"], metrics)],
         i18n.pick(lang, "截止", "Deadline"): [(f"{d.month}月{d.day}日" if lang == "zh" else f"{d:%d %b}")
                                             if isinstance(d, dt.date) else "—" for d in rows["deadline"]],
         i18n.pick(lang, "状态", "Status"): [STATUS_WORDS[s][0 if lang == "zh" else 1] if s in STATUS_WORDS else "—"
