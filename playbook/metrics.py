@@ -199,8 +199,8 @@ class Metric:
     def scope_kind(self, tables: MetricTables, name: str) -> str:
         """Whether ``name`` is one of the data's channels or departments (a channel when both), for
         this metric; a `MetricError` when it is neither, or a split the metric does not have."""
-        for kind in self.scopes:
-            if name in known_segments(tables, kind):
+        for kind in SCOPES:
+            if kind in self.scopes and name in known_segments(tables, kind):
                 return kind
         kinds = " or ".join(self.scopes) or "nothing"
         known = "; ".join(f"{k}s: {', '.join(sorted(known_segments(tables, k))) or 'none'}" for k in self.scopes)
