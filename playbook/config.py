@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import schema
 from .errors import ConfigError
+from .thresholds import DEFAULTS
 
 PROJ_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
@@ -144,8 +145,6 @@ class ClinicConfig(BaseModel):
     @field_validator("thresholds")
     @classmethod
     def _known_thresholds(cls, value: dict) -> dict:
-        from .thresholds import DEFAULTS
-
         unknown = sorted(set(value) - set(DEFAULTS))
         if unknown:
             raise ValueError(f"unknown threshold(s) {unknown}; thresholds are {sorted(DEFAULTS)}")

@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
 from . import i18n
 from .clinic import Clinic
@@ -1010,8 +1011,6 @@ class NoShowTimes(AnalysisResult):
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Heatmap weekday × hour, darker = more no-shows; the cells of a time slot above the line are
         framed in red (needs action)."""
-        import seaborn as sns
-
         ax = ax if ax is not None else plt.gca()
         title = self.title(lang)
         if self.heatmap is None or self.heatmap.isna().all().all():

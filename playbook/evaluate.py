@@ -66,7 +66,6 @@ import pandas as pd
 
 from . import i18n
 from .errors import PlaybookError
-from .kpis import HEADLINE
 from .metrics import METRICS, SERIES, period_start
 from .parsing import parse_amounts, parse_dates
 from .results import AnalysisResult, Unavailable
@@ -327,7 +326,7 @@ class EvaluationResult(AnalysisResult):
     roi_ci_low: float | None = None
     roi_ci_high: float | None = None
     incremental_profit: float | None = None
-    kpi: str | None = None  # a HEADLINE name, for labels and units
+    kpi: str | None = None  # a registry name (playbook.metrics), for labels and units
     segment: str | None = None  # the channel or department the KPI is restricted to
     label_zh: str = "指标"
     label_en: str = "the KPI"
@@ -522,7 +521,7 @@ class EvaluationResult(AnalysisResult):
         """The chart's finding: the effect per period with its interval, or that the data show none."""
         per_zh, per_en, _, _ = PERIOD_WORDS[self.frequency]
         label = self._label(lang)
-        if lang == "en" and self.kpi in HEADLINE:  # "New patients (Douyin)" → "new patients (Douyin)" mid-sentence
+        if lang == "en" and self.kpi in METRICS:  # "New patients (Douyin)" → "new patients (Douyin)" mid-sentence
             label = label[0].lower() + label[1:]
         count_word = COUNT_WORDS.get(self.kpi, ("", ""))[0] if lang == "zh" else ""
         level = int(round((1 - self.alpha) * 100))
@@ -555,7 +554,7 @@ def _sentences(r: EvaluationResult) -> tuple[str, str]:
 def _sentence(r: EvaluationResult, lang: str) -> str:
     per_zh, per_en, _, _ = PERIOD_WORDS[r.frequency]
     unit, label = r.unit, r._label(lang)
-    if lang == "en" and r.kpi in HEADLINE:
+    if lang == "en" and r.kpi in METRICS:
         label = label[0].lower() + label[1:]
     count_word = COUNT_WORDS.get(r.kpi, ("", ""))[0] if lang == "zh" else ""
     effect = _fmt(abs(r.effect), unit, lang, change=True, digits=r.digits) + count_word
@@ -858,8 +857,8 @@ def evaluate(series: pd.DataFrame, *, date: str, value: str, intervention, contr
             zh=f"数据太短，无法估计：干预前只有{n_pre}期、干预后{n_post}期（至少需要干预前{MIN_FIT_PRE}期、干预后"
                f"{MIN_FIT_POST}期，干预前{MIN_PRE}期以上才可信）")
 
-    label_zh, label_en = label or (HEADLINE[kpi][:2] if kpi in HEADLINE else (value, value))
-    unit = unit or (HEADLINE[kpi][2] if kpi in HEADLINE else None)
+    label_zh, label_en = label or ((METRICS[kpi].zh, METRICS[kpi].en) if kpi in METRICS else (value, value))
+    unit = unit or (METRICS[kpi].unit if kpi in METRICS else None)
     if unit is None and frame["y_raw"].astype("str").str.contains("[¥￥元]", regex=True).any():
         unit = "yuan"  # amounts written as money: word them as money
     warnings: list[tuple[str, str]] = []

@@ -31,6 +31,8 @@ from . import i18n
 from .config import NOTEBOOKS_DIR
 from .errors import ChapterError, PlaybookError
 from .metrics import METRICS, PORTFOLIO, Metric
+from .thresholds import DEFAULTS
+from .workbook import Sheet, write_workbook
 
 if TYPE_CHECKING:  # the benchmark is computed without the plotting stack
     import matplotlib.pyplot as plt
@@ -323,8 +325,6 @@ class Benchmark:
     def sheets(self, lang: str = "zh") -> list:
         """The Excel workbook: the overview, one ranking sheet per measure (the bottom quarter red, the
         top quarter green), and the portfolio's statistics."""
-        from .workbook import Sheet
-
         label = lambda zh, en: i18n.pick(lang, zh, en)  # noqa: E731
         clinics = self.portfolio.clinics
         overview = pd.DataFrame({label("诊所", "Clinic"): clinics["clinic_name"], "clinic_id": clinics["clinic_id"],
@@ -416,8 +416,6 @@ def _no_spread(rows: pd.DataFrame) -> bool:
 
 def _method_line(m: Measure):
     """The method's threshold for a measure (its source cited in playbook.thresholds), or None."""
-    from .thresholds import DEFAULTS
-
     return DEFAULTS[m.threshold] if m.threshold else None
 
 
@@ -467,10 +465,9 @@ class PortfolioFiles:
 
 def build_portfolio(out_dir: Path | str, *, lang: str = "zh") -> PortfolioFiles:
     """Write ``OUT/portfolio.{ipynb,html,pdf,xlsx}`` for the clinics `playbook run` finished in ``out_dir``."""
-    import papermill
-
+    # The notebook and report stack (1.4 s to import) only when the files are written: `benchmark` needs none.
     from . import report
-    from .workbook import write_workbook
+    from .nbstack import papermill
 
     out_dir = Path(out_dir).resolve()
     portfolio = read_portfolio(out_dir)

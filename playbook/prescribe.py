@@ -151,7 +151,7 @@ class PrescriptionPlan(AnalysisResult):
                                     "tasks": int((self.tasks["prescription"] == row.prescription).sum()),
                                     "revenue_effect": round(float(row.revenue_effect), 2)}
                  for row in self.prescriptions.itertuples()}
-        tasks = [{"task_id": r.task_id, "prescription": r.prescription, "metric": r.metric,
+        tasks = [{"task_id": r.task_id, "prescription": r.prescription, "metric": scalar(r.metric),
                   "owner_department": r.owner_department, "baseline": scalar(r.baseline), "target": scalar(r.target),
                   "start": r.start.isoformat(), "deadline": r.deadline.isoformat()} for r in self.tasks.itertuples()]
         return {"kpis": {"prescriptions_chosen": len(self.chosen)}, "prescriptions": plans, "tasks": tasks}

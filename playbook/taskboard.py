@@ -28,17 +28,20 @@ Satisfaction is in no export, so the review says it is not measured.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from openpyxl import load_workbook
 
 from . import i18n, parsing
 from .errors import PlaybookError
 from .results import GREEN, RED, YELLOW
 from .weekly import (STATUS_WORDS, WEEKLY_METRICS, Benefit, MetricError, TargetProgress, Week, WeekError,
                      metric_label, parse_metric, status_values, week_value)
+from .workbook import Sheet, write_workbook
 
 __all__ = ["BOARD_NAME", "BoardError", "Board", "ThreeEffect", "board_rows", "board_sheet", "board_table",
            "write_board", "read_board", "three_effect", "board_sentence"]
@@ -168,8 +171,6 @@ def _row_metrics(frame: pd.DataFrame) -> list:
 
 def board_sheet(rows: pd.DataFrame, week: Week, lang: str = "zh"):
     """The board as a workbook sheet: the clinic's headers, a status drop-down, rows coloured by status."""
-    from .workbook import Sheet
-
     label = {key: (zh if lang == "zh" else en) for key, zh, en in COLUMNS}
     frame = pd.DataFrame({label[k]: rows[k].to_numpy() for k in KEYS})
     frame[label["metric_id"]] = [metric_label(m, lang, as_written=True) if isinstance(m, str) and m else None
@@ -195,8 +196,6 @@ def _stamp(path: Path) -> Path:
 
 
 def _digest(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -213,8 +212,6 @@ def write_board(path: Path | str, rows: pd.DataFrame, week: Week, lang: str = "z
     A hidden stamp beside it (``.taskboard.xlsx.sha256``) records what was written, so that a rebuilt
     pack replaces a board nobody has edited and keeps one the clinic has (`untouched`).
     """
-    from .workbook import Sheet, write_workbook
-
     how = pd.DataFrame({
         i18n.pick(lang, "列", "Column"): [i18n.pick(lang, "状态", "Status"), i18n.pick(lang, "完成日期", "Done on"),
                                          i18n.pick(lang, "成果/备注", "Result / notes"), i18n.pick(lang, "新任务", "New task")],
@@ -292,8 +289,6 @@ def read_board(path: Path | str, *, expected: Week | None = None) -> Board:
     ``expected``: the week the board should be for (the week under review); a board of another week is
     reported, and read all the same.
     """
-    from openpyxl import load_workbook
-
     path = Path(path)
     empty = pd.DataFrame(columns=[*KEYS, "row"])
     try:
@@ -498,8 +493,6 @@ class ThreeEffect:
                                                        i18n.pick(lang, "说明", "Notes")])
 
     def sheet(self, lang: str = "zh"):
-        from .workbook import Sheet
-
         return Sheet(i18n.pick(lang, "三效评估", "Three-effect review"), self.table_for(lang),
                      note=i18n.pick(lang, f"{self.week.text('zh')}：效率、效果、效益 [S0]",
                                     f"{self.week.text('en')}: efficiency, effect, benefit [S0]"))
