@@ -15,7 +15,6 @@ The ranking is the input to the prescribe step (treatment plans A–E of method.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -23,6 +22,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from . import i18n, sentences
+from .jsonsafe import scalar as _json
 from .plotting import ACTION_RED, PALETTE, set_title
 from .results import PROBLEM_CLASSES, RED, AnalysisResult, Finding
 from .thresholds import Threshold
@@ -129,15 +129,6 @@ def _short_label(rank: int, finding: Finding, lang: str) -> str:
     dot = i18n.pick(lang, "·", " · ")
     segment = f"{dot}{sentences.segment(finding.segment, lang, short=True)}" if finding.segment else ""
     return f"{rank}. {_class_name(finding.problem_class, lang)}{segment}"
-
-
-def _json(value):
-    """A value kpis.json can hold: rounded floats, Python scalars, null for a missing or non-finite number."""
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float):
-        return round(value, 6) if math.isfinite(value) else None
-    return value
 
 
 def rank(flags: list[Finding], thresholds: Mapping[str, Threshold] | None = None) -> BottleneckRanking:

@@ -18,6 +18,7 @@ from IPython.display import HTML, Image, Markdown, display
 from . import plotting, sentences
 from .clinic import Clinic, load_clinic
 from .config import METRICS_MIMETYPE
+from .jsonsafe import clean
 from .thresholds import resolve
 
 # The first line of every trainer cell, so a trainer's note never passes for the owner's text in JupyterLab.
@@ -141,6 +142,7 @@ class _Line:
 
 
 def publish(metrics: dict) -> None:
-    """Hand metrics to kpis.json. Shown as a one-line note in JupyterLab, never in the report."""
+    """Hand metrics to kpis.json, as strict JSON (a missing number is null, never NaN). Shown as a
+    one-line note in JupyterLab, never in the report."""
     names = ", ".join(metrics.get("kpis", metrics))
-    display({METRICS_MIMETYPE: metrics, "text/plain": f"kpis.json ← {names}"}, raw=True)
+    display({METRICS_MIMETYPE: clean(metrics), "text/plain": f"kpis.json ← {names}"}, raw=True)

@@ -32,6 +32,8 @@ import pandas as pd
 
 from . import i18n, sentences
 from .clinic import Clinic
+from .jsonsafe import number as _num
+from .jsonsafe import scalar as _json
 from .plotting import ACTION_RED, PALETTE, month_labels, set_title
 from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window
 from .thresholds import DEFAULTS, Threshold
@@ -45,20 +47,6 @@ CATEGORIES = {
                     "consumables_share_high"),
 }
 ORDER = ("consumables", "lab", "inventory")  # how the report lists them
-
-
-def _json(value):
-    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
-        return None
-    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return round(float(value), 6)
-    return value
-
-
-def _num(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def _name(key: str, lang: str) -> str:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import pandas as pd
 
 from . import sentences
+from .schema import TABLES
 from .thresholds import Threshold
 
 if TYPE_CHECKING:  # the runner imports this module too, and needs no plotting stack
@@ -185,8 +186,6 @@ class Unavailable(AnalysisResult):
 
 def _need_zh(need: str) -> str:
     """A need such as ``visits.department`` as a Chinese report names it: 预约到诊表的"科室"列."""
-    from .schema import TABLES
-
     table, _, column = need.partition(".")
     if table not in TABLES:
         return need
