@@ -518,13 +518,14 @@ class TargetProgress(AnalysisResult):
                      formats={label["target"]: kinds, label["actual"]: kinds, label["deviation"]: "percent"},
                      status=label["status"], status_values=status_values(lang),
                      note=i18n.pick(lang, f"{self.week.text('zh')}　偏差率 =（完成 − 目标）/ 目标；红 = 落后超过"
-                                          f"{_behind(self.red_line)} [S0]",
+                                          f"{behind(self.red_line)} [S0]",
                                     f"{self.week.text('en')}. Deviation = (actual − target) / target; red = behind by "
-                                    f"more than {_behind(self.red_line)} [S0]"))
+                                    f"more than {behind(self.red_line)} [S0]"))
 
 
-def _behind(red_line: float) -> str:
-    """The red line as the pack states it: −0.20 → 20% (behind by more than that is red)."""
+def behind(red_line: float) -> str:
+    """The red line (``deviation_red``) as the pack and the task board state it: −0.20 → 20% (behind by
+    more than that is red)."""
     return f"{-red_line * 100:g}%"
 
 
@@ -588,7 +589,7 @@ def _progress_sentences(t: pd.DataFrame, has_targets: bool, week: Week, covered:
                 "tasks have not started), so the table shows the actuals only: fill in the targets table by week or "
                 f"month and build the pack again to see deviations and colours.{part_en}")
     red, yellow, green = (t[t["status"] == s] for s in (RED, YELLOW, GREEN))
-    line = _behind(red_line)
+    line = behind(red_line)
     head_zh = f"本周{len(t)}项目标：{len(green)}项达标，{len(yellow)}项落后{line}以内，{len(red)}项落后超过{line}"
     head_en = (f"Of this week's {len(t)} targets, {len(green)} are met, {len(yellow)} are behind by up to {line} and "
                f"{len(red)} by more than {line}")
