@@ -91,6 +91,7 @@ import seaborn as sns
 
 from . import i18n
 from .catalogue import HIGH_VALUE, OTHER, PROFIT, TRAFFIC, classify_items
+from .jsonsafe import number as _none
 from .jsonsafe import scalar as _f
 from .plotting import ACTION_RED, DIVERGING, PALETTE, set_title
 from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
@@ -608,10 +609,6 @@ class DriverTree(AnalysisResult):
         set_title(ax, self.title(lang), lang)
         ax.grid(axis="x", visible=False)
         return ax
-
-
-def _none(value):
-    return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
 
 
 def _versus(result, lang: str) -> str:
