@@ -43,6 +43,7 @@ import pandas as pd
 from . import i18n
 from .catalogue import HIGH_VALUE
 from .errors import PlaybookError
+from .jsonsafe import scalar as _r
 from .results import AnalysisResult, Section, Unavailable, deep_merge
 from .tables import REVENUE_WINDOW_DAYS, data_end, new_patient_economics
 
@@ -256,13 +257,6 @@ def _chance(p: float, lang: str) -> str:
 def _signed_money(value: float, lang: str) -> str:
     text = i18n.money(abs(value), lang)
     return text if value >= 0 else i18n.pick(lang, f"亏损{text}", f"a loss of {text}")
-
-
-def _r(value, digits: int = 6):
-    if value is None:
-        return None
-    value = float(value)
-    return round(value, digits) if math.isfinite(value) else None
 
 
 # ---------------------------------------------------------------------------------------------------

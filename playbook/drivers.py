@@ -91,6 +91,7 @@ import seaborn as sns
 
 from . import i18n, sentences
 from .catalogue import HIGH_VALUE, OTHER, PROFIT, TRAFFIC, classify_items
+from .jsonsafe import number as _none
 from .jsonsafe import scalar as _f
 from .plotting import ACTION_RED, DIVERGING, PALETTE, set_title
 from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
@@ -561,10 +562,6 @@ class DriverTree(AnalysisResult):
         set_title(ax, self.title(lang), lang)
         ax.grid(axis="x", visible=False)
         return ax
-
-
-def _none(value):
-    return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
 
 
 def _versus(result, lang: str) -> str:

@@ -66,6 +66,8 @@ import pandas as pd
 
 from . import i18n
 from .errors import PlaybookError
+from .jsonsafe import number as _num
+from .jsonsafe import scalar as _round
 from .metrics import METRICS, SERIES, period_start
 from .parsing import parse_amounts, parse_dates
 from .results import AnalysisResult, Unavailable
@@ -108,18 +110,6 @@ class EvaluationInputError(PlaybookError):
 
 # ---------------------------------------------------------------------------------------------------
 # Small helpers
-
-
-def _num(value) -> float | None:
-    if value is None or value is pd.NA:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _round(value) -> float | None:
-    value = _num(value)
-    return None if value is None else round(value, 6)
 
 
 def _sig(value) -> float | None:
