@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from . import i18n
-from .plotting import ACTION_RED, PALETTE, month_labels, set_title
+from .plotting import ACTION_RED, GREY, PALETTE, month_labels, set_title
 from .results import AnalysisResult, Unavailable
 
 # Cost kinds: "variable" costs move with the treatments done (materials and lab work per case);
@@ -131,7 +131,7 @@ class ProfitView(AnalysisResult):
             ax.scatter(x[loss], m["revenue"].to_numpy()[loss] / scale, color=ACTION_RED, zorder=5, s=28,
                        label=i18n.pick(lang, "亏损的月份", "Months at a loss"))
         if self.break_even_per_month:
-            ax.axhline(self.break_even_per_month / scale, color=PALETTE[4], linestyle="--", linewidth=1,
+            ax.axhline(self.break_even_per_month / scale, color=GREY, linestyle="--", linewidth=1.3,
                        label=i18n.pick(lang, "保本实收", "Break-even revenue"))
         positions, labels = month_labels(m.index, lang)
         ax.set_xticks(positions, labels)
