@@ -3,9 +3,9 @@
 Notebooks stay thin (parameters, calls into playbook, a chart, prose). Owner-facing text is emitted
 here in the report's language; the trainer's explanations live in cells tagged ``trainer``, which the
 report leaves out: Markdown cells, or, where a note states a threshold, a code cell calling `trainer`
-so that the note states the line the clinic has in force. Both open with `TRAINER_BANNER`. Metrics for ``kpis.json`` are published as an output with the mimetype
-below: the executed notebook carries them, and the runner collects them (as scrapbook does), so a
-chapter computes each number once.
+so that the note states the line the clinic has in force. Both open with `TRAINER_BANNER`. Metrics
+for ``kpis.json`` are published as an output with the mimetype below: the executed notebook carries
+them, and the runner collects them (as scrapbook does), so a chapter computes each number once.
 """
 from __future__ import annotations
 

@@ -29,10 +29,9 @@ import jinja2
 from . import i18n
 
 FORMS = ("full", "short")
-# Between the fact and the advice, at the end of a sentence, and between findings joined in one sentence.
+# Between the fact and the advice, and at the end of a sentence.
 _SEP = {"zh": "：", "en": ": "}
 _END = {"zh": "。", "en": "."}
-_JOIN = {"zh": "；", "en": "; "}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -316,7 +315,7 @@ def render(finding, lang: str = "zh", form: str = "full", *, end: bool = True) -
 def join(findings, lang: str = "zh", form: str = "full") -> str:
     """Several findings in one paragraph: 甲；乙。 in Chinese, one sentence each in English."""
     if lang == "zh":
-        return _JOIN[lang].join(render(f, lang, form, end=False) for f in findings) + _END[lang]
+        return "；".join(render(f, lang, form, end=False) for f in findings) + "。"
     return " ".join(render(f, lang, form) for f in findings)
 
 
@@ -328,11 +327,6 @@ def clauses(findings, lang: str = "zh") -> str:
 def stake(finding, lang: str = "zh") -> str:
     """How the finding's revenue at stake was computed, and on what assumption."""
     return STAKES[lang][finding.stake.method]
-
-
-def advice(kind: str, lang: str = "zh", **facts) -> str:
-    """The advice of a kind of finding alone (the driver tree's own sentence ends with it)."""
-    return _template(lang, kind, 1).render(facts)
 
 
 def segment(segment, lang: str = "zh", *, short: bool = False) -> str:
@@ -351,7 +345,7 @@ def segment(segment, lang: str = "zh", *, short: bool = False) -> str:
     return i18n.term(name, lang)
 
 
-def line(threshold, lang: str = "zh") -> str:
+def line(threshold) -> str:
     """A threshold's value as a sentence states it: 80%, 7.5%, 1.5, 12 (a fall as its size: 5%)."""
     value = abs(threshold.value) if threshold.value < 0 else threshold.value
     return _pct(value) if abs(threshold.value) < 1 else f"{value:g}"
