@@ -19,11 +19,11 @@ from .metrics import HEADLINE as HEADLINE_NAMES
 from .metrics import METRICS
 from .plotting import ACTION_RED, PALETTE, month_ticks, set_title
 from .schema import REFERRAL_CHANNELS
-from .tables import (UNKNOWN_CHANNEL, MetricTables, clinic_tables, first_arrivals, metric_tables,
-                     new_patient_table, returned_within_year)
+from .tables import UNKNOWN_CHANNEL, MetricTables, clinic_tables, first_arrivals, new_patient_table, returned_within_year
 
-__all__ = ["HEADLINE", "HeadlineKpis", "headline_kpis", "clinic_kpis", "channel_name", "first_arrivals",
-           "new_patient_table", "return_within_12m", "UNKNOWN_CHANNEL"]
+# first_arrivals, new_patient_table and UNKNOWN_CHANNEL live in playbook.tables; their names here still work.
+__all__ = ["HEADLINE", "HeadlineKpis", "headline_kpis", "clinic_kpis", "channel_name", "return_within_12m",
+           "first_arrivals", "new_patient_table", "UNKNOWN_CHANNEL"]
 
 CONVERSION_REVIEW_LINE = 0.80  # [S2] 初诊成交低于80%沟通医生
 REFERRAL_HEALTHY_LINE = 0.40  # [S3] 口碑介绍的来源客户最好达到40%以上
@@ -209,7 +209,7 @@ def headline_kpis(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.Data
     start, end : the analysis period, both days included.
     referral_channels : source-channel values that count as referral (转介绍).
     """
-    return headline_from_tables(metric_tables(patients, visits, charges, referral=tuple(referral_channels)),
+    return headline_from_tables(MetricTables(patients, visits, charges, referral=tuple(referral_channels)),
                                 start=start, end=end)
 
 
