@@ -186,6 +186,11 @@ class Metric:
                           scope, exclude)
         return self._table(rows, period_start(rows[self.date], frequency).rename("period"))
 
+    def of_periods(self, frame: Rows, frequency: str, start, end) -> pd.DataFrame:
+        """`per_period` over ``start``..``end`` on rows of its table given directly (the whole clinic)."""
+        rows = frame[self._window(frame, start, end)]
+        return self._table(rows, period_start(rows[self.date], frequency).rename("period"))
+
     def per_segment(self, tables: MetricTables, start, end, kind: str) -> pd.DataFrame:
         """numerator, denominator and value per channel or department over ``start``..``end``."""
         rows = self._rows(tables, start, end, None, None)

@@ -165,6 +165,22 @@ def charge_departments(charges: pd.DataFrame, visits: pd.DataFrame | None) -> pd
     return department
 
 
+def payments(charges: pd.DataFrame, visits: pd.DataFrame | None = None, channels: pd.Series | None = None
+             ) -> pd.DataFrame:
+    """The charges as the revenue metrics count them: day, patient_id, amount (refunds negative), tier,
+    department (the charge's, else its visit's) and channel (``channels``: patient_id → source channel).
+    Revenue needs only ``paid_at`` and ``amount_paid``: a column the charges lack is left empty."""
+    def column(name: str) -> pd.Series:
+        return charges[name] if name in charges else pd.Series(None, index=charges.index, dtype=object)
+
+    patient = column("patient_id")
+    channel = patient.map(channels) if channels is not None else pd.Series(None, index=charges.index, dtype=object)
+    return pd.DataFrame({"day": _day(charges["paid_at"]), "patient_id": patient,
+                         "amount": charges["amount_paid"].fillna(0.0), "tier": column("tier"),
+                         "department": charge_departments(charges, visits),
+                         "channel": channel.fillna(UNKNOWN_CHANNEL).astype(object)})
+
+
 def lead_arrived(leads: pd.DataFrame, visits: pd.DataFrame, *, has_arrived: bool,
                  has_patient: bool) -> pd.Series | None:
     """Whether each lead arrived: the export's ``arrived`` column, else a lead naming a patient with an
@@ -258,13 +274,8 @@ class MetricTables:
 
     @cached_property
     def paid(self) -> pd.DataFrame:
-        """day, patient_id, amount (refunds negative), tier, department (the charge's, else its visit's), channel."""
-        charges = self._charges
-        return pd.DataFrame({"day": _day(charges["paid_at"]), "patient_id": charges["patient_id"],
-                             "amount": charges["amount_paid"].fillna(0.0), "tier": charges["tier"],
-                             "department": charge_departments(charges, self._visits),
-                             "channel": charges["patient_id"].map(self._channel).fillna(UNKNOWN_CHANNEL)
-                             .astype(object)})
+        """`payments`: day, patient_id, amount, tier, department, channel."""
+        return payments(self._charges, self._visits, self._channel)
 
     @cached_property
     def leads(self) -> pd.DataFrame | None:
