@@ -34,10 +34,12 @@ from . import i18n, sentences
 from .clinic import Clinic
 from .jsonsafe import number as _num
 from .jsonsafe import scalar as _json
+from .metrics import METRICS
 from .plotting import ACTION_RED, PALETTE, month_labels, set_title
 from .profit import CATEGORIES as COST_CATEGORIES
 from .profit import classify_costs, profit_view
 from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window
+from .tables import payments
 from .thresholds import DEFAULTS, Threshold
 
 # The categories [S3] gives a range for: key -> the two thresholds of its range. The keyword catalogue
@@ -173,9 +175,7 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
     th = thresholds or DEFAULTS
     first_month = pd.Timestamp(start).to_period("M").to_timestamp()
     months = pd.date_range(first_month, pd.Timestamp(end), freq="MS")
-    paid = charges[charges["paid_at"].dt.normalize().between(pd.Timestamp(start), pd.Timestamp(end))]
-    revenue = paid.groupby(paid["paid_at"].dt.to_period("M").dt.to_timestamp())["amount_paid"].sum().reindex(
-        months, fill_value=0.0)
+    revenue = METRICS["revenue"].of_periods(payments(charges), "M", start, end)["value"].reindex(months, fill_value=0.0)
 
     rows = costs[costs["month"].notna() & costs["amount"].notna()]
     rows = pd.DataFrame({"month": rows["month"].dt.to_period("M").dt.to_timestamp(),

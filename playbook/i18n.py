@@ -147,7 +147,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "医保": ("医保", "Medical insurance"),
     "其他": ("其他", "Other"),
     "未知": ("未知", "Unknown"),
-    "unknown": ("未知渠道", "unknown channel"),  # playbook.kpis.UNKNOWN_CHANNEL
+    "unknown": ("未知渠道", "unknown channel"),  # playbook.tables.UNKNOWN_CHANNEL
     # departments (种植/正畸/修复/儿牙/牙周/综合 …); "种植科" is found without its 科
     "种植": ("种植", "Implants"),
     "正畸": ("正畸", "Orthodontics"),

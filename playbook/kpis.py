@@ -21,12 +21,12 @@ from .metrics import HEADLINE as HEADLINE_NAMES
 from .metrics import METRICS
 from .plotting import ACTION_RED, PALETTE, month_ticks, set_title
 from .schema import REFERRAL_CHANNELS
+from .tables import UNKNOWN_CHANNEL, MetricTables, clinic_tables, first_arrivals, new_patient_table, returned_within_year
 from .thresholds import Threshold, resolve
-from .tables import (UNKNOWN_CHANNEL, MetricTables, clinic_tables, first_arrivals, metric_tables,
-                     new_patient_table, returned_within_year)
 
-__all__ = ["HEADLINE", "HeadlineKpis", "headline_kpis", "clinic_kpis", "channel_name", "first_arrivals",
-           "new_patient_table", "return_within_12m", "UNKNOWN_CHANNEL"]
+# first_arrivals, new_patient_table and UNKNOWN_CHANNEL live in playbook.tables; their names here still work.
+__all__ = ["HEADLINE", "HeadlineKpis", "headline_kpis", "clinic_kpis", "channel_name", "return_within_12m",
+           "first_arrivals", "new_patient_table", "UNKNOWN_CHANNEL"]
 
 WEAK = ("first_visit_conversion", "referral_share")  # the headline sentence judges these by their line
 
@@ -222,7 +222,7 @@ def headline_kpis(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.Data
     thresholds : the thresholds in force (`playbook.thresholds.resolve`; default: the method's), whose
         lines the sentences state.
     """
-    return headline_from_tables(metric_tables(patients, visits, charges, referral=tuple(referral_channels)),
+    return headline_from_tables(MetricTables(patients, visits, charges, referral=tuple(referral_channels)),
                                 start=start, end=end, thresholds=thresholds)
 
 

@@ -58,13 +58,15 @@ class MetricError(PlaybookError):
 
 
 Rows = pd.DataFrame
+ROWS = "rows"  # a part that counts the rows; any other name sums that column (True counts 1)
 # What places a row of each table in a window, zh / en.
 _EVENTS = {"new": ("首次到诊日在窗口内", "first arrival in the window"),
+           "returns": ("首次到诊日在窗口内", "first arrival in the window"),
            "visits": ("预约日在窗口内", "visit scheduled in the window"),
            "paid": ("收费日在窗口内", "charge paid in the window"),
            "leads": ("线索建立日在窗口内", "lead created in the window"),
            "plans": ("方案建立日在窗口内", "plan created in the window")}
-Part = Callable[[Rows], float]
+Part = str | Callable[[Rows], float]  # a column to sum, ROWS to count, or a function of the rows
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,9 @@ class Metric:
     higher_is_better: bool
     definition_zh: str
     definition_en: str
-    table: str | None  # the MetricTables frame counted: new, visits, paid, leads, plans (None: see computed_by)
-    numerator: Part | None = field(default=None, repr=False)
-    denominator: Part | None = field(default=None, repr=False)  # a ratio's; None: a count or a total
+    table: str | None  # the MetricTables frame counted: new, returns, visits, paid, leads, plans (None: computed_by)
+    numerator: Part | None = None  # a column summed, ROWS counted, or a function of the rows
+    denominator: Part | None = None  # a ratio's; None: a count or a total
     rows: Callable[[Rows], pd.Series] | None = field(default=None, repr=False)  # which rows count (None: all)
     date: str = "day"  # the column that places a row in a window
     pooled: bool = True  # numerator and denominator add up over disjoint windows
@@ -156,7 +158,7 @@ class Metric:
         return frame[mask]
 
     def _parts(self, rows: Rows) -> tuple[float, float | None]:
-        return self.numerator(rows), (None if self.denominator is None else self.denominator(rows))
+        return _part(self.numerator, rows), (None if self.denominator is None else _part(self.denominator, rows))
 
     def parts(self, tables: MetricTables, start, end, scope: str | None = None, *,
               exclude: str | None = None) -> tuple[float, float | None]:
@@ -182,18 +184,24 @@ class Metric:
         indexed by the period's first day."""
         rows = self._rows(tables, tables.data_start, tables.as_of + pd.Timedelta(days=self.cohort_shift_days),
                           scope, exclude)
-        return self._table({p: self._parts(g) for p, g in rows.groupby(period_start(rows[self.date], frequency))},
-                           "period")
+        return self._table(rows, period_start(rows[self.date], frequency).rename("period"))
+
+    def of_periods(self, frame: Rows, frequency: str, start, end) -> pd.DataFrame:
+        """`per_period` over ``start``..``end`` on rows of its table given directly (the whole clinic)."""
+        rows = frame[self._window(frame, start, end)]
+        return self._table(rows, period_start(rows[self.date], frequency).rename("period"))
 
     def per_segment(self, tables: MetricTables, start, end, kind: str) -> pd.DataFrame:
         """numerator, denominator and value per channel or department over ``start``..``end``."""
         rows = self._rows(tables, start, end, None, None)
-        return self._table({s: self._parts(g) for s, g in rows.groupby(kind, sort=False)}, kind)
+        return self._table(rows, rows[kind])
 
-    def _table(self, parts: dict, index: str) -> pd.DataFrame:
-        frame = pd.DataFrame.from_dict(parts, orient="index", columns=["numerator", "denominator"], dtype="float64")
-        frame["value"] = [ratio(n, d) for n, d in parts.values()]
-        frame.index.name = index
+    def _table(self, rows: Rows, key: pd.Series) -> pd.DataFrame:
+        numerator = _grouped(self.numerator, rows, key)
+        frame = pd.DataFrame({"numerator": numerator, "denominator": (
+            float("nan") if self.denominator is None else _grouped(self.denominator, rows, key))}).astype("float64")
+        frame["value"] = frame["numerator"] if self.denominator is None else \
+            (frame["numerator"] / frame["denominator"]).where(frame["denominator"] != 0)
         return frame
 
     def scope_kind(self, tables: MetricTables, name: str) -> str:
@@ -207,6 +215,22 @@ class Metric:
         raise MetricError(f"{name!r} is not a {kinds} of the data for {self.en} ({self.name}); {known}",
                           fix="write the channel or department exactly as the exports write it",
                           zh=f"“{name}”不是数据中可用于{self.zh}的渠道或科室")
+
+
+def _part(part: Part, rows: Rows) -> float:
+    if part == ROWS:
+        return float(len(rows))
+    return float(rows[part].sum()) if isinstance(part, str) else part(rows)
+
+
+def _grouped(part: Part, rows: Rows, key: pd.Series) -> pd.Series:
+    """A part per group of ``key`` (a period or a segment), in the order the groups first appear."""
+    groups = rows.groupby(key, sort=False)
+    if part == ROWS:
+        return groups.size().astype("float64")
+    if isinstance(part, str):
+        return groups[part].sum().astype("float64")
+    return pd.Series({name: part(group) for name, group in groups}, dtype="float64")
 
 
 def ratio(numerator: float, denominator: float | None) -> float | None:
@@ -233,14 +257,6 @@ def period_start(days: pd.Series, frequency: str) -> pd.Series:
 
 # --- how each metric counts its rows -----------------------------------------------------------------
 
-def _count(rows: Rows) -> float:
-    return float(len(rows))
-
-
-def _sum(column: str) -> Part:
-    return lambda rows: float(rows[column].sum())
-
-
 def _arrived(frame: Rows) -> pd.Series:
     return frame["status"].eq("arrived")
 
@@ -262,72 +278,71 @@ def _m(name, zh, en, unit, table, numerator, denominator=None, *, higher_is_bett
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in (
-    _m("revenue", "实收营业额", "Revenue", "yuan", "paid", _sum("amount"),
+    _m("revenue", "实收营业额", "Revenue", "yuan", "paid", "amount",
        definition=("收费日期落在期间内的实收金额之和，退费（负数）计入。",
                    "Sum of the amounts paid on charges dated in the period, refunds (negative amounts) included."),
        scopes=("department", "channel"), owner="management", aliases=("实收", "营业额", "业绩", "收入")),
-    _m("new_patients", "新患者数", "New patients", "count", "new", _count, date="first_arrival",
+    _m("new_patients", "新患者数", "New patients", "count", "new", ROWS, date="first_arrival",
        definition=("首次到诊日落在期间内的患者；首次到诊按全部数据中最早的一次到诊计，不只看期间内。",
                    "Patients whose first arrived visit in all the data falls in the period."),
        scopes=("channel", "department"), owner="marketing", count_zh="人", aliases=("新患者", "新客", "新客数")),
-    _m("arrived_visits", "到诊人次", "Arrived visits", "count", "visits", _count, rows=_arrived,
+    _m("arrived_visits", "到诊人次", "Arrived visits", "count", "visits", ROWS, rows=_arrived,
        definition=("期间内预约且状态为已到诊的就诊次数。", "Visits scheduled in the period whose status is arrived."),
        scopes=("department", "channel"), owner="front_desk", count_zh="人次", aliases=("到诊量",)),
-    _m("no_show_rate", "爽约率", "No-show rate", "rate", "visits", lambda rows: float(rows["status"].eq("no_show").sum()),
-       _count,
+    _m("no_show_rate", "爽约率", "No-show rate", "rate", "visits", "no_show", ROWS,
        rows=lambda f: f["status"].isin(["arrived", "no_show"]), higher_is_better=False,
        definition=("期间内预约的爽约次数 ÷（到诊 + 爽约）；取消的预约不计入。",
                    "No-shows / (arrivals + no-shows) among visits scheduled in the period; cancellations are "
                    "left out."),
        scopes=("channel", "department"), line="no_show_rate", thresholds=("no_show_rate",), owner="front_desk"),
-    _m("first_visit_conversion", "初诊成交率", "First-visit conversion", "rate", "new", _sum("converted"), _count,
+    _m("first_visit_conversion", "初诊成交率", "First-visit conversion", "rate", "new", "converted", ROWS,
        date="first_arrival", settle_days=_C,
        definition=(f"新患者中，首次到诊当天起{_C}天内（含）为利润类或高值类项目付费（金额大于0）的比例 [S2]。",
                    f"Share of new patients who paid for a profit or high-value item within {_C} days of their "
                    "first arrival, both days included [S2]."),
        scopes=("channel", "department"), line="first_visit_conversion_review",
        thresholds=("first_visit_conversion_review",), owner="consulting", aliases=("成交率",)),
-    _m("referral_share", "转介绍占比", "Referral share", "rate", "new", _sum("referral"), _count,
+    _m("referral_share", "转介绍占比", "Referral share", "rate", "new", "referral", ROWS,
        date="first_arrival",
        definition=("新患者中来源渠道为转介绍（老带新）的比例 [S3]。",
                    "Share of new patients whose source channel is referral [S3]."),
        line="referral_share_healthy", thresholds=("referral_share_healthy", "referral_share_act"),
        owner="customer_service", aliases=("转介绍率",)),
-    _m("return_within_12m", "12个月复诊率", "Return within 12 months", "rate", "new", _sum("returned"), _count,
+    _m("return_within_12m", "12个月复诊率", "Return within 12 months", "rate", "returns", "returned", ROWS,
        date="first_arrival", cohort_shift_days=_Y,
        definition=(f"首次到诊在期间开始至期间结束前{_Y}天之间的患者中，{_Y}天内另有一天到诊的比例；没有这样的患者时不计算。",
                    f"Of the patients first seen between the period's start and {_Y} days before its end, the "
                    f"share with another arrived visit on a later day within {_Y} days; absent when there are none."),
        thresholds=("return_12m_fall",), owner="customer_service"),
-    _m("first_visit_arrivals", "初诊到诊人次", "First-visit arrivals", "count", "visits", _count,
+    _m("first_visit_arrivals", "初诊到诊人次", "First-visit arrivals", "count", "visits", ROWS,
        rows=lambda f: _arrived(f) & f["first_visit"],
        definition=("期间内到诊且为初诊的就诊次数（没有初复诊字段时：患者首次到诊当天的到诊）。",
                    "Arrived visits of type first visit in the period (without a visit type: arrivals on the "
                    "patient's first-arrival day)."),
        scopes=("channel", "department"), owner="marketing", count_zh="人次",
        aliases=("新客到店量", "初诊到店", "初诊人次")),
-    _m("return_visits", "复诊人次", "Return visits", "count", "visits", _count,
+    _m("return_visits", "复诊人次", "Return visits", "count", "visits", ROWS,
        rows=lambda f: _arrived(f) & ~f["first_visit"],
        definition=("期间内到诊且为复诊的就诊次数（没有初复诊字段时：首次到诊日之后的到诊）。",
                    "Arrived visits of type return in the period (without a visit type: arrivals after the "
                    "patient's first-arrival day)."),
        scopes=("department", "channel"), owner="customer_service", count_zh="人次", aliases=("复诊量", "老客到店量")),
-    _m("average_ticket", "客单价", "Average ticket", "yuan", "paid", _sum("amount"), _paying_days, pooled=False,
+    _m("average_ticket", "客单价", "Average ticket", "yuan", "paid", "amount", _paying_days, pooled=False,
        definition=("期间实收 ÷ 付费人次：成交患者（期间内为利润类或高值类项目付费）付费的天数，同一患者同一天计一次 [S2]。",
                    "Revenue of the period / paying days: days on which a treated patient (one who paid for a "
                    "profit or high-value item in the period) paid, once per patient and day [S2]."),
        scopes=("department", "channel"), owner="consulting"),
-    _m("high_value_revenue", "高值项目收入", "High-value revenue", "yuan", "paid", _sum("amount"),
+    _m("high_value_revenue", "高值项目收入", "High-value revenue", "yuan", "paid", "amount",
        rows=lambda f: f["tier"].eq(HIGH_VALUE),
        definition=("期间内高值项目（种植、正畸、修复 [S0]）的实收金额，退费计入。",
                    "Amounts paid in the period for high-value items (implants, orthodontics, crowns [S0]), "
                    "refunds included."),
        scopes=("department", "channel"), owner="medical", aliases=("高值收入",)),
-    _m("arrival_rate", "线索到店率", "Lead arrival rate", "rate", "leads", _sum("arrived"), _count, settle_days=_C,
+    _m("arrival_rate", "线索到店率", "Lead arrival rate", "rate", "leads", "arrived", ROWS, settle_days=_C,
        definition=("期间内新建的线索中已到店的比例 [S0]。", "Share of the leads created in the period that arrived [S0]."),
        scopes=("channel",), thresholds=("arrival_rate_step", "arrival_rate_fall"), needs="leads", owner="marketing",
        aliases=("到店率",), kpis_key="lead_arrival_rate"),
-    _m("plan_acceptance", "治疗方案接受率", "Plan acceptance", "rate", "plans", _sum("accepted"), _count,
+    _m("plan_acceptance", "治疗方案接受率", "Plan acceptance", "rate", "plans", "accepted", ROWS,
        settle_days=_C,
        definition=("期间内新建的治疗方案中被接受（之后接受、完成或中断）的比例。",
                    "Share of the treatment plans created in the period that were accepted (accepted, completed "

@@ -12,15 +12,15 @@ same building blocks, defined here once (method.md, "The definitions the playboo
 - a **charge's department**: the charge's own, else its visit's (``visit_id``);
 - a **lead's arrival**: the export's ``arrived`` column, else a lead naming a patient with an arrived visit;
 - **daily spend**: a campaign's spend spread evenly over its days;
-- `MetricTables`: the tables cut at a day, one frame per kind of event (new patients, visits, payments,
-  leads, plans), which `playbook.metrics` counts in any window.
+- `MetricTables`: the tables cut at a day, one frame per kind of event (new patients, their returns,
+  visits, payments, leads, plans), which `playbook.metrics` counts in any window.
 
 A timestamp counts on its day; windows are ``start``..``end`` with both days included.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -165,6 +165,22 @@ def charge_departments(charges: pd.DataFrame, visits: pd.DataFrame | None) -> pd
     return department
 
 
+def payments(charges: pd.DataFrame, visits: pd.DataFrame | None = None, channels: pd.Series | None = None
+             ) -> pd.DataFrame:
+    """The charges as the revenue metrics count them: day, patient_id, amount (refunds negative), tier,
+    department (the charge's, else its visit's) and channel (``channels``: patient_id → source channel).
+    Revenue needs only ``paid_at`` and ``amount_paid``: a column the charges lack is left empty."""
+    def column(name: str) -> pd.Series:
+        return charges[name] if name in charges else pd.Series(None, index=charges.index, dtype=object)
+
+    patient = column("patient_id")
+    channel = patient.map(channels) if channels is not None else pd.Series(None, index=charges.index, dtype=object)
+    return pd.DataFrame({"day": _day(charges["paid_at"]), "patient_id": patient,
+                         "amount": charges["amount_paid"].fillna(0.0), "tier": column("tier"),
+                         "department": charge_departments(charges, visits),
+                         "channel": channel.fillna(UNKNOWN_CHANNEL).astype(object)})
+
+
 def lead_arrived(leads: pd.DataFrame, visits: pd.DataFrame, *, has_arrived: bool,
                  has_patient: bool) -> pd.Series | None:
     """Whether each lead arrived: the export's ``arrived`` column, else a lead naming a patient with an
@@ -176,89 +192,127 @@ def lead_arrived(leads: pd.DataFrame, visits: pd.DataFrame, *, has_arrived: bool
     return None
 
 
-@dataclass
 class MetricTables:
     """A clinic's tables as known at the end of ``as_of``, one frame per kind of event a metric counts.
 
-    Each frame has a ``day`` (or ``first_arrival``) that places a row in a window, and the columns a
-    metric may be split by: ``channel`` (the patient's source channel) and ``department``.
+    Each frame has a ``day`` (``first_arrival`` for new patients) that places a row in a window, and
+    the columns a metric may be split by: ``channel`` (the patient's source channel) and
+    ``department``. A frame is built the first time a metric asks for it (a revenue series needs
+    only the payments).
+
+    Parameters
+    ----------
+    patients, visits, charges : canonical tables (charges with their ``tier``).
+    referral : the source channels that count as referral.
+    as_of : the last day counted (None: the end of the data).
+    leads, plans : the optional leads and treatment_plans tables.
+    has_visit_type : whether the visits export says 初诊/复诊 (None: whether any row does); without it
+        a first visit is a visit on the patient's first-arrival day.
+    has_lead_arrived, has_lead_patient : which of a lead's arrival columns the export has.
     """
 
-    as_of: pd.Timestamp  # the last day counted
-    data_start: pd.Timestamp  # first and last day with a visit or a charge in the whole exports
-    data_end: pd.Timestamp
-    new: pd.DataFrame  # per new patient: first_arrival, channel, department, converted, referral, returned
-    visits: pd.DataFrame  # day, patient_id, status, first_visit, department, channel
-    paid: pd.DataFrame  # day, patient_id, amount, tier, department, channel
-    leads: pd.DataFrame | None  # day, channel, arrived
-    plans: pd.DataFrame | None  # day, accepted
-    referral: tuple[str, ...]
-    channels: frozenset[str]  # the source channels of the patients export and the leads
-    departments: frozenset[str]  # the departments of the visits and the charges
+    def __init__(self, patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataFrame, *,
+                 referral: tuple[str, ...], as_of=None, leads: pd.DataFrame | None = None,
+                 plans: pd.DataFrame | None = None, has_visit_type: bool | None = None,
+                 has_lead_arrived: bool = False, has_lead_patient: bool = False):
+        start, end = data_start(visits, charges), data_end(visits, charges)
+        if start is None:  # no dated visit or charge: every frame is empty, every count 0
+            start = end = _ts(as_of) if as_of is not None else pd.Timestamp.today().normalize()
+        self.data_start, self.data_end = start, end  # first and last day with a visit or a charge
+        self.as_of = end if as_of is None else min(_ts(as_of), end)
+        cut = self.as_of + pd.Timedelta(days=1)
+        self.referral = tuple(referral)
+        self._patients = patients
+        self._visits = visits[visits["scheduled_at"] < cut]
+        self._charges = charges[charges["paid_at"] < cut]
+        self._leads = None if leads is None else leads[leads["created_at"] < cut]
+        self._plans = None if plans is None else plans[plans["created_at"] < cut]
+        self._has_visit_type = ("visit_type" in visits and visits["visit_type"].notna().any()
+                                if has_visit_type is None else has_visit_type)
+        self._lead_columns = (has_lead_arrived, has_lead_patient)
 
     def frame(self, name: str) -> pd.DataFrame | None:
         return getattr(self, name)
 
+    @cached_property
+    def _channel(self) -> pd.Series:
+        return patient_channels(self._patients)
 
-def metric_tables(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataFrame, *,
-                  referral: tuple[str, ...], as_of=None, leads: pd.DataFrame | None = None,
-                  plans: pd.DataFrame | None = None, has_visit_type: bool | None = None,
-                  has_lead_arrived: bool = False, has_lead_patient: bool = False) -> MetricTables:
-    """The metric tables of canonical tables cut at the end of ``as_of`` (None: the end of the data).
+    @cached_property
+    def new(self) -> pd.DataFrame:
+        """Per new patient (first arrival up to as_of): first_arrival, channel, department (of the first
+        arrived visit), converted, referral."""
+        new = new_patient_table(self._patients, self._visits, self._charges, start=self.data_start.date(),
+                                end=self.as_of.date())
+        arrived = self._visits[self._visits["status"] == "arrived"].sort_values("scheduled_at", kind="stable")
+        new["channel"] = new["source_channel"]
+        new["department"] = arrived.drop_duplicates("patient_id").set_index("patient_id")["department"] \
+            .reindex(new.index).astype(object)
+        new["referral"] = new["source_channel"].isin(self.referral)
+        return new
 
-    ``has_visit_type``: whether the visits export says 初诊/复诊 (None: whether any row does); without
-    it a first visit is a visit on the patient's first-arrival day.
-    """
-    start, end = data_start(visits, charges), data_end(visits, charges)
-    if start is None:  # no dated visit or charge: every frame is empty, every count 0
-        start = end = _ts(as_of) if as_of is not None else pd.Timestamp.today().normalize()
-    as_of = end if as_of is None else min(_ts(as_of), end)
-    cut = as_of + pd.Timedelta(days=1)
-    visits = visits[visits["scheduled_at"] < cut]
-    charges = charges[charges["paid_at"] < cut]
-    channel = patient_channels(patients)
+    @cached_property
+    def returns(self) -> pd.DataFrame:
+        """Per patient with a first arrival: first_arrival, channel, returned (within 365 days)."""
+        first = self.new["first_arrival"]
+        return pd.DataFrame({"first_arrival": first, "channel": self.new["channel"],
+                             "returned": returned_within_year(self._visits, first)})
 
-    new = new_patient_table(patients, visits, charges, start=start.date(), end=as_of.date())
-    arrived = visits[visits["status"] == "arrived"].sort_values("scheduled_at", kind="stable")
-    new["channel"] = new["source_channel"]
-    new["department"] = arrived.drop_duplicates("patient_id").set_index("patient_id")["department"] \
-        .reindex(new.index).astype(object)
-    new["referral"] = new["source_channel"].isin(referral)
-    new["returned"] = returned_within_year(visits, new["first_arrival"])
+    @cached_property
+    def visits(self) -> pd.DataFrame:
+        """day, patient_id, status, no_show, first_visit, department, channel."""
+        visits = self._visits
+        day = _day(visits["scheduled_at"])
+        if self._has_visit_type:
+            first_visit = visits["visit_type"].eq("first").fillna(False).astype(bool)
+        else:
+            first_visit = (day == visits["patient_id"].map(first_arrivals(visits))).fillna(False).astype(bool)
+        return pd.DataFrame({"day": day, "patient_id": visits["patient_id"], "status": visits["status"],
+                             "no_show": visits["status"].eq("no_show").to_numpy(),
+                             "first_visit": first_visit.to_numpy(), "department": visits["department"].astype(object),
+                             "channel": visits["patient_id"].map(self._channel).fillna(UNKNOWN_CHANNEL).astype(object)})
 
-    v_day = _day(visits["scheduled_at"])
-    if has_visit_type is None:
-        has_visit_type = "visit_type" in visits and visits["visit_type"].notna().any()
-    if has_visit_type:
-        first_visit = visits["visit_type"].eq("first").fillna(False).astype(bool)
-    else:
-        first_visit = (v_day == visits["patient_id"].map(new["first_arrival"])).fillna(False).astype(bool)
-    v = pd.DataFrame({"day": v_day, "patient_id": visits["patient_id"], "status": visits["status"],
-                      "first_visit": first_visit.to_numpy(), "department": visits["department"].astype(object),
-                      "channel": visits["patient_id"].map(channel).fillna(UNKNOWN_CHANNEL).astype(object)})
-    paid = pd.DataFrame({"day": _day(charges["paid_at"]), "patient_id": charges["patient_id"],
-                         "amount": charges["amount_paid"].fillna(0.0), "tier": charges["tier"],
-                         "department": charge_departments(charges, visits),
-                         "channel": charges["patient_id"].map(channel).fillna(UNKNOWN_CHANNEL).astype(object)})
-    if leads is not None:
-        leads = leads[leads["created_at"] < cut]
-        arrived_lead = lead_arrived(leads, visits, has_arrived=has_lead_arrived, has_patient=has_lead_patient)
-        leads = None if arrived_lead is None else pd.DataFrame(
-            {"day": _day(leads["created_at"]), "channel": leads["channel"].fillna(UNKNOWN_CHANNEL).astype(object),
-             "arrived": arrived_lead.to_numpy()})
-    if plans is not None:
-        plans = plans[plans["created_at"] < cut]
-        plans = pd.DataFrame({"day": _day(plans["created_at"]), "accepted": plans["status"].isin(ACCEPTED_PLAN).to_numpy()})
-    channels = {*channel.unique(), *new["channel"].unique(), *(leads["channel"].unique() if leads is not None else ())}
-    departments = {str(d) for frame in (v, paid) for d in frame["department"].dropna().unique()}
-    return MetricTables(as_of, start, end, new, v, paid, leads, plans, tuple(referral), frozenset(channels),
-                        frozenset(departments))
+    @cached_property
+    def paid(self) -> pd.DataFrame:
+        """`payments`: day, patient_id, amount, tier, department, channel."""
+        return payments(self._charges, self._visits, self._channel)
+
+    @cached_property
+    def leads(self) -> pd.DataFrame | None:
+        """day, channel, arrived; None without a leads table or a way to tell arrivals."""
+        if self._leads is None:
+            return None
+        arrived = lead_arrived(self._leads, self._visits, has_arrived=self._lead_columns[0],
+                               has_patient=self._lead_columns[1])
+        return None if arrived is None else pd.DataFrame(
+            {"day": _day(self._leads["created_at"]), "arrived": arrived.to_numpy(),
+             "channel": self._leads["channel"].fillna(UNKNOWN_CHANNEL).astype(object)})
+
+    @cached_property
+    def plans(self) -> pd.DataFrame | None:
+        """day, accepted; None without a treatment_plans table."""
+        if self._plans is None:
+            return None
+        return pd.DataFrame({"day": _day(self._plans["created_at"]),
+                             "accepted": self._plans["status"].isin(ACCEPTED_PLAN).to_numpy()})
+
+    @cached_property
+    def channels(self) -> frozenset[str]:
+        """The source channels of the patients export and the leads."""
+        leads = self._leads["channel"].dropna().unique() if self._leads is not None else ()
+        return frozenset({*self._channel.unique(), UNKNOWN_CHANNEL, *leads})
+
+    @cached_property
+    def departments(self) -> frozenset[str]:
+        """The departments of the visits and the charges."""
+        return frozenset({str(d) for d in (*self.visits["department"].dropna().unique(),
+                                           *self.paid["department"].dropna().unique())})
 
 
 def clinic_tables(clinic, as_of=None) -> MetricTables:
-    """`metric_tables` of a loaded clinic (`playbook.clinic.Clinic`), its optional tables included."""
-    return metric_tables(clinic.patients, clinic.visits, clinic.charges, referral=clinic.config.referral, as_of=as_of,
-                         leads=clinic.table("leads"), plans=clinic.table("treatment_plans"),
-                         has_visit_type=clinic.has("visits", "visit_type"),
-                         has_lead_arrived=clinic.has("leads", "arrived"),
-                         has_lead_patient=clinic.has("leads", "patient_id"))
+    """`MetricTables` of a loaded clinic (`playbook.clinic.Clinic`), its optional tables included."""
+    return MetricTables(clinic.patients, clinic.visits, clinic.charges, referral=clinic.config.referral, as_of=as_of,
+                        leads=clinic.table("leads"), plans=clinic.table("treatment_plans"),
+                        has_visit_type=clinic.has("visits", "visit_type"),
+                        has_lead_arrived=clinic.has("leads", "arrived"),
+                        has_lead_patient=clinic.has("leads", "patient_id"))

@@ -58,7 +58,7 @@ from .metrics import WEEKLY, METRICS, Metric, MetricError, format_number, metric
 from .plotting import ACTION_RED, PALETTE
 from .prescribe import prescribe
 from .results import GREEN, RED, YELLOW, AnalysisResult, Unavailable
-from .tables import ROI_WEEKS, SETTLE_DAYS, MetricTables, clinic_tables, daily_spend, new_patient_economics
+from .tables import ROI_WEEKS, SETTLE_DAYS, MetricTables, daily_spend, new_patient_economics
 from .thresholds import DEFAULTS, resolve as resolve_thresholds
 from .workbook import Sheet
 
@@ -159,14 +159,29 @@ def last_full_week(day) -> Week:
 # The clinic as its meeting knows it: the exports cut at a day
 
 
-@dataclass
 class WeekData(MetricTables):
-    """A clinic's tables cut at ``as_of``: the metric tables (`playbook.tables`), the campaigns and costs."""
+    """A clinic's tables as known at the end of ``as_of`` (None: the end of the data): the metric tables
+    (`playbook.tables`), the campaigns and the costs."""
 
-    clinic: Clinic = None
-    campaigns: pd.DataFrame | None = None  # the campaigns table, those started by as_of
-    costs: pd.DataFrame | None = None  # month, kind (playbook.costs key or None), amount
-    has_channel: bool = False
+    def __init__(self, clinic: Clinic, as_of=None):
+        visits, charges = clinic.visits, clinic.charges
+        if not (visits["scheduled_at"].notna().any() or charges["paid_at"].notna().any()):
+            raise WeekError("the exports hold no visit or charge with a date", path=clinic.folder,
+                            fix="check the visits and charges exports", zh="导出数据中没有带日期的到诊或收费记录")
+        super().__init__(clinic.patients, visits, charges, referral=clinic.config.referral, as_of=as_of,
+                         leads=clinic.table("leads"), plans=clinic.table("treatment_plans"),
+                         has_visit_type=clinic.has("visits", "visit_type"),
+                         has_lead_arrived=clinic.has("leads", "arrived"),
+                         has_lead_patient=clinic.has("leads", "patient_id"))
+        self.clinic = clinic
+        self.has_channel = clinic.has("patients", "source_channel")
+        cut = self.as_of + pd.Timedelta(days=1)
+        campaigns = clinic.table("campaigns")
+        self.campaigns = None if campaigns is None else campaigns[campaigns["start"] < cut]  # started by as_of
+        costs = clinic.table("costs")  # month, kind (playbook.costs key or None), amount
+        self.costs = None if costs is None else pd.DataFrame(
+            {"month": costs["month"].dt.to_period("M"), "kind": classify_costs(costs["category"]),
+             "amount": costs["amount"].fillna(0.0)})
 
     def covered_days(self, week: Week) -> int:
         """Days of the week inside the data (a week at either end of the exports may be partial)."""
@@ -176,21 +191,7 @@ class WeekData(MetricTables):
 
 def week_data(clinic: Clinic, as_of=None) -> WeekData:
     """The clinic's tables as known at the end of ``as_of`` (None: the end of the data)."""
-    visits, charges = clinic.visits, clinic.charges
-    if not (visits["scheduled_at"].notna().any() or charges["paid_at"].notna().any()):
-        raise WeekError("the exports hold no visit or charge with a date", path=clinic.folder,
-                        fix="check the visits and charges exports", zh="导出数据中没有带日期的到诊或收费记录")
-    tables = clinic_tables(clinic, as_of)
-    cut = tables.as_of + pd.Timedelta(days=1)
-    campaigns = clinic.table("campaigns")
-    if campaigns is not None:
-        campaigns = campaigns[campaigns["start"] < cut]
-    costs = clinic.table("costs")
-    if costs is not None:
-        costs = pd.DataFrame({"month": costs["month"].dt.to_period("M"), "kind": classify_costs(costs["category"]),
-                              "amount": costs["amount"].fillna(0.0)})
-    return WeekData(**vars(tables), clinic=clinic, campaigns=campaigns, costs=costs,
-                    has_channel=clinic.has("patients", "source_channel"))
+    return WeekData(clinic, as_of)
 
 
 def week_value(data: WeekData, metric: Metric | str, week: Week, scope: str | None = None) -> float | None:
