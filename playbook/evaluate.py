@@ -86,6 +86,7 @@ Ross-Degnan (2002), *J Clin Pharm Ther* 27 (segmented regression); Bernal, Cummi
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,11 +126,11 @@ MODELS = ("auto", "trend", "local")
 SERIES_FREQUENCIES = ("D", "W", "M", "Q", "A")
 SHOW_PRE = {"D": 28, "W": 52, "M": 12, "Q": 8, "A": 10}  # the chart shows at least this much of the pre-period
 FREQUENCIES = ("D", "W", "M")
-# frequency -> (每X, per X, X 期的量词, periods, one period)
-PERIOD_WORDS = {"D": ("每天", "per day", "天", "days", "day"), "W": ("每周", "per week", "周", "weeks", "week"),
-                "M": ("每月", "per month", "个月", "months", "month"),
-                "Q": ("每季度", "per quarter", "个季度", "quarters", "quarter"),
-                "A": ("每年", "per year", "年", "years", "year")}
+# frequency -> (每X, per X, X 期的量词, periods)
+PERIOD_WORDS = {"D": ("每天", "per day", "天", "days"), "W": ("每周", "per week", "周", "weeks"),
+                "M": ("每月", "per month", "个月", "months"), "Q": ("每季度", "per quarter", "个季度", "quarters"),
+                "A": ("每年", "per year", "年", "years")}
+ONE_PERIOD = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "A": "year"}
 CYCLE_WORDS = {"week": ("星期几", "weekday"), "year": ("一年中的季节", "time of year")}
 KPI_SERIES = ("revenue", "new_patients", "arrived_visits", "no_show_rate", "first_visit_conversion", "referral_share")
 COUNT_WORDS = {"new_patients": ("人", ""), "arrived_visits": ("人次", "")}
@@ -392,7 +393,7 @@ class EvaluationResult(AnalysisResult):
 
     def effect_meaning(self, lang: str = "zh") -> str:
         """What the number is: the level change, or the average gap over the post-period."""
-        per_zh, per_en, n_zh, n_en, _ = PERIOD_WORDS[self.frequency]
+        per_zh, per_en, n_zh, n_en = PERIOD_WORDS[self.frequency]
         if self.effect_kind == "step":
             return i18n.pick(lang, f"干预后{per_zh}水平的变化（假定干预后各期效果相同）",
                              f"the change of level {per_en} after the intervention (the same in every period after)")
@@ -452,7 +453,7 @@ class EvaluationResult(AnalysisResult):
 
     def as_text(self, lang: str = "zh") -> str:
         """The model in one line, the estimates table and the finding, for a terminal."""
-        _, _, n_zh, n_en, _ = PERIOD_WORDS[self.frequency]
+        _, _, n_zh, n_en = PERIOD_WORDS[self.frequency]
         errors = (i18n.pick(lang, f"AR(1)误差（ρ={self.fit.rho:.2f}，REML），小样本t区间（自由度{self.df:.0f}）",
                             f"AR(1) errors (rho {self.fit.rho:.2f}, REML), small-sample t interval ({self.df:.0f} df)")
                   if self.model == "trend" else
@@ -556,7 +557,7 @@ class EvaluationResult(AnalysisResult):
                         xycoords=("data", "axes fraction"), xytext=(3, -10), textcoords="offset points",
                         fontsize="small", color=PALETTE[4])
         ax.set_ylabel(ylabel)
-        _, _, n_zh, n_en, _ = PERIOD_WORDS[self.frequency]
+        _, _, n_zh, n_en = PERIOD_WORDS[self.frequency]
         shown = min(shown_pre, self.n_pre)
         ax.set_xlabel(i18n.pick(lang, f"图中为干预前最近{shown}{n_zh}及之后；模型用干预前全部{self.n_pre}{n_zh}拟合",
                                 f"shown: the last {shown} {n_en} before and all after; the model uses all "
@@ -574,7 +575,7 @@ class EvaluationResult(AnalysisResult):
 
     def title(self, lang: str = "zh") -> str:
         """The chart's finding: the effect per period with its relative size and interval, or that the data show none."""
-        per_zh, per_en, _, _, _ = PERIOD_WORDS[self.frequency]
+        per_zh, per_en, _, _ = PERIOD_WORDS[self.frequency]
         label = self._label(lang)
         if lang == "en" and self.kpi in HEADLINE:  # "New patients (Douyin)" → "new patients (Douyin)" mid-sentence
             label = label[0].lower() + label[1:]
@@ -617,7 +618,7 @@ def _sentences(r: EvaluationResult) -> tuple[str, str]:
 
 
 def _sentence(r: EvaluationResult, lang: str) -> str:
-    per_zh, per_en, n_zh, n_en, _ = PERIOD_WORDS[r.frequency]
+    per_zh, per_en, n_zh, n_en = PERIOD_WORDS[r.frequency]
     unit, label = r.unit, r._label(lang)
     if lang == "en" and r.kpi in HEADLINE:
         label = label[0].lower() + label[1:]
@@ -661,7 +662,7 @@ def _sentence(r: EvaluationResult, lang: str) -> str:
         last = _fmt(r.effect_last, unit, lang, change=True, digits=r.digits) + count_word
         last_interval = _ci_text(*r.effect_last_ci, unit, lang, r.digits) + count_word
         parts.append(i18n.pick(lang, f"效果随时间变化：干预后最后一{n_zh.lstrip('个')}的差距为{last}（区间{last_interval}）。",
-                               f"The effect changes over time: in the last {PERIOD_WORDS[r.frequency][4]} the gap "
+                               f"The effect changes over time: in the last {ONE_PERIOD[r.frequency]} the gap "
                                f"was {last} (interval {last_interval})."))
     if r.control_weights:
         parts.append(_weights_sentence(r, lang))
@@ -680,7 +681,7 @@ def _sentence(r: EvaluationResult, lang: str) -> str:
 
 def _check_words(r: EvaluationResult, check: Check, lang: str) -> str:
     """Why a failed check matters, in a clause."""
-    _, _, n_zh, n_en, _ = PERIOD_WORDS[r.frequency]
+    _, _, n_zh, n_en = PERIOD_WORDS[r.frequency]
     if check.name == "pre_length":
         return i18n.pick(lang, f"干预前只有{r.n_pre}{n_zh}数据（少于{check.of}{n_zh}），趋势估计不可靠",
                          f"there are only {r.n_pre} {n_en} before the intervention (fewer than {check.of}), too "
@@ -758,7 +759,7 @@ def _naive_sentence(r: EvaluationResult, lang: str, count_word: str) -> str:
 
 
 def _placebo_sentence(r: EvaluationResult, lang: str, count_word: str) -> str:
-    _, _, n_zh, n_en, _ = PERIOD_WORDS[r.frequency]
+    _, _, n_zh, n_en = PERIOD_WORDS[r.frequency]
     if not r.placebos:
         return i18n.pick(lang, f"干预前的数据太短（{r.n_pre}{n_zh}），无法做安慰剂检验。",
                          f"The pre-period ({r.n_pre} {n_en}) is too short for a placebo check.")
@@ -790,7 +791,7 @@ def _placebo_sentence(r: EvaluationResult, lang: str, count_word: str) -> str:
 
 
 def _roi_sentence(r: EvaluationResult, lang: str) -> str:
-    _, _, n_zh, n_en, _ = PERIOD_WORDS[r.frequency]
+    _, _, n_zh, n_en = PERIOD_WORDS[r.frequency]
     margin = (i18n.pick(lang, f"毛利率{i18n.rate(r.margin, lang)}", f"a gross margin of {i18n.rate(r.margin, lang)}")
               if r.unit == "yuan" else
               i18n.pick(lang, f"每单位毛利{r.margin:g}", f"a gross profit of {r.margin:g} per unit"))
@@ -827,16 +828,38 @@ def _rows(mask: pd.Series) -> list[int]:
     return [int(i) + 2 for i in np.flatnonzero(mask.to_numpy())]
 
 
+PERIOD_LABELS = (  # what exports write for a month, a quarter or a year instead of its first day
+    (re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月$"), lambda m: (int(m[1]), int(m[2]))),
+    (re.compile(r"^(\d{4})\s*(?:年\s*第|-?\s*Q|年\s*Q)\s*([1-4])\s*(?:季度?)?$", re.I), lambda m: (int(m[1]), 3 * int(m[2]) - 2)),
+    (re.compile(r"^(\d{4})\s*年?$"), lambda m: (int(m[1]), 1)),
+)
+
+
+def _period_label(text) -> pd.Timestamp | None:
+    """2025年7月 → 2025-07-01, 2025Q3 or 2025年第3季度 → 2025-07-01, 2025年 or 2025 → 2025-01-01."""
+    text = str(text).strip()
+    for pattern, first_month in PERIOD_LABELS:
+        match = pattern.match(text)
+        if match:
+            year, month = first_month(match)
+            return pd.Timestamp(year=year, month=month, day=1) if 1 <= month <= 12 else None
+    return None
+
+
 def _dates(raw: pd.Series, column: str, path) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed, invalid = pd.to_datetime(raw), pd.Series(False, index=raw.index)
     else:
-        parsed, invalid = parse_dates(raw)
+        labels = raw.map(_period_label)
+        parsed, invalid = parse_dates(raw.where(labels.isna(), None))
+        parsed = parsed.where(labels.isna(), pd.to_datetime(labels))
+        invalid = invalid & labels.isna()
     if invalid.any():
         examples = ", ".join(repr(str(v)) for v in raw[invalid].head(3))
         raise EvaluationInputError(f"{int(invalid.sum())} value(s) cannot be read as dates, e.g. {examples}",
                                    path=path, column=column, rows=_rows(invalid),
-                                   fix="write dates like 2025-07-01, 2025/7/1 or 2025年7月1日")
+                                   fix="write dates like 2025-07-01, 2025/7/1 or 2025年7月1日 (a month 2025年7月, "
+                                       "a quarter 2025Q3, a year 2025)")
     return parsed.dt.normalize()
 
 
@@ -874,7 +897,7 @@ def read_series(path: Path | str) -> pd.DataFrame:
                                   fix="save the file again as 'CSV UTF-8'")
         import io as _io
 
-        return pd.read_csv(_io.StringIO(text), dtype=str, skip_blank_lines=True, comment="#")
+        return pd.read_csv(_io.StringIO(text), dtype=str, skip_blank_lines=True)
     except PlaybookError:
         raise
     except Exception as exc:  # pandas' parser errors: an unreadable file, not a bug
@@ -1091,7 +1114,8 @@ def evaluate(series: pd.DataFrame, *, date: str, value: str, intervention, contr
 
     warnings: list[tuple[str, str]] = []
     freq = s.frequency
-    _, _, n_zh, n_en, one_en = PERIOD_WORDS[freq]
+    _, _, n_zh, n_en = PERIOD_WORDS[freq]
+    one_en = ONE_PERIOD[freq]
     if s.missing:
         shown = _join([_period_day(d, freq, "zh") for d in s.missing[:3]], "zh")
         shown_en = _join([_period_day(d, freq, "en") for d in s.missing[:3]], "en")
