@@ -381,7 +381,7 @@ class EvaluationResult(AnalysisResult):
     def _control_words(self, lang: str) -> str:
         if self.control_label:
             return self.control_label[0 if lang == "zh" else 1]
-        return _join(self.controls, lang)
+        return _join([i18n.term(c, lang) for c in self.controls], lang)
 
     def method_name(self, lang: str = "zh") -> str:
         model = i18n.pick(lang, "局部水平模型", "local level") if self.model == "local" else \
@@ -499,6 +499,7 @@ class EvaluationResult(AnalysisResult):
             i18n.pick(lang, "p值", "p-value"): [_p_text(row[4]) for row in rows],
         })
         for name, (weight, low, high) in self.control_weights.items():
+            name = i18n.term(name, lang)
             table.loc[len(table)] = [i18n.pick(lang, f"对照权重：{name}", f"Control weight: {name}"), f"{weight:.3g}",
                                      i18n.pick(lang, f"{low:.3g}至{high:.3g}", f"{low:.3g} to {high:.3g}"), "—", "—"]
         if self.roi is not None:
@@ -549,11 +550,11 @@ class EvaluationResult(AnalysisResult):
         ax.axvline(self.start, color=GREY, lw=1, ls="-")
         ax.annotate(i18n.pick(lang, "干预开始", "intervention"), (self.start, 1), xycoords=("data", "axes fraction"),
                     xytext=(3, -10), textcoords="offset points", fontsize="small", color=GREY)
-        for placebo in self.placebos:
-            if placebo.date >= x.iloc[0]:
-                ax.axvline(placebo.date, color=PALETTE[4], lw=1, ls=":")
-        if self.placebos and self.placebos[-1].date >= x.iloc[0]:
-            ax.annotate(i18n.pick(lang, "安慰剂日期", "placebo dates"), (self.placebos[-1].date, 1),
+        shown_placebos = [p.date for p in self.placebos if p.date >= x.iloc[0]]
+        for day in shown_placebos:
+            ax.axvline(day, color=PALETTE[4], lw=1, ls=":")
+        if shown_placebos:
+            ax.annotate(i18n.pick(lang, "安慰剂日期", "placebo dates"), (min(shown_placebos), 1),
                         xycoords=("data", "axes fraction"), xytext=(3, -10), textcoords="offset points",
                         fontsize="small", color=PALETTE[4])
         ax.set_ylabel(ylabel)
@@ -632,9 +633,9 @@ def _sentence(r: EvaluationResult, lang: str) -> str:
     up = r.effect > 0
     relative = ""
     if r.relative_effect is not None:
-        relative = i18n.pick(lang, f"，相当于没有干预时的{_pct(r.relative_effect)}（区间{_pct(r.relative_ci_low)}至"
+        relative = i18n.pick(lang, f"，相对没有干预时为{_pct(r.relative_effect)}（区间{_pct(r.relative_ci_low)}至"
                                    f"{_pct(r.relative_ci_high)}）",
-                             f", {_pct(r.relative_effect)} of what it would have been without it (interval "
+                             f", {_pct(r.relative_effect)} against what it would have been without it (interval "
                              f"{_pct(r.relative_ci_low)} to {_pct(r.relative_ci_high)})")
     if lang == "zh":
         how = (f"与按对照（{r._control_words(lang)}）推算的走势相比" if r.method == "controls" else
@@ -651,12 +652,13 @@ def _sentence(r: EvaluationResult, lang: str) -> str:
         how = (f"against the counterfactual built from the controls ({r._control_words(lang)})" if r.method == "controls"
                else "against the pre-period level carried on" if r.model == "local" else
                "net of the pre-period trend and season" if r.seasons else "net of the pre-period trend")
-        what = "its level" if r.effect_kind == "step" else f"on average over the {r.n_post} {n_en} after"
+        subject = f"the level of {label} {per_en}" if r.effect_kind == "step" else f"{label} {per_en}"
+        over = "" if r.effect_kind == "step" else f" on average over the {r.n_post} {n_en} after"
         if r.significant:
-            parts.append(f"After {who}, {label} {per_en} {'rose' if up else 'fell'} by {effect} ({what}), {how} "
+            parts.append(f"After {who}, {subject} {'rose' if up else 'fell'} by {effect}{over}, {how} "
                          f"({level}% interval {interval}){relative}.")
         else:
-            parts.append(f"After {who}, {label} {per_en} changed by {signed} ({what}), {how}, but the {level}% "
+            parts.append(f"After {who}, {subject} changed by {signed}{over}, {how}, but the {level}% "
                          f"interval {interval} includes 0{relative}: the data do not show an effect.")
     if r.effect_last is not None:
         last = _fmt(r.effect_last, unit, lang, change=True, digits=r.digits) + count_word
@@ -705,7 +707,7 @@ def _check_words(r: EvaluationResult, check: Check, lang: str) -> str:
 
 def _weights_sentence(r: EvaluationResult, lang: str) -> str:
     """How the controls were scaled: one weight each, fitted with the model."""
-    weights = [(name, w) for name, (w, _, _) in r.control_weights.items()]
+    weights = [(i18n.term(name, lang), w) for name, (w, _, _) in r.control_weights.items()]
     listed = _join([f"{name}×{w:.3g}" for name, w in weights], lang)
     return i18n.pick(lang, f"反事实中对照的权重（按干预前后共同的关系估计，而不是一比一相减）：{listed}。",
                      f"The controls' weights in the counterfactual (estimated from how they moved with the KPI, "
@@ -770,7 +772,8 @@ def _placebo_sentence(r: EvaluationResult, lang: str, count_word: str) -> str:
         return i18n.pick(
             lang, f"安慰剂检验：假设干预发生在{days}（实际没有），只用干预前的数据，同一模型{'都' if k > 1 else ''}估不出效果"
                   f"（区间包含0），说明这个方法不会凭空造出效果。",
-            f"Placebo check: pretending the intervention happened on {days} (it did not), the same model on the "
+            f"Placebo check: pretending the intervention happened {'on' if r.frequency in 'DW' else 'in'} {days} "
+            f"(it did not), the same model on the "
             f"pre-period alone finds no effect (the interval includes 0): the method does not invent effects.")
     p = fired[0]
     effect = _fmt(p.effect, r.unit, lang, change=True, digits=r.digits) + count_word

@@ -70,7 +70,7 @@ def test_recovers_a_planted_step_despite_trend_and_season():
     assert result.relative_ci_low == pytest.approx(result.ci_low / (result.counterfactual_mean + result.effect
                                                                      - result.ci_low))
     assert "高估" in result.finding("zh") and "overstate" in result.finding("en")
-    assert "水平" in result.finding("zh") and "相当于没有干预时的+" in result.finding("zh")
+    assert "水平" in result.finding("zh") and "相对没有干预时为+" in result.finding("zh")
 
 
 def test_result_is_statsmodels_shaped():
