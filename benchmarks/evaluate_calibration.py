@@ -16,8 +16,8 @@ Per seed, two independent series: one without an effect (a significant result is
 one with it (coverage: the interval holds the true effect; power: the result is significant). The
 first also says how often the checks call a correct model unreliable.
 
-    python benchmarks/evaluate_calibration.py                 # 20 seeds a cell, ~1 minute on 2 cores
-    python benchmarks/evaluate_calibration.py --seeds 100     # the README's table, ~5 minutes
+    python benchmarks/evaluate_calibration.py                 # 20 seeds a cell, ~1.5 minutes on 2 cores
+    python benchmarks/evaluate_calibration.py --seeds 100     # the README's table, ~10 minutes
 """
 from __future__ import annotations
 

@@ -34,11 +34,16 @@ Durbin & Koopman (2012), *Time Series Analysis by State Space Methods*, 2nd ed.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import optimize, stats
+from statsmodels.regression.linear_model import OLS
+from statsmodels.stats.diagnostic import acorr_ljungbox
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 PERIODS_PER_YEAR = {"D": 365.25, "W": 365.25 / 7, "M": 12.0, "Q": 4.0, "A": 1.0}
 # The cycles a series of each frequency can carry: (name, periods per cycle).
@@ -140,14 +145,10 @@ class Test:
     df: float
 
     def interval(self, alpha: float) -> tuple[float, float]:
-        from scipy import stats
-
         half = float(stats.t.ppf(1 - alpha / 2, self.df)) * self.se if self.se > 0 else 0.0
         return self.estimate - half, self.estimate + half
 
     def p_value(self) -> float:
-        from scipy import stats
-
         if self.se <= 0:
             return 1.0 if self.estimate == 0 else 0.0
         return float(2 * stats.t.sf(abs(self.estimate / self.se), self.df))
@@ -255,8 +256,6 @@ class TrendFit(ModelFit):
 
 def fit_trend(y: np.ndarray, X: pd.DataFrame, t: np.ndarray) -> TrendFit:
     """Regression of y on X with AR(1) errors on the (possibly gapped) integer periods t, by REML."""
-    import statsmodels.api as sm
-
     y, A, t = np.asarray(y, dtype=float), X.to_numpy(dtype=float), np.asarray(t, dtype=float)
     n, k = A.shape
 
@@ -268,7 +267,7 @@ def fit_trend(y: np.ndarray, X: pd.DataFrame, t: np.ndarray) -> TrendFit:
                                          options={"xatol": 1e-5}).x)
     at = _Reml.at(y, A, t, rho)
     sigma2 = at.rss / (n - k)
-    results = sm.OLS(at.ys, pd.DataFrame(at.Xs, columns=X.columns)).fit()  # the GLS regression at ρ̂
+    results = OLS(at.ys, pd.DataFrame(at.Xs, columns=X.columns)).fit()  # the GLS regression at ρ̂
     theta_cov = _theta_cov(y, A, t, sigma2, rho) if sigma2 > 0 else None
     cov = pd.DataFrame(sigma2 * np.linalg.inv(at.r_factor.T @ at.r_factor), index=X.columns, columns=X.columns)
     resid = (at.ys - at.Xs @ at.beta) / math.sqrt(sigma2) if sigma2 > 0 else np.zeros(n)
@@ -321,11 +320,6 @@ class LocalFit(ModelFit):
 
 def fit_local(y: np.ndarray, X: pd.DataFrame) -> LocalFit:
     """A local level with X as regressors; y may hold NaN for missing periods (the filter skips them)."""
-    import warnings
-
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-    from statsmodels.tsa.statespace.structural import UnobservedComponents
-
     y = np.asarray(y, dtype=float)
     exog = X.to_numpy(dtype=float) if X.shape[1] else None
     model = UnobservedComponents(y, level="llevel", exog=exog, mle_regression=False)
@@ -347,8 +341,6 @@ def fit_local(y: np.ndarray, X: pd.DataFrame) -> LocalFit:
 
 def ljung_box(resid: np.ndarray, *, model_df: int) -> tuple[int, float] | None:
     """Ljung–Box test of autocorrelation left in white residuals: (lags, p-value), None when too short."""
-    from statsmodels.stats.diagnostic import acorr_ljungbox
-
     resid = np.asarray(resid, dtype=float)
     lags = min(10, len(resid) // 5)
     if lags <= model_df:
