@@ -45,7 +45,6 @@ from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
-PERIODS_PER_YEAR = {"D": 365.25, "W": 365.25 / 7, "M": 12.0, "Q": 4.0, "A": 1.0}
 # The cycles a series of each frequency can carry: (name, periods per cycle).
 CYCLES = {"D": (("week", 7.0), ("year", 365.25)), "W": (("year", 365.25 / 7),), "M": (("year", 12.0),),
           "Q": (("year", 4.0),), "A": ()}

@@ -108,7 +108,7 @@ if TYPE_CHECKING:
     from .clinic import Clinic
     from .config import Intervention
 
-__all__ = ["EvaluationResult", "EvaluationInputError", "Placebo", "Check", "evaluate", "kpi_series",
+__all__ = ["EvaluationResult", "EvaluationInputError", "Placebo", "Check", "Note", "evaluate", "kpi_series",
            "evaluate_intervention", "clinic_evaluations", "demonstrations", "how_to_add", "read_series",
            "KPI_SERIES", "EFFECTS", "MODELS"]
 
@@ -274,6 +274,17 @@ class Check:
         return {"passed": self.passed, "value": _round(self.value), "of": self.of}
 
 
+@dataclass(frozen=True)
+class Note:
+    """Something the finding must say before the number: data, rendered by `_note_words`."""
+
+    kind: str  # "missing", "controls_summed", "extrapolation", "season_rough", "season_dropped",
+    # "branch_short" (a branch covering too few periods, left out), "branch_failed" (branches with input problems)
+    subject: str | None = None  # the cycle or the branch
+    value: float | None = None  # how many periods or controls; a branch's coverage
+    items: tuple = ()  # the first missing periods; the branches left out
+
+
 @dataclass
 class EvaluationResult(AnalysisResult):
     """The effect of one intervention on one KPI series, with its interval, the naive view and the checks."""
@@ -324,7 +335,7 @@ class EvaluationResult(AnalysisResult):
     unit: str | None = None  # "yuan", "count", "rate" or None
     control_label: tuple[str, str] | None = None
     data: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
-    warnings: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     demonstration: bool = False  # shown on a sample clinic for the trainer, never in a clinic's report
     digits: int = 2  # decimals of a plain-number KPI, from the width of the effect's interval
 
@@ -348,6 +359,11 @@ class EvaluationResult(AnalysisResult):
     def summary(self):
         """The statsmodels summary of the fitted model (as_text, as_html, shown in notebooks)."""
         return self.fit.summary()
+
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        """The notes as (zh, en) sentences, in the order the finding says them."""
+        return [(_note_words(self, note, "zh"), _note_words(self, note, "en")) for note in self.notes]
 
     @property
     def placebo(self) -> Placebo | None:
@@ -629,7 +645,7 @@ def _sentence(r: EvaluationResult, lang: str) -> str:
     interval = _ci_text(r.ci_low, r.ci_high, unit, lang, r.digits) + count_word
     level = int(round((1 - r.alpha) * 100))
     who = r.intervention or i18n.pick(lang, "干预", "the intervention")
-    parts: list[str] = [zh if lang == "zh" else en for zh, en in r.warnings]
+    parts: list[str] = [_note_words(r, note, lang) for note in r.notes]
     up = r.effect > 0
     relative = ""
     if r.relative_effect is not None:
@@ -679,6 +695,41 @@ def _sentence(r: EvaluationResult, lang: str) -> str:
                                f"pointer only, not as a conclusion."))
     sep = "" if lang == "zh" else " "
     return sep.join(p for p in parts if p)
+
+
+def _note_words(r: EvaluationResult, note: Note, lang: str) -> str:
+    """A note as the sentence the finding opens with."""
+    _, _, n_zh, n_en = PERIOD_WORDS[r.frequency]
+    if note.kind == "missing":
+        count = int(note.value)
+        shown = _join([_period_day(d, r.frequency, lang) for d in note.items], lang)
+        return i18n.pick(lang, f"有{count}{n_zh}没有数值（如{shown}），已从拟合中略去，没有补值。",
+                         f"{count} {n_en if count > 1 else ONE_PERIOD[r.frequency]} without a value (e.g. {shown}) "
+                         f"{'are' if count > 1 else 'is'} left out of the fit, not filled in.")
+    if note.kind == "controls_summed":
+        return i18n.pick(lang, f"对照有{int(note.value)}个，而干预前只有{r.n_pre}{n_zh}，不足以给每个对照单独估权重：改用它们的合计作为一个对照。",
+                         f"{int(note.value)} controls but only {r.n_pre} {n_en} before: too few to weight each, so "
+                         f"their sum is the control.")
+    if note.kind == "extrapolation":
+        return i18n.pick(lang, f"干预后（{r.n_post}{n_zh}）比干预前（{r.n_pre}{n_zh}）还长：反事实把干预前的直线趋势外推得比它所依据的历史还远，"
+                               f"可改用局部水平模型（model: local）。",
+                         f"The post-period ({r.n_post} {n_en}) is longer than the pre-period ({r.n_pre}): the "
+                         f"counterfactual extrapolates a straight trend further than the history it was learnt from; "
+                         f"consider the local-level model (model: local).")
+    if note.kind in ("season_rough", "season_dropped"):
+        zh, en = CYCLE_WORDS[note.subject]
+        if note.kind == "season_rough":
+            return i18n.pick(lang, f"干预前不足一个完整周期（{zh}），季节项只能粗略估计。",
+                             f"The pre-period covers less than one full cycle ({en}): the season terms are rough.")
+        return i18n.pick(lang, f"干预前不足一个完整周期（{zh}），模型没有纳入这一季节，季节变化可能混入估计。",
+                         f"The pre-period covers less than one full cycle ({en}), so the model leaves that season "
+                         f"out and seasonal swings may blur the estimate.")
+    if note.kind == "branch_short":
+        return i18n.pick(lang, f"分院“{note.subject}”的数据只覆盖{_pct(note.value, signed=False)}的周期，没有用作对照。",
+                         f"Branch {note.subject} covers only {_pct(note.value, signed=False)} of the periods and is "
+                         f"not used as a control.")
+    return i18n.pick(lang, f"分院{_join(list(note.items), lang)}的数据有问题，没有用作对照。",
+                     f"Branch(es) {_join(list(note.items), lang)} have input problems and are not used as controls.")
 
 
 def _check_words(r: EvaluationResult, check: Check, lang: str) -> str:
@@ -1097,6 +1148,35 @@ def evaluate(series: pd.DataFrame, *, date: str, value: str, intervention, contr
                                    f"own terms", path=path, fix="rename the column (or unit), e.g. to branch_2")
     start = _intervention_day(intervention)
     s = _prepare(series, date=date, value=value, controls=controls, start=start, frequency=frequency, path=path)
+    n_pre, n_post = _period_counts(s, start, effect, path)
+    notes, design_controls, chosen, seasons = _choices(s, controls, n_pre, n_post, model, season)
+    fit, X, seasons = _fit_model(s, chosen, seasons, design_controls, effect, path)
+    estimates = _estimates(s, fit, X, seasons, design_controls, controls, effect, alpha)
+    placebos = _placebos(s, chosen, seasons, design_controls, effect, n_post, alpha)
+    checks = _checks(s, fit, chosen, seasons, design_controls, n_pre, placebos)
+    roi = roi_low = roi_high = profit = None
+    if cost is not None:
+        profit = estimates["effect"] * n_post * margin
+        roi, roi_low, roi_high = ((v * n_post * margin - cost) / cost
+                                  for v in (estimates["effect"], estimates["ci_low"], estimates["ci_high"]))
+    label_zh, label_en = label or (HEADLINE[kpi][:2] if kpi in HEADLINE else (value, value))
+    unit = unit or (HEADLINE[kpi][2] if kpi in HEADLINE else None)
+    if unit is None and series[value].astype("str").str.contains("[¥￥元]", regex=True).any():
+        unit = "yuan"  # amounts written as money: word them as money
+    result = EvaluationResult(
+        "evaluation", pd.DataFrame(), "", "", intervention=name, start=start, method="controls" if controls else "its",
+        model=chosen, effect_kind=effect, fit=fit, alpha=alpha, controls=controls, placebos=placebos, checks=checks,
+        frequency=s.frequency, n_pre=n_pre, n_post=n_post, seasons=seasons, missing=s.missing, cost=cost,
+        margin=margin, roi=roi, roi_ci_low=roi_low, roi_ci_high=roi_high, incremental_profit=profit, kpi=kpi,
+        label_zh=label_zh, label_en=label_en, unit=unit, control_label=control_label, notes=notes,
+        digits=_digits(estimates["ci_high"] - estimates["ci_low"]), **estimates)
+    result.table = _table(result)
+    result.zh, result.en = _sentences(result)
+    return result
+
+
+def _period_counts(s: _Series, start: pd.Timestamp, effect: str, path) -> tuple[int, int]:
+    """Periods with values before and after the intervention; an error when the model cannot be fitted."""
     rows = s.rows
     post = rows["post"].to_numpy()
     first, last = rows["date"].iloc[0].date(), rows["date"].iloc[-1].date()
@@ -1114,107 +1194,64 @@ def evaluate(series: pd.DataFrame, *, date: str, value: str, intervention, contr
             f"before for a reliable estimate)", path=path, fix="give a longer series, or a finer frequency (weekly, daily)",
             zh=f"数据太短，无法估计：干预前只有{n_pre}期、干预后{n_post}期（至少需要干预前{MIN_FIT_PRE}期、干预后"
                f"{need_post}期，干预前{MIN_PRE}期以上才可信）")
+    return n_pre, n_post
 
-    warnings: list[tuple[str, str]] = []
-    freq = s.frequency
-    _, _, n_zh, n_en = PERIOD_WORDS[freq]
-    one_en = ONE_PERIOD[freq]
-    if s.missing:
-        shown = _join([_period_day(d, freq, "zh") for d in s.missing[:3]], "zh")
-        shown_en = _join([_period_day(d, freq, "en") for d in s.missing[:3]], "en")
-        warnings.append((f"有{len(s.missing)}{n_zh}没有数值（如{shown}），已从拟合中略去，没有补值。",
-                         f"{len(s.missing)} {n_en if len(s.missing) > 1 else one_en} without a value (e.g. {shown_en}) "
-                         f"are left out of the fit, not filled in."))
+
+def _choices(s: _Series, controls: list[str], n_pre: int, n_post: int, model: str,
+             season: bool | None) -> tuple[list[Note], list[str], str, list[cf.Season]]:
+    """The design's choices (controls weighted or summed, model, seasons) and the notes they call for."""
+    notes = [Note("missing", value=len(s.missing), items=tuple(s.missing[:3]))] if s.missing else []
+    design_controls = controls
     if len(controls) > 1 and n_pre < ROWS_PER_CONTROL * len(controls):
         s.grid["control_sum"] = s.grid[controls].sum(axis=1, min_count=len(controls))
-        warnings.append((f"对照有{len(controls)}个，而干预前只有{n_pre}{n_zh}，不足以给每个对照单独估权重：改用它们的合计作为一个对照。",
-                         f"{len(controls)} controls but only {n_pre} {n_en} before: too few to weight each, so their "
-                         f"sum is the control."))
+        notes.append(Note("controls_summed", value=len(controls)))
         design_controls = ["control_sum"]
-    else:
-        design_controls = controls
-
     chosen = ("local" if n_post > n_pre else "trend") if model == "auto" else model
     if chosen == "trend" and n_post > n_pre:
-        warnings.append((f"干预后（{n_post}{n_zh}）比干预前（{n_pre}{n_zh}）还长：反事实把干预前的直线趋势外推得比它所依据的历史还远，"
-                         f"可改用局部水平模型（model: local）。",
-                         f"The post-period ({n_post} {n_en}) is longer than the pre-period ({n_pre}): the counterfactual "
-                         f"extrapolates a straight trend further than the history it was learnt from; consider the "
-                         f"local-level model (model: local)."))
+        notes.append(Note("extrapolation"))
     pre_span = float(s.grid.loc[s.grid["post"], "t"].min())  # periods before the intervention's, gaps included
-    seasons, uncovered = cf.choose_seasons(freq, pre_span, season)
-    for cycle in uncovered:
-        zh, en = CYCLE_WORDS[cycle]
-        if season:
-            warnings.append((f"干预前不足一个完整周期（{zh}），季节项只能粗略估计。",
-                             f"The pre-period covers less than one full cycle ({en}): the season terms are rough."))
-        else:
-            warnings.append((f"干预前不足一个完整周期（{zh}），模型没有纳入这一季节，季节变化可能混入估计。",
-                             f"The pre-period covers less than one full cycle ({en}), so the model leaves that "
-                             f"season out and seasonal swings may blur the estimate."))
+    seasons, uncovered = cf.choose_seasons(s.frequency, pre_span, season)
+    notes += [Note("season_rough" if season else "season_dropped", subject=cycle) for cycle in uncovered]
+    return notes, design_controls, chosen, seasons
 
-    fit, X, seasons = _fit_model(s, chosen, seasons, design_controls, effect, path)
-    present = s.grid["present"].to_numpy()
-    Xp = X[present] if chosen == "local" else X
-    mean_c, last_c = cf.effect_contrasts(Xp.reset_index(drop=True), post)
+
+def _estimates(s: _Series, fit: cf.ModelFit, X: pd.DataFrame, seasons, design_controls: list[str],
+               controls: list[str], effect: str, alpha: float) -> dict:
+    """The effect (mean gap, and last gap for a slope), its relative size, the naive parts, the weights, the chart data."""
+    rows, present = s.rows, s.grid["present"].to_numpy()
+    post = rows["post"].to_numpy()
+    Xp = (X[present] if fit.kind == "local" else X).reset_index(drop=True)
+    mean_c, last_c = cf.effect_contrasts(Xp, post)
     test = fit.test(mean_c)
     ci_low, ci_high = test.interval(alpha)
     effect_last = effect_last_ci = None
     if effect != "step":
         last_test = fit.test(last_c)
         effect_last, effect_last_ci = last_test.estimate, last_test.interval(alpha)
-
-    X_full = X if chosen == "local" else _design(s, chosen, seasons, design_controls, effect, rows_only=False)
+    X_full = X if fit.kind == "local" else _design(s, "trend", seasons, design_controls, effect, rows_only=False)
     X_cf = X_full.copy()
     X_cf[[c for c in cf.INTERVENTION_COLUMNS if c in X_cf]] = 0.0
     fitted, counterfactual = fit.predict(X_full)[present], fit.predict(X_cf)[present]
-    half = cf.Test(0.0, 1.0, test.df).interval(alpha)[1]
-    cf_se = fit.predict_se(X_cf)[present]
+    half = cf.Test(0.0, 1.0, test.df).interval(alpha)[1] * fit.predict_se(X_cf)[present]
     cf_mean = float(counterfactual[post].mean())
     relative = _relative(test.estimate, ci_low, ci_high, cf_mean)
-
-    naive = float(rows.loc[post, "y"].mean() - rows.loc[~post, "y"].mean())
-    level = fit.level[present] if chosen == "local" else None
-    parts = _naive_parts(fit, Xp.reset_index(drop=True), post, design_controls, level)
-
-    placebos = _placebos(s, chosen, seasons, design_controls, effect, n_post, alpha)
-    checks = _checks(s, fit, chosen, seasons, design_controls, n_pre, placebos)
-
-    roi = roi_low = roi_high = profit = None
-    if cost is not None:
-        profit = test.estimate * n_post * margin
-        roi, roi_low, roi_high = ((v * n_post * margin - cost) / cost for v in (test.estimate, ci_low, ci_high))
-
-    out = pd.DataFrame({"date": rows["date"].to_numpy(), "y": rows["y"].to_numpy(), "fitted": fitted,
-                        "counterfactual": counterfactual, "cf_low": counterfactual - half * cf_se,
-                        "cf_high": counterfactual + half * cf_se, "post": post})
-    for name_ in controls:
-        out[name_] = rows[name_].to_numpy()
+    parts = _naive_parts(fit, Xp, post, design_controls, fit.level[present] if fit.kind == "local" else None)
+    data = pd.DataFrame({"date": rows["date"].to_numpy(), "y": rows["y"].to_numpy(), "fitted": fitted,
+                         "counterfactual": counterfactual, "cf_low": counterfactual - half,
+                         "cf_high": counterfactual + half, "post": post})
+    for name in controls:
+        data[name] = rows[name].to_numpy()
     weights = {}
     for column in design_controls:
-        i = fit.columns.index(column)
-        contrast = np.eye(len(fit.columns))[i]
-        w_test = fit.test(contrast)
-        weights["+".join(controls) if column == "control_sum" else column] = (w_test.estimate, *w_test.interval(alpha))
-    label_zh, label_en = label or (HEADLINE[kpi][:2] if kpi in HEADLINE else (value, value))
-    unit = unit or (HEADLINE[kpi][2] if kpi in HEADLINE else None)
-    if unit is None and series[value].astype("str").str.contains("[¥￥元]", regex=True).any():
-        unit = "yuan"  # amounts written as money: word them as money
-    result = EvaluationResult(
-        "evaluation", pd.DataFrame(), "", "", intervention=name, start=start,
-        method="controls" if controls else "its", model=chosen, effect_kind=effect, fit=fit, contrast=mean_c,
-        alpha=alpha, effect=test.estimate, se=test.se, df=test.df, ci_low=ci_low, ci_high=ci_high,
-        p_value=test.p_value(), effect_last=effect_last, effect_last_ci=effect_last_ci, counterfactual_mean=cf_mean,
-        relative_effect=relative[0], relative_ci_low=relative[1], relative_ci_high=relative[2],
-        naive_effect=naive, naive_trend=parts["trend"], naive_season=parts["season"],
-        control_change=parts["control"] if controls else None, controls=controls, control_weights=weights,
-        placebos=placebos, checks=checks, frequency=freq, n_pre=n_pre, n_post=n_post, seasons=seasons,
-        missing=s.missing, cost=cost, margin=margin, roi=roi, roi_ci_low=roi_low, roi_ci_high=roi_high,
-        incremental_profit=profit, kpi=kpi, label_zh=label_zh, label_en=label_en, unit=unit,
-        control_label=control_label, data=out, warnings=warnings, digits=_digits(ci_high - ci_low))
-    result.table = _table(result)
-    result.zh, result.en = _sentences(result)
-    return result
+        weight = fit.test(np.eye(len(fit.columns))[fit.columns.index(column)])
+        weights["+".join(controls) if column == "control_sum" else column] = (weight.estimate, *weight.interval(alpha))
+    return dict(contrast=mean_c, effect=test.estimate, se=test.se, df=test.df, ci_low=ci_low, ci_high=ci_high,
+                p_value=test.p_value(), effect_last=effect_last, effect_last_ci=effect_last_ci,
+                counterfactual_mean=cf_mean, relative_effect=relative[0], relative_ci_low=relative[1],
+                relative_ci_high=relative[2],
+                naive_effect=float(rows.loc[post, "y"].mean() - rows.loc[~post, "y"].mean()),
+                naive_trend=parts["trend"], naive_season=parts["season"],
+                control_change=parts["control"] if controls else None, control_weights=weights, data=data)
 
 
 def _check_arguments(*, alpha, cost, margin, frequency, effect, model, by, treated, control) -> None:
@@ -1591,7 +1628,7 @@ def branches(clinic: Clinic) -> tuple[dict[str, Clinic], list[str]]:
 
 
 def _controls(clinic: Clinic, intervention: Intervention, kpi: str, segment: str | None,
-              y: pd.Series) -> tuple[pd.DataFrame, tuple[str, str] | None, list[tuple[str, str]]]:
+              y: pd.Series) -> tuple[pd.DataFrame, tuple[str, str] | None, list[Note]]:
     """The control series an intervention names, aligned on the KPI's periods, their label, and notes."""
     wanted = intervention.control
     names = [wanted] if isinstance(wanted, str) else list(wanted or [])
@@ -1615,14 +1652,11 @@ def _controls(clinic: Clinic, intervention: Intervention, kpi: str, segment: str
             series = kpi_series(branch, kpi, intervention.frequency, segment=segment).reindex(y.index)
             share = float(series.isna().mean())
             if share > MAX_MISSING_SHARE:
-                notes.append((f"分院“{name}”的数据只覆盖{_pct(1 - share, signed=False)}的周期，没有用作对照。",
-                              f"Branch {name} covers only {_pct(1 - share, signed=False)} of the periods and is not "
-                              f"used as a control."))
+                notes.append(Note("branch_short", subject=name, value=1 - share))
                 continue
             frame[name] = series
         if failed:
-            notes.append((f"分院{_join(failed, 'zh')}的数据有问题，没有用作对照。",
-                          f"Branch(es) {_join(failed, 'en')} have input problems and are not used as controls."))
+            notes.append(Note("branch_failed", items=tuple(failed)))
         if frame.empty:
             raise EvaluationInputError("no other branch covers the KPI's periods", fix="check the branches' data",
                                        zh="没有其他分院的数据覆盖这段时间")
@@ -1662,7 +1696,7 @@ def evaluate_intervention(clinic: Clinic, intervention: Intervention, *, alpha: 
             "evaluation", [name], zh_reason=f"无法评估「{name}」：{error.zh or error.message}。请检查 clinic.yaml 中的 interventions 设置。",
             en_reason=f"{name} cannot be evaluated: {error.message}. Check interventions in clinic.yaml.")
     if notes:
-        result.warnings = notes + result.warnings
+        result.notes = notes + result.notes
         result.zh, result.en = _sentences(result)
     if intervention.cost is not None and intervention.margin is not None and unit != "yuan":
         result.zh += f"投资回报率需要以营收为指标才能计算：{label_zh}不是金额。"
