@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from . import i18n
+from .jsonsafe import scalar as _json
 from .plotting import ACTION_RED, PALETTE, set_title
 from .results import PROBLEM_CLASSES, RED, AnalysisResult, Flag
 from .thresholds import Threshold
@@ -110,14 +111,6 @@ def _short_label(row, lang: str) -> str:
     dot = i18n.pick(lang, "·", " · ")
     subject = f"{dot}{i18n.term(row.subject, lang)}" if isinstance(row.subject, str) and row.subject else ""
     return f"{row.rank}. {_class_name(row.problem_class, lang)}{subject}"
-
-
-def _json(value):
-    if isinstance(value, float):
-        return round(value, 6)
-    if hasattr(value, "item"):  # numpy scalars
-        return _json(value.item())
-    return value
 
 
 def rank(flags: list[Flag], thresholds: Mapping[str, Threshold] | None = None) -> BottleneckRanking:

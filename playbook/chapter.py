@@ -17,6 +17,7 @@ from IPython.display import HTML, Image, Markdown, display
 from . import plotting
 from .clinic import Clinic, load_clinic
 from .config import METRICS_MIMETYPE
+from .jsonsafe import clean
 
 
 def open_clinic(clinic_dir: str, lang: str | None = None, *, strict: bool = True) -> tuple[Clinic, str]:
@@ -89,6 +90,7 @@ def show(result, lang: str, *, figsize: tuple[float, float] = (9, 3.8), **plot_k
 
 
 def publish(metrics: dict) -> None:
-    """Hand metrics to kpis.json. Shown as a one-line note in JupyterLab, never in the report."""
+    """Hand metrics to kpis.json, as strict JSON (a missing number is null, never NaN). Shown as a
+    one-line note in JupyterLab, never in the report."""
     names = ", ".join(metrics.get("kpis", metrics))
-    display({METRICS_MIMETYPE: metrics, "text/plain": f"kpis.json ← {names}"}, raw=True)
+    display({METRICS_MIMETYPE: clean(metrics), "text/plain": f"kpis.json ← {names}"}, raw=True)

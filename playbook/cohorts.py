@@ -10,7 +10,7 @@ Definitions (all are playbook choices where the sources give no formula; each sa
 arrival day
     A day on which the patient had an arrived visit (several visits on one day count once).
 first arrival
-    The contract's (`playbook.kpis.first_arrivals`): the patient's earliest arrival day in all data.
+    The contract's (`playbook.tables.first_arrivals`): the patient's earliest arrival day in all data.
 usual return interval
     How long this patient usually stays away between returns: the median of their own gaps between
     arrival days of at least ``RECALL_MIN_GAP_DAYS`` (60) days (shorter gaps are steps of one course
@@ -98,10 +98,12 @@ import seaborn as sns
 
 from . import i18n
 from .clinic import Clinic
-from .kpis import first_arrivals, return_within_12m
+from .jsonsafe import scalar as _num
+from .kpis import return_within_12m
 from .plotting import ACTION_RED, GREY, PALETTE, SEQUENTIAL, month_ticks, set_title
 from .results import RED, YELLOW, AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
 from .schema import REFERRAL_CHANNELS
+from .tables import RETURN_WINDOW_DAYS, first_arrivals
 from .thresholds import DEFAULTS, Threshold
 
 __all__ = ["LoyaltySection", "diagnose", "return_curves", "churn", "overdue_by_doctor", "referral_trend", "rfm",
@@ -111,7 +113,6 @@ __all__ = ["LoyaltySection", "diagnose", "return_curves", "churn", "overdue_by_d
 RECALL_MIN_GAP_DAYS = 60  # playbook default: gaps shorter than two months are steps of one treatment
 MAX_RETURN_INTERVAL_DAYS = 365  # playbook default: a patient is expected back at least once a year
 DEFAULT_RETURN_INTERVAL_DAYS = 182  # playbook default: the usual six-month check-up, when data has no recall
-RETURN_WINDOW_DAYS = 365  # contract: return_within_12m
 MONTH_DAYS = 365 / 12  # "month k after the first arrival" = days (k−1)·365/12 < d ≤ k·365/12
 COHORT_MONTHS = 12
 CHURN_WINDOW_MONTHS = 12
@@ -142,18 +143,6 @@ REFERRAL_NAMES = ("referral_share_recent", "referral_share_before", "referral_sh
 
 def _thresholds(thresholds: dict[str, Threshold] | None) -> dict[str, Threshold]:
     return DEFAULTS if thresholds is None else thresholds
-
-
-def _num(value):
-    """JSON-safe: python float rounded to 6 decimals, int, or None (never NaN or numpy types)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    value = float(value)
-    return round(value, 6) if math.isfinite(value) else None
 
 
 def _ts(day) -> pd.Timestamp:

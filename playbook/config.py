@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import schema
 from .errors import ConfigError
+from .thresholds import DEFAULTS
 
 PROJ_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
@@ -148,8 +149,6 @@ class ClinicConfig(BaseModel):
     @field_validator("thresholds")
     @classmethod
     def _known_thresholds(cls, value: dict) -> dict:
-        from .thresholds import DEFAULTS
-
         unknown = sorted(set(value) - set(DEFAULTS))
         if unknown:
             raise ValueError(f"unknown threshold(s) {unknown}; thresholds are {sorted(DEFAULTS)}")
@@ -163,6 +162,12 @@ class ClinicConfig(BaseModel):
             if bad:
                 raise ValueError(f"headers.{table} maps to unknown column(s) {bad}; columns are {sorted(columns)}")
         return self
+
+    @property
+    def plan_start_day(self) -> dt.date:
+        """When the prescribed tasks start: ``plan_start``, by default the Monday after the period."""
+        end = self.period.end
+        return self.plan_start or end + dt.timedelta(days=7 - end.weekday())
 
     @property
     def referral(self) -> tuple[str, ...]:

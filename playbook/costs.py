@@ -32,6 +32,8 @@ import pandas as pd
 
 from . import i18n
 from .clinic import Clinic
+from .jsonsafe import number as _num
+from .jsonsafe import scalar as _json
 from .plotting import ACTION_RED, PALETTE, month_labels, set_title
 from .profit import CATEGORIES as COST_CATEGORIES
 from .profit import classify_costs, profit_view
@@ -55,20 +57,6 @@ ADVICE = {
     "inventory": ("清理积压库存，设安全库存线按需采购（如种植体低于50颗再采购）",
                   "clear slow stock and buy to a safety-stock line (e.g. reorder implants below 50)"),
 }
-
-
-def _json(value):
-    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
-        return None
-    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return round(float(value), 6)
-    return value
-
-
-def _num(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def _name(key: str, lang: str) -> str:

@@ -12,7 +12,7 @@ Method step 1 looks at the team as well as the patients [S1]. The rules applied 
 - Doctor load = arrived visits / working days (days with at least one arrived visit of the doctor),
   against the capacity of the staff table (``daily_capacity``) or the attending doctor's 12 a day; a
   chief doctor (职称 主任) also against 5 surgeries a day [S0].
-- First-visit conversion per doctor: the contract's definition (`playbook.kpis.new_patient_table`)
+- First-visit conversion per doctor: the contract's definition (`playbook.tables.new_patient_table`)
   over the new patients whose first arrived visit was with that doctor; below 80% review it with the
   doctor [S2].
 - Plan completion 完诊率 = completed / ended accepted plans per doctor (optional treatment_plans);
@@ -61,12 +61,16 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
 from . import i18n
 from .clinic import Clinic
-from .kpis import UNKNOWN_CHANNEL, channel_name, new_patient_table
+from .jsonsafe import number as _num
+from .jsonsafe import scalar as _json
+from .kpis import channel_name
 from .plotting import ACTION_RED, PALETTE, SEQUENTIAL, month_ticks, no_data, reference_line, set_title
 from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
+from .tables import UNKNOWN_CHANNEL, new_patient_table
 from .thresholds import DEFAULTS, Threshold
 
 # Fewer observations than these make a rate noise, not evidence: no flag is raised below them
@@ -104,26 +108,6 @@ def _in_period(series: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
 
 def _years(start: dt.date, end: dt.date) -> float:
     return max((pd.Timestamp(end) - pd.Timestamp(start)).days + 1, 1) / 365.0
-
-
-def _json(value):
-    """A JSON-safe scalar: python float rounded to 6 places, int, str, bool or None (never NaN)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if not np.isfinite(value) else round(float(value), 6)
-    if isinstance(value, (pd.Timestamp, dt.date)):
-        return value.date().isoformat() if isinstance(value, pd.Timestamp) else value.isoformat()
-    return value
-
-
-def _num(value) -> float | None:
-    """A float, or None for a missing value: what the i18n formatters and sentences expect."""
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def _line(thresholds: dict[str, Threshold] | None, name: str) -> Threshold:
@@ -1027,8 +1011,6 @@ class NoShowTimes(AnalysisResult):
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Heatmap weekday × hour, darker = more no-shows; the cells of a time slot above the line are
         framed in red (needs action)."""
-        import seaborn as sns
-
         ax = ax if ax is not None else plt.gca()
         title = self.title(lang)
         if self.heatmap is None or self.heatmap.isna().all().all():

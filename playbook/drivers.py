@@ -87,11 +87,15 @@ from itertools import combinations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
 from . import i18n
 from .catalogue import HIGH_VALUE, OTHER, PROFIT, TRAFFIC, classify_items
+from .jsonsafe import number as _none
+from .jsonsafe import scalar as _f
 from .plotting import ACTION_RED, DIVERGING, PALETTE, set_title
 from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
+from .tables import TREATMENT_TIERS, charge_departments
 from .thresholds import DEFAULTS, Threshold
 
 __all__ = ["DRIVERS", "DriverTree", "SegmentDrivers", "DriversSection", "decompose", "driver_counts",
@@ -105,7 +109,6 @@ REVENUE_NAME = ("实收营业额", "Revenue")
 # Problem classes of [S1] each driver points to when it drives a fall.
 PROBLEM_CLASS = {"arrivals": "acquisition", "conversion": "experience", "ticket": "price_value",
                  "frequency": "loyalty"}
-TREATMENT_TIERS = (PROFIT, HIGH_VALUE)  # "paid for treatment", as the contract's conversion
 TIER_ORDER = (HIGH_VALUE, PROFIT, TRAFFIC, OTHER)
 UNKNOWN = "unknown"
 ALL = "all"
@@ -245,11 +248,7 @@ def _prepare(charges: pd.DataFrame, visits: pd.DataFrame | None) -> _Data:
     charges = charges[charges["paid_at"].notna()]
     amount = pd.to_numeric(charges["amount_paid"], errors="coerce").fillna(0.0).to_numpy(float)
     tier = (charges["tier"] if "tier" in charges else classify_items(charges["item"])).astype(object).fillna(OTHER)
-    department = (charges["department"].astype(object) if "department" in charges
-                  else pd.Series(None, index=charges.index, dtype=object))
-    if visits is not None and "visit_id" in charges and "department" in visits and "visit_id" in visits:
-        by_visit = visits.drop_duplicates("visit_id").set_index("visit_id")["department"]
-        department = department.where(department.notna(), charges["visit_id"].map(by_visit).astype(object))
+    department = charge_departments(charges, visits)
     if visits is None:
         arrived = pd.DataFrame({"patient_id": pd.Series(dtype=object),
                                 "scheduled_at": pd.Series(dtype="datetime64[us]")})
@@ -472,13 +471,6 @@ def _comparison_name(comparison: str, lang: str) -> str:
         i18n.pick(lang, "上期", "the previous period")
 
 
-def _f(value) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return round(value, 6) if math.isfinite(value) else None
-
-
 @dataclass
 class DriverTree(AnalysisResult):
     """The change of revenue between two windows, split into arrivals, conversion, ticket and frequency.
@@ -619,10 +611,6 @@ class DriverTree(AnalysisResult):
         return ax
 
 
-def _none(value):
-    return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
-
-
 def _versus(result, lang: str) -> str:
     """The two windows compared, in the report's language: no "vs" in a Chinese report."""
     now, then = window_label(result.start, result.end, lang), window_label(result.base_start, result.base_end, lang)
@@ -697,8 +685,6 @@ class SegmentDrivers(AnalysisResult):
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """A heatmap: segments × drivers, each cell the yuan the driver added (blue) or lost (red)."""
-        import seaborn as sns
-
         ax = ax if ax is not None else plt.gca()
         scale, unit = (1e4, "万元") if lang == "zh" else (1e3, "¥ thousand")
         # rounded as annotated, and + 0.0 so that a tiny loss never reads "-0.0"

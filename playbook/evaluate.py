@@ -98,9 +98,12 @@ import pandas as pd
 from . import counterfactual as cf
 from . import i18n
 from .errors import PlaybookError
-from .kpis import HEADLINE
+from .jsonsafe import number as _num
+from .jsonsafe import scalar as _round
+from .metrics import METRICS, SERIES, period_start
 from .parsing import parse_amounts, parse_dates
 from .results import AnalysisResult, Unavailable
+from .tables import clinic_tables, data_end, data_start
 
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
@@ -132,9 +135,9 @@ PERIOD_WORDS = {"D": ("每天", "per day", "天", "days"), "W": ("每周", "per 
                 "A": ("每年", "per year", "年", "years")}
 ONE_PERIOD = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "A": "year"}
 CYCLE_WORDS = {"week": ("星期几", "weekday"), "year": ("一年中的季节", "time of year")}
-KPI_SERIES = ("revenue", "new_patients", "arrived_visits", "no_show_rate", "first_visit_conversion", "referral_share")
-COUNT_WORDS = {"new_patients": ("人", ""), "arrived_visits": ("人次", "")}
-LOWER_IS_BETTER = {"no_show_rate"}  # a rise of these is the bad direction (red in the chart)
+KPI_SERIES = SERIES  # the registry's view: the KPIs an intervention can be evaluated on (playbook.metrics)
+COUNT_WORDS = {name: (METRICS[name].count_zh, "") for name in SERIES if METRICS[name].count_zh}
+LOWER_IS_BETTER = {name for name in SERIES if not METRICS[name].higher_is_better}  # a rise is bad (red in the chart)
 RESERVED = {"date", "t", "y", "present", "post", "const", "trend", "trend2", "step", "ramp", "control_sum"}
 OTHERS = ("others", "其他", "其他渠道", "其他科室", "其他分院", "其他门店")
 
@@ -145,18 +148,6 @@ class EvaluationInputError(PlaybookError):
 
 # ---------------------------------------------------------------------------------------------------
 # Small helpers
-
-
-def _num(value) -> float | None:
-    if value is None or value is pd.NA:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _round(value) -> float | None:
-    value = _num(value)
-    return None if value is None else round(value, 6)
 
 
 def _sig(value) -> float | None:
@@ -328,7 +319,7 @@ class EvaluationResult(AnalysisResult):
     roi_ci_low: float | None = None
     roi_ci_high: float | None = None
     incremental_profit: float | None = None
-    kpi: str | None = None  # a HEADLINE name, for labels and units
+    kpi: str | None = None  # a registry name (playbook.metrics), for labels and units
     segment: str | None = None  # the channel or department the KPI is restricted to
     label_zh: str = "指标"
     label_en: str = "the KPI"
@@ -594,7 +585,7 @@ class EvaluationResult(AnalysisResult):
         """The chart's finding: the effect per period with its relative size and interval, or that the data show none."""
         per_zh, per_en, _, _ = PERIOD_WORDS[self.frequency]
         label = self._label(lang)
-        if lang == "en" and self.kpi in HEADLINE:  # "New patients (Douyin)" → "new patients (Douyin)" mid-sentence
+        if lang == "en" and self.kpi in METRICS:  # "New patients (Douyin)" → "new patients (Douyin)" mid-sentence
             label = label[0].lower() + label[1:]
         count_word = COUNT_WORDS.get(self.kpi, ("", ""))[0] if lang == "zh" else ""
         level = int(round((1 - self.alpha) * 100))
@@ -637,7 +628,7 @@ def _sentences(r: EvaluationResult) -> tuple[str, str]:
 def _sentence(r: EvaluationResult, lang: str) -> str:
     per_zh, per_en, n_zh, n_en = PERIOD_WORDS[r.frequency]
     unit, label = r.unit, r._label(lang)
-    if lang == "en" and r.kpi in HEADLINE:
+    if lang == "en" and r.kpi in METRICS:
         label = label[0].lower() + label[1:]
     count_word = COUNT_WORDS.get(r.kpi, ("", ""))[0] if lang == "zh" else ""
     effect = _fmt(abs(r.effect), unit, lang, change=True, digits=r.digits) + count_word
@@ -1159,8 +1150,8 @@ def evaluate(series: pd.DataFrame, *, date: str, value: str, intervention, contr
         profit = estimates["effect"] * n_post * margin
         roi, roi_low, roi_high = ((v * n_post * margin - cost) / cost
                                   for v in (estimates["effect"], estimates["ci_low"], estimates["ci_high"]))
-    label_zh, label_en = label or (HEADLINE[kpi][:2] if kpi in HEADLINE else (value, value))
-    unit = unit or (HEADLINE[kpi][2] if kpi in HEADLINE else None)
+    label_zh, label_en = label or ((METRICS[kpi].zh, METRICS[kpi].en) if kpi in METRICS else (value, value))
+    unit = unit or (METRICS[kpi].unit if kpi in METRICS else None)
     if unit is None and series[value].astype("str").str.contains("[¥￥元]", regex=True).any():
         unit = "yuan"  # amounts written as money: word them as money
     result = EvaluationResult(
@@ -1437,18 +1428,9 @@ def _table(r: EvaluationResult) -> pd.DataFrame:
 # KPI series from a clinic's tables
 
 
-def _bucket(days: pd.Series, frequency: str) -> pd.Series:
-    days = days.dt.normalize()
-    if frequency == "D":
-        return days
-    if frequency == "W":
-        return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
-    return days.dt.to_period("M").dt.to_timestamp()
-
-
 def _grid(first: pd.Timestamp, last: pd.Timestamp, frequency: str) -> pd.DatetimeIndex:
     """The whole periods between the data's first and last day (partial edge periods left out)."""
-    start = _bucket(pd.Series([first]), frequency).iloc[0]
+    start = period_start(pd.Series([first]), frequency).iloc[0]
     if start < first:
         start = start + (pd.DateOffset(months=1) if frequency == "M" else pd.Timedelta(days=7))
     periods = pd.date_range(start, last, freq={"D": "D", "W": "W-MON", "M": "MS"}[frequency])
@@ -1498,12 +1480,12 @@ def kpi_series(clinic: Clinic, kpi: str, frequency: str = "W", *, segment: str |
                exclude: str | None = None) -> pd.Series:
     """A headline KPI per day, week (Monday–Sunday) or month, over the whole periods the data covers.
 
-    The definitions are the contract's (method.md; `playbook.kpis`), applied to each period:
-    revenue = payments made in it; new_patients = patients whose first arrival falls in it;
-    arrived_visits; no_show_rate = no-shows / (arrivals + no-shows); first_visit_conversion = of
-    its new patients, the share who paid for treatment within 30 days (periods whose 30 days run
-    past the data's end are left out); referral_share = of its new patients, the share from referral.
-    A rate is missing (NaN) for a period with nothing to divide by.
+    Each period's value is the registry's (`playbook.metrics`), the contract's definition applied to
+    the period: revenue = payments made in it; new_patients = patients whose first arrival falls in it;
+    arrived_visits; no_show_rate = no-shows / (arrivals + no-shows); first_visit_conversion = of its new
+    patients, the share who paid for treatment within 30 days (periods whose 30 days run past the
+    data's end are left out); referral_share = of its new patients, the share from referral. A rate
+    is missing (NaN) for a period with nothing to divide by.
 
     Parameters
     ----------
@@ -1511,18 +1493,14 @@ def kpi_series(clinic: Clinic, kpi: str, frequency: str = "W", *, segment: str |
     kpi : one of `KPI_SERIES`, optionally with a segment, ``"new_patients:抖音"``.
     frequency : "D", "W" or "M".
     segment : a source channel (patients, by their channel) or a department (visits; charges by their
-        own department, else their visit's) to restrict the KPI to.
+        own department, else their visit's; new patients by their first arrival's) to restrict the KPI to.
     exclude : a channel or department to leave out (all but it: the control "others").
     """
-    from . import kpis
-    from .funnel import data_end, data_start
-
     kpi, inline = parse_kpi(kpi)
     segment = segment or inline
     if frequency not in FREQUENCIES:
         raise EvaluationInputError(f"frequency must be one of {FREQUENCIES}, not {frequency!r}")
-    patients, visits, charges = clinic.patients, clinic.visits, clinic.charges
-    first_day, last_day = data_start(visits, charges), data_end(visits, charges)
+    first_day, last_day = data_start(clinic.visits, clinic.charges), data_end(clinic.visits, clinic.charges)
     if first_day is None:
         raise EvaluationInputError("the clinic has no visits or charges to build a series from",
                                    zh="没有预约或收费数据，无法生成指标序列")
@@ -1532,63 +1510,18 @@ def kpi_series(clinic: Clinic, kpi: str, frequency: str = "W", *, segment: str |
         raise EvaluationInputError(f"the data ({first_day.date()} to {last_day.date()}) cover no whole "
                                    f"{n_en[:-1]}", fix="choose a finer frequency: W or D",
                                    zh=f"数据（{first_day.date()}至{last_day.date()}）不足一个完整的{n_zh.lstrip('个')}")
-
-    def keep(kind_rows: dict[str, pd.Series]) -> pd.Series:
-        """Rows in the segment (and not in the excluded one); kind_rows: channel/department -> labels."""
-        mask = pd.Series(True, index=next(iter(kind_rows.values())).index)
-        for name, want in ((segment, True), (exclude, False)):
-            if name is None:
-                continue
-            labels = kind_rows[_segment_kind(clinic, name)]
-            mask &= labels.eq(name).fillna(False).astype(bool) == want
-        return mask
-
-    channel_of = patients.drop_duplicates("patient_id").set_index("patient_id")["source_channel"].astype("str")
-
-    def per_period(days: pd.Series, weights: pd.Series | None = None) -> pd.Series:
-        buckets = _bucket(days, frequency)
-        values = weights if weights is not None else pd.Series(1.0, index=days.index)
-        return values.groupby(buckets).sum().reindex(grid, fill_value=0.0).astype("float64")
-
-    if kpi == "revenue":
-        if segment or exclude:
-            department = charges["department"] if "department" in charges else pd.Series(None, index=charges.index)
-            if "visit_id" in charges and clinic.has("visits", "department"):
-                by_visit = visits.drop_duplicates("visit_id").set_index("visit_id")["department"]
-                department = department.fillna(charges["visit_id"].map(by_visit))
-            rows = charges[keep({"channel": charges["patient_id"].map(channel_of), "department": department})]
-        else:
-            rows = charges
-        series = per_period(rows["paid_at"], rows["amount_paid"].astype("float64"))
-    elif kpi in ("arrived_visits", "no_show_rate"):
-        rows = visits[keep({"channel": visits["patient_id"].map(channel_of), "department": visits["department"]})] \
-            if (segment or exclude) else visits
-        arrived = per_period(rows.loc[rows["status"] == "arrived", "scheduled_at"])
-        if kpi == "arrived_visits":
-            series = arrived
-        else:
-            no_show = per_period(rows.loc[rows["status"] == "no_show", "scheduled_at"])
-            series = (no_show / (arrived + no_show)).where(arrived + no_show > 0)
+    for name in (segment, exclude):
+        if name is not None:
+            _segment_kind(clinic, name)  # an unknown segment: the error names the channels and departments
+    metric = METRICS[kpi]
+    parts = metric.per_period(clinic_tables(clinic), frequency, segment, exclude=exclude).reindex(grid)
+    if metric.additive:
+        series = parts["numerator"].fillna(0.0)
     else:
-        new = kpis.new_patient_table(patients, visits, charges, start=grid[0].date(), end=last_day.date())
-        if segment or exclude:
-            arrived = visits[visits["status"] == "arrived"].sort_values("scheduled_at", kind="stable")
-            first_department = arrived.drop_duplicates("patient_id").set_index("patient_id")["department"]
-            new = new[keep({"channel": new["source_channel"],
-                            "department": first_department.reindex(new.index).astype("str")})]
-        counts = per_period(new["first_arrival"])
-        if kpi == "new_patients":
-            series = counts
-        elif kpi == "referral_share":
-            referral = per_period(new.loc[new["source_channel"].isin(list(clinic.config.referral)), "first_arrival"])
-            series = (referral / counts).where(counts > 0)
-        else:  # first_visit_conversion: only new patients whose 30 days lie in the data
-            complete = new[new["first_arrival"] + pd.Timedelta(days=kpis.CONVERSION_WINDOW_DAYS) <= last_day]
-            done = per_period(complete["first_arrival"])
-            converted = per_period(complete.loc[complete["converted"], "first_arrival"])
-            series = (converted / done).where(done > 0)
-            window = pd.Timedelta(days=kpis.CONVERSION_WINDOW_DAYS)
-            series = series[[_period_end(p, frequency) + window <= last_day for p in series.index]]
+        series = (parts["numerator"] / parts["denominator"]).where(parts["denominator"] > 0)
+    if metric.settle_days:  # only periods whose every patient has had their 30 days in the data
+        settled = pd.Timedelta(days=metric.settle_days)
+        series = series[[_period_end(p, frequency) + settled <= last_day for p in series.index]]
     series.index.name = "period"
     return series.rename(kpi)
 
@@ -1598,8 +1531,8 @@ def kpi_series(clinic: Clinic, kpi: str, frequency: str = "W", *, segment: str |
 
 
 def _labels(kpi: str, segment: str | None) -> tuple[str, str, str]:
-    zh, en, unit = HEADLINE[kpi]
-    en = en.split(" (")[0]  # "Revenue (paid)" → "Revenue": the segment takes the parentheses
+    metric = METRICS[kpi]
+    zh, en, unit = metric.zh, metric.en, metric.unit
     if segment:
         return f"{zh}（{segment}）", f"{en} ({i18n.term(segment, 'en')})", unit
     return zh, en, unit

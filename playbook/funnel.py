@@ -8,7 +8,7 @@ first-visit conversion review line [S2] ("初诊成交低于80%沟通医生").
 Definitions (the period is ``start``..``end``, both days included; a timestamp counts on its day; the
 *data end* is the last day with a visit or a charge in the data, the *data start* the first):
 
-- new patient, first arrival, converted: exactly the contract's (``playbook.kpis.new_patient_table``),
+- new patient, first arrival, converted: exactly the contract's (``playbook.tables.new_patient_table``),
   keyed by the patient's source channel as written in the data.
 - revenue in 90 days: what a new patient paid (refunds included) from the day of the first arrival up
   to 90 days after it, both included. Complete when first arrival + 90 days ≤ data end.
@@ -97,29 +97,28 @@ import numpy as np
 import pandas as pd
 
 from . import i18n, kpis
-from .catalogue import HIGH_VALUE
 from .clinic import Clinic
+from .jsonsafe import number as _num
+from .jsonsafe import scalar as _json
 from .plotting import ACTION_RED, GREY, PALETTE, month_axis, month_ticks, no_data, set_title
 from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
+from .tables import (CONVERSION_WINDOW_DAYS, REVENUE_WINDOW_DAYS, ROI_WEEKS, SETTLE_DAYS, UNKNOWN_CHANNEL, daily_spend,
+                     data_end, data_start, lead_arrived, new_patient_economics)
 from .thresholds import DEFAULTS, Threshold
 
 __all__ = ["ChannelConversion", "ChannelEconomics", "StopLoss", "LeadArrival", "CampaignRoi", "FunnelSection",
            "new_patient_economics", "daily_spend", "channel_conversion", "channel_economics", "channel_stop_loss",
            "lead_arrival", "campaign_roi", "data_end", "diagnose"]
 
-CONVERSION_WINDOW_DAYS = kpis.CONVERSION_WINDOW_DAYS  # contract: 30 days from the first arrival
-REVENUE_WINDOW_DAYS = 90  # revenue of a new patient "within 90 days of first arrival"
 RECENT_MONTHS = 6  # the judged window of the conversion and arrival flags (a period of a year or more)
 BEFORE_MONTHS = 12  # the arrival flag compares with up to this many complete lead months before
 MIN_JUDGED = 20  # fewer complete new patients than this: a channel's conversion is shown, not judged
 VOLUME_RISE = 1.20  # new patients a month up by 20% or more: "its volume rose" (playbook default)
 PLOT_WEEKS = 26  # the weekly ROI chart shows the last half-year that can be judged
-ROI_WEEKS = 13  # each week's ROI is that of the 13 weeks ending with it (playbook default, see above)
 MIN_ROI_DAYS = 28  # ROI needs at least 4 weeks of spend whose new patients had their 90 days
 MIN_ROI_PATIENTS = 10  # a week's 13-week window with fewer new patients of the channel is not judged
 ARRIVAL_Z = 1.96  # a fall in arrival rate counts when beyond chance (two-proportion z-test, 5%)
-LEAD_SETTLE_DAYS = 30  # a lead month is complete when its last day is this long before the data end
-UNKNOWN_CHANNEL = kpis.UNKNOWN_CHANNEL
+LEAD_SETTLE_DAYS = SETTLE_DAYS  # a lead month is complete when its last day is this long before the data end
 
 CONVERSION_LINE = "first_visit_conversion_review"
 STOP_LOSS_LINE = "channel_roi_stop_loss"
@@ -145,27 +144,6 @@ def _monday(days):
         return days.normalize() - pd.Timedelta(days=days.day_of_week)
     days = days.dt.normalize()
     return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
-
-
-def _num(value) -> float | None:
-    """A float, or None for a missing or infinite value: what the i18n formatters expect."""
-    if value is None or value is pd.NA:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _json(value):
-    """A JSON-safe scalar: float rounded to 6 places, int, bool, str or None (never NaN or numpy)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return round(float(value), 6) if math.isfinite(value) else None
-    return value
 
 
 def _ratio(part, whole) -> float | None:
@@ -230,18 +208,6 @@ def _colors(names, flagged) -> dict[str, str]:
     return out
 
 
-def data_end(visits: pd.DataFrame, charges: pd.DataFrame) -> pd.Timestamp | None:
-    """The last day with a visit or a charge: what is after it has not happened in the data yet."""
-    days = [s.max() for s in (visits["scheduled_at"], charges["paid_at"]) if s.notna().any()]
-    return _ts(max(days)) if days else None
-
-
-def data_start(visits: pd.DataFrame, charges: pd.DataFrame) -> pd.Timestamp | None:
-    """The first day with a visit or a charge: before it, the data cannot show who came."""
-    days = [s.min() for s in (visits["scheduled_at"], charges["paid_at"]) if s.notna().any()]
-    return _ts(min(days)) if days else None
-
-
 def _patient_channels(patients: pd.DataFrame) -> set[str]:
     """Every source channel the patients export names (and the placeholder for none)."""
     return set(patients["source_channel"].dropna().astype("str")) | {UNKNOWN_CHANNEL}
@@ -265,57 +231,6 @@ def _recent_window(start, end) -> tuple[pd.Timestamp, pd.Timestamp | None]:
 
 # ---------------------------------------------------------------------------------------------------
 # The tidy tables every analysis of the chapter starts from
-
-
-def new_patient_economics(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataFrame, *,
-                          start: dt.date, end: dt.date, last_day: pd.Timestamp | None = None) -> pd.DataFrame:
-    """One row per new patient of ``start``..``end``: the contract's columns plus what 90 days brought.
-
-    Columns: ``first_arrival``, ``source_channel``, ``converted`` (the contract's, via
-    `playbook.kpis.new_patient_table`), ``revenue_90d``, ``high_value_deal``, ``days_to_high_value``
-    (NaN without a deal), ``complete_30d`` and ``complete_90d`` (the window lies in the data, i.e. ends
-    on or before ``last_day``, by default the data end).
-    """
-    new = kpis.new_patient_table(patients, visits, charges, start=start, end=end)
-    last_day = last_day if last_day is not None else data_end(visits, charges)
-    last_day = last_day if last_day is not None else _ts(end)
-    paid = charges.loc[charges["patient_id"].isin(new.index), ["patient_id", "paid_at", "amount_paid", "tier"]]
-    paid = paid.join(new["first_arrival"], on="patient_id")
-    lag = (_day(paid["paid_at"]) - paid["first_arrival"]).dt.days
-    window = (lag >= 0) & (lag <= REVENUE_WINDOW_DAYS)
-    new["revenue_90d"] = paid.loc[window].groupby("patient_id")["amount_paid"].sum().reindex(new.index).fillna(0.0)
-    deal = window & (paid["tier"] == HIGH_VALUE) & (paid["amount_paid"] > 0)
-    days = lag[deal].groupby(paid.loc[deal, "patient_id"]).min()
-    new["days_to_high_value"] = days.reindex(new.index).astype("float64")
-    new["high_value_deal"] = new["days_to_high_value"].notna()
-    new["complete_30d"] = new["first_arrival"] + pd.Timedelta(days=CONVERSION_WINDOW_DAYS) <= last_day
-    new["complete_90d"] = new["first_arrival"] + pd.Timedelta(days=REVENUE_WINDOW_DAYS) <= last_day
-    return new
-
-
-def daily_spend(campaigns: pd.DataFrame) -> pd.DataFrame:
-    """Each campaign's spend spread evenly over its days: one row per campaign and day.
-
-    Columns ``campaign_id``, ``channel`` ("unknown" when not given), ``day``, ``spend``. A campaign
-    without an end spends on its start day; one without a start or a spend is left out.
-    """
-    c = campaigns[campaigns["start"].notna() & campaigns["spend"].notna() & (campaigns["spend"] != 0)]
-    if c.empty:
-        return pd.DataFrame({"campaign_id": pd.Series(dtype="str"), "channel": pd.Series(dtype="str"),
-                             "day": pd.Series(dtype="datetime64[us]"), "spend": pd.Series(dtype="float64")})
-    first = _day(c["start"])
-    last = _day(c["end"].fillna(c["start"]))
-    last = last.where(last >= first, first)
-    n = ((last - first).dt.days + 1).to_numpy()
-    row = np.repeat(np.arange(len(c)), n)
-    offset = np.arange(len(row)) - np.repeat(np.cumsum(n) - n, n)
-    days = first.to_numpy()[row] + offset.astype("timedelta64[D]")
-    return pd.DataFrame({
-        "campaign_id": c["campaign_id"].astype("str").to_numpy()[row],
-        "channel": c["channel"].fillna(UNKNOWN_CHANNEL).astype("str").to_numpy()[row],
-        "day": pd.to_datetime(days),
-        "spend": (c["spend"].to_numpy(dtype="float64") / n)[row],
-    })
 
 
 def _lead_frame(leads: pd.DataFrame) -> pd.DataFrame:
@@ -1411,8 +1326,8 @@ def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> FunnelSection:
     leads = clinic.table("leads")
     if leads is not None and not clinic.has("leads", "arrived"):
         # no arrived column: a lead arrived when it names a patient who has an arrived visit
-        arrived = kpis.first_arrivals(visits).index
-        leads = leads.assign(arrived=leads["patient_id"].isin(arrived)) if clinic.has("leads", "patient_id") else None
+        arrived = lead_arrived(leads, visits, has_arrived=False, has_patient=clinic.has("leads", "patient_id"))
+        leads = None if arrived is None else leads.assign(arrived=arrived)
 
     section = FunnelSection()
     value = None

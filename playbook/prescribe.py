@@ -22,12 +22,15 @@ import yaml
 
 from . import i18n
 from .clinic import Clinic
+from .diagnosis import diagnose
+from .kpis import channel_name
+from .metrics import DEPARTMENTS, METRICS, Metric, MetricError, format_number, metric_label, parse_metric
 from .plotting import ACTION_RED, PALETTE
+from .jsonsafe import scalar
 from .results import RED, AnalysisResult, Flag
-from .weekly import WEEKLY_METRICS, metric_label
+from .tables import BASELINE_WEEKS, MetricTables, clinic_tables
 
 RULES_FILE = Path(__file__).with_name("prescriptions.yaml")
-BASELINE_WEEKS = 13  # "its last three months" (issue 5; [S0] compares with last month's level)
 LETTERS = ("A", "B", "C", "D", "E")
 TASK_COLUMNS = ["prescription", "task_id", "task", "owner_department", "owner", "metric", "baseline", "target",
                 "start", "deadline", "finding", "changed"]
@@ -67,7 +70,7 @@ class Rule:
 class RuleBook:
     rules: tuple[Rule, ...]
     prescriptions: dict  # letter -> {zh, en}
-    departments: dict  # key -> {zh, en}
+    departments: dict  # key -> (zh, en): playbook.metrics.DEPARTMENTS
     per_rule: int
 
 
@@ -80,7 +83,7 @@ def rulebook(path: Path = RULES_FILE) -> RuleBook:
              prescription=r["prescription"], why_zh=r["why"]["zh"], why_en=r["why"]["en"],
              tasks=tuple(TaskTemplate(**t) for t in r["tasks"]))
         for r in raw["rules"])
-    return RuleBook(rules, raw["prescriptions"], raw["departments"], int(raw["per_rule"]))
+    return RuleBook(rules, raw["prescriptions"], DEPARTMENTS, int(raw["per_rule"]))
 
 
 @dataclass
@@ -148,8 +151,8 @@ class PrescriptionPlan(AnalysisResult):
                                     "tasks": int((self.tasks["prescription"] == row.prescription).sum()),
                                     "revenue_effect": round(float(row.revenue_effect), 2)}
                  for row in self.prescriptions.itertuples()}
-        tasks = [{"task_id": r.task_id, "prescription": r.prescription, "metric": r.metric,
-                  "owner_department": r.owner_department, "baseline": _round(r.baseline), "target": _round(r.target),
+        tasks = [{"task_id": r.task_id, "prescription": r.prescription, "metric": scalar(r.metric),
+                  "owner_department": r.owner_department, "baseline": scalar(r.baseline), "target": scalar(r.target),
                   "start": r.start.isoformat(), "deadline": r.deadline.isoformat()} for r in self.tasks.itertuples()]
         return {"kpis": {"prescriptions_chosen": len(self.chosen)}, "prescriptions": plans, "tasks": tasks}
 
@@ -179,8 +182,6 @@ def prescribe(clinic: Clinic, *, ranking=None, rules: RuleBook | None = None) ->
     ranking : the bottleneck ranking (default: ``diagnose(clinic).ranking``), whose flags fire the rules.
     rules : the rules table (default: ``prescriptions.yaml``).
     """
-    from .diagnosis import diagnose
-
     if ranking is None and rules is None:
         # The prescriptions chapter, the summary and the weekly pack ask for the same plan: compute it once.
         if getattr(clinic, "_prescriptions", None) is None:
@@ -190,16 +191,13 @@ def prescribe(clinic: Clinic, *, ranking=None, rules: RuleBook | None = None) ->
 
 
 def _prescribe(clinic: Clinic, ranking, rules: RuleBook) -> PrescriptionPlan:
-    from .diagnosis import diagnose
-    from .weekly import week_data
-
     diagnosis = diagnose(clinic)
     config = clinic.config
-    start = config.plan_start or _next_monday(config.period.end)
+    start = config.plan_start_day
     fired = _fire(rules, ranking.flags)
     lang = config.lang
     baseline_end = min(start - dt.timedelta(days=1), config.period.end)
-    data = week_data(clinic, as_of=baseline_end) if fired else None
+    data = clinic_tables(clinic, as_of=baseline_end) if fired else None
     rows, effects = [], {}
     share_closed = diagnosis.thresholds["target_gap_closed"].value
     for rule, flags in fired:
@@ -246,10 +244,10 @@ def _task(data, baseline_end: dt.date, rule: Rule, template: TaskTemplate, n: in
         baseline = _baseline(data, metric, start, baseline_end)
         target = _target(template, metric, baseline, flag, thresholds)
     suffix = f"@{flag.subject}" if flag.subject and "{subject}" in (template.zh + (template.metric or "")) else ""
-    owner = rules.departments[template.owner]
+    owner = rules.departments[template.owner][0 if lang == "zh" else 1]
     return {"prescription": rule.prescription, "task_id": f"{rule.id}.{n}{suffix}",
             "task": (template.zh if lang == "zh" else template.en).format(subject=subject),
-            "owner_department": owner[lang], "owner": None, "metric": metric if target is not None else None,
+            "owner_department": owner, "owner": None, "metric": metric if target is not None else None,
             "baseline": baseline if target is not None else None, "target": target, "start": start,
             "deadline": start + dt.timedelta(weeks=template.weeks), "finding": flag.sentence(lang), "changed": ()}
 
@@ -257,26 +255,22 @@ def _task(data, baseline_end: dt.date, rule: Rule, template: TaskTemplate, n: in
 def _subject(subject, lang: str) -> str:
     if not isinstance(subject, str) or not subject:
         return ""
-    from .kpis import channel_name
-
     return channel_name(subject, lang)
 
 
-def _baseline(data, metric: str, start: dt.date, end: dt.date) -> float | None:
-    """The clinic's own level over its last 13 weeks before the plan starts (``data``: weekly.week_data).
+def _baseline(data: MetricTables, metric: str, start: dt.date, end: dt.date) -> float | None:
+    """The clinic's own level over its last 13 weeks before the plan starts.
 
-    Counts and money are per week (the span's total over its weeks); rates are pooled over the span.
+    Counts and totals are per week (the span's total over its weeks); ratios are pooled over the span.
     """
-    from .weekly import WEEKLY_METRICS, parse_metric
-
     name, scope = parse_metric(metric)
-    spec = WEEKLY_METRICS[name]
+    spec = METRICS[name]
     # A conversion needs 30 days to settle: the last weeks' patients have not all decided yet.
     last = min(pd.Timestamp(end), data.as_of - pd.Timedelta(days=spec.settle_days))
     first = max(last - pd.Timedelta(weeks=BASELINE_WEEKS) + pd.Timedelta(days=1), data.data_start)
     if not spec.available(data) or last < first:
         return None
-    value = spec.compute(data, first, last, scope)
+    value = spec.value(data, first, last, scope)
     if value is None or pd.isna(value):
         return None
     return float(value) / (((last - first).days + 1) / 7) if spec.additive else float(value)
@@ -286,7 +280,7 @@ def _target(template: TaskTemplate, metric: str, baseline: float | None, flag: F
     """A step from the baseline in the metric's good direction, never past the method's line."""
     if baseline is None:
         return None
-    spec = WEEKLY_METRICS[metric.split(":")[0]]
+    spec = METRICS[metric.split(":")[0]]
     up = 1 if spec.higher_is_better else -1
     line = thresholds[flag.threshold].value
     kind = template.target
@@ -302,7 +296,7 @@ def _target(template: TaskTemplate, metric: str, baseline: float | None, flag: F
         target = baseline + thresholds["target_gap_closed"].value * (line - baseline)
     else:
         raise ValueError(f"unknown target rule {template.target!r} in {RULES_FILE.name}")
-    if spec.kind == "rate":
+    if spec.unit == "rate":
         # The flag's line is in the metric's own unit for rate metrics: a target never overshoots it.
         if kind in ("step", "close_gap"):
             target = min(target, line) if up > 0 else max(target, line)
@@ -404,12 +398,18 @@ def _sentences(plans: pd.DataFrame, tasks: pd.DataFrame, share_closed: float) ->
 
 def format_value(metric: str | None, value, lang: str = "zh") -> str:
     """A metric's value in the owner's conventions (as the weekly pack prints it): %, 万元, counts."""
-    from .weekly import format_number
-
     if not isinstance(metric, str):
         return "—"
-    spec = WEEKLY_METRICS.get(metric.split(":")[0])
-    return format_number(value, spec.kind if spec else "count", lang)
+    spec = _spec(metric)
+    return format_number(value, spec.unit if spec else "count", lang)
+
+
+def _spec(metric: str) -> Metric | None:
+    """The registry's metric a task names (an id, a Chinese or an English name), None when it names none."""
+    try:
+        return METRICS[parse_metric(metric)[0]]
+    except MetricError:
+        return None
 
 
 def _baseline_target(row, lang: str) -> str:
@@ -420,8 +420,9 @@ def _baseline_target(row, lang: str) -> str:
 
 
 def _per_week(metric: str) -> bool:
-    spec = WEEKLY_METRICS.get(metric.split(":")[0])
-    return spec is not None and spec.kind != "rate"
+    """A count's or a total's target is stated per week; a ratio's (a rate, an average ticket) as it is."""
+    spec = _spec(metric)
+    return spec is not None and spec.additive
 
 
 def _owner(row, lang: str) -> str:
@@ -436,11 +437,3 @@ _CHANGED = {"task": ("任务", "task"), "owner": ("负责人", "owner"), "owner_
 
 def _changed(changed: tuple, lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(i18n.pick(lang, *_CHANGED[c]) for c in changed) if changed else ""
-
-
-def _next_monday(day: dt.date) -> dt.date:
-    return day + dt.timedelta(days=7 - day.weekday())
-
-
-def _round(value):
-    return None if value is None or pd.isna(value) else round(float(value), 6)

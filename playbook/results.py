@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .schema import TABLES
+
 if TYPE_CHECKING:  # the runner imports this module too, and needs no plotting stack
     import matplotlib.pyplot as plt
 
@@ -120,8 +122,6 @@ class Unavailable(AnalysisResult):
 
 def _need_zh(need: str) -> str:
     """A need such as ``visits.department`` as a Chinese report names it: 预约到诊表的"科室"列."""
-    from .schema import TABLES
-
     table, _, column = need.partition(".")
     if table not in TABLES:
         return need

@@ -13,6 +13,10 @@ import pandas as pd
 
 from . import i18n
 from .clinic import Clinic
+from .diagnosis import diagnose
+from .kpis import clinic_kpis
+from .metrics import metric_label
+from .prescribe import format_value, prescribe
 from .results import RED
 
 SUMMARY_FINDINGS = (3, 5)  # at least 3 findings when there are, at most 5: one page
@@ -53,9 +57,6 @@ class ExecutiveSummary:
 
     def plan_for(self, lang: str = "zh") -> pd.DataFrame:
         """One row a chosen prescription: its tasks' owners, its first measurable target, its deadline."""
-        from .prescribe import format_value
-        from .weekly import metric_label
-
         rows = []
         tasks = self.plan.tasks
         for p in self.plan.chosen.itertuples():
@@ -90,9 +91,5 @@ def _first_clause(sentence: str, lang: str) -> str:
 
 
 def executive_summary(clinic: Clinic) -> ExecutiveSummary:
-    from .diagnosis import diagnose
-    from .kpis import clinic_kpis
-    from .prescribe import prescribe
-
     ranking = diagnose(clinic).ranking
     return ExecutiveSummary(clinic, clinic_kpis(clinic), ranking, prescribe(clinic, ranking=ranking))

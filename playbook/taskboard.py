@@ -28,17 +28,20 @@ Satisfaction is in no export, so the review says it is not measured.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from openpyxl import load_workbook
 
 from . import i18n, parsing
 from .errors import PlaybookError
 from .results import GREEN, RED, YELLOW
 from .weekly import (STATUS_WORDS, WEEKLY_METRICS, Benefit, MetricError, TargetProgress, Week, WeekError,
-                     format_number, metric_label, parse_metric, status_values)
+                     metric_label, parse_metric, status_values, week_value)
+from .workbook import Sheet, write_workbook
 
 __all__ = ["BOARD_NAME", "BoardError", "Board", "ThreeEffect", "board_rows", "board_sheet", "board_table",
            "write_board", "read_board", "three_effect", "board_sentence"]
@@ -104,7 +107,7 @@ def board_rows(pack, previous: "Board | None" = None) -> pd.DataFrame:
         if not isinstance(metric_id, str) or not metric_id:
             return None, None, None
         name, _, scope = metric_id.partition(":")
-        actual = WEEKLY_METRICS[name].value(pack.data, week, scope or None)
+        actual = week_value(pack.data, name, week, scope or None)
         return actual, targets.get(metric_id), progress["status"].get(metric_id)
 
     if previous is not None:
@@ -161,25 +164,20 @@ def _metric_id(value) -> str | None:
     return f"{name}:{scope}" if scope else name
 
 
-def _kinds(frame: pd.DataFrame) -> list[str | None]:
-    kinds = []
-    for metric_id in frame["metric_id"]:
-        kind = WEEKLY_METRICS[metric_id.partition(":")[0]].kind if isinstance(metric_id, str) and metric_id else None
-        kinds.append({"rate": "percent", "money": "money", "count": "count"}.get(kind))
-    return kinds
+def _row_metrics(frame: pd.DataFrame) -> list:
+    """Each row's metric (`playbook.metrics.Metric`), None for a milestone task."""
+    return [WEEKLY_METRICS[m.partition(":")[0]] if isinstance(m, str) and m else None for m in frame["metric_id"]]
 
 
 def board_sheet(rows: pd.DataFrame, week: Week, lang: str = "zh"):
     """The board as a workbook sheet: the clinic's headers, a status drop-down, rows coloured by status."""
-    from .workbook import Sheet
-
     label = {key: (zh if lang == "zh" else en) for key, zh, en in COLUMNS}
     frame = pd.DataFrame({label[k]: rows[k].to_numpy() for k in KEYS})
     frame[label["metric_id"]] = [metric_label(m, lang, as_written=True) if isinstance(m, str) and m else None
                                  for m in rows["metric_id"]]
     frame[label["status"]] = [STATUS_WORDS[s][0 if lang == "zh" else 1] if s in STATUS_WORDS else None
                               for s in rows["status"]]
-    kinds = _kinds(rows)
+    kinds = [m.sheet_format if m else None for m in _row_metrics(rows)]
     words = [w[0 if lang == "zh" else 1] for w in STATUS_WORDS.values()]
     note = i18n.pick(
         lang, f"任务看板 {week.label}（{week.start.month}月{week.start.day}日–{week.end.month}月{week.end.day}日）："
@@ -198,8 +196,6 @@ def _stamp(path: Path) -> Path:
 
 
 def _digest(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -216,8 +212,6 @@ def write_board(path: Path | str, rows: pd.DataFrame, week: Week, lang: str = "z
     A hidden stamp beside it (``.taskboard.xlsx.sha256``) records what was written, so that a rebuilt
     pack replaces a board nobody has edited and keeps one the clinic has (`untouched`).
     """
-    from .workbook import Sheet, write_workbook
-
     how = pd.DataFrame({
         i18n.pick(lang, "列", "Column"): [i18n.pick(lang, "状态", "Status"), i18n.pick(lang, "完成日期", "Done on"),
                                          i18n.pick(lang, "成果/备注", "Result / notes"), i18n.pick(lang, "新任务", "New task")],
@@ -237,10 +231,10 @@ def write_board(path: Path | str, rows: pd.DataFrame, week: Week, lang: str = "z
 
 def board_table(rows: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The board as the pack's page prints it."""
-    kinds = [k.replace("percent", "rate") if k else None for k in _kinds(rows)]
+    metrics = _row_metrics(rows)
 
-    def number(value, kind):
-        return "—" if kind is None else format_number(value, kind, lang)
+    def number(value, metric):
+        return "—" if metric is None else metric.format(value, lang)
 
     return pd.DataFrame({
         i18n.pick(lang, "编号", "ID"): rows["task_id"].fillna("—").to_numpy(),
@@ -248,8 +242,8 @@ def board_table(rows: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
         i18n.pick(lang, "责任部门", "Department"): rows["owner_department"].fillna("—").to_numpy(),
         i18n.pick(lang, "指标", "Metric"): [metric_label(m, lang) if isinstance(m, str) and m else "—"
                                           for m in rows["metric_id"]],
-        i18n.pick(lang, "上周完成", "Last week"): [number(v, k) for v, k in zip(rows["last_actual"], kinds)],
-        i18n.pick(lang, "本周目标", "Target"): [number(v, k) for v, k in zip(rows["target"], kinds)],
+        i18n.pick(lang, "上周完成", "Last week"): [number(v, m) for v, m in zip(rows["last_actual"], metrics)],
+        i18n.pick(lang, "本周目标", "Target"): [number(v, m) for v, m in zip(rows["target"], metrics)],
         i18n.pick(lang, "截止", "Deadline"): [(f"{d.month}月{d.day}日" if lang == "zh" else f"{d:%d %b}")
                                             if isinstance(d, dt.date) else "—" for d in rows["deadline"]],
         i18n.pick(lang, "状态", "Status"): [STATUS_WORDS[s][0 if lang == "zh" else 1] if s in STATUS_WORDS else "—"
@@ -295,8 +289,6 @@ def read_board(path: Path | str, *, expected: Week | None = None) -> Board:
     ``expected``: the week the board should be for (the week under review); a board of another week is
     reported, and read all the same.
     """
-    from openpyxl import load_workbook
-
     path = Path(path)
     empty = pd.DataFrame(columns=[*KEYS, "row"])
     try:
@@ -501,8 +493,6 @@ class ThreeEffect:
                                                        i18n.pick(lang, "说明", "Notes")])
 
     def sheet(self, lang: str = "zh"):
-        from .workbook import Sheet
-
         return Sheet(i18n.pick(lang, "三效评估", "Three-effect review"), self.table_for(lang),
                      note=i18n.pick(lang, f"{self.week.text('zh')}：效率、效果、效益 [S0]",
                                     f"{self.week.text('en')}: efficiency, effect, benefit [S0]"))

@@ -15,21 +15,16 @@ import base64
 import datetime as dt
 import html
 import io
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import pandas as pd
+from .nbstack import nbformat  # before the other Jupyter packages: see playbook.nbstack
 
-# As playbook.runner does: jsonschema (imported by nbformat) builds a URI grammar at import that
-# nbformat never uses; blocking that optional import saves 1.5 s of a pack of a few seconds.
-sys.modules.setdefault("rfc3987_syntax", None)
-
-import nbformat  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from . import i18n, plotting, taskboard  # noqa: E402
 from .clinic import Clinic, load_clinic  # noqa: E402

@@ -78,13 +78,9 @@ def test_no_name_or_phone_number_appears_unmasked_in_any_output(finished):
 
 
 @pytest.fixture(scope="module")
-def children(tmp_path_factory):
+def children(sample_run):
     """The bundled children's sample end to end: the report an owner of a real-looking clinic gets."""
-    from playbook.config import SAMPLES_DIR
-
-    result = runner.run_clinic(SAMPLES_DIR / "children_clinic", tmp_path_factory.mktemp("children"))
-    assert result.ok, result.error
-    return result
+    return sample_run("children_clinic")
 
 
 def test_a_bundled_sample_runs_and_no_patient_name_or_phone_leaks(children):

@@ -12,7 +12,8 @@ from playbook.clinic import clinic_from_tables
 from playbook.config import SAMPLES_DIR
 from playbook.results import GREEN, RED, YELLOW
 from playbook.weekly import (WEEKLY_METRICS, MetricError, Week, WeekError, deviation, parse_metric,
-                             target_progress, traffic_light, trend, week_data, weekly_pack, weekly_targets)
+                             target_progress, traffic_light, trend, week_data, week_value, weekly_pack,
+                             weekly_targets)
 from playbook.weekly_pack import build_weekly
 
 W02 = Week(2025, 2)  # Monday 6 January .. Sunday 12 January 2025
@@ -96,16 +97,17 @@ def test_the_consultant_can_move_the_red_line_and_missing_numbers_get_no_colour(
 
 def test_weekly_metrics_on_a_week_worked_out_by_hand():
     data = week_data(hand_clinic())
-    value = {name: m.value(data, W02) for name, m in WEEKLY_METRICS.items() if m.available(data)}
+    value = {name: week_value(data, m, W02) for name, m in WEEKLY_METRICS.items() if m.available(data)}
     assert value["new_patients"] == 3  # P1, P2, P3 first arrived in the week; P4 was a no-show until the 20th
     assert value["first_visit_arrivals"] == 3 and value["arrived_visits"] == 4 and value["return_visits"] == 1
     assert value["first_visit_conversion"] == pytest.approx(2 / 3)  # P1 (implant) and P3 (filling); P2 only cleaned
     assert value["no_show_rate"] == pytest.approx(1 / 5)  # the cancelled visit is left out
     assert value["referral_share"] == pytest.approx(1 / 3)
     assert value["revenue"] == 13500 and value["high_value_revenue"] == 13000
-    assert value["average_ticket"] == pytest.approx(13500 / 4)  # four paid patient-days
+    # the driver tree's ticket [S2]: revenue / paying days of treated patients (P1 twice, P3; P2 only cleaned)
+    assert value["average_ticket"] == pytest.approx(13500 / 3)
     assert "arrival_rate" not in value and "plan_acceptance" not in value  # no leads, no plans
-    scoped = {m: WEEKLY_METRICS[parse_metric(m)[0]].value(data, W02, parse_metric(m)[1]) for m in
+    scoped = {m: week_value(data, parse_metric(m)[0], W02, parse_metric(m)[1]) for m in
               ("new_patients:抖音", "first_visit_conversion:抖音", "no_show_rate:美团", "revenue:种植", "revenue:综合")}
     assert scoped == {"new_patients:抖音": 2, "first_visit_conversion:抖音": 0.5, "no_show_rate:美团": 1.0,
                       "revenue:种植": 13000, "revenue:综合": 500}
