@@ -282,6 +282,24 @@ def test_sentences_never_show_nan_or_inf():
     json.dumps(result.to_dict(), allow_nan=False)
 
 
+def test_kpis_json_evaluations_follow_the_documented_schema():
+    """Every key an evaluation writes to kpis.json is in docs/kpis.schema.json, with its type."""
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "kpis.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema["properties"]["evaluations"])
+    data, start = _with_control(21, scale=4.0)
+    holes = data.assign(y=data["y"].where(np.arange(WEEKS) % 9 != 0))
+    results = [ev.evaluate(data, date="week", value="y", intervention=start, name="its"),
+               ev.evaluate(holes, date="week", value="y", intervention=start, control="control", effect="both",
+                           cost=500.0, margin=0.5, unit="yuan", name="controls"),
+               ev.evaluate(ev.read_series(RESULTS / "nile.csv"), date="year", value="volume", intervention="1899",
+                           name="local")]
+    payload = json.loads(json.dumps(ev.metrics(results)["evaluations"] | {"unavailable": None}, allow_nan=False))
+    validator.validate(payload)
+    assert {"relative_effect", "reliability", "control_weights", "effect_last", "roi"} <= set(payload["controls"])
+
+
 def test_plot_draws_series_counterfactual_band_and_intervention_line():
     import matplotlib
 
