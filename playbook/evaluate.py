@@ -64,6 +64,7 @@ the trend (or the level's drift), the season and the controls explain.
   finds an "effect" 5% of the time; two or more that do are more than chance explains;
 - autocorrelation left in the model's white residuals (Ljung–Box, p < ``CHECK_P``);
 - a bent pre-period trend (trend model): a quadratic term on the pre-period alone, p < ``CHECK_P``;
+- a wandering level (trend model): the errors' AR(1) coefficient at ``MAX_RHO`` or above;
 - more than ``MAX_MISSING_SHARE`` of the periods without a value.
 
 Calibration: ``benchmarks/evaluate_calibration.py`` runs the whole function on simulated weekly series
@@ -123,6 +124,7 @@ MIN_PLACEBO_POST = 4  # a placebo's fake post-period is at least this long
 CHECK_P = 0.01  # the residual and curvature checks fail below this p-value
 PLACEBO_ALARMS = 2  # this many placebo dates with an "effect" is more than chance explains
 MAX_MISSING_SHARE = 0.2
+MAX_RHO = 0.9  # errors this persistent: a wandering level, which a straight trend describes badly
 ROWS_PER_CONTROL = 10  # pre-period rows per control weight; with fewer, the controls' sum is the control
 EFFECTS = ("step", "slope", "both")
 MODELS = ("auto", "trend", "local")
@@ -256,7 +258,7 @@ class Placebo:
 class Check:
     """One reliability check: its name, whether it passed, and the numbers its sentence is made from."""
 
-    name: str  # "pre_length", "placebo", "autocorrelation", "curvature" or "missing"
+    name: str  # "pre_length", "placebo", "autocorrelation", "wandering", "curvature" or "missing"
     passed: bool
     value: float | None = None  # the p-value, the count or the share the check looked at
     of: int | None = None  # placebo: how many dates; pre_length: the minimum
@@ -739,6 +741,11 @@ def _check_words(r: EvaluationResult, check: Check, lang: str) -> str:
         return i18n.pick(lang, f"模型的残差仍有自相关（Ljung–Box检验p={_p_text(check.value)}），区间可能偏窄",
                          f"the model's residuals are still autocorrelated (Ljung–Box p = {_p_text(check.value)}), "
                          f"so the interval may be too narrow")
+    if check.name == "wandering":
+        return i18n.pick(lang, f"误差前后高度相关（ρ={check.value:.2f}），序列的水平在漂移，直线趋势的反事实不可靠，"
+                               f"可改用局部水平模型（model: local）",
+                         f"the errors are highly persistent (rho = {check.value:.2f}): the level wanders, so a "
+                         f"straight-trend counterfactual is not reliable; consider the local-level model (model: local)")
     if check.name == "curvature":
         return i18n.pick(lang, f"干预前的趋势是弯的（二次项p={_p_text(check.value)}），直线外推的反事实不可靠",
                          f"the pre-period trend bends (quadratic term p = {_p_text(check.value)}), so a straight-line "
@@ -1387,6 +1394,8 @@ def _checks(s: _Series, fit: cf.ModelFit, model: str, seasons, controls, n_pre: 
     box = cf.ljung_box(fit.resid, model_df=1 if model == "trend" else 0)
     if box is not None:
         checks.append(Check("autocorrelation", box[1] >= CHECK_P, box[1], box[0]))
+    if model == "trend":
+        checks.append(Check("wandering", fit.rho < MAX_RHO, fit.rho))
     if model == "trend" and n_pre >= MIN_PRE:
         curvature = _curvature_p(s, seasons, controls)
         if curvature is not None:
