@@ -757,7 +757,7 @@ def _check_words(r: EvaluationResult, check: Check, lang: str) -> str:
 def _weights_sentence(r: EvaluationResult, lang: str) -> str:
     """How the controls were scaled: one weight each, fitted with the model."""
     weights = [(i18n.term(name, lang), w) for name, (w, _, _) in r.control_weights.items()]
-    listed = _join([f"{name}×{w:.3g}" for name, w in weights], lang)
+    listed = _join([f"{name}×{w:.3g}" if w >= 0 else f"{name}×({w:.3g})" for name, w in weights], lang)
     return i18n.pick(lang, f"反事实中对照的权重（按干预前后共同的关系估计，而不是一比一相减）：{listed}。",
                      f"The controls' weights in the counterfactual (estimated from how they moved with the KPI, "
                      f"not subtracted one for one): {listed}.")
