@@ -186,23 +186,39 @@ def sample(kind: str, clinic_dir: Path, seed: int, scale: float, healthy: bool, 
 
 @main.command("evaluate")
 @click.argument("series_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--date", "date_col", required=True, help="The date column (one row per day, week or month).")
+@click.option("--date", "date_col", required=True,
+              help="The date column: one row per day, week, month, quarter or year (2025-07-01, 2025年7月, 2025Q3, 2025).")
 @click.option("--value", "value_col", required=True, help="The KPI column.")
 @click.option("--intervention", required=True, help="The day the intervention started, e.g. 2025-07-01.")
-@click.option("--control", "control_col", help="A comparison series column: difference in differences.")
+@click.option("--control", "control_cols", multiple=True,
+              help="A comparison series column the intervention did not touch; repeat for several. Each gets its "
+                   "own weight in the counterfactual.")
+@click.option("--unit", "unit_col", help="A long file's unit column (branch, state); every unit but --treated is a control.")
+@click.option("--treated", help="The treated unit of --unit.")
+@click.option("--effect", type=click.Choice(["step", "slope", "both"]), default="step", show_default=True,
+              help="The effect's shape, stated in advance. step: the level changes (the number is that change); "
+                   "slope or both: the number is the average gap over the period after.")
+@click.option("--model", type=click.Choice(["auto", "trend", "local"]), default="auto", show_default=True,
+              help="The counterfactual: segmented regression (trend) or a local level; auto takes local when the "
+                   "period after is longer than the one before.")
+@click.option("--season/--no-season", default=None,
+              help="Season terms: by default whenever the period before covers a full cycle.")
+@click.option("--frequency", type=click.Choice(["D", "W", "M", "Q", "A"]), help="Default: inferred from the dates.")
 @click.option("--cost", type=float, help="Yuan spent on it, for ROI (with --margin).")
 @click.option("--margin", type=float, help="Gross profit per unit of the KPI (a share for revenue), for ROI.")
 @click.option("--alpha", type=float, default=0.05, show_default=True, help="1 - the confidence level.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def evaluate_command(series_file: Path, date_col, value_col, intervention, control_col, cost, margin, alpha, lang,
-                     as_json) -> None:
-    """Effect of an intervention on a KPI series (interrupted time series, or DiD with --control), and ROI."""
+def evaluate_command(series_file: Path, date_col, value_col, intervention, control_cols, unit_col, treated, effect,
+                     model, season, frequency, cost, margin, alpha, lang, as_json) -> None:
+    """Effect of an intervention on a KPI series against its counterfactual (trend, season, controls), and ROI."""
     from .evaluate import evaluate, read_series
 
     try:
         result = evaluate(read_series(series_file), date=date_col, value=value_col, intervention=intervention,
-                          control=control_col, cost=cost, margin=margin, alpha=alpha, path=series_file)
+                          control=list(control_cols) or None, by=unit_col, treated=treated, effect=effect,
+                          model=model, season=season, frequency=frequency, cost=cost, margin=margin, alpha=alpha,
+                          path=series_file)
     except PlaybookError as error:
         _fail(error)
     click.echo(result.as_json(lang) if as_json else result.as_text(lang))

@@ -49,8 +49,12 @@ class Intervention(BaseModel):
     kpi: str  # the KPI series to evaluate, e.g. revenue, new_patients, first_visit_conversion
     cost: float | None = Field(default=None, ge=0)  # yuan spent on it, for ROI
     margin: float | None = Field(default=None, gt=0, le=1)  # gross margin on the KPI's revenue, for ROI
-    control: str | None = None  # a comparison series (another channel or department) for difference in differences
+    # comparison series the intervention did not touch: channels or departments, or ``others`` (the
+    # other channels or departments; for a whole-clinic KPI, the chain's other branches beside this folder)
+    control: str | list[str] | None = None
     frequency: Literal["D", "W", "M"] = "W"
+    effect: Literal["step", "slope", "both"] = "step"  # the effect's shape, stated in advance (playbook.evaluate)
+    model: Literal["auto", "trend", "local"] = "auto"  # the counterfactual (playbook.evaluate)
 
 
 class InterviewFinding(BaseModel):
