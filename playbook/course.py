@@ -473,9 +473,14 @@ def _cards_needed(clinic):
     return None if planned is None or planned.breakeven_cards is None else float(planned.breakeven_cards)
 
 
+@cache  # the bundled sample's, whatever the clinic: computed once per kernel (about a second)
+def _demonstrations():
+    return evaluate.demonstrations()
+
+
 def _demonstration(method: str, kpi: str):
     """One of chapter 10's demonstrations on the bundled general sample (any clinic's notebook shows them)."""
-    found = [r for r in evaluate.demonstrations() if r.available and r.method == method and r.kpi == kpi]
+    found = [r for r in _demonstrations() if r.available and r.method == method and r.kpi == kpi]
     return found[0] if found else None
 
 
