@@ -15,12 +15,14 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import nbformat
-from papermill.translators import translate_parameters
+# The runner first: it spares nbformat's import a URI grammar it never uses (seconds, see runner.py).
+from .runner import KERNEL_NAME, chapters  # noqa: I001
 
-from .config import read_config
-from .errors import PlaybookError
-from .runner import KERNEL_NAME, chapters
+import nbformat  # noqa: E402
+from papermill.translators import translate_parameters  # noqa: E402
+
+from .config import read_config  # noqa: E402
+from .errors import PlaybookError  # noqa: E402
 
 WORKBENCH, STUDENT_WORKBENCH = "workbench", "workbench-student"
 RESET_DIR = ".reset"
