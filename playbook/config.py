@@ -20,6 +20,7 @@ NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 TEMPLATES_DIR = PROJ_ROOT / "templates"
 INTAKE_TEMPLATES_DIR = TEMPLATES_DIR / "intake"
 SAMPLES_DIR = PROJ_ROOT / "data_samples"
+DOCS_DIR = PROJ_ROOT / "docs"
 CONFIG_NAME = "clinic.yaml"
 # Chapters hand their metrics to kpis.json as a notebook output of this type (playbook.chapter.publish).
 METRICS_MIMETYPE = "application/vnd.playbook+json"

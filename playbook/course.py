@@ -259,7 +259,7 @@ def _tolerance(exercise: Exercise, lang: str) -> str:
     if exercise.kind == RATE:
         return f"±{exercise.tolerance * 100:g}" + i18n.pick(lang, "个百分点", " points")
     if exercise.kind == NUMBER:
-        return f"±{exercise.tolerance:.0%}"
+        return f"±{exercise.tolerance:.0%}" if exercise.tolerance else i18n.pick(lang, "精确", "exact")
     return ""
 
 

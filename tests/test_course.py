@@ -170,3 +170,35 @@ def test_no_course_cell_reaches_the_owners_report(sample_run):
     pdf = "\n".join(page.extract_text() for page in pypdf.PdfReader(sample_run.pdf).pages)
     for text in ("学习目标", "Learning objectives", "练习", "Exercise", "小结", "check(", "答案 · Solution"):
         assert text not in html and text not in pdf, text
+
+
+def test_the_course_site_builds_from_the_chapters_as_written(tmp_path):
+    """What `make course` runs, without the run: every chapter a page, linked from the index, solutions folded."""
+    from playbook.course_site import build_site
+
+    index = build_site(tmp_path / "site")
+    site = index.parent
+    pages = sorted(p.name for p in site.glob("[0-9][0-9]-*.html"))
+    assert pages == [p.stem + ".html" for p in runner.chapters()]
+    home = index.read_text(encoding="utf-8")
+    assert all(f'href="{page}"' in home for page in pages) and 'href="guide.html"' in home
+    funnel = (site / "03-funnel-channels.html").read_text(encoding="utf-8")
+    assert funnel.count('<details class="course-solution">') == 4 and "celltag_trainer" in funnel
+    assert 'href="02-revenue-drivers.html"' in funnel and 'href="04-cohorts-loyalty.html"' in funnel
+    assert "Playbook Noto Sans SC" in (site / "course-font.css").read_text(encoding="utf-8")
+    for page in site.glob("*.html"):  # opened from a folder, offline: nothing from the network
+        assert not re.search(r'(src|href)="https?://', page.read_text(encoding="utf-8")), page.name
+    guide = (site / "guide.html").read_text(encoding="utf-8")
+    assert "培训" in guide and "Trainer" in guide
+
+
+@pytest.mark.slow
+def test_make_course_site_shows_the_run_and_the_answer_key(sample_run, tmp_path):
+    from playbook.course_site import build_site
+
+    index = build_site(tmp_path / "site", executed=sample_run.out_dir, key_clinic=SAMPLES_DIR / "general_clinic")
+    funnel = (index.parent / "03-funnel-channels.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64" in funnel  # the run's charts
+    assert str(SAMPLES_DIR) not in funnel  # the run's injected parameters (this machine's paths) are left out
+    key = (index.parent / "answer-key.html").read_text(encoding="utf-8")
+    assert all(exercise in key for exercise in course.EXERCISES) and "抖音" in key and "王医生" in key
