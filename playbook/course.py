@@ -499,16 +499,6 @@ def _revenue_significant(clinic):
     return None if result is None else "yes" if result.significant else "no"
 
 
-def _words(*tables: Mapping[str, Iterable[str]]) -> dict:
-    merged: dict = {}
-    for table in tables:
-        merged.update(table)
-    return merged
-
-
-_FROM_DATA = ("按题中的定义在数据里算出，再与对应的表核对。", "Compute it from the data by the definition in the question, "
-              "then compare with the chapter's table.")
-
 EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in (
     # 01 headline KPIs
     Exercise("01.1", "用到诊表自己算出分析期的爽约率", "The period's no-show rate, computed from the visits", RATE,
