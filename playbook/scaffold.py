@@ -19,6 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from . import schema
 from .config import CONFIG_NAME, INTAKE_TEMPLATES_DIR
 from .errors import ConfigError
+from .profit import CATEGORIES, ORDER as COST_ORDER
 from .weekly import WEEKLY_METRICS
 
 _KIND_ZH = {schema.ID: "编号", schema.TEXT: "文字", schema.DATE: "日期，如 2025-01-05 或 2025/1/5",
@@ -35,7 +36,7 @@ VALIDATED_ROWS = 5000  # drop-downs cover this many data rows
 # What a front desk writes where the playbook needs a known word. Referral must be written 转介绍 (or the
 # clinic's word registered in clinic.yaml's referral_channels): it is how referral share is counted [S3].
 CHANNELS = (schema.REFERRAL_CHANNELS[0], "美团", "抖音", "大众点评", "小红书", "地推", "自然到店", "其他")
-COST_CATEGORIES = ("人工", "房租", "营销", "水电物业", "耗材", "加工费", "库存")
+COST_CATEGORIES = tuple(CATEGORIES[key].zh for key in COST_ORDER if key != "other")  # as playbook.profit reads them
 GENDERS = ("男", "女")
 YES_NO = ("是", "否")
 CHANNEL_NOTE = ("来源渠道：从下拉列表选，或照系统的写法填；老客户、朋友介绍来的一律写“转介绍”（或把你们的写法，如 老客介绍，"
