@@ -117,22 +117,42 @@ def portfolio_command(out_dir: Path, lang: str) -> None:
         click.echo(f"{label}: {path}")
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("clinic_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("jupyter_args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
               show_default=True)
 @click.option("--prepare-only", is_flag=True, help="Write the notebooks but do not start JupyterLab.")
-def lab(clinic_dir: Path, out_dir: Path, prepare_only: bool) -> None:
-    """Open the clinic's chapters in JupyterLab, parameters already pointing at CLINIC_DIR."""
-    from .runner import prepare_workbench
+@click.option("--student/--trainer", default=False, show_default=True,
+              help="--student: the solutions left out (OUT/<clinic_id>/workbench-student/); --trainer: every cell "
+                   "(OUT/<clinic_id>/workbench/).")
+@click.option("--reset", "reset", multiple=True, metavar="CHAPTER",
+              help="Write CHAPTER (03, 03-funnel-channels or all) again; the old copy goes to .reset/. Repeatable.")
+@click.option("--port", type=click.IntRange(1, 65535), help="The port JupyterLab listens on (default: Jupyter's, 8888).")
+@click.option("--ip", help="The address to listen on, e.g. 0.0.0.0 on a classroom server (default: localhost).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser (a server, a container).")
+@click.option("--allow-root", is_flag=True, help="Run as root (added with a warning when run as root without it).")
+def lab(clinic_dir: Path, jupyter_args: tuple[str, ...], out_dir: Path, prepare_only: bool, student: bool,
+        reset: tuple[str, ...], port, ip, no_browser: bool, allow_root: bool) -> None:
+    """Open the clinic's chapters in JupyterLab, parameters already pointing at CLINIC_DIR.
+
+    JUPYTER_ARGS after -- go to JupyterLab as they are, e.g. -- --ServerApp.token=abc.
+    """
+    from .workbench import lab_command, prepare_workbench, running_as_root
 
     try:
-        bench = prepare_workbench(clinic_dir, out_dir)
+        bench = prepare_workbench(clinic_dir, out_dir, student=student, reset=reset)
     except PlaybookError as error:
         _fail(error)
-    click.echo(f"notebooks for {clinic_dir}: {bench}")
-    if not prepare_only:
-        sys.exit(subprocess.call([sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={bench}"]))
+    click.echo(f"notebooks for {clinic_dir} ({'student: no solutions' if student else 'trainer'}): {bench}")
+    if prepare_only:
+        return
+    if running_as_root() and not allow_root:
+        click.secho("warning: running as root, so JupyterLab starts with --allow-root; on a shared server run "
+                    "playbook lab as an ordinary user", fg="yellow", err=True)
+        allow_root = True
+    sys.exit(subprocess.call(lab_command(bench, port=port, ip=ip, browser=not no_browser, allow_root=allow_root,
+                                         extra=jupyter_args)))
 
 
 @main.command()

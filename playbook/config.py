@@ -21,9 +21,14 @@ NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 TEMPLATES_DIR = PROJ_ROOT / "templates"
 INTAKE_TEMPLATES_DIR = TEMPLATES_DIR / "intake"
 SAMPLES_DIR = PROJ_ROOT / "data_samples"
+DOCS_DIR = PROJ_ROOT / "docs"
 CONFIG_NAME = "clinic.yaml"
 # Chapters hand their metrics to kpis.json as a notebook output of this type (playbook.chapter.publish).
 METRICS_MIMETYPE = "application/vnd.playbook+json"
+# The course's cells in chapters 01-10 (playbook.course): learning objectives, exercises, their solutions and
+# a recap. They are for students and trainers: the owner's report leaves them out, and `playbook lab
+# --student` leaves out the solutions.
+COURSE_TAGS = ("objectives", "exercise", "solution", "recap")
 
 TIERS = ("traffic", "profit", "high_value")
 

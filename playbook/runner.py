@@ -270,21 +270,3 @@ def _build_report(run: ClinicRun, config) -> None:
     except ReportBuildError as exc:
         run.error = exc  # report.html is there already
     run.timings["report_pdf"] = time.perf_counter() - tick
-
-
-def prepare_workbench(folder: Path | str, out_root: Path | str) -> Path:
-    """The chapters, parameterised for this clinic, in ``out_root/<clinic_id>/workbench/`` for JupyterLab.
-
-    The same notebooks the batch run executes, with the clinic's parameters injected (papermill's
-    prepare-only mode). A notebook already there is the consultant's work and is never overwritten.
-    """
-    folder = Path(folder).resolve()
-    config = read_config(folder)
-    bench = Path(out_root).resolve() / config.clinic_id / "workbench"
-    bench.mkdir(parents=True, exist_ok=True)
-    for notebook in chapters():
-        target = bench / notebook.name
-        if not target.exists():
-            papermill.execute_notebook(notebook, target, parameters={"clinic_dir": str(folder), "lang": config.lang},
-                                       prepare_only=True, progress_bar=False)
-    return bench
