@@ -9,7 +9,7 @@ Computed on the optional ``costs`` table (month, category, amount), revenue bein
 the same months of the period (`playbook.kpis` revenue, refunds included). A category's share is its
 amount summed over the months it is recorded, divided by the revenue of those months; inventory is a
 stock, so its share is the average stock value over the average monthly revenue, the same quotient.
-The export's category names are matched by keyword (``CATEGORIES``).
+The export's category names are matched by keyword (`playbook.profit.CATEGORIES`).
 
 kpis.json, under ``"kpis"`` (add, never rename):
 
@@ -30,48 +30,30 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import i18n
+from . import i18n, sentences
 from .clinic import Clinic
+from .jsonsafe import number as _num
+from .jsonsafe import scalar as _json
+from .metrics import METRICS
 from .plotting import ACTION_RED, PALETTE, month_labels, set_title
-from .results import AnalysisResult, Flag, Section, Unavailable, severity
+from .profit import CATEGORIES as COST_CATEGORIES
+from .profit import classify_costs, profit_view
+from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window
+from .tables import payments
 from .thresholds import DEFAULTS, Threshold
 
-# key -> keywords of the export's category (first match wins, in this order: 耗材库存 is inventory),
-# 中文, English, and the two thresholds of its range [S3].
-CATEGORIES = {
-    "inventory": (("库存", "存货", "inventory", "stock"), "库存", "Inventory", "inventory_share_low", "inventory_share_high"),
-    "lab": (("加工费", "加工", "技工", "义齿", "lab"), "加工费", "Lab fees", "lab_share_low", "lab_share_high"),
-    "consumables": (("耗材", "材料", "consumable"), "耗材", "Consumables", "consumables_share_low",
-                    "consumables_share_high"),
+# The categories [S3] gives a range for: key -> the two thresholds of its range. The keyword catalogue
+# of cost categories is `playbook.profit.CATEGORIES`, shared with the profit view.
+RANGES = {
+    "inventory": ("inventory_share_low", "inventory_share_high"),
+    "lab": ("lab_share_low", "lab_share_high"),
+    "consumables": ("consumables_share_low", "consumables_share_high"),
 }
 ORDER = ("consumables", "lab", "inventory")  # how the report lists them
-# What to do first when a category runs above its range.
-ADVICE = {
-    "consumables": ("先核对耗材的领用登记和采购单价，按项目设定耗材标准用量",
-                    "check consumables issued against the treatments done and the purchase prices; "
-                    "set a standard use per item"),
-    "lab": ("比较加工厂报价，统计返工单", "compare lab quotes and count remakes"),
-    "inventory": ("清理积压库存，设安全库存线按需采购（如种植体低于50颗再采购）",
-                  "clear slow stock and buy to a safety-stock line (e.g. reorder implants below 50)"),
-}
-
-
-def _json(value):
-    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
-        return None
-    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return round(float(value), 6)
-    return value
-
-
-def _num(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def _name(key: str, lang: str) -> str:
-    return CATEGORIES[key][1] if lang == "zh" else CATEGORIES[key][2]
+    return COST_CATEGORIES[key].zh if lang == "zh" else COST_CATEGORIES[key].en
 
 
 def _in_sentence(key: str, lang: str) -> str:
@@ -81,19 +63,6 @@ def _in_sentence(key: str, lang: str) -> str:
 
 def _range(low: float, high: float) -> str:
     return f"{low * 100:g}–{high * 100:g}%"
-
-
-def classify_costs(category: pd.Series) -> pd.Series:
-    """The playbook's cost category of each export category (consumables, lab, inventory), else None."""
-    def key_of(name) -> str | None:
-        if name is None or pd.isna(name):
-            return None
-        text = str(name).lower()
-        return next((key for key, (keywords, *_rest) in CATEGORIES.items() if any(k in text for k in keywords)), None)
-
-    lookup = {name: key_of(name) for name in pd.unique(category.dropna())}
-    return pd.Series([lookup.get(name) if not pd.isna(name) else None for name in category], index=category.index,
-                     dtype="object")
 
 
 @dataclass
@@ -206,14 +175,12 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
     th = thresholds or DEFAULTS
     first_month = pd.Timestamp(start).to_period("M").to_timestamp()
     months = pd.date_range(first_month, pd.Timestamp(end), freq="MS")
-    paid = charges[charges["paid_at"].dt.normalize().between(pd.Timestamp(start), pd.Timestamp(end))]
-    revenue = paid.groupby(paid["paid_at"].dt.to_period("M").dt.to_timestamp())["amount_paid"].sum().reindex(
-        months, fill_value=0.0)
+    revenue = METRICS["revenue"].of_periods(payments(charges), "M", start, end)["value"].reindex(months, fill_value=0.0)
 
     rows = costs[costs["month"].notna() & costs["amount"].notna()]
     rows = pd.DataFrame({"month": rows["month"].dt.to_period("M").dt.to_timestamp(),
                          "key": classify_costs(rows["category"]), "amount": rows["amount"]})
-    rows = rows[rows["key"].notna() & rows["month"].isin(months)]
+    rows = rows[rows["key"].isin(ORDER) & rows["month"].isin(months)]
     if rows.empty:
         return Unavailable.because(
             "cost_ratios", needs=["costs: 耗材/加工费/库存"],
@@ -227,7 +194,7 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
     for key in ORDER:
         if key not in by_month:
             continue
-        low, high = th[CATEGORIES[key][3]], th[CATEGORIES[key][4]]
+        low, high = th[RANGES[key][0]], th[RANGES[key][1]]
         ok = usable[key]
         monthly[key] = (by_month[key] / revenue).where(ok)
         amount, base, n = float(by_month.loc[ok, key].sum()), float(revenue[ok].sum()), int(ok.sum())
@@ -238,9 +205,9 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
         table_rows.append({"category": key, "amount": amount, "revenue": base, "months": n, "share": share,
                            "low": low.value, "high": high.value, "status": status, "profit_gain_per_year": gain})
         if status == "above":
-            flags.append(_flag(key, share, high, gain, low))
+            flags.append(_flag(key, share, high, gain, low, start, end))
         elif status == "below":
-            flags.append(_flag(key, share, low, 0.0, high))
+            flags.append(_flag(key, share, low, 0.0, high, start, end))
     table = pd.DataFrame(table_rows).set_index("category")
     flags.sort(key=lambda f: (f.severity != "red", -f.revenue_at_stake, -f.gap))
     zh, en = _sentences(table, flags)
@@ -248,32 +215,19 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
     return CostRatios("cost_ratios", table, zh, en, flags, monthly=monthly, ranges=ranges)
 
 
-def _flag(key: str, share: float, line: Threshold, gain: float, other: Threshold) -> Flag:
+def _flag(key: str, share: float, line: Threshold, gain: float, other: Threshold, start, end) -> Finding:
     low, high = sorted((line.value, other.value))
-    name_zh, name_en = _name(key, "zh"), _name(key, "en")
-    if line.direction == "max":
-        advice_zh, advice_en = ADVICE[key]
-        zh = (f"{name_zh}占实收{i18n.rate(share, 'zh')}，高于{_range(low, high)}的合理范围：回到范围上限每年可多留利润约"
-              f"{i18n.money(gain, 'zh')}；{advice_zh}。")
-        en = (f"{name_en} run at {i18n.rate(share, 'en')} of revenue, above the {_range(low, high)} range: back at its top "
-              f"the clinic would keep about {i18n.money(gain, 'en')} a year; {advice_en}.")
-        problem = "efficiency"
-    else:
-        new_zh = "（新店库存偏低属正常）" if key == "inventory" else ""
-        new_en = " (a new clinic holds less stock)" if key == "inventory" else ""
-        zh = f"{name_zh}占实收{i18n.rate(share, 'zh')}，低于{_range(low, high)}的合理范围{new_zh}：先核对这类成本是否都已入账。"
-        en = (f"{name_en} run at {i18n.rate(share, 'en')} of revenue, below the {_range(low, high)} range{new_en}: check "
-              f"that all of it is recorded.")
-        problem = "management"
-    return Flag(f"{key}_share", share, line.name, problem, severity(line.gap(share)), line.gap(share), float(gain),
-                zh, en, subject=key)
+    above = line.direction == "max"
+    return Finding.past(line, share, kind=f"{key}_share_high" if above else "cost_share_low", metric=f"{key}_share",
+                        problem_class="efficiency" if above else "management", segment=Segment("cost", key),
+                        window=Window(start, end), stake=Stake(float(gain), "cost_excess" if above else "none"),
+                        facts={"low": low, "high": high})
 
 
-def _sentences(table: pd.DataFrame, flags: list[Flag]) -> tuple[str, str]:
+def _sentences(table: pd.DataFrame, flags: list[Finding]) -> tuple[str, str]:
     above = [f for f in flags if f.threshold.endswith("_high")]
     if flags:
-        zh = "；".join(f.zh.rstrip("。") for f in flags) + "。"
-        en = " ".join(f.en for f in flags)
+        zh, en = sentences.join(flags, "zh"), sentences.join(flags, "en")
         if len(above) > 1:
             total = sum(f.revenue_at_stake for f in above)
             zh += f"合计每年约{i18n.money(total, 'zh')}。"
@@ -288,18 +242,26 @@ def _sentences(table: pd.DataFrame, flags: list[Flag]) -> tuple[str, str]:
 
 @dataclass
 class CostsSection(Section):
+    profit: AnalysisResult = field(default=None)
     ratios: AnalysisResult = field(default=None)
 
 
 def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> CostsSection:
     """Wire the clinic's costs and charges into the cost analysis."""
     costs = clinic.table("costs")
+    period = clinic.config.period
     if costs is None:
+        profit = Unavailable.because("profit", needs=["costs"],
+                                     zh_reason="本分析需要按月的成本表（人工、房租、营销、水电物业、耗材、加工费），当前数据中没有；"
+                                               "请向诊所索取后重新运行。",
+                                     en_reason="This analysis needs the monthly costs table (labour, rent, marketing, "
+                                               "utilities, consumables, lab fees), which the clinic has not given; ask for "
+                                               "it and run again.")
         ratios = Unavailable.because("cost_ratios", needs=["costs"],
                                      zh_reason="本分析需要按月的成本表（耗材、加工费、库存），当前数据中没有；请向诊所索取后重新运行。",
                                      en_reason="This analysis needs the monthly costs table (consumables, lab fees, "
                                                "inventory), which the clinic has not given; ask for it and run again.")
     else:
-        period = clinic.config.period
+        profit = profit_view(costs, clinic.charges, start=period.start, end=period.end)
         ratios = cost_ratios(costs, clinic.charges, start=period.start, end=period.end, thresholds=thresholds)
-    return CostsSection(ratios=ratios)
+    return CostsSection(profit=profit, ratios=ratios)
