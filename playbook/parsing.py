@@ -85,7 +85,7 @@ def parse_dates(raw: pd.Series, time_zone: str = DEFAULT_TIME_ZONE) -> tuple[pd.
         for width, form in ((8, "%Y%m%d"), (6, "%Y%m")):  # 20240105, 202401 (a month)
             compact = digits[digits.str.fullmatch(rf"\d{{{width}}}")]
             out[compact.index] = pd.to_datetime(compact, format=form, errors="coerce")
-        text = text[number.isna()]  # other numbers (2024, 1.5) are not dates
+        text = text[number.isna() | text.str.fullmatch(r"\d{4}")]  # a year (1899) is its Jan 1; other numbers are not dates
         joined = "".join(text.to_numpy(dtype=object))
         zoned = text.str.contains(_TIME_ZONE) if "+" in joined or "Z" in joined or "T" in joined else text.isna()
         if zoned.any():
