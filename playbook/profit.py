@@ -132,7 +132,7 @@ class ProfitView(AnalysisResult):
                 label=i18n.pick(lang, "实收", "Revenue"))
         if loss.any():
             ax.scatter(x[loss], m["revenue"].to_numpy()[loss] / scale, color=ACTION_RED, zorder=5, s=28,
-                       label=i18n.pick(lang, "亏损的月份", "Months at a loss"))
+                       label=i18n.pick(lang, "红色：亏损的月份", "red: months at a loss"))
         if self.break_even_per_month:
             ax.axhline(self.break_even_per_month / scale, color=GREY, linestyle="--", linewidth=1.3,
                        label=i18n.pick(lang, "保本实收", "Break-even revenue"))
