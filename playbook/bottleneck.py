@@ -55,8 +55,8 @@ class BottleneckRanking(AnalysisResult):
             i18n.pick(lang, "问题类别", "Problem class"): top["problem_class"].map(lambda c: _class_name(c, lang)),
             i18n.pick(lang, "级别", "Level"): top["severity"].map(lambda s: i18n.pick(lang, *_LEVEL[s])),
             i18n.pick(lang, "发现", "Finding"): top[lang if lang in ("zh", "en") else "en"],
-            i18n.pick(lang, "每年涉及营收", "Revenue at stake a year"): top["revenue_at_stake"].map(
-                lambda v: i18n.money(v, lang) if v > 0 else "—"),
+            i18n.pick(lang, "每年涉及营收", "Revenue at stake a year"): i18n.money_column(
+                top["revenue_at_stake"].where(top["revenue_at_stake"] > 0), lang, missing="—"),
         })
 
     def metrics(self) -> dict:

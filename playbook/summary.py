@@ -47,8 +47,8 @@ class ExecutiveSummary:
         return pd.DataFrame({
             "#": range(1, len(f) + 1),
             i18n.pick(lang, "发现", "Finding"): f[lang].map(lambda s: _first_clause(s, lang)),
-            i18n.pick(lang, "每年涉及营收", "Revenue at stake a year"): f["revenue_at_stake"].map(
-                lambda v: i18n.money(v, lang) if v > 0 else "—"),
+            i18n.pick(lang, "每年涉及营收", "Revenue at stake a year"): i18n.money_column(
+                f["revenue_at_stake"].where(f["revenue_at_stake"] > 0), lang, missing="—"),
         })
 
     def plan_for(self, lang: str = "zh") -> pd.DataFrame:
