@@ -63,8 +63,9 @@ def money_column(values, lang: str = "zh", *, signed: bool = False, missing: str
 
 
 # A hyphen that stands for a minus: it starts a number (optionally after a currency sign) and does not
-# join two words or figures (2024-01-05, 5-7%, COVID-19 and a Markdown list's "- " keep theirs).
-_HYPHEN_MINUS = re.compile(r"(?<![\w.,:/=\-\u2212])-(?=[¥$€£]?\d)")
+# join Latin words or figures (2024-01-05, 5-7%, COVID-19 and a Markdown list's "- " keep theirs). After
+# a Chinese character it is a sign: 变化-47.6万元.
+_HYPHEN_MINUS = re.compile(r"(?<![0-9A-Za-z_.,:/=\-\u2212])-(?=[¥$€£]?\d)")
 _TAG = re.compile(r"(<[^>]*>)")
 
 
