@@ -36,28 +36,31 @@ def money_column(values, lang: str = "zh", *, signed: bool = False, missing: str
 
     The unit follows the column's largest sum as `money` picks it for one (万元 from 10,000 yuan in
     Chinese, ¥…m from a million in English) and applies to every row: ['¥1.73m', '¥0.26m'], never
-    ['¥1.73m', '¥260,571']. When that unit would round a row's sum to nothing (under 1,000 yuan in 万元,
-    under 10,000 in millions) the whole column is written in yuan instead. ``signed`` puts + before a
-    gain (an effect column); a loss always gets -, before the ¥. ``missing`` is written for a missing
-    value (default: "无数据"/"no data").
+    ['¥1.73m', '¥260,571']. A row that the unit would round to nothing gets one more decimal in Chinese
+    (-0.04万元 for -360 yuan); where that is still not enough (under 50 yuan in 万元, under 5,000 in
+    millions) the whole column is written in yuan. ``signed`` puts + before a gain (an effect column);
+    a loss gets -, before the ¥. ``missing`` is written for a missing value (default: "无数据"/"no data").
     """
     numbers = [None if _missing(v) else float(v) for v in values]
     present = [abs(v) for v in numbers if v is not None]
     largest = max(present, default=0.0)
-    smallest = min((v for v in present if v > 0), default=0.0)
+    smallest = min((v for v in present if v > 0), default=largest)
     if lang == "zh":
-        scale, decimals, unit = (1e4, 1, "万元") if largest >= 1e4 and smallest >= 1e3 else (1, 0, "元")
-        prefix, suffix = "", unit
+        prefix, scale, decimals, suffix = "", 1e4, 1 if smallest >= 500 else 2, "万元"
+        if largest < 1e4 or smallest < 50:
+            scale, decimals, suffix = 1, 0, "元"
     else:
-        scale, decimals, suffix = (1e6, 2, "m") if largest >= 1e6 and smallest >= 1e4 else (1, 0, "")
-        prefix = "¥"
+        prefix, scale, decimals, suffix = "¥", 1e6, 2, "m"
+        if largest < 1e6 or smallest < 5e3:
+            scale, decimals, suffix = 1, 0, ""
     blank = NO_DATA[lang] if missing is None else missing
 
     def one(v):
         if v is None:
             return blank
-        sign = "-" if v < 0 and round(v / scale, decimals) else "+" if signed and v > 0 else ""
-        return f"{sign}{prefix}{abs(v) / scale:,.{decimals}f}{suffix}"
+        shown = round(abs(v) / scale, decimals)
+        sign = "-" if v < 0 and shown else "+" if signed and v > 0 and shown else ""
+        return f"{sign}{prefix}{shown:,.{decimals}f}{suffix}"
 
     return [one(v) for v in numbers]
 

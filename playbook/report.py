@@ -167,6 +167,10 @@ NUMBER_CLASS = "num"
 # character counting two: 24 is twelve characters, which every column of the A4 page can hold.
 KEEP_CLASS = "keep"
 KEEP_WIDTH = 24
+# A cell of running text (a finding, a task) gets a column wide enough to read on a phone, where the
+# table scrolls anyway, instead of a few words a line.
+LONG_CLASS = "long"
+LONG_WIDTH = 60
 
 
 class ReportTextPreprocessor(Preprocessor):
@@ -176,7 +180,8 @@ class ReportTextPreprocessor(Preprocessor):
     column whose cells are all figures (or empty) gets the class ``num`` on its header and cells: the
     HTML's CSS right-aligns it and keeps it on one line, the PDF's Lua filter right-aligns it; text
     columns read from the left and wrap. A short cell without a space gets the class ``keep``: one
-    line in the HTML, an unbreakable box in the PDF.
+    line in the HTML, an unbreakable box in the PDF; a cell of running text gets ``long``, a readable
+    width in the HTML.
     """
 
     def preprocess_cell(self, cell, resources, index):
@@ -198,11 +203,14 @@ def _set_html(html: str) -> str:
             text.replace_with(i18n.minus_signs(str(text)))
     for table in soup.find_all("table"):
         _mark_number_columns(table)
-        for cell in table.find_all("td"):
-            text = cell.get_text(strip=True)
-            if text and NUMBER_CLASS not in cell.get("class", []) and not any(ch.isspace() for ch in text) \
-                    and i18n.display_width(text) <= KEEP_WIDTH:
-                cell["class"] = [*cell.get("class", []), KEEP_CLASS]
+        for cell in table.find_all(["td", "th"]):
+            text, classes = cell.get_text(strip=True), cell.get("class", [])
+            width = i18n.display_width(text)
+            if text and (cell.name == "th" or NUMBER_CLASS not in classes) and not any(ch.isspace() for ch in text) \
+                    and width <= KEEP_WIDTH:
+                cell["class"] = [*classes, KEEP_CLASS]
+            elif width > LONG_WIDTH and cell.name == "td":
+                cell["class"] = [*classes, LONG_CLASS]
     return str(soup)
 
 

@@ -31,9 +31,10 @@ def test_a_money_column_takes_the_unit_of_its_largest_sum_for_every_row():
 def test_a_column_of_small_sums_stays_in_yuan_and_a_unit_that_would_round_a_row_away_is_not_used():
     assert i18n.money_column([260_571, 241_629], "en") == ["¥260,571", "¥241,629"]
     assert i18n.money_column([9_800, 650], "zh") == ["9,800元", "650元"]
-    # 300 yuan would read "¥0.00m": the whole column goes to yuan
-    assert i18n.money_column([2_370_000, 300], "en") == ["¥2,370,000", "¥300"]
-    assert i18n.money_column([1_726_000, 500], "zh") == ["1,726,000元", "500元"]
+    # a row the unit would print as nothing: one more decimal in 万元, the whole column in yuan otherwise
+    assert i18n.money_column([-126_838, 16_226, -360], "zh") == ["-12.68万元", "1.62万元", "-0.04万元"]
+    assert i18n.money_column([2_370_000, 300], "en") == ["¥2,370,000", "¥300"]  # not "¥0.00m"
+    assert i18n.money_column([1_726_000, 30], "zh") == ["1,726,000元", "30元"]
 
 
 def test_signed_columns_mark_gains_and_losses_and_missing_values_read_as_asked():
