@@ -102,7 +102,7 @@ def test_the_pdf_aligns_figures_right_boxes_names_and_keeps_row_colours():
     coloured = FINDINGS.replace("<tr><td>2</td>", '<tr style="background-color: #F4C7C3"><td>2</td>')
     typst = _typst_table(coloured)
     assert "align: (right,left,left,left,right,)" in typst
-    assert "#box[2024大众点评推广通]" in typst and "#box[2026-03-30]" in typst
+    assert "#box[2024大众点评推广通]" in typst and "#box[2026-03-30]" in typst and "#box[¥1.73m]" in typst
     assert typst.count('fill: rgb("#F4C7C3")') == 5  # every cell of the coloured row
     assert "#box[Referral" not in typst  # a sentence still wraps
 
@@ -116,6 +116,26 @@ WIDE = ("<table><thead><tr><th>Channel</th><th>Conversion before</th><th>Convers
         + "".join(f"<tr><td>Street promotion</td><td>{v}%</td><td>94.9%</td><td>28.3</td><td>19.7</td><td>187</td>"
                   f"<td>8</td><td>14.9%</td><td>¥775</td><td>王医生</td></tr>" for v in (91.6, 59.5, 88.3))
         + "</tbody></table>")
+
+
+CAMPAIGNS = ("<table><thead><tr><th>活动</th><th>渠道</th><th>时间</th><th>投放</th><th>新患者</th><th>获客成本</th>"
+             "<th>投入产出比（ROI，90天）</th><th>说明</th></tr></thead><tbody>"
+             + "".join(f"<tr><td>2024大众点评推广通</td><td>大众点评</td><td>2024.01.01–12.31</td><td>{v}万元</td>"
+                       "<td>209</td><td>803元</td><td>5.27</td><td>整年投放，按月结算，效果稳定，建议下一年继续并扩大预算"
+                       "</td></tr>" for v in ("16.8", "133.3", "7.2")) + "</tbody></table>")
+
+
+def test_chinese_names_dates_and_sums_stay_whole_in_narrow_pdf_columns(tmp_path):
+    notebook = new_notebook(cells=[new_markdown_cell("# 营销活动"), new_code_cell("")])
+    notebook.cells[1].outputs = [new_output("display_data", data={"text/html": CAMPAIGNS})]
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(notebook, path)
+    meta = ReportMeta(clinic_id="t", clinic_name="测试门诊", period_start=datetime.date(2025, 1, 1),
+                      period_end=datetime.date(2025, 12, 31), lang="zh", generated=datetime.date(2026, 1, 5))
+    lines = "\n".join(page.extract_text() for page in PdfReader(build_pdf([path], tmp_path, meta)).pages[2:])
+    # on one line each (Typst sets a thin space between Chinese and figures, which the text keeps)
+    assert len(re.findall(r"2024 ?大众点评推广通", lines)) == 3 and lines.count("2024.01.01–12.31") == 3, lines
+    assert all(re.search(rf"{re.escape(v)} ?万元", lines) for v in ("16.8", "133.3", "7.2")), lines
 
 
 def test_english_table_cells_are_never_hyphenated_or_stretched(tmp_path):

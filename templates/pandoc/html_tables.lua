@@ -55,13 +55,15 @@ local function align_number_columns(tbl)
   end
 end
 
--- A short cell without a space (class "keep": a name, a date, a campaign) goes into an unbreakable box,
--- so that a narrow column moves it whole to the next line instead of cutting "王医生" apart.
+-- A figure (class "num") and a short cell without a space (class "keep": a name, a date, a campaign) go
+-- into a box, which the template's column widths (fit-columns in report.typ) never break: "33.3万元",
+-- "王医生" and "2024大众点评推广通" stay whole.
 local function keep_short_cells_whole(tbl)
   for _, body in ipairs(tbl.bodies) do
     for _, row in ipairs(body.body) do
       for _, cell in ipairs(row.cells) do
-        if has_class(cell, "keep") and #cell.contents == 1 and cell.contents[1].t == "Plain" then
+        local whole = has_class(cell, "keep") or has_class(cell, "num")
+        if whole and #cell.contents == 1 and cell.contents[1].t == "Plain" then
           local inlines = pandoc.List({ pandoc.RawInline("typst", "#box[") })
           inlines:extend(cell.contents[1].content)
           inlines:insert(pandoc.RawInline("typst", "]"))
