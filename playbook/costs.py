@@ -9,7 +9,7 @@ Computed on the optional ``costs`` table (month, category, amount), revenue bein
 the same months of the period (`playbook.kpis` revenue, refunds included). A category's share is its
 amount summed over the months it is recorded, divided by the revenue of those months; inventory is a
 stock, so its share is the average stock value over the average monthly revenue, the same quotient.
-The export's category names are matched by keyword (``CATEGORIES``).
+The export's category names are matched by keyword (`playbook.profit.CATEGORIES`).
 
 kpis.json, under ``"kpis"`` (add, never rename):
 
@@ -33,16 +33,17 @@ import pandas as pd
 from . import i18n
 from .clinic import Clinic
 from .plotting import ACTION_RED, PALETTE, month_labels, set_title
+from .profit import CATEGORIES as COST_CATEGORIES
+from .profit import classify_costs, profit_view
 from .results import AnalysisResult, Flag, Section, Unavailable, severity
 from .thresholds import DEFAULTS, Threshold
 
-# key -> keywords of the export's category (first match wins, in this order: 耗材库存 is inventory),
-# 中文, English, and the two thresholds of its range [S3].
-CATEGORIES = {
-    "inventory": (("库存", "存货", "inventory", "stock"), "库存", "Inventory", "inventory_share_low", "inventory_share_high"),
-    "lab": (("加工费", "加工", "技工", "义齿", "lab"), "加工费", "Lab fees", "lab_share_low", "lab_share_high"),
-    "consumables": (("耗材", "材料", "consumable"), "耗材", "Consumables", "consumables_share_low",
-                    "consumables_share_high"),
+# The categories [S3] gives a range for: key -> the two thresholds of its range. The keyword catalogue
+# of cost categories is `playbook.profit.CATEGORIES`, shared with the profit view.
+RANGES = {
+    "inventory": ("inventory_share_low", "inventory_share_high"),
+    "lab": ("lab_share_low", "lab_share_high"),
+    "consumables": ("consumables_share_low", "consumables_share_high"),
 }
 ORDER = ("consumables", "lab", "inventory")  # how the report lists them
 # What to do first when a category runs above its range.
@@ -71,7 +72,7 @@ def _num(value) -> float | None:
 
 
 def _name(key: str, lang: str) -> str:
-    return CATEGORIES[key][1] if lang == "zh" else CATEGORIES[key][2]
+    return COST_CATEGORIES[key].zh if lang == "zh" else COST_CATEGORIES[key].en
 
 
 def _in_sentence(key: str, lang: str) -> str:
@@ -81,19 +82,6 @@ def _in_sentence(key: str, lang: str) -> str:
 
 def _range(low: float, high: float) -> str:
     return f"{low * 100:g}–{high * 100:g}%"
-
-
-def classify_costs(category: pd.Series) -> pd.Series:
-    """The playbook's cost category of each export category (consumables, lab, inventory), else None."""
-    def key_of(name) -> str | None:
-        if name is None or pd.isna(name):
-            return None
-        text = str(name).lower()
-        return next((key for key, (keywords, *_rest) in CATEGORIES.items() if any(k in text for k in keywords)), None)
-
-    lookup = {name: key_of(name) for name in pd.unique(category.dropna())}
-    return pd.Series([lookup.get(name) if not pd.isna(name) else None for name in category], index=category.index,
-                     dtype="object")
 
 
 @dataclass
@@ -213,7 +201,7 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
     rows = costs[costs["month"].notna() & costs["amount"].notna()]
     rows = pd.DataFrame({"month": rows["month"].dt.to_period("M").dt.to_timestamp(),
                          "key": classify_costs(rows["category"]), "amount": rows["amount"]})
-    rows = rows[rows["key"].notna() & rows["month"].isin(months)]
+    rows = rows[rows["key"].isin(ORDER) & rows["month"].isin(months)]
     if rows.empty:
         return Unavailable.because(
             "cost_ratios", needs=["costs: 耗材/加工费/库存"],
@@ -227,7 +215,7 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
     for key in ORDER:
         if key not in by_month:
             continue
-        low, high = th[CATEGORIES[key][3]], th[CATEGORIES[key][4]]
+        low, high = th[RANGES[key][0]], th[RANGES[key][1]]
         ok = usable[key]
         monthly[key] = (by_month[key] / revenue).where(ok)
         amount, base, n = float(by_month.loc[ok, key].sum()), float(revenue[ok].sum()), int(ok.sum())
@@ -288,18 +276,26 @@ def _sentences(table: pd.DataFrame, flags: list[Flag]) -> tuple[str, str]:
 
 @dataclass
 class CostsSection(Section):
+    profit: AnalysisResult = field(default=None)
     ratios: AnalysisResult = field(default=None)
 
 
 def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> CostsSection:
     """Wire the clinic's costs and charges into the cost analysis."""
     costs = clinic.table("costs")
+    period = clinic.config.period
     if costs is None:
+        profit = Unavailable.because("profit", needs=["costs"],
+                                     zh_reason="本分析需要按月的成本表（人工、房租、营销、水电物业、耗材、加工费），当前数据中没有；"
+                                               "请向诊所索取后重新运行。",
+                                     en_reason="This analysis needs the monthly costs table (labour, rent, marketing, "
+                                               "utilities, consumables, lab fees), which the clinic has not given; ask for "
+                                               "it and run again.")
         ratios = Unavailable.because("cost_ratios", needs=["costs"],
                                      zh_reason="本分析需要按月的成本表（耗材、加工费、库存），当前数据中没有；请向诊所索取后重新运行。",
                                      en_reason="This analysis needs the monthly costs table (consumables, lab fees, "
                                                "inventory), which the clinic has not given; ask for it and run again.")
     else:
-        period = clinic.config.period
+        profit = profit_view(costs, clinic.charges, start=period.start, end=period.end)
         ratios = cost_ratios(costs, clinic.charges, start=period.start, end=period.end, thresholds=thresholds)
-    return CostsSection(ratios=ratios)
+    return CostsSection(profit=profit, ratios=ratios)

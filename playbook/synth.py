@@ -280,7 +280,7 @@ CHILDREN = Spec(
     never_arrive=0.03,
     consumables=0.06,
     consumables_healthy=0.06,
-    monthly_fixed={"房租": 38000, "人工": 70000},
+    monthly_fixed={"房租": 22000, "人工": 45000},  # a small clinic: about a fifth of revenue left as margin
     family_ratio=0.33,  # drawn per child; parents who would come after the data ends are not seen
     family_ratio_healthy=1.15,
 )

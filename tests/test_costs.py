@@ -93,8 +93,9 @@ def test_below_the_range_is_a_prompt_to_check_the_records_with_nothing_at_stake(
 
 
 def test_categories_are_recognised_by_keyword():
-    names = pd.Series(["耗材", "耗材库存", "义齿加工费", "材料费", "房租", "Lab fees", None])
-    assert list(costs.classify_costs(names)) == ["consumables", "inventory", "lab", "consumables", None, "lab", None]
+    names = pd.Series(["耗材", "耗材库存", "义齿加工费", "材料费", "房租", "Lab fees", "员工工资", "水电费", "开业庆典", None])
+    assert list(costs.classify_costs(names)) == ["consumables", "inventory", "lab", "consumables", "rent", "lab",
+                                                  "labour", "utilities", "other", None]
 
 
 def test_a_costs_table_without_these_categories_is_unavailable():
