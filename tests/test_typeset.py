@@ -125,28 +125,32 @@ CAMPAIGNS = ("<table><thead><tr><th>活动</th><th>渠道</th><th>时间</th><th
                        "</td></tr>" for v in ("16.8", "133.3", "7.2")) + "</tbody></table>")
 
 
-def test_chinese_names_dates_and_sums_stay_whole_in_narrow_pdf_columns(tmp_path):
-    notebook = new_notebook(cells=[new_markdown_cell("# 营销活动"), new_code_cell("")])
-    notebook.cells[1].outputs = [new_output("display_data", data={"text/html": CAMPAIGNS})]
-    path = tmp_path / "chapter.ipynb"
+def _table_chapter(folder, heading: str, html: str, lang: str):
+    """A chapter of one heading and one table, and the meta of its report."""
+    notebook = new_notebook(cells=[new_markdown_cell(f"# {heading}"), new_code_cell("")])
+    notebook.cells[1].outputs = [new_output("display_data", data={"text/html": html})]
+    path = folder / "chapter.ipynb"
     nbformat.write(notebook, path)
-    meta = ReportMeta(clinic_id="t", clinic_name="测试门诊", period_start=datetime.date(2025, 1, 1),
-                      period_end=datetime.date(2025, 12, 31), lang="zh", generated=datetime.date(2026, 1, 5))
-    lines = "\n".join(page.extract_text() for page in PdfReader(build_pdf([path], tmp_path, meta)).pages[2:])
+    return path, ReportMeta(clinic_id="t", clinic_name="Test clinic", period_start=datetime.date(2025, 1, 1),
+                            period_end=datetime.date(2025, 12, 31), lang=lang, generated=datetime.date(2026, 1, 5))
+
+
+def _pdf_text(path, folder, meta) -> str:
+    """The text of the pages after the cover and the contents."""
+    return "\n".join(page.extract_text() for page in PdfReader(build_pdf([path], folder, meta)).pages[2:])
+
+
+def test_chinese_names_dates_and_sums_stay_whole_in_narrow_pdf_columns(tmp_path):
+    path, meta = _table_chapter(tmp_path, "营销活动", CAMPAIGNS, "zh")
+    lines = _pdf_text(path, tmp_path, meta)
     # on one line each (Typst sets a thin space between Chinese and figures, which the text keeps)
     assert len(re.findall(r"2024 ?大众点评推广通", lines)) == 3 and lines.count("2024.01.01–12.31") == 3, lines
     assert all(re.search(rf"{re.escape(v)} ?万元", lines) for v in ("16.8", "133.3", "7.2")), lines
 
 
 def test_english_table_cells_are_never_hyphenated_or_stretched(tmp_path):
-    notebook = new_notebook(cells=[new_markdown_cell("# Funnel and channels"), new_code_cell("")])
-    notebook.cells[1].outputs = [new_output("display_data", data={"text/html": WIDE})]
-    path = tmp_path / "chapter.ipynb"
-    nbformat.write(notebook, path)
-    meta = ReportMeta(clinic_id="t", clinic_name="Test clinic", period_start=datetime.date(2025, 1, 1),
-                      period_end=datetime.date(2025, 12, 31), lang="en", generated=datetime.date(2026, 1, 5))
-    pdf = build_pdf([path], tmp_path, meta)
-    text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages[2:])
+    path, meta = _table_chapter(tmp_path, "Funnel and channels", WIDE, "en")
+    text = _pdf_text(path, tmp_path, meta)
     assert "Conversion" in text and "patients" in text
     broken = re.findall(r"(\w+)-\n(\w+)", text)  # a line that ends in a hyphen: only a word's own ("High-value")
     assert all(f"{a}-{b}" in WIDE for a, b in broken), broken  # never "con-\nversion", "pa-\ntients"
