@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 OUT ?= reports
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench course clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "clinic-playbook needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -26,6 +26,12 @@ test: $(INSTALLED)
 ## bench: time a run of each sample clinic, stage by stage
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/run_samples.py
+
+## course: the course site in $(OUT)/course/ (open index.html): the chapters as run on the general sample, the
+## trainer's guide, the answer key; nbconvert and pandoc only, no Node
+course: $(INSTALLED)
+	$(BIN)/playbook run data_samples/general_clinic --out $(OUT)
+	$(BIN)/python -m playbook.course_site $(OUT)/course --executed $(OUT)/general_clinic --key data_samples/general_clinic
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -18,7 +18,7 @@ contract's definition in `playbook.kpis`) whose source channel is a campaign's c
 arrived between the campaign's start and end (a patient matching two campaigns counts for the earlier).
 Their *high-value conversion* is the share who paid (amount > 0) for a high-value item
 (`playbook.catalogue`) within 90 days of the first arrival, counted over patients whose 90 days lie in the
-data (`playbook.funnel.new_patient_economics`). statsmodels gives its interval
+data (`playbook.tables.new_patient_economics`). statsmodels gives its interval
 (``proportion_confint``, Wilson by default); the probability that a planned campaign breaks even is
 P(q > q*) under the Beta posterior of the conversion (Jeffreys prior Beta(½, ½), scipy.stats.beta),
 assuming the campaign's patients convert like the past campaign patients it is compared with. It is the
@@ -41,10 +41,15 @@ import numpy as np
 import pandas as pd
 
 from . import i18n
+from .catalogue import HIGH_VALUE
 from .errors import PlaybookError
+from .jsonsafe import scalar as _r
 from .results import AnalysisResult, Section, Unavailable, deep_merge
+from .tables import REVENUE_WINDOW_DAYS, data_end, new_patient_economics
 
-if TYPE_CHECKING:  # the CLI imports this module and needs no plotting stack
+# `playbook breakeven` imports this module in 0.5 s; statsmodels (+1.3 s) and the plotting stack (+1.2 s)
+# are imported where an interval or a chart is made, which that command never does.
+if TYPE_CHECKING:
     import matplotlib.pyplot as plt
 
     from .clinic import Clinic
@@ -53,7 +58,6 @@ __all__ = ["Campaign", "CampaignInputError", "BreakevenResult", "CampaignHistory
            "campaign_history", "clinic_breakeven", "fixed_cost_grid", "REACHABLE", "ALWAYS", "NEVER"]
 
 REACHABLE, ALWAYS, NEVER = "reachable", "always", "never"
-REVENUE_WINDOW_DAYS = 90  # a campaign patient converts when a high-value case is paid within 90 days
 # Playbook default, not from a source: about half of a high-value case's price is left after materials,
 # lab fees and the doctor's commission. A clinic that knows its own margin passes margin_rate=.
 MARGIN_RATE = 0.5
@@ -252,13 +256,6 @@ def _signed_money(value: float, lang: str) -> str:
     return text if value >= 0 else i18n.pick(lang, f"亏损{text}", f"a loss of {text}")
 
 
-def _r(value, digits: int = 6):
-    if value is None:
-        return None
-    value = float(value)
-    return round(value, digits) if math.isfinite(value) else None
-
-
 # ---------------------------------------------------------------------------------------------------
 # The clinic's history of campaign patients
 
@@ -434,8 +431,6 @@ def campaign_history(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.D
             en_reason="There is no campaigns table, so the high-value conversion of past campaign patients cannot be "
                       "estimated; ask the clinic for it (campaign id, channel, start and end dates, spend, offer price, "
                       "delivery cost, units sold).")
-    from . import funnel
-
     c = campaigns[campaigns["start"].notna()].copy()
     c["end"] = c["end"].fillna(c["start"])
     c = c.sort_values("start", kind="stable").reset_index(drop=True)
@@ -445,9 +440,9 @@ def campaign_history(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.D
         return Unavailable.because("campaign_breakeven", ["campaigns: start"], nulls,
                                    zh_reason="营销活动表中没有带开始日期的活动，无法找到活动患者。",
                                    en_reason="No campaign in the campaigns table has a start date: no campaign patients.")
-    last_day = last_day if last_day is not None else funnel.data_end(visits, charges)
-    new = funnel.new_patient_economics(patients, visits, charges, start=c["start"].min().date(),
-                                       end=c["end"].max().date(), last_day=last_day)
+    last_day = last_day if last_day is not None else data_end(visits, charges)
+    new = new_patient_economics(patients, visits, charges, start=c["start"].min().date(),
+                                end=c["end"].max().date(), last_day=last_day)
     # a patient belongs to the earliest campaign of their channel running on their first arrival
     pairs = new.reset_index().merge(c[["campaign_id", "channel", "start", "end"]], left_on="source_channel",
                                     right_on="channel")
@@ -501,8 +496,6 @@ def campaign_history(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.D
 
 def _value_per_deal(charges: pd.DataFrame, pairs: pd.DataFrame) -> float | None:
     """Mean high-value payments within 90 days of one judged, converted campaign patient."""
-    from .catalogue import HIGH_VALUE
-
     deals = pairs[pairs["complete_90d"] & pairs["high_value_deal"]].set_index("patient_id")["first_arrival"]
     if deals.empty:
         return None

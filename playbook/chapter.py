@@ -1,10 +1,11 @@
 """What a chapter notebook calls to speak to the owner: headings, sentences, tables, charts, metrics.
 
 Notebooks stay thin (parameters, calls into playbook, a chart, prose). Owner-facing text is emitted
-here in the report's language; the trainer's explanations live in markdown cells tagged ``trainer``,
-which the report leaves out. Metrics for ``kpis.json`` are published as an output with the mimetype
-below: the executed notebook carries them, and the runner collects them (as scrapbook does), so a
-chapter computes each number once.
+here in the report's language; the trainer's explanations live in cells tagged ``trainer``, which the
+report leaves out: Markdown cells, or, where a note states a threshold, a code cell calling `trainer`
+so that the note states the line the clinic has in force. Both open with `TRAINER_BANNER`. Metrics
+for ``kpis.json`` are published as an output with the mimetype below: the executed notebook carries
+them, and the runner collects them (as scrapbook does), so a chapter computes each number once.
 """
 from __future__ import annotations
 
@@ -14,9 +15,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Image, Markdown, display
 
-from . import plotting
+from . import plotting, sentences
 from .clinic import Clinic, load_clinic
 from .config import METRICS_MIMETYPE
+from .jsonsafe import clean
+from .thresholds import resolve
+
+# The first line of every trainer cell, so a trainer's note never passes for the owner's text in JupyterLab.
+TRAINER_BANNER = ("> **培训讲解 · Trainer note** —— 只在笔记本中，不进入诊所报告 / "
+                  "in the notebook only, never in the owner's report")
 
 
 def open_clinic(clinic_dir: str, lang: str | None = None, *, strict: bool = True) -> tuple[Clinic, str]:
@@ -88,7 +95,54 @@ def show(result, lang: str, *, figsize: tuple[float, float] = (9, 3.8), **plot_k
     chart(figure, result.finding(lang))
 
 
+def trainer(clinic: Clinic, text: str = "") -> None:
+    """A trainer's note (bilingual Markdown) that states the clinic's thresholds in force; without
+    ``text``, the banner alone, atop a trainer's code cell (a lesson with charts).
+
+    ``{name}`` in ``text`` is the threshold ``name`` of `playbook.thresholds` as the clinic has it
+    (clinic.yaml's overrides applied): ``{first_visit_conversion_review}`` → 80%, or 75%* when the
+    consultant changed it; ``{name:points}`` gives a rate line in percentage points (3), ``{name:g}``
+    the bare number. A name the table lacks is an error, so a note never states a stale line.
+    """
+    lines = _Lines(resolve(clinic.config.thresholds))
+    body = text.strip().format_map(lines)
+    if lines.changed:
+        body += ("\n\n\\* 顾问在 clinic.yaml 中调整过的阈值（方法的原值见附录的阈值表）/ changed by the consultant in "
+                 "clinic.yaml (the method's value is in the appendix's threshold table)")
+    display(Markdown(f"{TRAINER_BANNER}\n\n{body}" if body else TRAINER_BANNER))
+
+
+class _Lines(dict):
+    """Thresholds by name, each formatted as a trainer's note states it; ``changed`` once a note has
+    stated a line the consultant changed (marked *)."""
+
+    def __init__(self, table):
+        super().__init__((name, _Line(t, self)) for name, t in table.items())
+        self.changed = False
+
+
+class _Line:
+    def __init__(self, threshold, lines: _Lines):
+        self.threshold, self.lines = threshold, lines
+
+    def __format__(self, spec: str) -> str:
+        t = self.threshold
+        if spec == "points":
+            text = f"{abs(t.value) * 100:g}"
+        elif spec == "g":
+            text = f"{t.value:g}"
+        elif not spec:
+            text = sentences.line(t)
+        else:
+            raise ValueError(f"unknown format {spec!r} for threshold {t.name}: use '', 'points' or 'g'")
+        if t.overridden:
+            self.lines.changed = True
+            text += "\\*"
+        return text
+
+
 def publish(metrics: dict) -> None:
-    """Hand metrics to kpis.json. Shown as a one-line note in JupyterLab, never in the report."""
+    """Hand metrics to kpis.json, as strict JSON (a missing number is null, never NaN). Shown as a
+    one-line note in JupyterLab, never in the report."""
     names = ", ".join(metrics.get("kpis", metrics))
-    display({METRICS_MIMETYPE: metrics, "text/plain": f"kpis.json ← {names}"}, raw=True)
+    display({METRICS_MIMETYPE: clean(metrics), "text/plain": f"kpis.json ← {names}"}, raw=True)

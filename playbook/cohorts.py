@@ -10,7 +10,7 @@ Definitions (all are playbook choices where the sources give no formula; each sa
 arrival day
     A day on which the patient had an arrived visit (several visits on one day count once).
 first arrival
-    The contract's (`playbook.kpis.first_arrivals`): the patient's earliest arrival day in all data.
+    The contract's (`playbook.tables.first_arrivals`): the patient's earliest arrival day in all data.
 usual return interval
     How long this patient usually stays away between returns: the median of their own gaps between
     arrival days of at least ``RECALL_MIN_GAP_DAYS`` (60) days (shorter gaps are steps of one course
@@ -98,10 +98,12 @@ import seaborn as sns
 
 from . import i18n
 from .clinic import Clinic
-from .kpis import first_arrivals, return_within_12m
+from .jsonsafe import scalar as _num
+from .kpis import return_within_12m
 from .plotting import ACTION_RED, GREY, PALETTE, SEQUENTIAL, month_ticks, set_title
-from .results import RED, YELLOW, AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
+from .results import RED, YELLOW, AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
 from .schema import REFERRAL_CHANNELS
+from .tables import RETURN_WINDOW_DAYS, first_arrivals
 from .thresholds import DEFAULTS, Threshold
 
 __all__ = ["LoyaltySection", "diagnose", "return_curves", "churn", "overdue_by_doctor", "referral_trend", "rfm",
@@ -111,7 +113,6 @@ __all__ = ["LoyaltySection", "diagnose", "return_curves", "churn", "overdue_by_d
 RECALL_MIN_GAP_DAYS = 60  # playbook default: gaps shorter than two months are steps of one treatment
 MAX_RETURN_INTERVAL_DAYS = 365  # playbook default: a patient is expected back at least once a year
 DEFAULT_RETURN_INTERVAL_DAYS = 182  # playbook default: the usual six-month check-up, when data has no recall
-RETURN_WINDOW_DAYS = 365  # contract: return_within_12m
 MONTH_DAYS = 365 / 12  # "month k after the first arrival" = days (k−1)·365/12 < d ≤ k·365/12
 COHORT_MONTHS = 12
 CHURN_WINDOW_MONTHS = 12
@@ -142,18 +143,6 @@ REFERRAL_NAMES = ("referral_share_recent", "referral_share_before", "referral_sh
 
 def _thresholds(thresholds: dict[str, Threshold] | None) -> dict[str, Threshold]:
     return DEFAULTS if thresholds is None else thresholds
-
-
-def _num(value):
-    """JSON-safe: python float rounded to 6 decimals, int, or None (never NaN or numpy types)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    value = float(value)
-    return round(value, 6) if math.isfinite(value) else None
 
 
 def _ts(day) -> pd.Timestamp:
@@ -421,14 +410,11 @@ def return_curves(visits: pd.DataFrame, *, start, end, charges: pd.DataFrame | N
         per_year = len(cohort[cohort <= last_start]) / max((last_start - start).days + 1, 1) * 365
         value = _returner_value(cohort[cohort <= last_start], charges) if charges is not None else None
         at_stake = (before - recent) * per_year * value if value else 0.0
-        flags.append(Flag(
-            "return_within_12m_change", change, line.name, "loyalty", severity(line.gap(change)), line.gap(change),
-            round(float(at_stake), 2),
-            f"最近半年首诊患者的12个月复诊率从之前的{i18n.rate(before)}降到{i18n.rate(recent)}："
-            f"检查首诊后是否当场预约下次复诊，并由客服按期回访。",
-            f"The 12-month return of patients first seen in the latest half-year fell from {i18n.rate(before, 'en')} "
-            f"to {i18n.rate(recent, 'en')}: check that every first visit books the next one and that the front desk "
-            f"calls on time."))
+        flags.append(Finding.past(
+            line, change, kind="return_within_12m_change", problem_class="loyalty", reference=before,
+            window=Window((split + pd.Timedelta(days=1)).date(), last_start.date()),
+            reference_window=Window(start.date(), split.date()),
+            stake=Stake(round(float(at_stake), 2), "returning_patients"), facts={"recent": recent}))
     zh, en = _returns_sentence(table, return_12m, recent, before, change, flags)
     return ReturnCurves("return_curves", table, zh, en, flags, return_12m=return_12m, recent=recent,
                         before=before, change=change)
@@ -456,7 +442,7 @@ def _returns_sentence(table, return_12m, recent, before, change, flags) -> tuple
                 f"The period is too short for the 12-month return; {i18n.rate(m1, 'en')} came back in the first month: "
                 f"make sure every first-visit patient books the next visit before leaving.")
     if flags:
-        return flags[0].zh, flags[0].en
+        return flags[0].sentence("zh"), flags[0].sentence("en")
     trend_zh = f"，最近半年首诊患者为{i18n.rate(recent)}，与之前（{i18n.rate(before)}）相当" if change is not None else ""
     trend_en = (f"; the latest half-year's patients {i18n.rate(recent, 'en')}, level with the "
                 f"{i18n.rate(before, 'en')} before" if change is not None else "")
@@ -477,8 +463,8 @@ class Churn(AnalysisResult):
     overdue: int = 0
     overdue_share: float | None = None
     interval: float | None = None
-    ideal: float = 0.03
-    recoverable: float = 0.08
+    ideal: float = field(kw_only=True)  # the threshold in force
+    recoverable: float = field(kw_only=True)  # the threshold in force
 
     def metrics(self) -> dict:
         return {"kpis": {"churn_rate": _num(self.rate), "churned_patients_12m": int(self.churned),
@@ -596,14 +582,10 @@ def churn(visits: pd.DataFrame, charges: pd.DataFrame | None = None, *, start, e
         value = _annual_value(visits, charges, end=end) if charges is not None else None
         base = float(table["active"].mean())
         at_stake = (rate - recoverable.value) * 12 * base * value if value else 0.0
-        flags.append(Flag(
-            "churn_rate", rate, recoverable.name, "loyalty", severity(recoverable.gap(rate)), recoverable.gap(rate),
-            round(float(at_stake), 2),
-            f"近{len(table)}个月每月流失老患者的{i18n.rate(rate)}，高于{_pct(recoverable.value)}的可约回线：先逐一追踪流失原因（服务、态度、价格），"
-            f"再由医生和客服按逾期名单回访约回。",
-            f"Each month {i18n.rate(rate, 'en')} of established patients were lost over the last {len(table)} months, "
-            f"above the {_pct(recoverable.value)} recoverable line: trace why they left (service, manner, price), "
-            f"then have doctors and the front desk call the overdue list."))
+        flags.append(Finding.past(
+            recoverable, rate, kind="churn_rate", problem_class="loyalty",
+            window=Window(max(table.index[0], start).date(), end.date()),
+            stake=Stake(round(float(at_stake), 2), "churn_excess"), facts={"months": len(table)}))
     zh, en = _churn_sentence(rate, len(table), overdue, ideal, recoverable, line_missed, flags)
     return Churn("churn", table, zh, en, flags, rate=rate, churned=churned, overdue=overdue,
                  overdue_share=overdue_share, interval=clinic_interval, ideal=ideal.value,
@@ -616,7 +598,7 @@ def _churn_sentence(rate, months, overdue, ideal, recoverable, missed, flags) ->
                 "Churn cannot be judged yet: the visit history is too short (about four return intervals are "
                 "needed) or there are no established patients; look again with a longer history.")
     if flags:
-        return flags[0].zh, flags[0].en
+        return flags[0].sentence("zh"), flags[0].sentence("en")
     lines_zh = lines_en = _pct(ideal.value)
     if ideal.breached(rate):
         where_zh = f"高于{lines_zh}的理想线、仍在{_pct(recoverable.value)}的可约回线以内"
@@ -749,24 +731,17 @@ def overdue_by_doctor(visits: pd.DataFrame, charges: pd.DataFrame | None = None,
         if value is None and charges is not None:
             value = _annual_value(visits, charges, end=end) or 0.0
         excess = row["overdue"] - rest * row["patients"]
-        gone = doctor in departed
-        zh_todo = "请科室其他医生逐一致电，接手复诊" if gone else "请与该医生复盘复诊预约与沟通，并由客服按名单回访"
-        en_todo = ("have a colleague call each of them and take over their care" if gone
-                   else "review how this doctor books and follows up returns, and have the front desk call the list")
-        zh_gone, en_gone = ("（该医生近期已无接诊）", " (no visits lately)") if gone else ("", "")
-        flags.append(Flag(
-            "overdue_share_by_doctor", ratio, line.name, "loyalty", severity(line.gap(ratio)), line.gap(ratio),
-            round(float(excess * (value or 0.0)), 2),
-            f"{doctor}{zh_gone}的{int(row['patients'])}位老患者中{i18n.rate(row['overdue_share'])}已逾期未复诊，"
-            f"是其他医生患者（{i18n.rate(rest)}）的{ratio:.1f}倍：{zh_todo}。",
-            f"{i18n.rate(row['overdue_share'], 'en')} of {doctor}'s {int(row['patients'])} established patients are "
-            f"overdue{en_gone}, {ratio:.1f} times the others' {i18n.rate(rest, 'en')}: {en_todo}.",
-            subject=str(doctor)))
+        flags.append(Finding.past(
+            line, ratio, kind="overdue_share_by_doctor", problem_class="loyalty", segment=Segment("doctor", str(doctor)),
+            reference=rest, window=Window(end.date(), end.date()),
+            stake=Stake(round(float(excess * (value or 0.0)), 2), "overdue_excess"),
+            facts={"patients": int(row["patients"]), "share": float(row["overdue_share"]),
+                   "departed": doctor in departed}))
     flags.sort(key=lambda f: -f.revenue_at_stake)
     if table.empty:
         zh, en = "没有可比较的老患者。", "No established patients to compare."
     elif flags:
-        zh, en = flags[0].zh, flags[0].en
+        zh, en = flags[0].sentence("zh"), flags[0].sentence("en")
     elif len(table) == 1:
         only = table.index[0]
         zh = f"老患者都由{only}接诊，其中{i18n.rate(clinic_share)}已逾期未复诊；没有其他医生可比较。"
@@ -792,8 +767,8 @@ class ReferralTrend(AnalysisResult):
     recent: float | None = None
     before: float | None = None
     trend: float | None = None
-    healthy: float = 0.40
-    act: float = 0.30
+    healthy: float = field(kw_only=True)  # the threshold in force
+    act: float = field(kw_only=True)  # the threshold in force
 
     def metrics(self) -> dict:
         quarters = {str(q): {"new_patients": int(r["new_patients"]), "referral_share": _num(r["share"])}
@@ -902,32 +877,24 @@ def referral_trend(patients: pd.DataFrame, visits: pd.DataFrame, *, start, end,
         years = max((part["first_arrival"].max() - part["first_arrival"].min()).days + 1, 91) / 365
         per_year, referred = len(part) / years, part["referred"].sum() / years
         missing = max(0.0, healthy.value * (per_year - referred) / (1 - healthy.value) - referred)
-        zh_when = "本期" if metric == "referral_share" else "最近半年"
-        en_when = "In the period" if metric == "referral_share" else "In the last six months"
-        zh_drop = en_drop = ""
-        if metric == "referral_share" and trend is not None and trend <= -0.05:
-            zh_drop = f"，最近半年降到{i18n.rate(recent)}"
-            en_drop = f", down to {i18n.rate(recent, 'en')} in the last six months"
-        acting = line is act or act.breached(recent)
-        zh_line = f"已低于{_pct(act.value)}的行动线" if acting else f"低于{_pct(healthy.value)}的健康线"
-        en_line = (f"now under the {_pct(act.value)} action line" if acting
-                   else f"under the {_pct(healthy.value)} healthy line")
-        flags.append(Flag(
-            metric, value, line.name, "experience", RED if line is act else YELLOW, line.gap(value),
-            round(float(missing * (first_year_value or 0.0)), 2),
-            f"{zh_when}新患者中转介绍只占{i18n.rate(value)}{zh_drop}，{zh_line}：口碑在走弱，请医生与客服一起复盘服务体验，"
-            f"加强医生各项指标的学习，并设立老带新奖励。",
-            f"{en_when} only {i18n.rate(value, 'en')} of new patients came by referral{en_drop}, {en_line}: "
-            f"word of mouth is weakening; review the patient experience with doctors and front desk, train the "
-            f"doctors on their indicators, and reward patients who bring others.",
-            subject=str(referral_channels[0]) if len(referral_channels) else None))
+        dropped = metric == "referral_share" and trend is not None and trend <= -0.05
+        recent_window = Window((split + pd.Timedelta(days=1)).date(), end.date())
+        flags.append(Finding.past(
+            line, value, kind=metric, problem_class="experience", severity=RED if line is act else YELLOW,
+            segment=Segment("channel", str(referral_channels[0])) if len(referral_channels) else None,
+            window=Window(start.date(), end.date()) if metric == "referral_share" else recent_window,
+            reference=before if metric == "referral_share_recent" else None,
+            reference_window=Window(start.date(), split.date()) if metric == "referral_share_recent" else None,
+            stake=Stake(round(float(missing * (first_year_value or 0.0)), 2), "referral_missing"),
+            facts={"dropped_to": recent if dropped else None, "acting": line is act or act.breached(recent),
+                   "healthy_line": healthy.value, "act_line": act.value}))
     if share is None:
         zh, en = "分析期内没有新患者，无法计算转介绍占比。", "No new patients in the period: no referral share."
     elif len(new) < MIN_COHORT:
         zh = f"本期只有{len(new)}位新患者，转介绍占{i18n.rate(share)}，人数太少，暂不下结论。"
         en = f"Only {len(new)} new patients in the period ({i18n.rate(share, 'en')} referred): too few to judge."
     elif flags:
-        zh, en = flags[0].zh, flags[0].en
+        zh, en = flags[0].sentence("zh"), flags[0].sentence("en")
     else:
         trend_zh = f"，最近半年为{i18n.rate(recent)}" if recent is not None else ""
         trend_en = f" ({i18n.rate(recent, 'en')} in the last six months)" if recent is not None else ""
@@ -1260,7 +1227,7 @@ class ChildFamily(AnalysisResult):
     """Family members brought by child patients, per child, by half-year of the child's first arrival."""
 
     ratio: float | None = None
-    line: float = 1.0
+    line: float = field(kw_only=True)  # the threshold in force
 
     def metrics(self) -> dict:
         return {"kpis": {"child_family_ratio": _num(self.ratio)}}
@@ -1353,18 +1320,14 @@ def child_family(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataF
         if charges is not None:
             value = first_year_revenue(visits, charges, end=end, patients=referrer[referrer.isin(child)].index) or \
                 first_year_revenue(visits, charges, end=end)
-        flags.append(Flag(
-            "child_family_ratio", ratio, line.name, "loyalty", severity(line.gap(ratio)), line.gap(ratio),
-            round(float(max(missing, 0.0) * (value or 0.0)), 2),
-            f"本期{len(kids)}位儿童患者只带来{len(family)}位家人就诊（{ratio:.2f}:1），低于约{line.value:g}:1的常态："
-            f"在孩子复诊时为陪同的家长提供口腔检查，设家庭会员卡。",
-            f"The period's {len(kids)} child patients brought only {len(family)} family members ({ratio:.2f}:1), "
-            f"below the usual {line.value:g}:1: offer accompanying parents a check-up at the child's visits and "
-            f"a family membership."))
+        flags.append(Finding.past(
+            line, ratio, kind="child_family_ratio", problem_class="loyalty", window=Window(start.date(), end.date()),
+            stake=Stake(round(float(max(missing, 0.0) * (value or 0.0)), 2), "family_missing"),
+            facts={"children": len(kids), "family": len(family)}))
     if ratio is None:
         zh, en = "分析期内没有新的儿童患者。", "No new child patients in the period."
     elif flags:
-        zh, en = flags[0].zh, flags[0].en
+        zh, en = flags[0].sentence("zh"), flags[0].sentence("en")
     else:
         zh = f"本期{len(kids)}位儿童患者带来{len(family)}位家人就诊（{ratio:.2f}:1），达到约{line.value:g}:1的常态；继续做好家庭会员。"
         en = (f"The period's {len(kids)} child patients brought {len(family)} family members ({ratio:.2f}:1), at the "

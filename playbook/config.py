@@ -14,15 +14,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import schema
 from .errors import ConfigError
+from .thresholds import DEFAULTS
 
 PROJ_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 TEMPLATES_DIR = PROJ_ROOT / "templates"
 INTAKE_TEMPLATES_DIR = TEMPLATES_DIR / "intake"
 SAMPLES_DIR = PROJ_ROOT / "data_samples"
+DOCS_DIR = PROJ_ROOT / "docs"
 CONFIG_NAME = "clinic.yaml"
 # Chapters hand their metrics to kpis.json as a notebook output of this type (playbook.chapter.publish).
 METRICS_MIMETYPE = "application/vnd.playbook+json"
+# The course's cells in chapters 01-10 (playbook.course): learning objectives, exercises, their solutions and
+# a recap. They are for students and trainers: the owner's report leaves them out, and `playbook lab
+# --student` leaves out the solutions.
+COURSE_TAGS = ("objectives", "exercise", "solution", "recap")
 
 TIERS = ("traffic", "profit", "high_value")
 
@@ -48,8 +54,12 @@ class Intervention(BaseModel):
     kpi: str  # the KPI series to evaluate, e.g. revenue, new_patients, first_visit_conversion
     cost: float | None = Field(default=None, ge=0)  # yuan spent on it, for ROI
     margin: float | None = Field(default=None, gt=0, le=1)  # gross margin on the KPI's revenue, for ROI
-    control: str | None = None  # a comparison series (another channel or department) for difference in differences
+    # comparison series the intervention did not touch: channels or departments, or ``others`` (the
+    # other channels or departments; for a whole-clinic KPI, the chain's other branches beside this folder)
+    control: str | list[str] | None = None
     frequency: Literal["D", "W", "M"] = "W"
+    effect: Literal["step", "slope", "both"] = "step"  # the effect's shape, stated in advance (playbook.evaluate)
+    model: Literal["auto", "trend", "local"] = "auto"  # the counterfactual (playbook.evaluate)
 
 
 class InterviewFinding(BaseModel):
@@ -144,8 +154,6 @@ class ClinicConfig(BaseModel):
     @field_validator("thresholds")
     @classmethod
     def _known_thresholds(cls, value: dict) -> dict:
-        from .thresholds import DEFAULTS
-
         unknown = sorted(set(value) - set(DEFAULTS))
         if unknown:
             raise ValueError(f"unknown threshold(s) {unknown}; thresholds are {sorted(DEFAULTS)}")
@@ -159,6 +167,12 @@ class ClinicConfig(BaseModel):
             if bad:
                 raise ValueError(f"headers.{table} maps to unknown column(s) {bad}; columns are {sorted(columns)}")
         return self
+
+    @property
+    def plan_start_day(self) -> dt.date:
+        """When the prescribed tasks start: ``plan_start``, by default the Monday after the period."""
+        end = self.period.end
+        return self.plan_start or end + dt.timedelta(days=7 - end.weekday())
 
     @property
     def referral(self) -> tuple[str, ...]:

@@ -30,12 +30,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import i18n
+from . import i18n, sentences
 from .clinic import Clinic
+from .jsonsafe import number as _num
+from .jsonsafe import scalar as _json
+from .metrics import METRICS
 from .plotting import ACTION_RED, PALETTE, month_labels, set_title
 from .profit import CATEGORIES as COST_CATEGORIES
 from .profit import classify_costs, profit_view
-from .results import AnalysisResult, Flag, Section, Unavailable, severity
+from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window
+from .tables import payments
 from .thresholds import DEFAULTS, Threshold
 
 # The categories [S3] gives a range for: key -> the two thresholds of its range. The keyword catalogue
@@ -46,29 +50,6 @@ RANGES = {
     "consumables": ("consumables_share_low", "consumables_share_high"),
 }
 ORDER = ("consumables", "lab", "inventory")  # how the report lists them
-# What to do first when a category runs above its range.
-ADVICE = {
-    "consumables": ("先核对耗材的领用登记和采购单价，按项目设定耗材标准用量",
-                    "check consumables issued against the treatments done and the purchase prices; "
-                    "set a standard use per item"),
-    "lab": ("比较加工厂报价，统计返工单", "compare lab quotes and count remakes"),
-    "inventory": ("清理积压库存，设安全库存线按需采购（如种植体低于50颗再采购）",
-                  "clear slow stock and buy to a safety-stock line (e.g. reorder implants below 50)"),
-}
-
-
-def _json(value):
-    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
-        return None
-    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return round(float(value), 6)
-    return value
-
-
-def _num(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def _name(key: str, lang: str) -> str:
@@ -194,9 +175,7 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
     th = thresholds or DEFAULTS
     first_month = pd.Timestamp(start).to_period("M").to_timestamp()
     months = pd.date_range(first_month, pd.Timestamp(end), freq="MS")
-    paid = charges[charges["paid_at"].dt.normalize().between(pd.Timestamp(start), pd.Timestamp(end))]
-    revenue = paid.groupby(paid["paid_at"].dt.to_period("M").dt.to_timestamp())["amount_paid"].sum().reindex(
-        months, fill_value=0.0)
+    revenue = METRICS["revenue"].of_periods(payments(charges), "M", start, end)["value"].reindex(months, fill_value=0.0)
 
     rows = costs[costs["month"].notna() & costs["amount"].notna()]
     rows = pd.DataFrame({"month": rows["month"].dt.to_period("M").dt.to_timestamp(),
@@ -226,9 +205,9 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
         table_rows.append({"category": key, "amount": amount, "revenue": base, "months": n, "share": share,
                            "low": low.value, "high": high.value, "status": status, "profit_gain_per_year": gain})
         if status == "above":
-            flags.append(_flag(key, share, high, gain, low))
+            flags.append(_flag(key, share, high, gain, low, start, end))
         elif status == "below":
-            flags.append(_flag(key, share, low, 0.0, high))
+            flags.append(_flag(key, share, low, 0.0, high, start, end))
     table = pd.DataFrame(table_rows).set_index("category")
     flags.sort(key=lambda f: (f.severity != "red", -f.revenue_at_stake, -f.gap))
     zh, en = _sentences(table, flags)
@@ -236,32 +215,19 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
     return CostRatios("cost_ratios", table, zh, en, flags, monthly=monthly, ranges=ranges)
 
 
-def _flag(key: str, share: float, line: Threshold, gain: float, other: Threshold) -> Flag:
+def _flag(key: str, share: float, line: Threshold, gain: float, other: Threshold, start, end) -> Finding:
     low, high = sorted((line.value, other.value))
-    name_zh, name_en = _name(key, "zh"), _name(key, "en")
-    if line.direction == "max":
-        advice_zh, advice_en = ADVICE[key]
-        zh = (f"{name_zh}占实收{i18n.rate(share, 'zh')}，高于{_range(low, high)}的合理范围：回到范围上限每年可多留利润约"
-              f"{i18n.money(gain, 'zh')}；{advice_zh}。")
-        en = (f"{name_en} run at {i18n.rate(share, 'en')} of revenue, above the {_range(low, high)} range: back at its top "
-              f"the clinic would keep about {i18n.money(gain, 'en')} a year; {advice_en}.")
-        problem = "efficiency"
-    else:
-        new_zh = "（新店库存偏低属正常）" if key == "inventory" else ""
-        new_en = " (a new clinic holds less stock)" if key == "inventory" else ""
-        zh = f"{name_zh}占实收{i18n.rate(share, 'zh')}，低于{_range(low, high)}的合理范围{new_zh}：先核对这类成本是否都已入账。"
-        en = (f"{name_en} run at {i18n.rate(share, 'en')} of revenue, below the {_range(low, high)} range{new_en}: check "
-              f"that all of it is recorded.")
-        problem = "management"
-    return Flag(f"{key}_share", share, line.name, problem, severity(line.gap(share)), line.gap(share), float(gain),
-                zh, en, subject=key)
+    above = line.direction == "max"
+    return Finding.past(line, share, kind=f"{key}_share_high" if above else "cost_share_low", metric=f"{key}_share",
+                        problem_class="efficiency" if above else "management", segment=Segment("cost", key),
+                        window=Window(start, end), stake=Stake(float(gain), "cost_excess" if above else "none"),
+                        facts={"low": low, "high": high})
 
 
-def _sentences(table: pd.DataFrame, flags: list[Flag]) -> tuple[str, str]:
+def _sentences(table: pd.DataFrame, flags: list[Finding]) -> tuple[str, str]:
     above = [f for f in flags if f.threshold.endswith("_high")]
     if flags:
-        zh = "；".join(f.zh.rstrip("。") for f in flags) + "。"
-        en = " ".join(f.en for f in flags)
+        zh, en = sentences.join(flags, "zh"), sentences.join(flags, "en")
         if len(above) > 1:
             total = sum(f.revenue_at_stake for f in above)
             zh += f"合计每年约{i18n.money(total, 'zh')}。"

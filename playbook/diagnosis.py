@@ -10,9 +10,14 @@ from __future__ import annotations
 from functools import cached_property
 from importlib import import_module
 
+import pandas as pd
+
+from . import i18n
 from . import thresholds as threshold_table
+from .audit import ANALYSES
+from .bottleneck import rank
 from .clinic import Clinic
-from .results import Flag, Section, deep_merge
+from .results import Finding, Section, deep_merge
 
 # section name -> the module that computes it (each module's ``diagnose(clinic, thresholds)``)
 SECTIONS = {
@@ -40,22 +45,15 @@ class Diagnosis:
             return self.section(name)
         raise AttributeError(name)
 
-    def flags(self) -> list[Flag]:
+    def flags(self) -> list[Finding]:
         return [flag for name in SECTIONS for flag in self.section(name).flags()]
 
     @cached_property
     def ranking(self):
-        from .bottleneck import rank
-
         return rank(self.flags(), self.thresholds)
 
     def not_analysed(self, lang: str = "zh"):
         """The analyses the clinic's data could not support, and the sentence saying what they need."""
-        import pandas as pd
-
-        from . import i18n
-        from .audit import ANALYSES
-
         names = {name: (zh, en) for name, zh, en, _ in ANALYSES} | {
             "drivers_period": ("营收驱动因素：与上期比较", "Revenue drivers against the previous period"),
             "drivers_recent": ("营收驱动因素：近半年", "Revenue drivers over the last six months"),

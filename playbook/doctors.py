@@ -12,7 +12,7 @@ Method step 1 looks at the team as well as the patients [S1]. The rules applied 
 - Doctor load = arrived visits / working days (days with at least one arrived visit of the doctor),
   against the capacity of the staff table (``daily_capacity``) or the attending doctor's 12 a day; a
   chief doctor (职称 主任) also against 5 surgeries a day [S0].
-- First-visit conversion per doctor: the contract's definition (`playbook.kpis.new_patient_table`)
+- First-visit conversion per doctor: the contract's definition (`playbook.tables.new_patient_table`)
   over the new patients whose first arrived visit was with that doctor; below 80% review it with the
   doctor [S2].
 - Plan completion 完诊率 = completed / ended accepted plans per doctor (optional treatment_plans);
@@ -55,18 +55,23 @@ no_shows, rate).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
-from . import i18n
+from . import i18n, sentences
 from .clinic import Clinic
-from .kpis import UNKNOWN_CHANNEL, channel_name, new_patient_table
+from .jsonsafe import number as _num
+from .jsonsafe import scalar as _json
+from .kpis import channel_name
 from .plotting import ACTION_RED, PALETTE, SEQUENTIAL, month_ticks, no_data, reference_line, set_title
-from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
+from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
+from .tables import UNKNOWN_CHANNEL, new_patient_table
 from .thresholds import DEFAULTS, Threshold
 
 # Fewer observations than these make a rate noise, not evidence: no flag is raised below them
@@ -106,26 +111,6 @@ def _years(start: dt.date, end: dt.date) -> float:
     return max((pd.Timestamp(end) - pd.Timestamp(start)).days + 1, 1) / 365.0
 
 
-def _json(value):
-    """A JSON-safe scalar: python float rounded to 6 places, int, str, bool or None (never NaN)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if not np.isfinite(value) else round(float(value), 6)
-    if isinstance(value, (pd.Timestamp, dt.date)):
-        return value.date().isoformat() if isinstance(value, pd.Timestamp) else value.isoformat()
-    return value
-
-
-def _num(value) -> float | None:
-    """A float, or None for a missing value: what the i18n formatters and sentences expect."""
-    return None if value is None or pd.isna(value) else float(value)
-
-
 def _line(thresholds: dict[str, Threshold] | None, name: str) -> Threshold:
     return (thresholds or DEFAULTS)[name]
 
@@ -157,10 +142,14 @@ def _too_few(names, what_zh: str, what_en: str, n: int) -> tuple[str, str]:
             f"; {', '.join(names)}: fewer than {n} {what_en}, not judged")
 
 
-def _and_others(flags: list[Flag]) -> str:
-    """The subjects of every flag but the first, with the verb: "B is" / "B, C are"."""
-    others = [str(f.subject) for f in flags[1:]]
-    return f"{', '.join(others)} {'is' if len(others) == 1 else 'are'}"
+def _with_others(flags: list[Finding], zh_tail: str, en_tail: str) -> tuple[str, str]:
+    """The first finding's sentence, then the segments of the others: "…; B is under the line too."."""
+    zh, en = sentences.render(flags[0], "zh", end=False), sentences.render(flags[0], "en", end=False)
+    if len(flags) == 1:
+        return zh + "。", en + "."
+    others = {lang: [sentences.segment(f.segment, lang) for f in flags[1:]] for lang in ("zh", "en")}
+    verb = "is" if len(flags) == 2 else "are"
+    return (f"{zh}；{'、'.join(others['zh'])}{zh_tail}。", f"{en}; {', '.join(others['en'])} {verb} {en_tail}.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -171,7 +160,7 @@ class DoctorPerformance(AnalysisResult):
     """Revenue per doctor and month, designation (key-person risk [S3]) and doctors who stopped working."""
 
     monthly: pd.DataFrame = None  # month start x doctor -> revenue in the period
-    designation_line: float = 0.60
+    designation_line: float = field(kw_only=True)  # the threshold in force
     data_end: pd.Timestamp | None = None
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", kind: str = "revenue", **kwargs) -> plt.Axes:
@@ -389,9 +378,9 @@ def doctor_performance(charges: pd.DataFrame, visits: pd.DataFrame, *, start: dt
     for doctor, row in table.iterrows():
         rate = _num(row.designation_rate)
         if row.departed:
-            flags.append(_departure_flag(doctor, row, inactive, designation, rate))
+            flags.append(_departure_flag(doctor, row, inactive, designation, rate, data_end))
         elif designation.breached(rate) and row.charge_lines >= MIN_CHARGE_LINES:
-            flags.append(_designation_flag(doctor, row, designation, rate, row.designated_revenue / years))
+            flags.append(_designation_flag(doctor, row, designation, rate, row.designated_revenue / years, start, end))
     zh, en = _performance_sentences(table, flags, designation, has_designation=designated.notna().any())
     return DoctorPerformance("doctors", table, zh, en, flags, monthly=monthly, designation_line=designation.value,
                              data_end=data_end)
@@ -414,37 +403,23 @@ def _revenue_before_leaving(charges: pd.DataFrame, table: pd.DataFrame) -> pd.Se
     return out
 
 
-def _departure_flag(doctor, row, inactive: Threshold, designation: Threshold, rate: float | None) -> Flag:
-    weeks = float(row.weeks_inactive)
-    last = row.last_active_day.date()
-    revenue = _num(row.revenue_last_year) or 0.0
-    key_zh = f"（指定率{i18n.rate(rate, 'zh')}，超过{designation.value:.0%}的关键人风险线，风险已经发生）" \
-        if designation.breached(rate) else ""
-    key_en = (f" (designation {i18n.rate(rate, 'en')}, above the {designation.value:.0%} key-person line: the risk "
-              f"has materialised)") if designation.breached(rate) else ""
-    return Flag(
-        "doctor_weeks_inactive", weeks, inactive.name, "management", severity(inactive.gap(weeks)),
-        inactive.gap(weeks), revenue,
-        f"{doctor}{key_zh}{i18n.day(last, 'zh')}后不再出诊，离开前一年带来实收{i18n.money(revenue, 'zh')}："
-        f"尽快安排医生接手其患者并逐一回访。",
-        f"{doctor}{key_en} has not worked since {i18n.day(last, 'en')} and brought {i18n.money(revenue, 'en')} in the "
-        f"year before leaving: have another doctor take over the patients and call each of them.",
-        subject=doctor)
+def _departure_flag(doctor, row, inactive: Threshold, designation: Threshold, rate: float | None,
+                    data_end: pd.Timestamp) -> Finding:
+    return Finding.past(
+        inactive, float(row.weeks_inactive), kind="doctor_weeks_inactive", problem_class="management",
+        segment=Segment("doctor", doctor), window=Window(row.last_active_day.date(), data_end.date()),
+        stake=Stake(_num(row.revenue_last_year) or 0.0, "departed_revenue"),
+        facts={"last_day": row.last_active_day.date(), "designation": rate if designation.breached(rate) else None,
+               "designation_line": designation.value})
 
 
-def _designation_flag(doctor, row, designation: Threshold, rate: float, at_stake: float) -> Flag:
-    return Flag(
-        "designation_rate", rate, designation.name, "management", severity(designation.gap(rate)),
-        designation.gap(rate), float(at_stake),
-        f"{doctor}指定率{i18n.rate(rate, 'zh')}，超过{designation.value:.0%}的关键人风险线，每年约"
-        f"{i18n.money(at_stake, 'zh')}指定收入随其去留：为其配搭档医生或发展为合伙人。",
-        f"{doctor}'s designation rate is {i18n.rate(rate, 'en')}, above the {designation.value:.0%} key-person line; "
-        f"about {i18n.money(at_stake, 'en')} a year of designated revenue depends on them: partner them with a "
-        f"second doctor or make them a partner.",
-        subject=doctor)
+def _designation_flag(doctor, row, designation: Threshold, rate: float, at_stake: float, start, end) -> Finding:
+    return Finding.past(designation, rate, kind="designation_rate", problem_class="management",
+                        segment=Segment("doctor", doctor), window=Window(start, end),
+                        stake=Stake(float(at_stake), "designated_revenue"))
 
 
-def _performance_sentences(table: pd.DataFrame, flags: list[Flag], designation: Threshold, *,
+def _performance_sentences(table: pd.DataFrame, flags: list[Finding], designation: Threshold, *,
                            has_designation: bool) -> tuple[str, str]:
     if table.empty or table["revenue"].abs().sum() == 0:
         return ("分析期内没有按医生记录的收费，无法比较医生业绩。",
@@ -455,11 +430,12 @@ def _performance_sentences(table: pd.DataFrame, flags: list[Flag], designation: 
     keyed = [f for f in flags if f.metric == "designation_rate"]
     if departed or keyed:
         first = (departed or keyed)[0]
-        zh, en = first.zh.rstrip("。"), first.en.rstrip(".")
+        zh, en = sentences.render(first, "zh", end=False), sentences.render(first, "en", end=False)
         others = [f.subject for f in keyed if f is not first]
         if others:
-            zh += f"；{'、'.join(others)}的指定率也超过{designation.value:.0%}，应为其配搭档医生"
-            en += f"; {', '.join(others)} also exceed the {designation.value:.0%} line and need a partner doctor"
+            line = sentences.line(designation)
+            zh += f"；{'、'.join(others)}的指定率也超过{line}，应为其配搭档医生"
+            en += f"; {', '.join(others)} also exceed the {line} line and need a partner doctor"
         return zh + "。", en + "."
     if not has_designation:
         return (f"收入最高的是{top}（占全院{share_zh}）；数据中没有“是否指定”，无法判断关键人风险，建议收费时记录患者是否指定医生。",
@@ -590,22 +566,14 @@ def doctor_load(visits: pd.DataFrame, charges: pd.DataFrame | None = None, *, st
         if row.working_days < MIN_WORKING_DAYS:
             continue
         if row.load_per_day > row.capacity:  # the doctor's own capacity, or the attending line [S0]
-            gap = (row.load_per_day - row.capacity) / row.capacity
-            flags.append(Flag(
-                "doctor_load_per_day", float(row.load_per_day), attending.name, "efficiency", severity(gap), gap, 0.0,
-                f"{doctor}每个出诊日平均接诊{row.load_per_day:.1f}人，超过上限{row.capacity:g}人：分流给其他医生，"
-                f"避免质量和候诊时间受影响。",
-                f"{doctor} sees {row.load_per_day:.1f} patients per working day, above the capacity of "
-                f"{row.capacity:g}: shift patients to other doctors before quality and waiting times suffer.",
-                subject=doctor))
+            # the doctor's own line: a capacity in the staff table replaces the attending line
+            own = dataclasses.replace(attending, value=float(row.capacity))
+            flags.append(Finding.past(own, float(row.load_per_day), kind="doctor_load_per_day", problem_class="efficiency",
+                                      segment=Segment("doctor", doctor), window=Window(start, end)))
         if chief_line.breached(_num(row.surgeries_per_day)):
-            value = float(row.surgeries_per_day)
-            flags.append(Flag(
-                "chief_surgeries_per_day", value, chief_line.name, "efficiency", severity(chief_line.gap(value)),
-                chief_line.gap(value), 0.0,
-                f"主任{doctor}每个出诊日平均手术{value:.1f}台，超过{chief_line.value:g}台的上限：把部分手术交给其他医生。",
-                f"Chief doctor {doctor} performs {value:.1f} surgeries per working day, above the "
-                f"{chief_line.value:g} limit: hand some surgeries to other doctors.", subject=doctor))
+            flags.append(Finding.past(chief_line, float(row.surgeries_per_day), kind="chief_surgeries_per_day",
+                                      problem_class="efficiency", segment=Segment("doctor", doctor),
+                                      window=Window(start, end)))
     zh, en = _load_sentences(table, flags, chief_line)
     return DoctorLoad("doctor_load", table.drop(columns=["chief"]), zh, en, flags)
 
@@ -642,7 +610,7 @@ def _surgeries_per_day(charges: pd.DataFrame, table: pd.DataFrame, start: dt.dat
     return (sessions.reindex(chiefs).fillna(0) / table.loc[chiefs, "working_days"]).astype(float)
 
 
-def _load_sentences(table: pd.DataFrame, flags: list[Flag], chief_line: Threshold) -> tuple[str, str]:
+def _load_sentences(table: pd.DataFrame, flags: list[Finding], chief_line: Threshold) -> tuple[str, str]:
     if table.empty:
         return ("分析期内没有按医生记录的到诊，无法计算医生负荷。",
                 "No arrived visits by doctor in the period: doctor load cannot be computed.")
@@ -650,7 +618,8 @@ def _load_sentences(table: pd.DataFrame, flags: list[Flag], chief_line: Threshol
         first = flags[0]
         more_zh = f"（另有{len(flags) - 1}项超限）" if len(flags) > 1 else ""
         more_en = f" ({len(flags) - 1} more over the limit)" if len(flags) > 1 else ""
-        return first.zh.rstrip("。") + more_zh + "。", first.en.rstrip(".") + more_en + "."
+        return (sentences.render(first, "zh", end=False) + more_zh + "。",
+                sentences.render(first, "en", end=False) + more_en + ".")
     judged = table[table["working_days"] >= MIN_WORKING_DAYS]
     few_zh, few_en = _too_few(table.index[(table["working_days"] < MIN_WORKING_DAYS) & (table["utilisation"] > 1)],
                               "出诊天数", "working days", MIN_WORKING_DAYS)
@@ -683,7 +652,7 @@ def _load_sentences(table: pd.DataFrame, flags: list[Flag], chief_line: Threshol
 class DoctorConversion(AnalysisResult):
     """First-visit conversion of each doctor's new patients, against the 80% review line [S2]."""
 
-    line: float = 0.80
+    line: float = field(kw_only=True)  # the threshold in force
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         ax = ax if ax is not None else plt.gca()
@@ -764,28 +733,18 @@ def doctor_conversion(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.
             continue
         at_stake = (line.value - rate) * row.new_patients / years * value
         channel, share = top_channel.get(doctor), top_share.get(doctor)
-        hint_zh = hint_en = ""
-        if channel is not None and channel != UNKNOWN_CHANNEL and share >= 0.4:
-            hint_zh = f"；未成交的新患者{i18n.rate(share, 'zh')}来自{channel_name(channel, 'zh')}，先看这个渠道引来的人是否对口"
-            hint_en = (f"; {i18n.rate(share, 'en')} of the unconverted came from {channel_name(channel, 'en')}: "
-                       f"check that channel brings the right patients")
-        flags.append(Flag(
-            "doctor_first_visit_conversion", rate, line.name, "management", severity(line.gap(rate)), line.gap(rate),
-            float(at_stake),
-            f"{doctor}接诊的{int(row.new_patients)}位新患者初诊成交率{i18n.rate(rate, 'zh')}，低于{line.value:.0%}的复盘线："
-            f"与医生逐例复盘初诊沟通{hint_zh}。",
-            f"{doctor} converted {i18n.rate(rate, 'en')} of {int(row.new_patients)} new patients, under the "
-            f"{line.value:.0%} review line: review the first visits case by case with the doctor{hint_en}.",
-            subject=doctor))
+        hinted = channel is not None and channel != UNKNOWN_CHANNEL and share >= 0.4
+        flags.append(Finding.past(
+            line, rate, kind="doctor_first_visit_conversion", problem_class="management",
+            segment=Segment("doctor", doctor), window=Window(start, end),
+            stake=Stake(float(at_stake), "doctor_conversion_gap"),
+            facts={"new_patients": int(row.new_patients), "hint_channel": channel if hinted else None,
+                   "hint_share": float(share) if hinted else None}))
     flags.sort(key=lambda f: -f.revenue_at_stake)
     if table.empty:
         zh, en = ("分析期内没有可归到医生的新患者。", "No new patients in the period can be traced to a doctor.")
     elif flags:
-        zh = flags[0].zh
-        en = flags[0].en
-        if len(flags) > 1:
-            zh = zh.rstrip("。") + f"；{'、'.join(f.subject for f in flags[1:])}也低于复盘线。"
-            en = en.rstrip(".") + f"; {_and_others(flags)} under the line too."
+        zh, en = _with_others(flags, "也低于复盘线", "under the line too")
     else:
         judged = table[table["new_patients"] >= MIN_NEW_PATIENTS]
         few_zh, few_en = _too_few(
@@ -830,7 +789,7 @@ def _value_of_a_conversion(new: pd.DataFrame, charges: pd.DataFrame) -> float:
 class PlanCompletion(AnalysisResult):
     """Completed / ended accepted plans per doctor, against the playbook's review line [S3][S4]."""
 
-    line: float = 0.70
+    line: float = field(kw_only=True)  # the threshold in force
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         ax = ax if ax is not None else plt.gca()
@@ -937,24 +896,17 @@ def plan_completion(plans: pd.DataFrame, *, start: dt.date, end: dt.date,
             continue
         amount = _num(row.mean_amount) or 0.0
         at_stake = (line.value - rate) * row.plans_ended / years * amount
-        flags.append(Flag(
-            "plan_completion", rate, line.name, "medical_quality", severity(line.gap(rate)), line.gap(rate),
-            float(at_stake),
-            f"{doctor}已结束的{int(row.plans_ended)}个治疗计划中只完成{i18n.rate(rate, 'zh')}（{int(row.plans_interrupted)}个中断），"
-            f"低于{line.value:.0%}的复核线：请医疗总监与院长复核其治疗计划，并回访中断的患者。",
-            f"{doctor} completed only {i18n.rate(rate, 'en')} of {int(row.plans_ended)} ended plans "
-            f"({int(row.plans_interrupted)} interrupted), under the {line.value:.0%} review line: have the medical "
-            f"director review their plans and call the interrupted patients.", subject=doctor))
+        flags.append(Finding.past(
+            line, rate, kind="plan_completion", problem_class="medical_quality", segment=Segment("doctor", doctor),
+            window=Window(start, end), stake=Stake(float(at_stake), "plan_completion_gap"),
+            facts={"ended": int(row.plans_ended), "interrupted": int(row.plans_interrupted)}))
     flags.sort(key=lambda f: -f.revenue_at_stake)
     total = table.loc[ALL_DOCTORS]
     rate = _num(total.plan_completion)
     if rate is None:
         zh, en = ("分析期内没有已结束的治疗计划，暂无法计算完诊率。", "No treatment plan ended in the period: completion cannot be computed.")
     elif flags:
-        zh, en = flags[0].zh, flags[0].en
-        if len(flags) > 1:
-            zh = zh.rstrip("。") + f"；{'、'.join(f.subject for f in flags[1:])}也低于复核线。"
-            en = en.rstrip(".") + f"; {_and_others(flags)} under the line too."
+        zh, en = _with_others(flags, "也低于复核线", "under the line too")
     elif per_doctor.empty:
         zh = (f"全院已结束的治疗计划完诊率{i18n.rate(rate, 'zh')}；导出中没有医生列，无法按医生复核。")
         en = (f"The clinic completed {i18n.rate(rate, 'en')} of its ended plans; the export names no doctor, so "
@@ -1019,7 +971,7 @@ class NoShowTimes(AnalysisResult):
     """No-show rate by weekday × hour (heatmap) and by time slot, against the 15% alert line."""
 
     heatmap: pd.DataFrame = None  # weekday (0 = Monday) x hour -> rate (NaN where too few bookings)
-    line: float = 0.15
+    line: float = field(kw_only=True)  # the threshold in force
     overall: float | None = None
     recent_rate: float | None = None  # the whole clinic's no-show rate in the recent window
     busy_slots: list[str] = field(default_factory=list)  # slots above the line (flagged)
@@ -1027,8 +979,6 @@ class NoShowTimes(AnalysisResult):
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Heatmap weekday × hour, darker = more no-shows; the cells of a time slot above the line are
         framed in red (needs action)."""
-        import seaborn as sns
-
         ax = ax if ax is not None else plt.gca()
         title = self.title(lang)
         if self.heatmap is None or self.heatmap.isna().all().all():
@@ -1116,17 +1066,12 @@ def no_show_times(visits: pd.DataFrame, *, start: dt.date, end: dt.date,
         if row.booked < MIN_BOOKED or not line.breached(rate):
             continue
         excess = (rate - line.value) * row.booked / years
-        daytime = slot in ("weekday_morning", "weekday_afternoon")
-        school_zh = "若多为儿童患者，这正是上课时间，尽量改约到放学后或周末；" if daytime else ""
-        school_en = ("if the patients are mostly children these are school hours, so book them after school or at "
-                     "weekends; ") if daytime else ""
-        flags.append(Flag(
-            "no_show_rate_slot", rate, line.name, "efficiency", severity(line.gap(rate)), line.gap(rate),
-            float(excess * revenue_per_visit),
-            f"{_slot_name(slot, 'zh')}的预约爽约率{i18n.rate(rate, 'zh')}，超过{line.value:.0%}的警戒线：{school_zh}"
-            f"这个时段的预约提前一天确认。",
-            f"Bookings on {_slot_name(slot, 'en')} are missed {i18n.rate(rate, 'en')} of the time, above the "
-            f"{line.value:.0%} alert line: {school_en}confirm these bookings the day before.", subject=slot))
+        _, _, first_hour, last_hour = SLOTS[slot.split("_")[1]]
+        flags.append(Finding.past(
+            line, rate, kind="no_show_rate_slot", problem_class="efficiency", segment=Segment("slot", slot),
+            window=Window(start, end), stake=Stake(float(excess * revenue_per_visit), "no_show_excess"),
+            facts={"first_hour": first_hour, "last_hour": last_hour,
+                   "school_hours": slot in ("weekday_morning", "weekday_afternoon")}))
     flags.sort(key=lambda f: (f.severity != "red", -f.revenue_at_stake, -f.gap))
     cells = _rates(frame, ["weekday", "hour"])
     heatmap = cells["rate"].where(cells["booked"] >= MIN_HEATMAP_CELL).unstack("hour") if len(cells) else None
@@ -1135,8 +1080,7 @@ def no_show_times(visits: pd.DataFrame, *, start: dt.date, end: dt.date,
     if frame.empty:
         zh, en = "分析期内没有到诊或爽约的预约记录。", "No arrived or missed bookings in the period."
     elif flags:
-        zh = "；".join(f.zh.rstrip("。") for f in flags) + "。"
-        en = " ".join(f.en for f in flags)
+        zh, en = sentences.join(flags, "zh"), sentences.join(flags, "en")
     else:
         judged = slots[slots["booked"] >= MIN_BOOKED]
         few_zh, few_en = _too_few([_slot_name(x, "zh") for x in slots.index[(slots["booked"] < MIN_BOOKED)
@@ -1163,7 +1107,7 @@ def no_show_times(visits: pd.DataFrame, *, start: dt.date, end: dt.date,
 class NoShowChannels(AnalysisResult):
     """No-show rate by source channel, before and in the last months of the period, against 15%."""
 
-    line: float = 0.15
+    line: float = field(kw_only=True)  # the threshold in force
     recent_months: int = RECENT_MONTHS
     busy_slots: list[str] = field(default_factory=list)  # left out of the recent rates judged
 
@@ -1296,30 +1240,18 @@ def no_show_channels(visits: pd.DataFrame, patients: pd.DataFrame, *, start: dt.
         if row.booked_judged < MIN_BOOKED or not line.breached(rate) or name == UNKNOWN_CHANNEL:
             continue
         excess = (rate - line.value) * row.booked_judged / years_recent
-        before_rate = _num(row.rate_before_judged)
-        was_zh = f"（此前{i18n.rate(before_rate, 'zh')}）" if before_rate is not None else ""
-        was_en = f" (before: {i18n.rate(before_rate, 'en')})" if before_rate is not None else ""
-        when_zh = f"最近{months}个月" if months else "分析期内"
-        when_en = f"in the last {months} months" if months else "in the period"
-        outside_zh = "（不含高爽约时段）" if busy_slots else ""
-        outside_en = " outside the high no-show slots" if busy_slots else ""
-        flags.append(Flag(
-            "no_show_rate_channel", rate, line.name, "acquisition", severity(line.gap(rate)), line.gap(rate),
-            float(excess * revenue_per_visit),
-            f"{channel_name(name, 'zh')}患者{when_zh}爽约率{i18n.rate(rate, 'zh')}{outside_zh}{was_zh}，超过{line.value:.0%}的警戒线："
-            f"对该渠道的预约在到诊前一天电话确认，并考虑收取预约定金。",
-            f"{channel_name(name, 'en')} patients missed {i18n.rate(rate, 'en')} of their bookings {when_en}{outside_en}"
-            f"{was_en}, above the {line.value:.0%} alert line: confirm their bookings by phone the day before and "
-            f"consider a deposit.", subject=name))
+        flags.append(Finding.past(
+            line, rate, kind="no_show_rate_channel", problem_class="acquisition", segment=Segment("channel", name),
+            window=Window(max(recent_start, pd.Timestamp(start)).date(), end),
+            reference=_num(row.rate_before_judged), reference_window=Window(start, (recent_start - pd.Timedelta(days=1)).date()) if months else None,
+            stake=Stake(float(excess * revenue_per_visit), "no_show_excess"),
+            facts={"months": months, "outside_slots": bool(busy_slots)}))
     flags.sort(key=lambda f: (f.severity != "red", -f.revenue_at_stake, -f.gap))
     known = table[table.index != UNKNOWN_CHANNEL]
     if known.empty:
         zh, en = "分析期内没有可按来源渠道比较的预约记录。", "No bookings in the period can be compared by channel."
     elif flags:
-        zh, en = flags[0].zh, flags[0].en
-        if len(flags) > 1:
-            zh = zh.rstrip("。") + f"；{'、'.join(channel_name(f.subject, 'zh') for f in flags[1:])}也超过警戒线。"
-            en = en.rstrip(".") + f"; {_and_others(flags)} above the line too."
+        zh, en = _with_others(flags, "也超过警戒线", "above the line too")
     else:
         judged = known[known["booked_judged"] >= MIN_BOOKED]
         few_zh, few_en = _too_few(
@@ -1348,21 +1280,22 @@ def no_show_channels(visits: pd.DataFrame, patients: pd.DataFrame, *, start: dt.
 # --------------------------------------------------------------------------------------------------
 # Chair vacancy: needs configuration the clinic does not give yet.
 
-def chair_vacancy(config) -> Unavailable:
-    """Chair vacancy 椅位空置率 by department and time slot, against 10% in prime slots [S0].
+def chair_vacancy(config, thresholds: dict[str, Threshold] | None = None) -> Unavailable:
+    """Chair vacancy 椅位空置率 by department and time slot, against ``chair_vacancy_prime`` (10%) in prime slots [S0].
 
     Empty chair-hours / available chair-hours needs the hours the clinic is open and how many chairs it
     has (per department), which clinic.yaml does not carry yet. A proxy from booked visits alone would
     mislead: without opening hours and visit lengths every clinic looks mostly empty.
     """
     missing = [key for key in ("opening_hours", "chairs") if not getattr(config, key, None)]
+    line = sentences.line(_line(thresholds, "chair_vacancy_prime"))
     return Unavailable.because(
         "chair_vacancy", needs=[f"clinic.yaml: {key}" for key in missing or ["opening_hours", "chairs"]],
         zh_reason="椅位空置率需要诊所的营业时间和各科室椅位数（clinic.yaml 中尚未配置），因此本报告不计算；"
-                  "补充后可按科室和时段查看黄金时段空置是否超过10%。",
+                  f"补充后可按科室和时段查看黄金时段空置是否超过{line}。",
         en_reason="Chair vacancy needs the clinic's opening hours and chairs per department (not yet in "
                   "clinic.yaml), so this report does not compute it; once given, prime-slot vacancy by department is "
-                  "checked against the 10% line.")
+                  f"checked against the {line} line.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1437,5 +1370,5 @@ def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> DoctorsSection
             zh_reason="患者档案中没有来源渠道，无法按渠道比较爽约率；请导出含“来源渠道”的患者档案。",
             en_reason="The patients export has no source channel, so no-shows cannot be compared by channel; export "
                       "patients with their source channel.")
-    section.chair_vacancy = chair_vacancy(clinic.config)
+    section.chair_vacancy = chair_vacancy(clinic.config, thresholds)
     return section

@@ -87,25 +87,26 @@ from itertools import combinations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
-from . import i18n
+from . import i18n, sentences
 from .catalogue import HIGH_VALUE, OTHER, PROFIT, TRAFFIC, classify_items
+from .jsonsafe import number as _none
+from .jsonsafe import scalar as _f
 from .plotting import ACTION_RED, DIVERGING, PALETTE, set_title
-from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
+from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
+from .tables import TREATMENT_TIERS, charge_departments
 from .thresholds import DEFAULTS, Threshold
 
 __all__ = ["DRIVERS", "DriverTree", "SegmentDrivers", "DriversSection", "decompose", "driver_counts",
            "driver_factors", "driver_tree", "definitions", "segment_drivers", "previous_window", "year_earlier_window",
-           "recent_window", "window_label", "diagnose"]
+           "recent_window", "diagnose"]
 
 DRIVERS = ("arrivals", "conversion", "ticket", "frequency")  # the order of method.md [S2]
-DRIVER_NAMES = {"arrivals": ("到诊人数", "Arrivals"), "conversion": ("成交率", "Conversion"),
-                "ticket": ("客单价", "Average ticket"), "frequency": ("复购频次", "Purchase frequency")}
 REVENUE_NAME = ("实收营业额", "Revenue")
 # Problem classes of [S1] each driver points to when it drives a fall.
 PROBLEM_CLASS = {"arrivals": "acquisition", "conversion": "experience", "ticket": "price_value",
                  "frequency": "loyalty"}
-TREATMENT_TIERS = (PROFIT, HIGH_VALUE)  # "paid for treatment", as the contract's conversion
 TIER_ORDER = (HIGH_VALUE, PROFIT, TRAFFIC, OTHER)
 UNKNOWN = "unknown"
 ALL = "all"
@@ -116,17 +117,6 @@ COMPARISONS = ("previous", "year_earlier")
 RECENT_MONTHS = ((12, 6), (6, 3))  # a period of 12+ months: the last 6; of 6+ months: the last 3 (as kpis)
 
 # What to look at next when a driver lost revenue: one clause per driver.
-_TODO = {
-    "arrivals": ("查看各渠道的新患者和爽约，先把到诊人数拉回来",
-                 "look at new patients and no-shows by channel to bring arrivals back"),
-    "conversion": ("与医生和咨询师逐例复盘初诊，并检查渠道引来的是否是目标客户",
-                   "review first visits case by case with the doctors and consultants, and check whether the "
-                   "channels bring the right patients"),
-    "ticket": ("检查项目结构和折扣：高值项目是否变少、优惠是否过多",
-               "check the treatment mix and discounts: fewer high-value cases, or too many promotions"),
-    "frequency": ("查看复诊和治疗计划完成情况：患者是否按计划回来",
-                  "check returns and plan completion: are patients coming back as planned"),
-}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -137,17 +127,9 @@ def _ts(value) -> pd.Timestamp:
     return pd.Timestamp(value).normalize()
 
 
-def _whole_months(start: dt.date, end: dt.date) -> int:
-    """The number of calendar months the window spans when it is whole months, else 0."""
-    start, end = _ts(start), _ts(end)
-    if start.day != 1 or (end + pd.Timedelta(days=1)).day != 1:
-        return 0
-    return (end.year - start.year) * 12 + end.month - start.month + 1
-
-
 def previous_window(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     """The window of the same length that ends the day before ``start`` (calendar months when whole)."""
-    months = _whole_months(start, end)
+    months = i18n.whole_months(start, end)
     if months:
         base_start = _ts(start) - pd.DateOffset(months=months)
     else:
@@ -158,7 +140,7 @@ def previous_window(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
 def year_earlier_window(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     """The same window one year earlier (a month end stays a month end; 29 February becomes the 28th)."""
     base_start = _ts(start) - pd.DateOffset(years=1)
-    if _whole_months(start, end):
+    if i18n.whole_months(start, end):
         base_end = _ts(end) + pd.Timedelta(days=1) - pd.DateOffset(years=1) - pd.Timedelta(days=1)
     else:
         base_end = _ts(end) - pd.DateOffset(years=1)
@@ -176,28 +158,6 @@ def recent_window(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | Non
     if not size:
         return None
     return max((last - size + 1).start_time, _ts(start)).date(), _ts(end).date()
-
-
-def window_label(start: dt.date, end: dt.date, lang: str = "zh") -> str:
-    """A window as an owner names it: 2025年下半年 / H2 2025, 2025年第4季度 / Q4 2025, 2024–2025年 …"""
-    start, end = _ts(start), _ts(end)
-    months = _whole_months(start, end)
-    if not months:
-        return i18n.period(start.date(), end.date(), lang)
-    y, m = start.year, start.month
-    if months == 1:
-        return i18n.month(start.date(), lang)
-    if months == 12 and m == 1:
-        return i18n.pick(lang, f"{y}年", f"{y}")
-    if months % 12 == 0 and m == 1:
-        return i18n.pick(lang, f"{y}–{end.year}年", f"{y}–{end.year}")
-    if months == 6 and m in (1, 7):
-        return i18n.pick(lang, f"{y}年{'上' if m == 1 else '下'}半年", f"H{1 if m == 1 else 2} {y}")
-    if months == 3 and m in (1, 4, 7, 10):
-        return i18n.pick(lang, f"{y}年第{(m - 1) // 3 + 1}季度", f"Q{(m - 1) // 3 + 1} {y}")
-    if end.year == y:
-        return i18n.pick(lang, f"{y}年{m}–{end.month}月", f"{start:%b}–{end:%b} {y}")
-    return i18n.pick(lang, f"{y}年{m}月–{end.year}年{end.month}月", f"{start:%b %Y} – {end:%b %Y}")
 
 
 def _days(start: dt.date, end: dt.date) -> int:
@@ -245,11 +205,7 @@ def _prepare(charges: pd.DataFrame, visits: pd.DataFrame | None) -> _Data:
     charges = charges[charges["paid_at"].notna()]
     amount = pd.to_numeric(charges["amount_paid"], errors="coerce").fillna(0.0).to_numpy(float)
     tier = (charges["tier"] if "tier" in charges else classify_items(charges["item"])).astype(object).fillna(OTHER)
-    department = (charges["department"].astype(object) if "department" in charges
-                  else pd.Series(None, index=charges.index, dtype=object))
-    if visits is not None and "visit_id" in charges and "department" in visits and "visit_id" in visits:
-        by_visit = visits.drop_duplicates("visit_id").set_index("visit_id")["department"]
-        department = department.where(department.notna(), charges["visit_id"].map(by_visit).astype(object))
+    department = charge_departments(charges, visits)
     if visits is None:
         arrived = pd.DataFrame({"patient_id": pd.Series(dtype=object),
                                 "scheduled_at": pd.Series(dtype="datetime64[us]")})
@@ -448,32 +404,21 @@ def _driver_values(values: pd.Series, lang: str) -> list[str]:
 
 
 def _driver_name(driver: str, lang: str) -> str:
-    zh, en = DRIVER_NAMES[driver] if driver in DRIVER_NAMES else REVENUE_NAME
-    return i18n.pick(lang, zh, en)
+    """A driver as a table or chart heads it (i18n.TERMS; Capitalised in English)."""
+    if driver not in DRIVERS:
+        return i18n.pick(lang, *REVENUE_NAME)
+    name = i18n.term(driver, lang)
+    return name if lang == "zh" else name[0].upper() + name[1:]
 
 
 def _segment_name(segment: str, by: str, lang: str, *, short: bool = False) -> str:
     """A segment in a sentence (种植科, the 种植 department) or, ``short``, in a table or chart (种植)."""
-    if by == "tier":  # 高值项目 / high-value items (i18n.TERMS)
-        return i18n.term(segment, lang)
-    if segment == UNKNOWN:
-        return i18n.pick(lang, "未注明科室", "no department")
-    if short:
-        return i18n.term(segment, lang)
-    return i18n.pick(lang, segment if segment.endswith("科") else f"{segment}科",
-                     f"the {i18n.term(segment, 'en')} department")
+    return sentences.segment(Segment(by, segment), lang, short=short)
 
 
 def _comparison_name(comparison: str, lang: str) -> str:
     return i18n.pick(lang, "去年同期", "the same months a year earlier") if comparison == "year_earlier" else \
         i18n.pick(lang, "上期", "the previous period")
-
-
-def _f(value) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return round(value, 6) if math.isfinite(value) else None
 
 
 @dataclass
@@ -520,7 +465,7 @@ class DriverTree(AnalysisResult):
     def title(self, lang: str = "zh") -> str:
         """The chart's finding: how much revenue moved, and the driver that moved it most."""
         change = self.revenue_change
-        now, then = window_label(self.start, self.end, lang), window_label(self.base_start, self.base_end, lang)
+        now, then = i18n.window(self.start, self.end, lang), i18n.window(self.base_start, self.base_end, lang)
         if change is None:
             return i18n.pick(lang, f"营收变化分解：{self.label(lang)}", f"What moved revenue: {self.label(lang)}")
         effects = self.effects.astype(float)
@@ -542,8 +487,8 @@ class DriverTree(AnalysisResult):
         t = self.table
         return pd.DataFrame({
             i18n.pick(lang, "驱动因素", "Driver"): [_driver_name(d, lang) for d in t.index],
-            window_label(self.base_start, self.base_end, lang): _driver_values(t["previous"], lang),
-            window_label(self.start, self.end, lang): _driver_values(t["current"], lang),
+            i18n.window(self.base_start, self.base_end, lang): _driver_values(t["previous"], lang),
+            i18n.window(self.start, self.end, lang): _driver_values(t["current"], lang),
             i18n.pick(lang, "变化", "Change"): [_signed_rate(_none(v), lang) for v in t["change"]],
             i18n.pick(lang, "对营收的影响", "Effect on revenue"): i18n.money_column(t["effect"], lang, signed=True),
             i18n.pick(lang, "占变化的比例", "Share of the change"): [i18n.rate(_none(v), lang) for v in t["share"]],
@@ -573,9 +518,9 @@ class DriverTree(AnalysisResult):
         scale, unit = (1e4, "万元") if lang == "zh" else (1e3, "¥ thousand")
         r0, r1 = self.revenue_previous / scale, self.revenue_current / scale
         effects = self.effects.to_numpy(float) / scale
-        labels = ([window_label(self.base_start, self.base_end, lang)]
+        labels = ([i18n.window(self.base_start, self.base_end, lang)]
                   + [_driver_name(d, lang).replace(" ", "\n") for d in DRIVERS]
-                  + [window_label(self.start, self.end, lang)])
+                  + [i18n.window(self.start, self.end, lang)])
         bottoms = [0.0] + list(r0 + np.concatenate([[0.0], np.cumsum(effects)[:-1]])) + [0.0]
         heights = [r0] + list(effects) + [r1]
         colors = ([PALETTE[0]] + [ACTION_RED if e < 0 else PALETTE[1] for e in effects] + [PALETTE[0]])
@@ -614,13 +559,9 @@ class DriverTree(AnalysisResult):
         return ax
 
 
-def _none(value):
-    return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
-
-
 def _versus(result, lang: str) -> str:
     """The two windows compared, in the report's language: no "vs" in a Chinese report."""
-    now, then = window_label(result.start, result.end, lang), window_label(result.base_start, result.base_end, lang)
+    now, then = i18n.window(result.start, result.end, lang), i18n.window(result.base_start, result.base_end, lang)
     return i18n.pick(lang, f"{now}对比{then}", f"{now} vs {then}")
 
 
@@ -672,8 +613,8 @@ class SegmentDrivers(AnalysisResult):
         t = self.table
         return pd.DataFrame({
             head: [_segment_name(s, self.by, lang, short=True) for s in t.index],
-            window_label(self.base_start, self.base_end, lang): i18n.money_column(t["revenue_previous"], lang),
-            window_label(self.start, self.end, lang): i18n.money_column(t["revenue_current"], lang),
+            i18n.window(self.base_start, self.base_end, lang): i18n.money_column(t["revenue_previous"], lang),
+            i18n.window(self.start, self.end, lang): i18n.money_column(t["revenue_current"], lang),
             i18n.pick(lang, "变化", "Change"): i18n.money_column(t["revenue_change"], lang, signed=True),
             **{_driver_name(d, lang): i18n.money_column(t[d], lang, signed=True) for d in DRIVERS},
         })
@@ -690,8 +631,6 @@ class SegmentDrivers(AnalysisResult):
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """A heatmap: segments × drivers, each cell the yuan the driver added (blue) or lost (red)."""
-        import seaborn as sns
-
         ax = ax if ax is not None else plt.gca()
         scale, unit = (1e4, "万元") if lang == "zh" else (1e3, "¥ thousand")
         # rounded as annotated, and + 0.0 so that a tiny loss never reads "-0.0"
@@ -728,9 +667,9 @@ def _tree_sentences(tree: DriverTree, where: dict[str, tuple[str, str, float] | 
     r0, r1 = tree.revenue_previous, tree.revenue_current
     delta, change = r1 - r0, tree.revenue_change
     effects = tree.effects
-    now_zh, now_en = window_label(tree.start, tree.end, "zh"), window_label(tree.start, tree.end, "en")
-    then_zh, then_en = (window_label(tree.base_start, tree.base_end, "zh"),
-                        window_label(tree.base_start, tree.base_end, "en"))
+    now_zh, now_en = i18n.window(tree.start, tree.end, "zh"), i18n.window(tree.start, tree.end, "en")
+    then_zh, then_en = (i18n.window(tree.base_start, tree.base_end, "zh"),
+                        i18n.window(tree.base_start, tree.base_end, "en"))
     base_zh = f"{_comparison_name(tree.comparison, 'zh')}（{then_zh}）"
     base_en = then_en + (", a year earlier" if tree.comparison == "year_earlier" else "")
     if r0 == 0 and r1 == 0:
@@ -753,7 +692,8 @@ def _tree_sentences(tree: DriverTree, where: dict[str, tuple[str, str, float] | 
             second = falls.index[1]
             zh += f"；其次是{_driver_name(second, 'zh')}（少收{i18n.money(-falls.iloc[1], 'zh')}）"
             en += f"; then {_driver_name(second, 'en').lower()} ({i18n.money(-falls.iloc[1], 'en')})"
-        return zh + f"。下一步：{_TODO[top][0]}。", en + f". Next: {_TODO[top][1]}."
+        return (zh + f"。下一步：{sentences.DRIVER_ADVICE['zh'][top]}。",
+                en + f". Next: {sentences.DRIVER_ADVICE['en'][top]}.")
     if delta > 0:
         top = rises.index[0]
         zh = (head_zh + f"增加{i18n.money(delta, 'zh')}{pct_zh}，主要来自{_driver_name(top, 'zh')}"
@@ -763,9 +703,9 @@ def _tree_sentences(tree: DriverTree, where: dict[str, tuple[str, str, float] | 
         if len(falls) and (r0 <= 0 or line.breached(falls.iloc[0] / r0)):
             low = falls.index[0]
             zh += (f"；但{_driver_name(low, 'zh')}下降抵消了{i18n.money(-falls.iloc[0], 'zh')}"
-                   f"{_segment_hint(where.get(low), 'zh')}，值得留意：{_TODO[low][0]}。")
+                   f"{_segment_hint(where.get(low), 'zh')}，值得留意：{sentences.DRIVER_ADVICE['zh'][low]}。")
             en += (f"; but the fall of {_driver_name(low, 'en').lower()} offset {i18n.money(-falls.iloc[0], 'en')}"
-                   f"{_segment_hint(where.get(low), 'en')}, worth watching: {_TODO[low][1]}.")
+                   f"{_segment_hint(where.get(low), 'en')}, worth watching: {sentences.DRIVER_ADVICE['en'][low]}.")
         else:
             zh += "；没有哪个驱动因素明显拖累营收，保持当前做法并按周跟踪。"
             en += "; no driver holds revenue back: keep the pace and track it weekly."
@@ -800,14 +740,15 @@ def _segment_sentences(result: SegmentDrivers, line: Threshold) -> tuple[str, st
                f"（少收{i18n.money(-val2, 'zh')}）")
         en += (f", then the {_driver_name(drv2, 'en').lower()} of {_segment_name(seg2, result.by, 'en')} "
                f"({i18n.money(-val2, 'en')})")
-    return zh + f"。下一步先看{name_zh}：{_TODO[driver][0]}。", en + f". Start with {name_en}: {_TODO[driver][1]}."
+    return (zh + f"。下一步先看{name_zh}：{sentences.DRIVER_ADVICE['zh'][driver]}。",
+            en + f". Start with {name_en}: {sentences.DRIVER_ADVICE['en'][driver]}.")
 
 
 # ---------------------------------------------------------------------------------------------------
 # Flags
 
 
-def _flags(tree: DriverTree, line: Threshold, where: dict[str, tuple[str, str, float] | None]) -> list[Flag]:
+def _flags(tree: DriverTree, line: Threshold, where: dict[str, tuple[str, str, float] | None]) -> list[Finding]:
     """The revenue change past the alert line, and each driver whose effect alone is past it [S1]."""
     change = tree.revenue_change
     if not line.breached(change):
@@ -816,36 +757,24 @@ def _flags(tree: DriverTree, line: Threshold, where: dict[str, tuple[str, str, f
     year = 365 / _days(tree.start, tree.end)  # annualise the window's yuan
     effects = tree.effects
     worst = effects.idxmin()
-    now_zh, now_en = window_label(tree.start, tree.end, "zh"), window_label(tree.start, tree.end, "en")
-    then_zh, then_en = (window_label(tree.base_start, tree.base_end, "zh"),
-                        window_label(tree.base_start, tree.base_end, "en"))
-    limit_zh, limit_en = i18n.rate(-line.value, "zh"), i18n.rate(-line.value, "en")
-    gap = line.gap(change)
-    flags = [Flag(
-        metric=f"revenue_change_{tree.key}", value=float(change), threshold=line.name,
-        problem_class=PROBLEM_CLASS[worst], severity=severity(gap), gap=gap, evidence="symptom",
+    windows = {"window": Window(tree.start, tree.end), "reference_window": Window(tree.base_start, tree.base_end)}
+    flags = [Finding.past(
+        line, change, kind="revenue_change", metric=f"revenue_change_{tree.key}", problem_class=PROBLEM_CLASS[worst],
+        evidence="symptom", reference=float(r0), **windows,
         # coming back to the line: revenue of at least R0 · (1 + line), a year long
-        revenue_at_stake=float(max(0.0, r0 * (1 + line.value) - r1) * year),
-        zh=(f"{now_zh}营收比{then_zh}下降{i18n.rate(-change, 'zh')}，超过{limit_zh}的警戒线，最大的原因是"
-            f"{_driver_name(worst, 'zh')}下降（少收{i18n.money(-effects[worst], 'zh')}）。"),
-        en=(f"Revenue in {now_en} fell {i18n.rate(-change, 'en')} against {then_en}, past the {limit_en} alert line; "
-            f"the largest cause is the fall of {_driver_name(worst, 'en').lower()} "
-            f"({i18n.money(-effects[worst], 'en')} lost)."))]
+        stake=Stake(float(max(0.0, r0 * (1 + line.value) - r1) * year), "revenue_to_line"),
+        facts={"driver": worst, "driver_loss": float(-effects[worst])})]
     for driver in DRIVERS:
         share = float(effects[driver] / r0)
         if not line.breached(share):
             continue
-        found, gap = where.get(driver), line.gap(share)
-        flags.append(Flag(
-            metric=f"{driver}_effect_{tree.key}", value=share, threshold=line.name,
-            problem_class=PROBLEM_CLASS[driver], severity=severity(gap), gap=gap, evidence="symptom",
-            revenue_at_stake=float(-effects[driver] * year),  # the yuan the effect lost, a year long
-            zh=(f"{now_zh}比{then_zh}，{_driver_name(driver, 'zh')}下降让营收少了{i18n.money(-effects[driver], 'zh')}"
-                f"（{then_zh}营收的{i18n.rate(-share, 'zh')}）{_segment_hint(found, 'zh')}；{_TODO[driver][0]}。"),
-            en=(f"{now_en} against {then_en}: the fall of {_driver_name(driver, 'en').lower()} cost "
-                f"{i18n.money(-effects[driver], 'en')} ({i18n.rate(-share, 'en')} of the earlier revenue)"
-                f"{_segment_hint(found, 'en')}; {_TODO[driver][1]}."),
-            subject=_segment_name(found[0], found[1], "zh") if found else None))
+        found = where.get(driver)
+        flags.append(Finding.past(
+            line, share, kind=f"{driver}_effect", metric=f"{driver}_effect_{tree.key}",
+            problem_class=PROBLEM_CLASS[driver], evidence="symptom", **windows,
+            segment=Segment(found[1], found[0]) if found else None,
+            stake=Stake(float(-effects[driver] * year), "driver_loss"),  # the yuan the effect lost, a year long
+            facts={"driver": driver, "loss": float(-effects[driver])}))
     return flags
 
 
@@ -871,7 +800,7 @@ def _not_reached(data: _Data, name: str, base_start: dt.date, base_end: dt.date,
     first = pd.Timestamp(np.datetime64(first, "D"))
     if first.to_period("M") <= _ts(base_start).to_period("M"):
         return None
-    then_zh, then_en = window_label(base_start, base_end, "zh"), window_label(base_start, base_end, "en")
+    then_zh, then_en = i18n.window(base_start, base_end, "zh"), i18n.window(base_start, base_end, "en")
     return Unavailable.because(
         name, needs=[f"charges {base_start}..{base_end}"],
         zh_reason=(f"数据从{i18n.day(first.date(), 'zh')}开始，覆盖不到{_comparison_name(comparison, 'zh')}"

@@ -8,7 +8,7 @@ first-visit conversion review line [S2] ("初诊成交低于80%沟通医生").
 Definitions (the period is ``start``..``end``, both days included; a timestamp counts on its day; the
 *data end* is the last day with a visit or a charge in the data, the *data start* the first):
 
-- new patient, first arrival, converted: exactly the contract's (``playbook.kpis.new_patient_table``),
+- new patient, first arrival, converted: exactly the contract's (``playbook.tables.new_patient_table``),
   keyed by the patient's source channel as written in the data.
 - revenue in 90 days: what a new patient paid (refunds included) from the day of the first arrival up
   to 90 days after it, both included. Complete when first arrival + 90 days ≤ data end.
@@ -97,29 +97,28 @@ import numpy as np
 import pandas as pd
 
 from . import i18n, kpis
-from .catalogue import HIGH_VALUE
 from .clinic import Clinic
+from .jsonsafe import number as _num
+from .jsonsafe import scalar as _json
 from .plotting import ACTION_RED, GREY, PALETTE, month_axis, month_ticks, no_data, set_title
-from .results import AnalysisResult, Flag, Section, Unavailable, rate_or_none, severity
+from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
+from .tables import (CONVERSION_WINDOW_DAYS, REVENUE_WINDOW_DAYS, ROI_WEEKS, SETTLE_DAYS, UNKNOWN_CHANNEL, daily_spend,
+                     data_end, data_start, lead_arrived, new_patient_economics)
 from .thresholds import DEFAULTS, Threshold
 
 __all__ = ["ChannelConversion", "ChannelEconomics", "StopLoss", "LeadArrival", "CampaignRoi", "FunnelSection",
            "new_patient_economics", "daily_spend", "channel_conversion", "channel_economics", "channel_stop_loss",
            "lead_arrival", "campaign_roi", "data_end", "diagnose"]
 
-CONVERSION_WINDOW_DAYS = kpis.CONVERSION_WINDOW_DAYS  # contract: 30 days from the first arrival
-REVENUE_WINDOW_DAYS = 90  # revenue of a new patient "within 90 days of first arrival"
 RECENT_MONTHS = 6  # the judged window of the conversion and arrival flags (a period of a year or more)
 BEFORE_MONTHS = 12  # the arrival flag compares with up to this many complete lead months before
 MIN_JUDGED = 20  # fewer complete new patients than this: a channel's conversion is shown, not judged
 VOLUME_RISE = 1.20  # new patients a month up by 20% or more: "its volume rose" (playbook default)
 PLOT_WEEKS = 26  # the weekly ROI chart shows the last half-year that can be judged
-ROI_WEEKS = 13  # each week's ROI is that of the 13 weeks ending with it (playbook default, see above)
 MIN_ROI_DAYS = 28  # ROI needs at least 4 weeks of spend whose new patients had their 90 days
 MIN_ROI_PATIENTS = 10  # a week's 13-week window with fewer new patients of the channel is not judged
 ARRIVAL_Z = 1.96  # a fall in arrival rate counts when beyond chance (two-proportion z-test, 5%)
-LEAD_SETTLE_DAYS = 30  # a lead month is complete when its last day is this long before the data end
-UNKNOWN_CHANNEL = kpis.UNKNOWN_CHANNEL
+LEAD_SETTLE_DAYS = SETTLE_DAYS  # a lead month is complete when its last day is this long before the data end
 
 CONVERSION_LINE = "first_visit_conversion_review"
 STOP_LOSS_LINE = "channel_roi_stop_loss"
@@ -147,27 +146,6 @@ def _monday(days):
     return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
 
 
-def _num(value) -> float | None:
-    """A float, or None for a missing or infinite value: what the i18n formatters expect."""
-    if value is None or value is pd.NA:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _json(value):
-    """A JSON-safe scalar: float rounded to 6 places, int, bool, str or None (never NaN or numpy)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return round(float(value), 6) if math.isfinite(value) else None
-    return value
-
-
 def _ratio(part, whole) -> float | None:
     whole = _num(whole)
     return None if not whole else rate_or_none(float(part), whole)
@@ -186,11 +164,6 @@ def _roi_text(value, lang: str) -> str:
     return i18n.NO_DATA[lang] if value is None else f"{value:.2f}"
 
 
-def _week(value, lang: str) -> str:
-    value = pd.Timestamp(value).date()
-    return i18n.pick(lang, f"{i18n.day(value, lang)}那周", f"the week of {i18n.day(value, lang)}")
-
-
 def _span(first, last, lang: str) -> str:
     """Two days as the owner reads a stretch of time: 2025年8月11日–9月28日 / 2025-08-11 – 2025-09-28."""
     first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
@@ -198,15 +171,6 @@ def _span(first, last, lang: str) -> str:
         tail = f"{last.month}月{last.day}日" if last.year == first.year else i18n.day(last, lang)
         return f"{i18n.day(first, lang)}–{tail}"
     return f"{first.isoformat()} – {last.isoformat()}"
-
-
-def _months_text(first: pd.Timestamp, last: pd.Timestamp, lang: str) -> str:
-    if first == last:
-        return i18n.month(first, lang)
-    if lang == "zh":
-        tail = f"{last.month}月" if first.year == last.year else i18n.month(last, lang)
-        return f"{i18n.month(first, lang)}–{tail}"
-    return f"{first:%b %Y} – {last:%b %Y}"
 
 
 def _names(channels: list[str], lang: str) -> str:
@@ -228,18 +192,6 @@ def _colors(names, flagged) -> dict[str, str]:
             out[name] = calm[i % len(calm)]
             i += 1
     return out
-
-
-def data_end(visits: pd.DataFrame, charges: pd.DataFrame) -> pd.Timestamp | None:
-    """The last day with a visit or a charge: what is after it has not happened in the data yet."""
-    days = [s.max() for s in (visits["scheduled_at"], charges["paid_at"]) if s.notna().any()]
-    return _ts(max(days)) if days else None
-
-
-def data_start(visits: pd.DataFrame, charges: pd.DataFrame) -> pd.Timestamp | None:
-    """The first day with a visit or a charge: before it, the data cannot show who came."""
-    days = [s.min() for s in (visits["scheduled_at"], charges["paid_at"]) if s.notna().any()]
-    return _ts(min(days)) if days else None
 
 
 def _patient_channels(patients: pd.DataFrame) -> set[str]:
@@ -267,57 +219,6 @@ def _recent_window(start, end) -> tuple[pd.Timestamp, pd.Timestamp | None]:
 # The tidy tables every analysis of the chapter starts from
 
 
-def new_patient_economics(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataFrame, *,
-                          start: dt.date, end: dt.date, last_day: pd.Timestamp | None = None) -> pd.DataFrame:
-    """One row per new patient of ``start``..``end``: the contract's columns plus what 90 days brought.
-
-    Columns: ``first_arrival``, ``source_channel``, ``converted`` (the contract's, via
-    `playbook.kpis.new_patient_table`), ``revenue_90d``, ``high_value_deal``, ``days_to_high_value``
-    (NaN without a deal), ``complete_30d`` and ``complete_90d`` (the window lies in the data, i.e. ends
-    on or before ``last_day``, by default the data end).
-    """
-    new = kpis.new_patient_table(patients, visits, charges, start=start, end=end)
-    last_day = last_day if last_day is not None else data_end(visits, charges)
-    last_day = last_day if last_day is not None else _ts(end)
-    paid = charges.loc[charges["patient_id"].isin(new.index), ["patient_id", "paid_at", "amount_paid", "tier"]]
-    paid = paid.join(new["first_arrival"], on="patient_id")
-    lag = (_day(paid["paid_at"]) - paid["first_arrival"]).dt.days
-    window = (lag >= 0) & (lag <= REVENUE_WINDOW_DAYS)
-    new["revenue_90d"] = paid.loc[window].groupby("patient_id")["amount_paid"].sum().reindex(new.index).fillna(0.0)
-    deal = window & (paid["tier"] == HIGH_VALUE) & (paid["amount_paid"] > 0)
-    days = lag[deal].groupby(paid.loc[deal, "patient_id"]).min()
-    new["days_to_high_value"] = days.reindex(new.index).astype("float64")
-    new["high_value_deal"] = new["days_to_high_value"].notna()
-    new["complete_30d"] = new["first_arrival"] + pd.Timedelta(days=CONVERSION_WINDOW_DAYS) <= last_day
-    new["complete_90d"] = new["first_arrival"] + pd.Timedelta(days=REVENUE_WINDOW_DAYS) <= last_day
-    return new
-
-
-def daily_spend(campaigns: pd.DataFrame) -> pd.DataFrame:
-    """Each campaign's spend spread evenly over its days: one row per campaign and day.
-
-    Columns ``campaign_id``, ``channel`` ("unknown" when not given), ``day``, ``spend``. A campaign
-    without an end spends on its start day; one without a start or a spend is left out.
-    """
-    c = campaigns[campaigns["start"].notna() & campaigns["spend"].notna() & (campaigns["spend"] != 0)]
-    if c.empty:
-        return pd.DataFrame({"campaign_id": pd.Series(dtype="str"), "channel": pd.Series(dtype="str"),
-                             "day": pd.Series(dtype="datetime64[us]"), "spend": pd.Series(dtype="float64")})
-    first = _day(c["start"])
-    last = _day(c["end"].fillna(c["start"]))
-    last = last.where(last >= first, first)
-    n = ((last - first).dt.days + 1).to_numpy()
-    row = np.repeat(np.arange(len(c)), n)
-    offset = np.arange(len(row)) - np.repeat(np.cumsum(n) - n, n)
-    days = first.to_numpy()[row] + offset.astype("timedelta64[D]")
-    return pd.DataFrame({
-        "campaign_id": c["campaign_id"].astype("str").to_numpy()[row],
-        "channel": c["channel"].fillna(UNKNOWN_CHANNEL).astype("str").to_numpy()[row],
-        "day": pd.to_datetime(days),
-        "spend": (c["spend"].to_numpy(dtype="float64") / n)[row],
-    })
-
-
 def _lead_frame(leads: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"channel": leads["channel"].fillna(UNKNOWN_CHANNEL).astype("str"),
                           "day": _day(leads["created_at"]),
@@ -334,7 +235,7 @@ class ChannelConversion(AnalysisResult):
     """Conversion by channel and month, and each channel's judged recent conversion against the 80% line."""
 
     summary: pd.DataFrame = None  # per channel: recent and before conversion and volume, judged, flagged
-    line: float = 0.8
+    line: float = field(kw_only=True)  # the threshold in force
     recent_from: pd.Timestamp = None
     last_day: pd.Timestamp = None
 
@@ -468,7 +369,7 @@ def channel_conversion(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd
                 and _num(row.before) is not None and row.recent < row.before)
         per_converted = value.get(name, value.get(None, 0.0))
         at_stake = max(row.per_month_recent * 12 * (line.value - row.recent) * per_converted, 0.0)
-        flags.append(_conversion_flag(name, row, line, bool(rose), at_stake, recent_from, _ts(end)))
+        flags.append(_conversion_flag(name, row, line, bool(rose), at_stake, recent_from, _ts(end), before_from))
     flags.sort(key=lambda f: -f.revenue_at_stake)
     summary["flagged"] = summary.index.isin([f.subject for f in flags])
     zh, en = _conversion_sentences(summary, flags, line, recent_from, _ts(end), new.empty, min_patients)
@@ -484,41 +385,30 @@ def _value_of_a_conversion(new: pd.DataFrame) -> dict:
     return {k: float(v) for k, v in value.items() if _num(v) is not None}
 
 
-def _conversion_flag(name, row, line: Threshold, rose: bool, at_stake: float, first, last) -> Flag:
-    zh_when, en_when = _months_text(first, last, "zh"), _months_text(first, last, "en")
-    rate_zh, rate_en = i18n.rate(row.recent, "zh"), i18n.rate(row.recent, "en")
-    if rose:
-        zh = (f"{_channel(name, 'zh')}渠道{zh_when}初诊成交率{rate_zh}，低于{line.value:.0%}的复盘线，而新患者从每月"
-              f"{row.per_month_before:.0f}人增至{row.per_month_recent:.0f}人：这个渠道引来的多是不打算治疗的人，"
-              f"先调整它的活动和引流项目，再与医生复盘初诊。")
-        en = (f"{_channel(name, 'en')} converted {rate_en} of its new patients in {en_when}, under the {line.value:.0%} "
-              f"review line, "
-              f"while its new patients rose from {row.per_month_before:.0f} to {row.per_month_recent:.0f} a month: "
-              f"it brings people who do not mean to be treated; change its offer first, then review first visits "
-              f"with the doctors.")
-        problem = "acquisition"
-    else:
-        zh = (f"{_channel(name, 'zh')}渠道{zh_when}初诊成交率{rate_zh}，低于{line.value:.0%}的复盘线："
-              f"与医生和咨询师逐例复盘这个渠道的初诊。")
-        en = (f"{_channel(name, 'en')} converted {rate_en} of its new patients in {en_when}, under the "
-              f"{line.value:.0%} review line: review its first visits case by case with the doctors and consultants.")
-        problem = "experience"
-    gap = line.gap(row.recent)
-    return Flag("first_visit_conversion_recent", float(row.recent), CONVERSION_LINE, problem, severity(gap), gap,
-                round(at_stake, 2), zh, en, subject=name)
+def _conversion_flag(name, row, line: Threshold, rose: bool, at_stake: float, first, last, before_from) -> Finding:
+    """A channel converting under the review line: an acquisition problem when its volume rose meanwhile
+    (it brings people who do not mean to be treated), else the first-visit experience."""
+    return Finding.past(
+        line, float(row.recent), kind="channel_conversion_volume" if rose else "channel_conversion",
+        metric="first_visit_conversion_recent", problem_class="acquisition" if rose else "experience",
+        segment=Segment("channel", name), window=Window(first.date(), last.date()), reference=_num(row.before),
+        reference_window=Window(before_from.date(), (first - pd.Timedelta(days=1)).date()) if before_from is not None
+        else None,
+        stake=Stake(round(at_stake, 2), "channel_conversion_gap"),
+        facts={"per_month_before": _num(row.per_month_before), "per_month_recent": float(row.per_month_recent)})
 
 
 def _conversion_sentences(summary, flags, line, first, last, empty, min_patients) -> tuple[str, str]:
     if empty:
         return ("分析期内没有新患者，无法按渠道看初诊成交率。",
                 "No new patients in the period: conversion by channel cannot be shown.")
-    zh_when, en_when = _months_text(first, last, "zh"), _months_text(first, last, "en")
+    zh_when, en_when = i18n.months(first, last, "zh"), i18n.months(first, last, "en")
     if flags:
         worst = flags[0]
         more_zh = f"另有{len(flags) - 1}个渠道也低于复盘线。" if len(flags) > 1 else "其他渠道都在复盘线以上。"
         more_en = (f" {len(flags) - 1} more channel(s) are under the line too." if len(flags) > 1
                    else " The other channels are above the line.")
-        return worst.zh + more_zh, worst.en + more_en
+        return worst.sentence("zh") + more_zh, worst.sentence("en") + more_en
     judged = summary[summary["judged"]]
     if judged.empty:
         return (f"{zh_when}每个渠道完成30天观察的新患者都不足{min_patients}人，成交率只作参考，暂不评判。",
@@ -544,7 +434,7 @@ class ChannelEconomics(AnalysisResult):
     scalars: dict = field(default_factory=dict)
     has_leads: bool = False
     has_spend: bool = False
-    line: float = 1.5  # the stop-loss line [S0]
+    line: float = field(kw_only=True)  # the threshold in force
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Cost per new patient against what a new patient pays in 90 days, per channel with spend."""
@@ -822,7 +712,7 @@ class StopLoss(AnalysisResult):
     """Weekly ROI per channel with spend (13 weeks ending with the week) and the [S0] stop-loss streaks."""
 
     streaks: pd.DataFrame = None  # channel, first_week, last_week, weeks, roi_min, current
-    line: float = 1.5
+    line: float = field(kw_only=True)  # the threshold in force
     latest_week: pd.Timestamp | None = None
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", weeks: int = PLOT_WEEKS, **kwargs) -> plt.Axes:
@@ -996,19 +886,13 @@ def _running_campaigns(campaigns: pd.DataFrame, week) -> dict[str, list[str]]:
     return label.groupby(on["channel"].fillna(UNKNOWN_CHANNEL).astype("str")).agg(list).to_dict()
 
 
-def _stop_loss_flag(s, line: Threshold, weeks: int, running: list[str]) -> Flag:
-    at_stake = max((line.value - s.roi_last) * s.spend_13w * 52 / weeks, 0.0)
-    what_zh = f"（正在进行：{'、'.join(running)}）" if running else ""
-    what_en = f" (running: {', '.join(running)})" if running else ""
-    zh = (f"{_channel(s.channel, 'zh')}的投放回报自{_week(s.first_week, 'zh')}起连续{s.weeks}周低于{line.value:g}的止损线，"
-          f"到最近可评估的{_week(s.last_week, 'zh')}为{s.roi_last:.2f}：按止损规则暂停或缩减这个渠道的投放{what_zh}，"
-          f"把预算转到回报高的渠道。")
-    en = (f"{_channel(s.channel, 'en')}'s ROI has been under the {line.value:g} stop-loss line for {s.weeks} weeks in a "
-          f"row since {_week(s.first_week, 'en')}, {s.roi_last:.2f} in {_week(s.last_week, 'en')}, the latest that can "
-          f"be judged: stop or cut its spend{what_en} and move the budget to channels that return more.")
-    gap = line.gap(s.roi_last)
-    return Flag("roi_weekly_latest", float(s.roi_last), STOP_LOSS_LINE, "acquisition", severity(gap), gap,
-                round(at_stake, 2), zh, en, subject=s.channel)
+def _stop_loss_flag(s, line: Threshold, weeks: int, running: list[str]) -> Finding:
+    first, last = pd.Timestamp(s.first_week), pd.Timestamp(s.last_week)
+    return Finding.past(
+        line, float(s.roi_last), kind="roi_weekly_latest", problem_class="acquisition",
+        segment=Segment("channel", s.channel), window=Window(first.date(), (last + pd.Timedelta(days=6)).date()),
+        stake=Stake(round(max((line.value - s.roi_last) * s.spend_13w * 52 / weeks, 0.0), 2), "roi_gap"),
+        facts={"weeks": int(s.weeks), "first_week": first.date(), "last_week": last.date(), "running": list(running)})
 
 
 def _stop_loss_sentences(streaks, flags, latest, line, any_spend, running) -> tuple[str, str]:
@@ -1030,10 +914,10 @@ def _stop_loss_sentences(streaks, flags, latest, line, any_spend, running) -> tu
     if flags:
         more_zh = f"另有{len(flags) - 1}个渠道也在止损区。" if len(flags) > 1 else ""
         more_en = f" {len(flags) - 1} more channel(s) are in stop-loss too." if len(flags) > 1 else ""
-        return flags[0].zh + more_zh + past_zh, flags[0].en + more_en + past_en
-    return (f"最近可评估的一周（{_week(latest, 'zh')}，新患者已满90天）各投放渠道回报都不低于{line.value:g}，"
+        return flags[0].sentence("zh") + more_zh + past_zh, flags[0].sentence("en") + more_en + past_en
+    return (f"最近可评估的一周（{i18n.week_of(latest, 'zh')}，新患者已满90天）各投放渠道回报都不低于{line.value:g}，"
             f"无需止损。" + past_zh,
-            f"In the latest week that can be judged ({_week(latest, 'en')}, its new patients have had their "
+            f"In the latest week that can be judged ({i18n.week_of(latest, 'en')}, its new patients have had their "
             f"90 days) every channel with spend returns {line.value:g} or more: no stop-loss." + past_en)
 
 
@@ -1046,6 +930,7 @@ class LeadArrival(AnalysisResult):
     """Lead arrival rate (到店率) by channel and month, and each channel's recent change."""
 
     summary: pd.DataFrame = None  # per channel: leads and rate recently and before, fall, z
+    step: float = field(kw_only=True)  # the [S0] arrival-rate step in force (``arrival_rate_step``)
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Monthly arrival rate per channel (complete lead months); red = a fall that needs action."""
@@ -1097,8 +982,8 @@ class LeadArrival(AnalysisResult):
             i18n.pick(lang, "到店率", "Arrival rate"): [i18n.rate(_num(v), lang) for v in s["rate"]],
             i18n.pick(lang, "此前", "Before"): [i18n.rate(_num(v), lang) for v in s["before"]],
             i18n.pick(lang, "最近6个月", "Last 6 months"): [i18n.rate(_num(v), lang) for v in s["recent"]],
-            i18n.pick(lang, f"目标（+{STEP * 100:.0f}个百分点）", f"Target (+{STEP * 100:.0f} points)"):
-                [i18n.rate(min(_num(v) + STEP, 1.0), lang) if _num(v) is not None else i18n.NO_DATA[lang]
+            i18n.pick(lang, f"目标（+{self.step * 100:g}个百分点）", f"Target (+{self.step * 100:g} points)"):
+                [i18n.rate(min(_num(v) + self.step, 1.0), lang) if _num(v) is not None else i18n.NO_DATA[lang]
                  for v in s["recent"]],
         })
 
@@ -1107,7 +992,6 @@ class LeadArrival(AnalysisResult):
                              for name, row in self.summary.iterrows()}}
 
 
-STEP = DEFAULTS["arrival_rate_step"].value  # [S0] 到店率15% → 目标18%
 
 
 def lead_arrival(leads: pd.DataFrame, *, start: dt.date, end: dt.date, thresholds: dict[str, Threshold] | None = None,
@@ -1123,7 +1007,7 @@ def lead_arrival(leads: pd.DataFrame, *, start: dt.date, end: dt.date, threshold
     value_per_patient : revenue in 90 days of one new patient, per channel (None key: the clinic's), for
         the revenue at stake; without it the flags carry 0.
     """
-    line = _line(thresholds, ARRIVAL_LINE)
+    line, step = _line(thresholds, ARRIVAL_LINE), _line(thresholds, "arrival_rate_step")
     frame = _lead_frame(leads)
     last_day = last_day if last_day is not None else (frame["day"].max() if len(frame) else _ts(end))
     frame = frame[frame["day"].between(_ts(start), _ts(end))]
@@ -1161,10 +1045,10 @@ def lead_arrival(leads: pd.DataFrame, *, start: dt.date, end: dt.date, threshold
             continue
         per_patient = value.get(name, value.get(None, 0.0))
         at_stake = row.recent_leads * 12 / max(len(recent_months), 1) * row.fall * per_patient
-        flags.append(_arrival_flag(name, row, line, at_stake, recent_months))
+        flags.append(_arrival_flag(name, row, line, step, at_stake, recent_months, before_months))
     flags.sort(key=lambda f: -f.revenue_at_stake)
-    zh, en = _arrival_sentences(summary, flags, recent_months, frame.empty)
-    return LeadArrival("leads_funnel", table, zh, en, flags, summary=summary)
+    zh, en = _arrival_sentences(summary, flags, recent_months, frame.empty, step)
+    return LeadArrival("leads_funnel", table, zh, en, flags, summary=summary, step=step.value)
 
 
 def _z(a1, n1, a0, n0) -> float | None:
@@ -1176,34 +1060,33 @@ def _z(a1, n1, a0, n0) -> float | None:
     return None if se == 0 else (a0 / n0 - a1 / n1) / se
 
 
-def _arrival_flag(name, row, line: Threshold, at_stake: float, months) -> Flag:
-    first, last = pd.Timestamp(months[0]), pd.Timestamp(months[-1])
-    zh = (f"{_channel(name, 'zh')}线索到店率{_months_text(first, last, 'zh')}为{i18n.rate(row.recent, 'zh')}，"
-          f"此前为{i18n.rate(row.before, 'zh')}，下降{row.fall * 100:.1f}个百分点：检查这个渠道的预约提醒与到店路线说明，"
-          f"以每月提升{STEP * 100:.0f}个百分点为目标。")
-    en = (f"{_channel(name, 'en')}'s leads arrived at {i18n.rate(row.recent, 'en')} in {_months_text(first, last, 'en')} "
-          f"against {i18n.rate(row.before, 'en')} before, {row.fall * 100:.1f} points down: check its booking reminders "
-          f"and directions, aiming for {STEP * 100:.0f} points more each month.")
-    gap = line.gap(row.fall)
-    return Flag("arrival_rate_fall", float(row.fall), ARRIVAL_LINE, "acquisition", severity(gap), gap,
-                round(max(at_stake, 0.0), 2), zh, en, subject=name)
+def _arrival_flag(name, row, line: Threshold, step: Threshold, at_stake: float, months, before_months) -> Finding:
+    first, last = pd.Timestamp(months[0]), pd.Timestamp(months[-1]) + pd.offsets.MonthEnd(0)
+    return Finding.past(
+        line, float(row.fall), kind="arrival_rate_fall", problem_class="acquisition", segment=Segment("channel", name),
+        window=Window(first.date(), last.date()), reference=float(row.before),
+        reference_window=Window(pd.Timestamp(before_months[0]).date(),
+                                (pd.Timestamp(before_months[-1]) + pd.offsets.MonthEnd(0)).date()),
+        stake=Stake(round(max(at_stake, 0.0), 2), "arrival_fall"),
+        facts={"recent": float(row.recent), "step": step.value})
 
 
-def _arrival_sentences(summary, flags, months, empty) -> tuple[str, str]:
+def _arrival_sentences(summary, flags, months, empty, step: Threshold) -> tuple[str, str]:
     if empty:
         return ("分析期内没有线索记录，无法计算到店率。", "No leads in the period: the arrival rate cannot be computed.")
     if flags:
         more_zh = f"另有{len(flags) - 1}个渠道到店率也在下降。" if len(flags) > 1 else ""
         more_en = f" {len(flags) - 1} more channel(s) fell too." if len(flags) > 1 else ""
-        return flags[0].zh + more_zh, flags[0].en + more_en
+        return flags[0].sentence("zh") + more_zh, flags[0].sentence("en") + more_en
     top = summary.index[0]
     rate = summary.loc[top, "rate"]
     trend_zh = "最近6个月各渠道到店率没有明显下降" if months else "线索记录不足一年，暂不判断趋势"
     trend_en = "no channel's arrival rate fell in the last 6 months" if months else \
         "under a year of leads, so no trend is judged"
-    return (f"线索最多的{_channel(top, 'zh')}到店率{i18n.rate(rate, 'zh')}；{trend_zh}：以每月提升{STEP * 100:.0f}个百分点为目标跟踪。",
+    points = f"{step.value * 100:g}"
+    return (f"线索最多的{_channel(top, 'zh')}到店率{i18n.rate(rate, 'zh')}；{trend_zh}：以每月提升{points}个百分点为目标跟踪。",
             f"{_channel(top, 'en')}, the channel with most leads, arrives at {i18n.rate(rate, 'en')}; {trend_en}: aim "
-            f"for {STEP * 100:.0f} points more each month.")
+            f"for {points} points more each month.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1214,7 +1097,7 @@ def _arrival_sentences(summary, flags, months, empty) -> tuple[str, str]:
 class CampaignRoi(AnalysisResult):
     """Each campaign of the period: spend, the new patients of its channel while it ran, their 90-day ROI."""
 
-    line: float = 1.5
+    line: float = field(kw_only=True)  # the threshold in force
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """ROI per campaign (days with complete 90 days), red under the stop-loss line."""
@@ -1412,8 +1295,8 @@ def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> FunnelSection:
     leads = clinic.table("leads")
     if leads is not None and not clinic.has("leads", "arrived"):
         # no arrived column: a lead arrived when it names a patient who has an arrived visit
-        arrived = kpis.first_arrivals(visits).index
-        leads = leads.assign(arrived=leads["patient_id"].isin(arrived)) if clinic.has("leads", "patient_id") else None
+        arrived = lead_arrived(leads, visits, has_arrived=False, has_patient=clinic.has("leads", "patient_id"))
+        leads = None if arrived is None else leads.assign(arrived=arrived)
 
     section = FunnelSection()
     value = None

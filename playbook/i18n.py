@@ -112,6 +112,58 @@ def period(start: dt.date, end: dt.date, lang: str = "zh") -> str:
     return f"{day(start, lang)}–{day(end, lang)}" if lang == "zh" else f"{start:%d %b %Y} – {end:%d %b %Y}"
 
 
+def week_of(value: dt.date, lang: str = "zh") -> str:
+    """A week by its Monday: 2025年1月20日那周 / the week of 2025-01-20."""
+    value = _date(value)
+    return f"{day(value, lang)}那周" if lang == "zh" else f"the week of {day(value, lang)}"
+
+
+def months(first: dt.date, last: dt.date, lang: str = "zh") -> str:
+    """The months from ``first``'s to ``last``'s: 2025年7–12月 / Jul 2025 – Dec 2025; one month alone."""
+    first, last = _date(first), _date(last)
+    if (first.year, first.month) == (last.year, last.month):
+        return month(first, lang)
+    if lang == "zh":
+        tail = f"{last.month}月" if first.year == last.year else month(last, lang)
+        return f"{month(first, lang)}–{tail}"
+    return f"{first:%b}–{last:%b %Y}" if first.year == last.year else f"{first:%b %Y} – {last:%b %Y}"
+
+
+def whole_months(start: dt.date, end: dt.date) -> int:
+    """The number of calendar months ``start``..``end`` spans when it is whole months, else 0."""
+    start, end = _date(start), _date(end)
+    if start.day != 1 or (end + dt.timedelta(days=1)).day != 1:
+        return 0
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def window(start: dt.date, end: dt.date, lang: str = "zh") -> str:
+    """A window as an owner names it: 2025年下半年 / H2 2025, 2025年第4季度 / Q4 2025, 2024–2025年 …"""
+    start, end = _date(start), _date(end)
+    n = whole_months(start, end)
+    if not n:
+        return period(start, end, lang)
+    y, m = start.year, start.month
+    if n == 1:
+        return month(start, lang)
+    if n == 12 and m == 1:
+        return pick(lang, f"{y}年", f"{y}")
+    if n % 12 == 0 and m == 1:
+        return pick(lang, f"{y}–{end.year}年", f"{y}–{end.year}")
+    if n == 6 and m in (1, 7):
+        return pick(lang, f"{y}年{'上' if m == 1 else '下'}半年", f"H{1 if m == 1 else 2} {y}")
+    if n == 3 and m in (1, 4, 7, 10):
+        return pick(lang, f"{y}年第{(m - 1) // 3 + 1}季度", f"Q{(m - 1) // 3 + 1} {y}")
+    if end.year == y:
+        return pick(lang, f"{y}年{m}–{end.month}月", f"{start:%b}–{end:%b} {y}")
+    return pick(lang, f"{y}年{m}月–{end.year}年{end.month}月", f"{start:%b %Y} – {end:%b %Y}")
+
+
+def _date(value) -> dt.date:
+    """A date from a date, a datetime or a pandas Timestamp (a datetime too)."""
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
 def pick(lang: str, zh: str, en: str) -> str:
     """The text in the report's language; both are written side by side where they are used."""
     return zh if lang == "zh" else en
@@ -120,10 +172,11 @@ def pick(lang: str, zh: str, en: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 # Words the exports write in Chinese, as an English report prints them.
 #
-# One table for every chart and table: source channels, departments, item tiers, cost categories,
-# weekdays and time slots, doctors' titles, and the playbook's own keys (``unknown``, ``high_value``,
-# ``weekday_morning`` …) that reach the page as a flag's subject. A value the table does not know (a
-# clinic's own channel or campaign, a doctor's name) is printed as written, in both languages.
+# One table for every chart, table and sentence: source channels, departments, item tiers, cost
+# categories, weekdays and time slots, doctors' titles, the revenue drivers, and the playbook's own keys
+# (``unknown``, ``high_value``, ``weekday_morning`` …) that reach the page as a finding's segment. A
+# value the table does not know (a clinic's own channel or campaign, a doctor's name) is printed as
+# written, in both languages.
 TERMS: dict[str, tuple[str, str]] = {
     # source channels (method.md: 美团/抖音/大众点评/地推/转介绍/自然到店 …)
     "美团": ("美团", "Meituan"),
@@ -157,7 +210,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "医保": ("医保", "Medical insurance"),
     "其他": ("其他", "Other"),
     "未知": ("未知", "Unknown"),
-    "unknown": ("未知渠道", "unknown channel"),  # playbook.kpis.UNKNOWN_CHANNEL
+    "unknown": ("未知渠道", "unknown channel"),  # playbook.tables.UNKNOWN_CHANNEL
     # departments (种植/正畸/修复/儿牙/牙周/综合 …); "种植科" is found without its 科
     "种植": ("种植", "Implants"),
     "正畸": ("正畸", "Orthodontics"),
@@ -218,6 +271,11 @@ TERMS: dict[str, tuple[str, str]] = {
     "weekend_morning": ("周末上午", "weekend mornings"),
     "weekend_afternoon": ("周末下午", "weekend afternoons"),
     "weekend_evening": ("周末傍晚", "weekend evenings"),
+    # the revenue drivers (playbook.drivers keys)
+    "arrivals": ("到诊人数", "arrivals"),
+    "conversion": ("成交率", "conversion"),
+    "ticket": ("客单价", "average ticket"),
+    "frequency": ("复购频次", "purchase frequency"),
     # doctors' titles (staff.title)
     "主任": ("主任", "Chief"),
     "主任医师": ("主任医师", "Chief physician"),

@@ -1,8 +1,9 @@
 """The headline KPIs: the seven numbers every engagement starts from, exactly as the contract defines them.
 
 Source: method.md, "The definitions the playbook computes (its contract)". Thresholds quoted in the
-findings: first-visit conversion below 80% means "review with the doctor" [S2, seeds/002];
-referral share below 40% points to a service problem [S3, seeds/003].
+findings, each metric's ``line`` in the registry as the clinic has it in force: first-visit conversion
+below ``first_visit_conversion_review`` (80%) means "review with the doctor" [S2, seeds/002];
+referral share below ``referral_share_healthy`` (40%) points to a service problem [S3, seeds/003].
 
 The period is ``start``..``end`` with both days included; a timestamp counts on its day.
 """
@@ -10,98 +11,54 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from . import i18n
-from .catalogue import HIGH_VALUE, PROFIT
+from . import i18n, sentences
+from .metrics import HEADLINE as HEADLINE_NAMES
+from .metrics import METRICS
+from .plotting import ACTION_RED, PALETTE, month_ticks, set_title
 from .schema import REFERRAL_CHANNELS
+from .tables import UNKNOWN_CHANNEL, MetricTables, clinic_tables, first_arrivals, new_patient_table, returned_within_year
+from .thresholds import Threshold, resolve
 
-CONVERSION_WINDOW_DAYS = 30  # contract: paid "from their first arrival up to 30 days after it"
-RETURN_WINDOW_DAYS = 365  # contract: return_within_12m
-CONVERSION_REVIEW_LINE = 0.80  # [S2] 初诊成交低于80%沟通医生
-REFERRAL_HEALTHY_LINE = 0.40  # [S3] 口碑介绍的来源客户最好达到40%以上
-UNKNOWN_CHANNEL = "unknown"
+# first_arrivals, new_patient_table and UNKNOWN_CHANNEL live in playbook.tables; their names here still work.
+__all__ = ["HEADLINE", "HeadlineKpis", "headline_kpis", "clinic_kpis", "channel_name", "return_within_12m",
+           "first_arrivals", "new_patient_table", "UNKNOWN_CHANNEL"]
 
-# name -> (中文, English, unit); the names are a contract other tools read (kpis.json): add, never rename.
-HEADLINE = {
-    "revenue": ("实收营业额", "Revenue (paid)", "yuan"),
-    "new_patients": ("新患者数", "New patients", "count"),
-    "arrived_visits": ("到诊人次", "Arrived visits", "count"),
-    "no_show_rate": ("爽约率", "No-show rate", "rate"),
-    "first_visit_conversion": ("初诊成交率", "First-visit conversion", "rate"),
-    "referral_share": ("转介绍占比", "Referral share", "rate"),
-    "return_within_12m": ("12个月复诊率", "Return within 12 months", "rate"),
-}
+WEAK = ("first_visit_conversion", "referral_share")  # the headline sentence judges these by their line
 
-
-def _day(series: pd.Series) -> pd.Series:
-    return series.dt.normalize()
-
-
-def _between(days: pd.Series, start: dt.date, end: dt.date) -> pd.Series:
-    return days.between(pd.Timestamp(start), pd.Timestamp(end))
+# name -> (中文, English, unit): the registry's headline view (playbook.metrics); the names are a
+# contract other tools read (kpis.json): add, never rename.
+HEADLINE = {name: (METRICS[name].zh, METRICS[name].en, METRICS[name].unit) for name in HEADLINE_NAMES}
 
 
 def _share(part: float, whole: float) -> float | None:
     return None if whole == 0 else float(part) / float(whole)
 
 
-def first_arrivals(visits: pd.DataFrame) -> pd.Series:
-    """The day of each patient's earliest arrived visit in all the data (not only the period)."""
-    arrived = visits[visits["status"] == "arrived"]
-    return _day(arrived["scheduled_at"]).groupby(arrived["patient_id"]).min().rename("first_arrival")
-
-
-def new_patient_table(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataFrame, *,
-                      start: dt.date, end: dt.date) -> pd.DataFrame:
-    """One row per new patient of the period: first arrival, source channel, and whether they converted.
-
-    Converted: paid (amount > 0) for a profit or high-value item on a day from the first arrival up to
-    30 days after it, both included.
-    """
-    first = first_arrivals(visits)
-    new = first[_between(first, start, end)].to_frame()
-    channel = patients.drop_duplicates("patient_id").set_index("patient_id")["source_channel"]
-    new["source_channel"] = channel.reindex(new.index).fillna(UNKNOWN_CHANNEL).astype("str")
-
-    paid = charges[(charges["amount_paid"] > 0) & charges["tier"].isin([PROFIT, HIGH_VALUE])]
-    paid = pd.DataFrame({"patient_id": paid["patient_id"], "day": _day(paid["paid_at"])})
-    paid = paid[paid["patient_id"].isin(new.index)].join(new["first_arrival"], on="patient_id")
-    in_window = (paid["day"] >= paid["first_arrival"]) & (
-        paid["day"] <= paid["first_arrival"] + pd.Timedelta(days=CONVERSION_WINDOW_DAYS))
-    new["converted"] = new.index.isin(paid.loc[in_window, "patient_id"])
-    new.index.name = "patient_id"
-    return new
-
-
 def return_within_12m(visits: pd.DataFrame, *, start: dt.date, end: dt.date) -> float | None:
     """Of patients first arriving in start..end−365 days, the share with another arrived visit on a
-    later day no more than 365 days after the first arrival. None when that cohort is empty."""
+    later day no more than 365 days after the first arrival (`playbook.metrics`). None when that
+    cohort is empty."""
     first = first_arrivals(visits)
-    cohort = first[_between(first, start, pd.Timestamp(end) - pd.Timedelta(days=RETURN_WINDOW_DAYS))]
-    if cohort.empty:
-        return None
-    arrived = visits[(visits["status"] == "arrived") & visits["patient_id"].isin(cohort.index)]
-    later = pd.DataFrame({"patient_id": arrived["patient_id"], "day": _day(arrived["scheduled_at"])})
-    later = later.join(cohort, on="patient_id")
-    returned = later[(later["day"] > later["first_arrival"])
-                     & (later["day"] <= later["first_arrival"] + pd.Timedelta(days=RETURN_WINDOW_DAYS))]
-    return _share(returned["patient_id"].nunique(), len(cohort))
+    return METRICS["return_within_12m"].of(
+        first.to_frame().assign(returned=returned_within_year(visits, first)), start, end)
 
 
-# The headline sentence in each language; the two lines are [S2] (80%) and [S3] (40%).
+# The headline sentence in each language; {line} is the threshold in force ([S2] 80%, [S3] 40% by default).
 _FINDING = {
     "zh": {"head": "分析期内实收{revenue}，新患者{new}人，初诊成交率{conversion}，转介绍占比{referral}",
            "healthy": "，两项均在方法的健康线以上。", "sep": "；", "end": "。",
-           "first_visit_conversion": "初诊成交率低于80%，应与医生逐例复盘初诊沟通",
-           "referral_share": "转介绍占比低于40%，说明服务体验与口碑需要改进"},
+           "first_visit_conversion": "初诊成交率低于{line}，应与医生逐例复盘初诊沟通",
+           "referral_share": "转介绍占比低于{line}，说明服务体验与口碑需要改进"},
     "en": {"head": "In the period the clinic took {revenue} from {new} new patients; first-visit conversion was "
                    "{conversion} and referral share {referral}",
            "healthy": ", both above the method's healthy lines.", "sep": "; ", "end": ".",
-           "first_visit_conversion": "conversion below 80% calls for a case-by-case review with the doctors",
-           "referral_share": "referral share below 40% points to a service and word-of-mouth problem"},
+           "first_visit_conversion": "conversion below {line} calls for a case-by-case review with the doctors",
+           "referral_share": "referral share below {line} points to a service and word-of-mouth problem"},
 }
 
 
@@ -114,6 +71,11 @@ class HeadlineKpis:
     values: dict[str, float | int | None]
     channels: pd.DataFrame  # index source_channel; new_patients, first_visit_conversion
     monthly_revenue: pd.Series = field(repr=False)  # month start -> revenue, within the period
+    thresholds: Mapping[str, Threshold] = field(repr=False)  # in force: the lines its sentences judge by
+
+    def line(self, metric: str) -> Threshold:
+        """The threshold ``metric`` is judged against (its registry ``line``), as the clinic has it."""
+        return self.thresholds[METRICS[metric].line]
 
     @property
     def table(self) -> pd.DataFrame:
@@ -147,15 +109,15 @@ class HeadlineKpis:
     def finding(self, lang: str = "zh") -> str:
         """One sentence: where the clinic stands, and the first thing to look at."""
         v = self.values
-        weak = [k for k, line in (("first_visit_conversion", CONVERSION_REVIEW_LINE),
-                                  ("referral_share", REFERRAL_HEALTHY_LINE)) if v[k] is not None and v[k] < line]
+        weak = [k for k in WEAK if self.line(k).breached(v[k])]
         words = _FINDING[lang]
         head = words["head"].format(revenue=i18n.money(v["revenue"], lang), new=i18n.count(v["new_patients"], lang),
                                     conversion=i18n.rate(v["first_visit_conversion"], lang),
                                     referral=i18n.rate(v["referral_share"], lang))
         if not weak:
             return head + words["healthy"]
-        return head + words["sep"] + words["sep"].join(words[k] for k in weak) + words["end"]
+        return head + words["sep"] + words["sep"].join(
+            words[k].format(line=sentences.line(self.line(k))) for k in weak) + words["end"]
 
     def trend_finding(self, lang: str = "zh") -> str:
         """The revenue chart's sentence: the last two quarters against the two before them."""
@@ -184,14 +146,17 @@ class HeadlineKpis:
         weakest = sizeable["first_visit_conversion"].idxmin()
         rate, count = sizeable.loc[weakest, "first_visit_conversion"], int(sizeable.loc[weakest, "new_patients"])
         weakest = channel_name(weakest, lang)
-        if rate >= CONVERSION_REVIEW_LINE:
-            return i18n.pick(lang, f"各主要渠道的初诊成交率都不低于80%，最低的是{weakest}（{i18n.rate(rate, lang)}）。",
-                             f"Every sizeable channel converts at 80% or more; the lowest is {weakest} ({i18n.rate(rate, lang)}).")
+        review = self.line("first_visit_conversion")
+        line = sentences.line(review)
+        if not review.breached(rate):
+            return i18n.pick(lang, f"各主要渠道的初诊成交率都不低于{line}，最低的是{weakest}（{i18n.rate(rate, lang)}）。",
+                             f"Every sizeable channel converts at {line} or more; the lowest is {weakest} "
+                             f"({i18n.rate(rate, lang)}).")
         return i18n.pick(
             lang,
-            f"{weakest}带来{count}位新患者，初诊成交率只有{i18n.rate(rate, lang)}，低于80%的复盘线：先与医生复盘这个渠道的初诊，"
+            f"{weakest}带来{count}位新患者，初诊成交率只有{i18n.rate(rate, lang)}，低于{line}的复盘线：先与医生复盘这个渠道的初诊，"
             f"并检查它引来的是否是目标客户。",
-            f"{weakest} brought {count} new patients but converted only {i18n.rate(rate, lang)}, under the 80% review "
+            f"{weakest} brought {count} new patients but converted only {i18n.rate(rate, lang)}, under the {line} review "
             f"line: review its first visits with the doctors and check whether it brings the right patients.")
 
     def _trend(self) -> tuple[int, float | None, float | None]:
@@ -206,8 +171,6 @@ class HeadlineKpis:
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Monthly revenue in the period, as bars (万元 in Chinese); the recent months in red when they
         fell more than 5% below the months before them (the driver chapter explains the fall)."""
-        from .plotting import ACTION_RED, PALETTE, month_ticks, set_title
-
         ax = ax if ax is not None else plt.gca()
         scale, unit = (1e4, "万元") if lang == "zh" else (1e3, "¥ thousand")
         window, recent, change = self._trend()
@@ -246,7 +209,8 @@ def _round(value):
 
 
 def headline_kpis(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataFrame, *,
-                  start: dt.date, end: dt.date, referral_channels=REFERRAL_CHANNELS) -> HeadlineKpis:
+                  start: dt.date, end: dt.date, referral_channels=REFERRAL_CHANNELS,
+                  thresholds: Mapping[str, Threshold] | None = None) -> HeadlineKpis:
     """Compute the headline KPIs of the contract on canonical tables.
 
     Parameters
@@ -255,39 +219,41 @@ def headline_kpis(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.Data
         (playbook.catalogue.classify_items), which `load_clinic` adds.
     start, end : the analysis period, both days included.
     referral_channels : source-channel values that count as referral (转介绍).
+    thresholds : the thresholds in force (`playbook.thresholds.resolve`; default: the method's), whose
+        lines the sentences state.
     """
-    visit_day = _day(visits["scheduled_at"])
-    in_period = visits[_between(visit_day, start, end)]
-    arrivals = int((in_period["status"] == "arrived").sum())
-    no_shows = int((in_period["status"] == "no_show").sum())
+    return headline_from_tables(MetricTables(patients, visits, charges, referral=tuple(referral_channels)),
+                                start=start, end=end, thresholds=thresholds)
 
-    paid_day = _day(charges["paid_at"])
-    period_charges = charges[_between(paid_day, start, end)]
-    revenue = round(float(period_charges["amount_paid"].sum()), 2)
 
-    new = new_patient_table(patients, visits, charges, start=start, end=end)
-    channels = new.groupby("source_channel", sort=False).agg(
-        new_patients=("converted", "size"), first_visit_conversion=("converted", "mean"))
+def headline_from_tables(tables: MetricTables, *, start: dt.date, end: dt.date,
+                         thresholds: Mapping[str, Threshold] | None = None) -> HeadlineKpis:
+    """The headline KPIs of ``start``..``end``, each computed by its registry entry (`playbook.metrics`)."""
+    values = {}
+    for name in HEADLINE_NAMES:
+        metric = METRICS[name]
+        value = metric.value(tables, start, end)
+        if value is not None and metric.unit == "count":
+            value = int(value)
+        elif value is not None and metric.unit == "yuan":
+            value = round(value, 2)
+        values[name] = value
+
+    new, conversion = METRICS["new_patients"], METRICS["first_visit_conversion"]
+    channels = pd.DataFrame({
+        "new_patients": new.per_segment(tables, start, end, "channel")["value"].astype(int),
+        "first_visit_conversion": conversion.per_segment(tables, start, end, "channel")["value"].astype(float)})
+    channels.index.name = "source_channel"
     channels = channels.sort_values(["new_patients", "first_visit_conversion"], ascending=False)
 
     months = pd.date_range(pd.Timestamp(start).to_period("M").to_timestamp(), pd.Timestamp(end), freq="MS")
-    monthly = period_charges.groupby(paid_day[period_charges.index].dt.to_period("M").dt.to_timestamp())[
-        "amount_paid"].sum().reindex(months, fill_value=0.0)
-
-    values = {
-        "revenue": revenue,
-        "new_patients": len(new),
-        "arrived_visits": arrivals,
-        "no_show_rate": _share(no_shows, arrivals + no_shows),
-        "first_visit_conversion": _share(new["converted"].sum(), len(new)),
-        "referral_share": _share(new["source_channel"].isin(list(referral_channels)).sum(), len(new)),
-        "return_within_12m": return_within_12m(visits, start=start, end=end),
-    }
-    return HeadlineKpis(start, end, values, channels, monthly)
+    monthly = METRICS["revenue"].per_period(tables, "M")["value"]
+    monthly = monthly[monthly.index <= pd.Timestamp(end)].reindex(months, fill_value=0.0)
+    return HeadlineKpis(start, end, values, channels, monthly, thresholds or resolve())
 
 
 def clinic_kpis(clinic) -> HeadlineKpis:
     """`headline_kpis` of a loaded clinic over its configured period."""
     period = clinic.config.period
-    return headline_kpis(clinic.patients, clinic.visits, clinic.charges, start=period.start, end=period.end,
-                         referral_channels=clinic.config.referral)
+    return headline_from_tables(clinic_tables(clinic), start=period.start, end=period.end,
+                                thresholds=resolve(clinic.config.thresholds))

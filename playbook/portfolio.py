@@ -30,6 +30,9 @@ import pandas as pd
 from . import i18n
 from .config import NOTEBOOKS_DIR
 from .errors import ChapterError, PlaybookError
+from .metrics import METRICS, PORTFOLIO, Metric
+from .thresholds import DEFAULTS
+from .workbook import Sheet, write_workbook
 
 if TYPE_CHECKING:  # the benchmark is computed without the plotting stack
     import matplotlib.pyplot as plt
@@ -49,52 +52,78 @@ class PortfolioError(PlaybookError):
     """The OUT folder holds too few finished clinics to compare."""
 
 
+# Where a clinic's own report explains each measure, zh / en.
+_CHAPTERS = {
+    "revenue": ("营收驱动", "revenue drivers"), "revenue_change_recent": ("营收驱动", "revenue drivers"),
+    "new_patients": ("获客漏斗与渠道", "funnel and channels"),
+    "first_visit_conversion": ("获客漏斗与渠道", "funnel and channels"),
+    "arrived_visits": ("医生与运营", "doctors and operations"), "no_show_rate": ("医生与运营", "doctors and operations"),
+    "referral_share": ("复诊与忠诚", "cohorts and loyalty"), "return_within_12m": ("复诊与忠诚", "cohorts and loyalty"),
+}
+
+
 @dataclass(frozen=True)
 class Measure:
-    """One KPI of the benchmark: its kpis.json name, its labels, and which way is better."""
+    """One KPI of the benchmark: a registry metric (`playbook.metrics`) as the portfolio compares it.
 
-    name: str
-    zh: str
-    en: str
-    kind: str  # "money", "count" or "rate"
-    higher_is_better: bool = True
-    per_month: bool = False  # a volume: divided by the months of the clinic's period
-    threshold: str | None = None  # a line in playbook.thresholds, drawn on the chart
-    chapter_zh: str = ""  # where the clinic's own report explains it
-    chapter_en: str = ""
-    unit_zh: str = ""  # a count's unit in Chinese text: 人, 人次
+    A count or a total (revenue, new patients, arrived visits) is compared per month of each clinic's
+    period; a rate as it is.
+    """
+
+    metric: Metric
+
+    @property
+    def name(self) -> str:
+        """Its name in kpis.json ``kpis``."""
+        return self.metric.json_key
+
+    @property
+    def per_month(self) -> bool:
+        return self.metric.additive
+
+    @property
+    def zh(self) -> str:
+        return f"月均{self.metric.zh}" if self.per_month else self.metric.zh
+
+    @property
+    def en(self) -> str:
+        return f"{self.metric.en} per month" if self.per_month else self.metric.en
+
+    @property
+    def unit(self) -> str:
+        return self.metric.unit
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric.higher_is_better
+
+    @property
+    def threshold(self) -> str | None:
+        """The line in playbook.thresholds drawn on the chart."""
+        return self.metric.line
+
+    @property
+    def chapter_zh(self) -> str:
+        return _CHAPTERS[self.metric.name][0]
+
+    @property
+    def chapter_en(self) -> str:
+        return _CHAPTERS[self.metric.name][1]
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
 
     def format(self, value, lang: str) -> str:
-        if self.kind == "rate":
-            return i18n.rate(value, lang)
-        if self.kind == "money":
-            return i18n.money(value, lang)
+        """A clinic's value as the benchmark's sentences and tables print it; 无数据 / no data when missing."""
         if value is None or pd.isna(value):
             return i18n.NO_DATA[lang]
-        return f"{value:,.0f}{self.unit_zh}" if lang == "zh" else f"{value:,.0f}"
+        if self.unit == "count":
+            return f"{value:,.0f}{self.metric.count_zh}" if lang == "zh" else f"{value:,.0f}"
+        return self.metric.format(value, lang)
 
 
-MEASURES: tuple[Measure, ...] = (
-    Measure("revenue", "月均实收", "Revenue per month", "money", per_month=True,
-            chapter_zh="营收驱动", chapter_en="revenue drivers"),
-    Measure("new_patients", "月均新患者", "New patients per month", "count", per_month=True,
-            chapter_zh="获客漏斗与渠道", chapter_en="funnel and channels", unit_zh="人"),
-    Measure("arrived_visits", "月均到诊人次", "Arrived visits per month", "count", per_month=True,
-            chapter_zh="医生与运营", chapter_en="doctors and operations", unit_zh="人次"),
-    Measure("first_visit_conversion", "初诊成交率", "First-visit conversion", "rate",
-            threshold="first_visit_conversion_review", chapter_zh="获客漏斗与渠道", chapter_en="funnel and channels"),
-    Measure("no_show_rate", "爽约率", "No-show rate", "rate", higher_is_better=False, threshold="no_show_rate",
-            chapter_zh="医生与运营", chapter_en="doctors and operations"),
-    Measure("referral_share", "转介绍占比", "Referral share", "rate", threshold="referral_share_healthy",
-            chapter_zh="复诊与忠诚", chapter_en="cohorts and loyalty"),
-    Measure("return_within_12m", "12个月复诊率", "Return within 12 months", "rate",
-            chapter_zh="复诊与忠诚", chapter_en="cohorts and loyalty"),
-    Measure("revenue_change_recent", "近期营收变化", "Recent revenue change", "rate",
-            chapter_zh="营收驱动", chapter_en="revenue drivers"),
-)
+# The registry's portfolio view.
+MEASURES: tuple[Measure, ...] = tuple(Measure(METRICS[name]) for name in PORTFOLIO)
 _BY_NAME = {m.name: m for m in MEASURES}
 
 
@@ -256,7 +285,7 @@ class Benchmark:
         if gap is None or pd.isna(gap) or gap == 0:
             return i18n.pick(lang, "与中位数持平", "at the median")
         below = gap < 0
-        if m.kind == "rate":
+        if m.unit == "rate":
             size = f"{abs(gap) * 100:.1f}"
             return i18n.pick(lang, f"比中位数{'低' if below else '高'}{size}个百分点",
                              f"{size} points {'below' if below else 'above'} the median")
@@ -296,8 +325,6 @@ class Benchmark:
     def sheets(self, lang: str = "zh") -> list:
         """The Excel workbook: the overview, one ranking sheet per measure (the bottom quarter red, the
         top quarter green), and the portfolio's statistics."""
-        from .workbook import Sheet
-
         label = lambda zh, en: i18n.pick(lang, zh, en)  # noqa: E731
         clinics = self.portfolio.clinics
         overview = pd.DataFrame({label("诊所", "Clinic"): clinics["clinic_name"], "clinic_id": clinics["clinic_id"],
@@ -306,7 +333,7 @@ class Benchmark:
         formats = {}
         for m in self.measures:
             overview[m.label(lang)] = clinics[m.name].to_numpy()
-            formats[m.label(lang)] = _EXCEL_FORMAT[m.kind]
+            formats[m.label(lang)] = m.metric.sheet_format
         bottom_counts = self.table[self.table["position"] == BOTTOM].groupby("clinic_id").size()
         overview[label("后四分之一项数", "Measures in bottom quarter")] = (
             clinics["clinic_id"].map(bottom_counts).fillna(0).astype(int).to_numpy())
@@ -327,7 +354,7 @@ class Benchmark:
                                   values[2]: rows["q1"].to_numpy(), values[3]: rows["q3"].to_numpy(),
                                   status: rows["position"].map(words).to_numpy()})
             better = label("越高越好", "higher is better") if m.higher_is_better else label("越低越好", "lower is better")
-            sheets.append(Sheet(m.label(lang), frame, formats=dict.fromkeys(values, _EXCEL_FORMAT[m.kind]),
+            sheets.append(Sheet(m.label(lang), frame, formats=dict.fromkeys(values, m.metric.sheet_format),
                                 status=status, status_values=colours,
                                 note=label(f"{m.zh}（{better}）：红色需要跟进，绿色可供借鉴。",
                                            f"{m.en} ({better}): red needs a follow-up, green shows what works.")))
@@ -349,7 +376,7 @@ class Benchmark:
         if rows.empty:
             return no_data(ax, lang, m.label(lang))
         # axis units: 万元 (zh) or ¥ thousand (en), percent, or the count itself
-        factor = {"money": 1e-4 if lang == "zh" else 1e-3, "rate": 100.0, "count": 1.0}[m.kind]
+        factor = {"yuan": 1e-4 if lang == "zh" else 1e-3, "rate": 100.0, "count": 1.0}[m.unit]
         values = rows["value"].to_numpy() * factor
         y = range(len(rows))[::-1]  # best on top
         colours = [ACTION_RED if p == BOTTOM else PALETTE[1] for p in rows["position"]]
@@ -369,7 +396,7 @@ class Benchmark:
             ax.text(value, yy, f" {m.format(raw, lang)}", va="center", ha="left" if value >= 0 else "right",
                     fontsize="small")
         ax.set_yticks(list(y), rows["clinic_name"].tolist())
-        unit = {"money": i18n.pick(lang, "万元", "¥ thousand"), "rate": "%", "count": ""}[m.kind]
+        unit = {"yuan": i18n.pick(lang, "万元", "¥ thousand"), "rate": "%", "count": ""}[m.unit]
         ax.set_xlabel(f"{m.label(lang)}{f' ({unit})' if unit else ''}")
         reach = [*values, 0.0, *([line.value * factor] if line is not None else [])]
         low, high = min(reach), max(reach)
@@ -389,12 +416,8 @@ def _no_spread(rows: pd.DataFrame) -> bool:
 
 def _method_line(m: Measure):
     """The method's threshold for a measure (its source cited in playbook.thresholds), or None."""
-    from .thresholds import DEFAULTS
-
     return DEFAULTS[m.threshold] if m.threshold else None
 
-
-_EXCEL_FORMAT = {"rate": "percent", "money": "money", "count": "count"}
 
 
 def benchmark(portfolio: Portfolio, measures: tuple[Measure, ...] = MEASURES) -> Benchmark:
@@ -411,7 +434,7 @@ def benchmark(portfolio: Portfolio, measures: tuple[Measure, ...] = MEASURES) ->
                              "median": median, "q1": q1, "q3": q3})
         part["position"] = [_position(v, median, q1, q3, m, len(clinics)) for v in values]
         gap = values - median
-        part["gap"] = gap if m.kind == "rate" else gap / abs(median) if median else float("nan")
+        part["gap"] = gap if m.unit == "rate" else gap / abs(median) if median else float("nan")
         parts.append(part)
     return Benchmark(portfolio, pd.concat(parts, ignore_index=True), measures)
 
@@ -442,10 +465,9 @@ class PortfolioFiles:
 
 def build_portfolio(out_dir: Path | str, *, lang: str = "zh") -> PortfolioFiles:
     """Write ``OUT/portfolio.{ipynb,html,pdf,xlsx}`` for the clinics `playbook run` finished in ``out_dir``."""
-    import papermill
-
+    # The notebook and report stack (1.4 s to import) only when the files are written: `benchmark` needs none.
     from . import report
-    from .workbook import write_workbook
+    from .nbstack import papermill
 
     out_dir = Path(out_dir).resolve()
     portfolio = read_portfolio(out_dir)

@@ -20,14 +20,17 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import yaml
 
-from . import i18n
+from . import i18n, sentences
 from .clinic import Clinic
+from .diagnosis import diagnose
+from .metrics import DEPARTMENTS, METRICS, Metric, MetricError, format_number, metric_label, parse_metric
 from .plotting import ACTION_RED, PALETTE
-from .results import RED, AnalysisResult, Flag
-from .weekly import WEEKLY_METRICS, metric_label
+from .jsonsafe import scalar
+from .results import RED, AnalysisResult, Finding
+from .tables import BASELINE_WEEKS, MetricTables, clinic_tables
+from .thresholds import Threshold
 
 RULES_FILE = Path(__file__).with_name("prescriptions.yaml")
-BASELINE_WEEKS = 13  # "its last three months" (issue 5; [S0] compares with last month's level)
 LETTERS = ("A", "B", "C", "D", "E")
 TASK_COLUMNS = ["prescription", "task_id", "task", "owner_department", "owner", "metric", "baseline", "target",
                 "start", "deadline", "finding", "changed"]
@@ -59,7 +62,7 @@ class Rule:
     tasks: tuple[TaskTemplate, ...]
     threshold: str | None = None
 
-    def fires(self, flag: Flag) -> bool:
+    def fires(self, flag: Finding) -> bool:
         return fnmatch(flag.metric, self.metric) and (self.threshold is None or flag.threshold == self.threshold)
 
 
@@ -67,7 +70,7 @@ class Rule:
 class RuleBook:
     rules: tuple[Rule, ...]
     prescriptions: dict  # letter -> {zh, en}
-    departments: dict  # key -> {zh, en}
+    departments: dict  # key -> (zh, en): playbook.metrics.DEPARTMENTS
     per_rule: int
 
 
@@ -80,7 +83,7 @@ def rulebook(path: Path = RULES_FILE) -> RuleBook:
              prescription=r["prescription"], why_zh=r["why"]["zh"], why_en=r["why"]["en"],
              tasks=tuple(TaskTemplate(**t) for t in r["tasks"]))
         for r in raw["rules"])
-    return RuleBook(rules, raw["prescriptions"], raw["departments"], int(raw["per_rule"]))
+    return RuleBook(rules, raw["prescriptions"], DEPARTMENTS, int(raw["per_rule"]))
 
 
 @dataclass
@@ -92,6 +95,7 @@ class PrescriptionPlan(AnalysisResult):
     notes: list[str] = field(default_factory=list)  # consultant changes that could not be applied, zh
     notes_en: list[str] = field(default_factory=list)
     interviews: pd.DataFrame = None  # the consultant's interview findings: who, text
+    gap_closed: Threshold = field(kw_only=True)  # ``target_gap_closed``: the share of each gap the targets close
 
     @property
     def available(self) -> bool:
@@ -111,6 +115,13 @@ class PrescriptionPlan(AnalysisResult):
             i18n.pick(lang, "预计每年营收影响", "Expected revenue effect a year"): i18n.money_column(
                 p["revenue_effect"].where(p["revenue_effect"] > 0), lang, missing="—"),
         })
+
+    def effect(self, row, lang: str = "zh") -> str:
+        """A chosen plan's expected revenue effect a year, with its assumption."""
+        share = sentences.line(self.gap_closed)
+        return i18n.pick(lang, f"预计每年营收影响约{i18n.money(row.revenue_effect, lang)}（假设目标按期达成、弥补诊断差距的{share}）。",
+                         f"Expected effect about {i18n.money(row.revenue_effect, lang)} a year, assuming the targets are "
+                         f"met and close {share} of the diagnosed gap.")
 
     @staticmethod
     def _decision(row, lang: str) -> str:
@@ -148,8 +159,8 @@ class PrescriptionPlan(AnalysisResult):
                                     "tasks": int((self.tasks["prescription"] == row.prescription).sum()),
                                     "revenue_effect": round(float(row.revenue_effect), 2)}
                  for row in self.prescriptions.itertuples()}
-        tasks = [{"task_id": r.task_id, "prescription": r.prescription, "metric": r.metric,
-                  "owner_department": r.owner_department, "baseline": _round(r.baseline), "target": _round(r.target),
+        tasks = [{"task_id": r.task_id, "prescription": r.prescription, "metric": scalar(r.metric),
+                  "owner_department": r.owner_department, "baseline": scalar(r.baseline), "target": scalar(r.target),
                   "start": r.start.isoformat(), "deadline": r.deadline.isoformat()} for r in self.tasks.itertuples()]
         return {"kpis": {"prescriptions_chosen": len(self.chosen)}, "prescriptions": plans, "tasks": tasks}
 
@@ -179,8 +190,6 @@ def prescribe(clinic: Clinic, *, ranking=None, rules: RuleBook | None = None) ->
     ranking : the bottleneck ranking (default: ``diagnose(clinic).ranking``), whose flags fire the rules.
     rules : the rules table (default: ``prescriptions.yaml``).
     """
-    from .diagnosis import diagnose
-
     if ranking is None and rules is None:
         # The prescriptions chapter, the summary and the weekly pack ask for the same plan: compute it once.
         if getattr(clinic, "_prescriptions", None) is None:
@@ -190,18 +199,16 @@ def prescribe(clinic: Clinic, *, ranking=None, rules: RuleBook | None = None) ->
 
 
 def _prescribe(clinic: Clinic, ranking, rules: RuleBook) -> PrescriptionPlan:
-    from .diagnosis import diagnose
-    from .weekly import week_data
-
     diagnosis = diagnose(clinic)
     config = clinic.config
-    start = config.plan_start or _next_monday(config.period.end)
+    start = config.plan_start_day
     fired = _fire(rules, ranking.flags)
     lang = config.lang
     baseline_end = min(start - dt.timedelta(days=1), config.period.end)
-    data = week_data(clinic, as_of=baseline_end) if fired else None
+    data = clinic_tables(clinic, as_of=baseline_end) if fired else None
     rows, effects = [], {}
-    share_closed = diagnosis.thresholds["target_gap_closed"].value
+    gap_closed = diagnosis.thresholds["target_gap_closed"]
+    share_closed = gap_closed.value
     for rule, flags in fired:
         for n, template in enumerate(rule.tasks, start=1):
             for flag in flags:
@@ -219,10 +226,10 @@ def _prescribe(clinic: Clinic, ranking, rules: RuleBook) -> PrescriptionPlan:
                               columns=["who", "text"])
     zh, en = _sentences(plans, tasks, share_closed)
     return PrescriptionPlan("prescriptions", tasks, zh, en, prescriptions=plans, tasks=tasks, notes=notes_zh,
-                            notes_en=notes_en, interviews=interviews)
+                            notes_en=notes_en, interviews=interviews, gap_closed=gap_closed)
 
 
-def _fire(rules: RuleBook, flags: list[Flag]) -> list[tuple[Rule, list[Flag]]]:
+def _fire(rules: RuleBook, flags: list[Finding]) -> list[tuple[Rule, list[Finding]]]:
     """Each rule with the flags it fires on, strongest first, at most ``per_rule`` subjects."""
     fired = []
     for rule in rules.rules:
@@ -237,56 +244,47 @@ def _fire(rules: RuleBook, flags: list[Flag]) -> list[tuple[Rule, list[Flag]]]:
     return fired
 
 
-def _task(data, baseline_end: dt.date, rule: Rule, template: TaskTemplate, n: int, flag: Flag, start: dt.date,
+def _task(data, baseline_end: dt.date, rule: Rule, template: TaskTemplate, n: int, flag: Finding, start: dt.date,
           rules: RuleBook, thresholds, lang: str) -> dict:
-    subject = _subject(flag.subject, lang)
+    subject = sentences.segment(flag.segment, lang) if flag.segment else ""
     metric = template.metric.format(subject=flag.subject) if template.metric else None
     baseline = target = None
     if metric:
         baseline = _baseline(data, metric, start, baseline_end)
         target = _target(template, metric, baseline, flag, thresholds)
     suffix = f"@{flag.subject}" if flag.subject and "{subject}" in (template.zh + (template.metric or "")) else ""
-    owner = rules.departments[template.owner]
+    owner = rules.departments[template.owner][0 if lang == "zh" else 1]
     return {"prescription": rule.prescription, "task_id": f"{rule.id}.{n}{suffix}",
-            "task": (template.zh if lang == "zh" else template.en).format(subject=subject),
-            "owner_department": owner[lang], "owner": None, "metric": metric if target is not None else None,
+            "task": (template.zh if lang == "zh" else template.en).format(subject=subject,
+                                                                          line=sentences.line(thresholds[flag.threshold])),
+            "owner_department": owner, "owner": None, "metric": metric if target is not None else None,
             "baseline": baseline if target is not None else None, "target": target, "start": start,
-            "deadline": start + dt.timedelta(weeks=template.weeks), "finding": flag.sentence(lang), "changed": ()}
+            "deadline": start + dt.timedelta(weeks=template.weeks), "finding": flag, "changed": ()}
 
 
-def _subject(subject, lang: str) -> str:
-    if not isinstance(subject, str) or not subject:
-        return ""
-    from .kpis import channel_name
+def _baseline(data: MetricTables, metric: str, start: dt.date, end: dt.date) -> float | None:
+    """The clinic's own level over its last 13 weeks before the plan starts.
 
-    return channel_name(subject, lang)
-
-
-def _baseline(data, metric: str, start: dt.date, end: dt.date) -> float | None:
-    """The clinic's own level over its last 13 weeks before the plan starts (``data``: weekly.week_data).
-
-    Counts and money are per week (the span's total over its weeks); rates are pooled over the span.
+    Counts and totals are per week (the span's total over its weeks); ratios are pooled over the span.
     """
-    from .weekly import WEEKLY_METRICS, parse_metric
-
     name, scope = parse_metric(metric)
-    spec = WEEKLY_METRICS[name]
+    spec = METRICS[name]
     # A conversion needs 30 days to settle: the last weeks' patients have not all decided yet.
     last = min(pd.Timestamp(end), data.as_of - pd.Timedelta(days=spec.settle_days))
     first = max(last - pd.Timedelta(weeks=BASELINE_WEEKS) + pd.Timedelta(days=1), data.data_start)
     if not spec.available(data) or last < first:
         return None
-    value = spec.compute(data, first, last, scope)
+    value = spec.value(data, first, last, scope)
     if value is None or pd.isna(value):
         return None
     return float(value) / (((last - first).days + 1) / 7) if spec.additive else float(value)
 
 
-def _target(template: TaskTemplate, metric: str, baseline: float | None, flag: Flag, thresholds) -> float | None:
+def _target(template: TaskTemplate, metric: str, baseline: float | None, flag: Finding, thresholds) -> float | None:
     """A step from the baseline in the metric's good direction, never past the method's line."""
     if baseline is None:
         return None
-    spec = WEEKLY_METRICS[metric.split(":")[0]]
+    spec = METRICS[metric.split(":")[0]]
     up = 1 if spec.higher_is_better else -1
     line = thresholds[flag.threshold].value
     kind = template.target
@@ -302,7 +300,7 @@ def _target(template: TaskTemplate, metric: str, baseline: float | None, flag: F
         target = baseline + thresholds["target_gap_closed"].value * (line - baseline)
     else:
         raise ValueError(f"unknown target rule {template.target!r} in {RULES_FILE.name}")
-    if spec.kind == "rate":
+    if spec.unit == "rate":
         # The flag's line is in the metric's own unit for rate metrics: a target never overshoots it.
         if kind in ("step", "close_gap"):
             target = min(target, line) if up > 0 else max(target, line)
@@ -321,7 +319,7 @@ def _apply_task_changes(tasks: pd.DataFrame, config, start: dt.date, rules: Rule
                 added = {"prescription": change.prescription, "task_id": task_id, "task": change.task,
                          "owner_department": change.owner_department or "", "owner": change.owner,
                          "metric": change.metric, "baseline": None, "target": change.target, "start": start,
-                         "deadline": change.deadline or start + dt.timedelta(weeks=8), "finding": "",
+                         "deadline": change.deadline or start + dt.timedelta(weeks=8), "finding": None,
                          "changed": ("added",)}
                 tasks = pd.concat([tasks, pd.DataFrame([added], columns=TASK_COLUMNS)], ignore_index=True)
             else:
@@ -347,13 +345,12 @@ def _apply_task_changes(tasks: pd.DataFrame, config, start: dt.date, rules: Rule
 def _plans(fired, effects: dict, config, rules: RuleBook, tasks: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     for rule, flags in fired:
-        row = rows.setdefault(rule.prescription, {"red": False, "why_zh": [], "why_en": []})
+        row = rows.setdefault(rule.prescription, {"red": False, "findings": []})
         row["red"] |= any(f.severity == RED for f in flags)
-        row["why_zh"] += [f.zh for f in flags]
-        row["why_en"] += [f.en for f in flags]
+        row["findings"] += flags
     added = set(tasks.loc[tasks["changed"].map(lambda c: "added" in c), "prescription"])
     for letter in set(config.prescriptions) | added:
-        rows.setdefault(letter, {"red": False, "why_zh": [], "why_en": []})
+        rows.setdefault(letter, {"red": False, "findings": []})
     table = []
     for letter in sorted(rows):
         row = rows[letter]
@@ -363,7 +360,7 @@ def _plans(fired, effects: dict, config, rules: RuleBook, tasks: pd.DataFrame) -
         table.append({"prescription": letter, "name_zh": rules.prescriptions[letter]["zh"],
                       "name_en": rules.prescriptions[letter]["en"], "status": status,
                       "by_consultant": choice is not None, "reason": choice.reason if choice else None,
-                      "why_zh": _why(row["why_zh"], "zh"), "why_en": _why(row["why_en"], "en"),
+                      "why_zh": _why(row["findings"], "zh"), "why_en": _why(row["findings"], "en"),
                       "revenue_effect": float(sum(effects.get(letter, {}).values()))})
     order = {CHOSEN: 0, WATCH: 1, REJECTED: 2}
     frame = pd.DataFrame(table, columns=["prescription", "name_zh", "name_en", "status", "by_consultant", "reason",
@@ -372,16 +369,11 @@ def _plans(fired, effects: dict, config, rules: RuleBook, tasks: pd.DataFrame) -
             .sort_values(["_o", "revenue_effect"], ascending=[True, False]).drop(columns="_o").reset_index(drop=True))
 
 
-def _why(sentences: list[str], lang: str) -> str:
-    if not sentences:
+def _why(findings: list[Finding], lang: str) -> str:
+    """The numbers of the findings a plan treats (their short form: the tasks carry the advice)."""
+    if not findings:
         return i18n.pick(lang, "顾问根据访谈加入", "added by the consultant from the interviews")
-    # The finding's first clause carries its numbers; the advice after the colon becomes the tasks.
-    return ("；" if lang == "zh" else "; ").join(_clause(s, lang) for s in dict.fromkeys(sentences))
-
-
-def _clause(sentence: str, lang: str) -> str:
-    head = sentence.split("：")[0] if lang == "zh" else sentence.split(": ")[0]
-    return head.rstrip("。.")
+    return sentences.clauses(findings, lang)
 
 
 def _sentences(plans: pd.DataFrame, tasks: pd.DataFrame, share_closed: float) -> tuple[str, str]:
@@ -404,12 +396,18 @@ def _sentences(plans: pd.DataFrame, tasks: pd.DataFrame, share_closed: float) ->
 
 def format_value(metric: str | None, value, lang: str = "zh") -> str:
     """A metric's value in the owner's conventions (as the weekly pack prints it): %, 万元, counts."""
-    from .weekly import format_number
-
     if not isinstance(metric, str):
         return "—"
-    spec = WEEKLY_METRICS.get(metric.split(":")[0])
-    return format_number(value, spec.kind if spec else "count", lang)
+    spec = _spec(metric)
+    return format_number(value, spec.unit if spec else "count", lang)
+
+
+def _spec(metric: str) -> Metric | None:
+    """The registry's metric a task names (an id, a Chinese or an English name), None when it names none."""
+    try:
+        return METRICS[parse_metric(metric)[0]]
+    except MetricError:
+        return None
 
 
 def _baseline_target(row, lang: str) -> str:
@@ -420,8 +418,9 @@ def _baseline_target(row, lang: str) -> str:
 
 
 def _per_week(metric: str) -> bool:
-    spec = WEEKLY_METRICS.get(metric.split(":")[0])
-    return spec is not None and spec.kind != "rate"
+    """A count's or a total's target is stated per week; a ratio's (a rate, an average ticket) as it is."""
+    spec = _spec(metric)
+    return spec is not None and spec.additive
 
 
 def _owner(row, lang: str) -> str:
@@ -436,11 +435,3 @@ _CHANGED = {"task": ("任务", "task"), "owner": ("负责人", "owner"), "owner_
 
 def _changed(changed: tuple, lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(i18n.pick(lang, *_CHANGED[c]) for c in changed) if changed else ""
-
-
-def _next_monday(day: dt.date) -> dt.date:
-    return day + dt.timedelta(days=7 - day.weekday())
-
-
-def _round(value):
-    return None if value is None or pd.isna(value) else round(float(value), 6)

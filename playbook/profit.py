@@ -38,7 +38,10 @@ import pandas as pd
 
 from . import i18n
 from .plotting import ACTION_RED, GREY, PALETTE, month_labels, set_title
+from .jsonsafe import scalar as _rounded
+from .metrics import METRICS
 from .results import AnalysisResult, Unavailable
+from .tables import payments
 
 # Cost kinds: "variable" costs move with the treatments done (materials and lab work per case);
 # "fixed" ones are paid whatever the month brings; "stock" is a balance, not a spending.
@@ -185,12 +188,6 @@ class ProfitView(AnalysisResult):
                                          "categories": categories, "monthly": monthly}}
 
 
-def _rounded(value, digits: int = 6):
-    if value is None or not np.isfinite(value):
-        return None
-    return round(float(value), digits)
-
-
 def profit_view(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, end: dt.date) -> ProfitView | Unavailable:
     """Revenue against every cost of the costs table, month by month, and the period's operating margin.
 
@@ -201,9 +198,9 @@ def profit_view(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
     start, end : the analysis period; the months whose first day lies in it are used.
     """
     months = months_inside(start, end)
-    paid = charges[charges["paid_at"].dt.normalize().between(pd.Timestamp(start), pd.Timestamp(end))]
-    revenue_total = float(paid["amount_paid"].sum())
-    by_month = paid.groupby(paid["paid_at"].dt.to_period("M").dt.to_timestamp())["amount_paid"].sum()
+    paid, revenue = payments(charges), METRICS["revenue"]
+    revenue_total = revenue.of(paid, start, end)
+    by_month = revenue.of_periods(paid, "M", start, end)["value"]
     rows = costs[costs["month"].notna() & costs["amount"].notna()]
     rows = pd.DataFrame({"month": rows["month"].dt.to_period("M").dt.to_timestamp(),
                          "key": classify_costs(rows["category"]), "amount": rows["amount"]})

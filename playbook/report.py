@@ -26,22 +26,23 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import jinja2
-import nbformat
-import pypandoc
-import typst
-from bs4 import BeautifulSoup, Comment, Doctype
-from fontTools import subset
-from fontTools.ttLib import TTFont
-from nbconvert import HTMLExporter, MarkdownExporter
-from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
-from traitlets import List, Unicode
-from traitlets.config import Config
+from .nbstack import nbformat  # before nbconvert: see playbook.nbstack
 
-from . import i18n
-from .config import TEMPLATES_DIR
-from .errors import ReportBuildError
-from .fonts import FONT_FAMILY, font_path
+import jinja2  # noqa: E402
+import pypandoc  # noqa: E402
+import typst  # noqa: E402
+from bs4 import BeautifulSoup, Comment, Doctype  # noqa: E402
+from fontTools import subset  # noqa: E402
+from fontTools.ttLib import TTFont  # noqa: E402
+from nbconvert import HTMLExporter, MarkdownExporter  # noqa: E402
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor  # noqa: E402
+from traitlets import List, Unicode  # noqa: E402
+from traitlets.config import Config  # noqa: E402
+
+from . import i18n  # noqa: E402
+from .config import COURSE_TAGS, TEMPLATES_DIR  # noqa: E402
+from .errors import ReportBuildError  # noqa: E402
+from .fonts import FONT_FAMILY, font_path  # noqa: E402
 
 __all__ = ["ReportBuildError", "ReportFiles", "ReportMeta", "build_html", "build_pdf", "build_report"]
 
@@ -52,8 +53,8 @@ MARKDOWN_TEMPLATE = "clinic_report_md"  # the PDF's Markdown: charts keep their 
 TYPST_TEMPLATE = TEMPLATES_DIR / "typst" / "report.typ"
 PANDOC_TABLES_FILTER = TEMPLATES_DIR / "pandoc" / "html_tables.lua"
 
-# The notebook contract: cells with these tags never reach the client.
-REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "trainer", "consultant", "remove-cell"})
+# The notebook contract: cells with these tags never reach the client (the course's cells included).
+REMOVE_CELL_TAGS = frozenset({"parameters", "injected-parameters", "trainer", "consultant", "remove-cell", *COURSE_TAGS})
 REMOVE_OUTPUT_TAGS = frozenset({"remove-output"})
 # Where a notebook goes in the report (its metadata ``playbook.report_part``; default "body"):
 # cover, then the executive summary, the chapters in method order, the appendix.

@@ -2,8 +2,9 @@
 
 An `AnalysisResult` carries its ``table`` (a labelled DataFrame), its one-sentence ``finding`` in zh
 and en generated from the numbers, a ``plot(ax=)`` method, its ``metrics()`` for kpis.json, and the
-``flags`` it raises: each flag is one metric past one threshold, with the evidence the bottleneck
-ranking needs (how far past the line, and the revenue at stake).
+``flags`` it raises: each a `Finding`, one metric past one threshold, with the evidence the bottleneck
+ranking needs (how far past the line, and the revenue at stake) and no prose: `playbook.sentences`
+renders it.
 
 When the clinic's data cannot support an analysis, the analysis returns `Unavailable`: the same
 interface, a sentence that says which data it needs, no chart and no metrics. A chapter never crashes
@@ -11,10 +12,15 @@ on missing data and never shows a NaN.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pandas as pd
+
+from . import sentences
+from .schema import TABLES
+from .thresholds import Threshold
 
 if TYPE_CHECKING:  # the runner imports this module too, and needs no plotting stack
     import matplotlib.pyplot as plt
@@ -39,25 +45,85 @@ def severity(gap: float) -> str:
 
 
 @dataclass(frozen=True)
-class Flag:
-    """One metric on the wrong side of one threshold: a piece of evidence for the diagnosis."""
+class Segment:
+    """The part of the clinic a finding concerns: a channel, a doctor, a department, a tier …"""
 
+    kind: str  # channel | doctor | department | tier | slot | cost
+    name: str  # as the data writes it (kpis.json "subject"); the renderer translates it by its kind
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days a value was measured over, both included."""
+
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class Stake:
+    """Revenue at stake, in yuan a year, and how it was computed.
+
+    ``method`` names the computation and its assumption (`playbook.sentences.STAKES` states it in
+    words), so a reader can see what the number rests on; 0 with method ``"none"``: no honest estimate.
+    """
+
+    amount: float
+    method: str = "none"
+
+
+NO_STAKE = Stake(0.0)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One metric on the wrong side of one threshold, as data: a piece of evidence for the diagnosis.
+
+    Nothing here is prose. `playbook.sentences` renders a finding in each language from its ``kind``
+    (the template) and its numbers: the full sentence (what it is and what to do), its short form
+    (the numbers only) for the summary and the prescriptions; the ranking sorts on the numbers.
+    """
+
+    kind: str  # the sentence template (a key of playbook.sentences' tables); often the metric
     metric: str  # stable name, as in kpis.json
     value: float
     threshold: str  # a name in playbook.thresholds
+    line: float  # the threshold's value in force for this clinic
     problem_class: str  # a key of PROBLEM_CLASSES
     severity: str  # RED (act now) or YELLOW (watch)
     gap: float  # how far past the line, relative to it (Threshold.gap)
-    revenue_at_stake: float  # yuan a year that coming back to the line would be worth (0 if unknown)
-    zh: str  # one sentence: what it is and what to do
-    en: str
-    subject: str | None = None  # the channel, doctor, department … it concerns
+    stake: Stake = NO_STAKE  # yuan a year that coming back to the line would be worth, and how
+    segment: Segment | None = None
+    window: Window | None = None  # the days ``value`` was measured over
+    reference: float | None = None  # what ``value`` is compared with: an earlier window's value, the others' …
+    reference_window: Window | None = None
     # "cause": a metric the clinic can act on; "symptom": where revenue moved (the driver tree),
     # which the causes explain. The ranking puts symptoms after the causes of the same severity.
     evidence: str = "cause"
+    facts: Mapping[str, Any] = field(default_factory=dict)  # further numbers its sentence states
 
-    def sentence(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
+    @classmethod
+    def past(cls, line: Threshold, value: float, *, kind: str, problem_class: str, metric: str | None = None,
+             **fields) -> "Finding":
+        """A finding of ``value`` past ``line`` (a Threshold in force): its gap, and unless given its
+        severity, from the line."""
+        gap = line.gap(value)
+        fields.setdefault("severity", severity(gap))
+        return cls(kind=kind, metric=metric or kind, value=float(value), threshold=line.name, line=float(line.value),
+                   problem_class=problem_class, gap=gap, **fields)
+
+    @property
+    def subject(self) -> str | None:
+        """The segment's name, as kpis.json and the prescriptions' task ids write it."""
+        return self.segment.name if self.segment else None
+
+    @property
+    def revenue_at_stake(self) -> float:
+        return self.stake.amount
+
+    def sentence(self, lang: str = "zh", form: str = "full") -> str:
+        """The finding in words (`playbook.sentences.render`)."""
+        return sentences.render(self, lang, form)
 
 
 @dataclass
@@ -68,7 +134,7 @@ class AnalysisResult:
     table: pd.DataFrame
     zh: str
     en: str
-    flags: list[Flag] = field(default_factory=list)
+    flags: list[Finding] = field(default_factory=list)
 
     available = True
 
@@ -120,8 +186,6 @@ class Unavailable(AnalysisResult):
 
 def _need_zh(need: str) -> str:
     """A need such as ``visits.department`` as a Chinese report names it: 预约到诊表的"科室"列."""
-    from .schema import TABLES
-
     table, _, column = need.partition(".")
     if table not in TABLES:
         return need
@@ -138,7 +202,7 @@ class Section:
     def results(self) -> list[AnalysisResult]:
         return [v for v in vars(self).values() if isinstance(v, AnalysisResult)]
 
-    def flags(self) -> list[Flag]:
+    def flags(self) -> list[Finding]:
         return [flag for result in self.results() for flag in result.flags]
 
     def metrics(self) -> dict:

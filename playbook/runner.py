@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 
-# jsonschema, imported by nbformat, builds rfc3987-syntax's URI grammar at import (1.4 s here) for
-# format checks nbformat never makes; blocking that optional import keeps every run 1.4 s faster.
-sys.modules.setdefault("rfc3987_syntax", None)
+from .nbstack import nbformat, papermill  # before the other Jupyter packages: see playbook.nbstack
 
-import nbformat  # noqa: E402
-import papermill  # noqa: E402
 from jupyter_client.blocking import BlockingKernelClient  # noqa: E402
 from jupyter_client.manager import KernelManager  # noqa: E402
 from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
@@ -33,6 +28,7 @@ from . import report  # noqa: E402
 from .clinic import load_clinic  # noqa: E402
 from .config import METRICS_MIMETYPE, NOTEBOOKS_DIR, read_config  # noqa: E402
 from .errors import ChapterError, PlaybookError, ReportBuildError  # noqa: E402
+from .jsonsafe import clean  # noqa: E402
 from .results import deep_merge  # noqa: E402
 
 KERNEL_NAME = "python3"
@@ -250,7 +246,9 @@ def _write_kpis(out_dir: Path, config, metrics: dict, *, complete: bool) -> Path
     deep_merge(payload, metrics)
     payload["complete"] = complete
     path = out_dir / "kpis.json"
-    _write_atomically(path, json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+    # Strict JSON (docs/kpis.schema.json): other tools read it, and NaN or Infinity is not JSON.
+    text = json.dumps(clean(payload), ensure_ascii=False, indent=2, sort_keys=False, allow_nan=False)
+    _write_atomically(path, text + "\n")
     return path
 
 
@@ -272,21 +270,3 @@ def _build_report(run: ClinicRun, config) -> None:
     except ReportBuildError as exc:
         run.error = exc  # report.html is there already
     run.timings["report_pdf"] = time.perf_counter() - tick
-
-
-def prepare_workbench(folder: Path | str, out_root: Path | str) -> Path:
-    """The chapters, parameterised for this clinic, in ``out_root/<clinic_id>/workbench/`` for JupyterLab.
-
-    The same notebooks the batch run executes, with the clinic's parameters injected (papermill's
-    prepare-only mode). A notebook already there is the consultant's work and is never overwritten.
-    """
-    folder = Path(folder).resolve()
-    config = read_config(folder)
-    bench = Path(out_root).resolve() / config.clinic_id / "workbench"
-    bench.mkdir(parents=True, exist_ok=True)
-    for notebook in chapters():
-        target = bench / notebook.name
-        if not target.exists():
-            papermill.execute_notebook(notebook, target, parameters={"clinic_dir": str(folder), "lang": config.lang},
-                                       prepare_only=True, progress_bar=False)
-    return bench

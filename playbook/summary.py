@@ -13,7 +13,11 @@ import pandas as pd
 
 from . import i18n
 from .clinic import Clinic
-from .results import RED
+from .diagnosis import diagnose
+from .kpis import clinic_kpis
+from .metrics import metric_label
+from .prescribe import format_value, prescribe
+from .results import RED, Finding
 
 SUMMARY_FINDINGS = (3, 5)  # at least 3 findings when there are, at most 5: one page
 
@@ -35,27 +39,25 @@ class ExecutiveSummary:
         return pd.DataFrame([table.iloc[:, 1].tolist()], columns=table.iloc[:, 0].tolist())
 
     @property
-    def findings(self) -> pd.DataFrame:
+    def findings(self) -> list[Finding]:
         """The red findings first (at most five); yellow ones only to reach three."""
-        ranked = self.ranking.findings
+        ranked = self.ranking.flags
         low, high = SUMMARY_FINDINGS
-        red = ranked[ranked["severity"] == RED]
-        return (red if len(red) >= low else ranked).head(high)
+        red = [f for f in ranked if f.severity == RED]
+        return (red if len(red) >= low else ranked)[:high]
 
     def findings_for(self, lang: str = "zh") -> pd.DataFrame:
+        """Each finding's numbers (its short form: the plan table carries the actions) and what is at stake."""
         f = self.findings
         return pd.DataFrame({
             "#": range(1, len(f) + 1),
-            i18n.pick(lang, "发现", "Finding"): f[lang].map(lambda s: _first_clause(s, lang)),
+            i18n.pick(lang, "发现", "Finding"): [finding.sentence(lang, "short") for finding in f],
             i18n.pick(lang, "每年涉及营收", "Revenue at stake a year"): i18n.money_column(
-                f["revenue_at_stake"].where(f["revenue_at_stake"] > 0), lang, missing="—"),
+                [finding.revenue_at_stake if finding.revenue_at_stake > 0 else None for finding in f], lang, missing="—"),
         })
 
     def plan_for(self, lang: str = "zh") -> pd.DataFrame:
         """One row a chosen prescription: its tasks' owners, its first measurable target, its deadline."""
-        from .prescribe import format_value
-        from .weekly import metric_label
-
         rows = []
         tasks = self.plan.tasks
         for p in self.plan.chosen.itertuples():
@@ -83,16 +85,6 @@ class ExecutiveSummary:
             " Follow the targets every Monday with the weekly review pack (three tables and one chart) [S0].")
 
 
-def _first_clause(sentence: str, lang: str) -> str:
-    """The finding's numbers, without the advice after the colon (the plan table carries the actions)."""
-    head = sentence.split("：")[0] if lang == "zh" else sentence.split(": ")[0]
-    return head.rstrip("。.") + ("。" if lang == "zh" else ".")
-
-
 def executive_summary(clinic: Clinic) -> ExecutiveSummary:
-    from .diagnosis import diagnose
-    from .kpis import clinic_kpis
-    from .prescribe import prescribe
-
     ranking = diagnose(clinic).ranking
     return ExecutiveSummary(clinic, clinic_kpis(clinic), ranking, prescribe(clinic, ranking=ranking))

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from openpyxl import Workbook
 
 from playbook import schema
 
@@ -1534,8 +1535,6 @@ def _write_csv(frame: pd.DataFrame, path: Path, layout: Layout, total: str | Non
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, layout: Layout, total: float | None) -> None:
-    from openpyxl import Workbook
-
     wb = Workbook(write_only=True)
     wb.properties.creator = "示例诊所管理系统"
     wb.properties.created = dt.datetime(2026, 1, 4, 9, 12)

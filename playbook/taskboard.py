@@ -28,17 +28,21 @@ Satisfaction is in no export, so the review says it is not measured.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from openpyxl import load_workbook
 
 from . import i18n, parsing
 from .errors import PlaybookError
 from .results import GREEN, RED, YELLOW
-from .weekly import (STATUS_WORDS, WEEKLY_METRICS, Benefit, MetricError, TargetProgress, Week, WeekError,
-                     format_number, metric_label, parse_metric, status_values)
+from .thresholds import DEFAULTS
+from .weekly import (STATUS_WORDS, WEEKLY_METRICS, Benefit, MetricError, TargetProgress, Week, WeekError, behind,
+                     metric_label, parse_metric, status_values, week_value)
+from .workbook import Sheet, write_workbook
 
 __all__ = ["BOARD_NAME", "BoardError", "Board", "ThreeEffect", "board_rows", "board_sheet", "board_table",
            "write_board", "read_board", "three_effect", "board_sentence"]
@@ -104,7 +108,7 @@ def board_rows(pack, previous: "Board | None" = None) -> pd.DataFrame:
         if not isinstance(metric_id, str) or not metric_id:
             return None, None, None
         name, _, scope = metric_id.partition(":")
-        actual = WEEKLY_METRICS[name].value(pack.data, week, scope or None)
+        actual = week_value(pack.data, name, week, scope or None)
         return actual, targets.get(metric_id), progress["status"].get(metric_id)
 
     if previous is not None:
@@ -137,10 +141,10 @@ def board_rows(pack, previous: "Board | None" = None) -> pd.DataFrame:
     red = pack.progress.table.assign(owner_department=pack.progress.owners(lang))
     red = red[(red["status"] == RED) & ~red["metric_id"].isin(tracked)]
     for number, row in enumerate(red.itertuples(index=False), start=1):
-        behind = abs(row.deviation) * 100
+        lag = abs(row.deviation) * 100
         rows.append({"task_id": f"{week.label}-R{number}", "prescription": None,
-                     "task": i18n.pick(lang, f"5Why复盘：{metric_label(row.metric_id)}落后目标{behind:.0f}%",
-                                       f"5-Why: {metric_label(row.metric_id, 'en')} {behind:.0f}% behind target"),
+                     "task": i18n.pick(lang, f"5Why复盘：{metric_label(row.metric_id)}落后目标{lag:.0f}%",
+                                       f"5-Why: {metric_label(row.metric_id, 'en')} {lag:.0f}% behind target"),
                      "owner_department": row.owner_department, "owner": None, "metric_id": row.metric_id,
                      "last_actual": row.actual, "target": targets.get(row.metric_id), "deadline": coming.end,
                      "status": YELLOW, "done_on": None, "result": None})
@@ -161,31 +165,28 @@ def _metric_id(value) -> str | None:
     return f"{name}:{scope}" if scope else name
 
 
-def _kinds(frame: pd.DataFrame) -> list[str | None]:
-    kinds = []
-    for metric_id in frame["metric_id"]:
-        kind = WEEKLY_METRICS[metric_id.partition(":")[0]].kind if isinstance(metric_id, str) and metric_id else None
-        kinds.append({"rate": "percent", "money": "money", "count": "count"}.get(kind))
-    return kinds
+def _row_metrics(frame: pd.DataFrame) -> list:
+    """Each row's metric (`playbook.metrics.Metric`), None for a milestone task."""
+    return [WEEKLY_METRICS[m.partition(":")[0]] if isinstance(m, str) and m else None for m in frame["metric_id"]]
 
 
-def board_sheet(rows: pd.DataFrame, week: Week, lang: str = "zh"):
-    """The board as a workbook sheet: the clinic's headers, a status drop-down, rows coloured by status."""
-    from .workbook import Sheet
-
+def board_sheet(rows: pd.DataFrame, week: Week, lang: str = "zh", *, red_line: float = DEFAULTS["deviation_red"].value):
+    """The board as a workbook sheet: the clinic's headers, a status drop-down, rows coloured by status
+    (red: behind by more than ``red_line``, the threshold ``deviation_red`` in force)."""
+    line = behind(red_line)
     label = {key: (zh if lang == "zh" else en) for key, zh, en in COLUMNS}
     frame = pd.DataFrame({label[k]: rows[k].to_numpy() for k in KEYS})
     frame[label["metric_id"]] = [metric_label(m, lang, as_written=True) if isinstance(m, str) and m else None
                                  for m in rows["metric_id"]]
     frame[label["status"]] = [STATUS_WORDS[s][0 if lang == "zh" else 1] if s in STATUS_WORDS else None
                               for s in rows["status"]]
-    kinds = _kinds(rows)
+    kinds = [m.sheet_format if m else None for m in _row_metrics(rows)]
     words = [w[0 if lang == "zh" else 1] for w in STATUS_WORDS.values()]
     note = i18n.pick(
         lang, f"任务看板 {week.label}（{week.start.month}月{week.start.day}日–{week.end.month}月{week.end.day}日）："
-              f"每天更新状态——红 = 进度滞后超过20%，黄 = 正常推进，绿 = 已完成（在“成果/备注”写成果数据）[S0]",
+              f"每天更新状态——红 = 进度滞后超过{line}，黄 = 正常推进，绿 = 已完成（在“成果/备注”写成果数据）[S0]",
         f"Task board {week.label} ({week.start:%d %b} – {week.end:%d %b %Y}): update the status daily — red = behind by "
-        f"more than 20%, yellow = in progress, green = done (write the result under notes) [S0]")
+        f"more than {line}, yellow = in progress, green = done (write the result under notes) [S0]")
     return Sheet(i18n.pick(lang, "任务看板", "Task board"), frame,
                  formats={label["last_actual"]: kinds, label["target"]: kinds, label["deadline"]: "date",
                           label["done_on"]: "date"},
@@ -198,8 +199,6 @@ def _stamp(path: Path) -> Path:
 
 
 def _digest(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -210,37 +209,37 @@ def untouched(path: Path | str) -> bool:
     return path.exists() and stamp.exists() and stamp.read_text(encoding="ascii").strip() == _digest(path)
 
 
-def write_board(path: Path | str, rows: pd.DataFrame, week: Week, lang: str = "zh") -> Path:
+def write_board(path: Path | str, rows: pd.DataFrame, week: Week, lang: str = "zh", *,
+                red_line: float = DEFAULTS["deviation_red"].value) -> Path:
     """Write the board of ``week`` to ``path``, with a sheet saying how to fill it in.
 
     A hidden stamp beside it (``.taskboard.xlsx.sha256``) records what was written, so that a rebuilt
     pack replaces a board nobody has edited and keeps one the clinic has (`untouched`).
     """
-    from .workbook import Sheet, write_workbook
-
     how = pd.DataFrame({
         i18n.pick(lang, "列", "Column"): [i18n.pick(lang, "状态", "Status"), i18n.pick(lang, "完成日期", "Done on"),
                                          i18n.pick(lang, "成果/备注", "Result / notes"), i18n.pick(lang, "新任务", "New task")],
         i18n.pick(lang, "怎么填", "How to fill it in"): [
-            i18n.pick(lang, "红 = 进度滞后超过20%；黄 = 正常推进；绿 = 已完成", "red = behind by more than 20%; yellow = in "
-                                                                   "progress; green = done"),
+            i18n.pick(lang, f"红 = 进度滞后超过{behind(red_line)}；黄 = 正常推进；绿 = 已完成",
+                      f"red = behind by more than {behind(red_line)}; yellow = in progress; green = done"),
             i18n.pick(lang, "完成的那天，如 2025-12-03", "the day it was done, e.g. 2025-12-03"),
             i18n.pick(lang, "完成的任务写成果数据（如：抖音到店率 15% → 18%）", "for a done task, its result (e.g. Douyin "
                                                                           "arrival rate 15% → 18%)"),
             i18n.pick(lang, "在表格下方加一行，写任务编号、任务、责任部门、截止日期和状态",
                       "add a row under the table with an id, the task, the department, the deadline and a status")],
     })
-    path = write_workbook(path, [board_sheet(rows, week, lang), Sheet(i18n.pick(lang, "填写说明", "How to fill in"), how)])
+    path = write_workbook(path, [board_sheet(rows, week, lang, red_line=red_line),
+                                 Sheet(i18n.pick(lang, "填写说明", "How to fill in"), how)])
     _stamp(path).write_text(_digest(path) + "\n", encoding="ascii")
     return path
 
 
 def board_table(rows: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The board as the pack's page prints it."""
-    kinds = [k.replace("percent", "rate") if k else None for k in _kinds(rows)]
+    metrics = _row_metrics(rows)
 
-    def number(value, kind):
-        return "—" if kind is None else format_number(value, kind, lang)
+    def number(value, metric):
+        return "—" if metric is None else metric.format(value, lang)
 
     return pd.DataFrame({
         i18n.pick(lang, "编号", "ID"): rows["task_id"].fillna("—").to_numpy(),
@@ -248,8 +247,8 @@ def board_table(rows: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
         i18n.pick(lang, "责任部门", "Department"): rows["owner_department"].fillna("—").to_numpy(),
         i18n.pick(lang, "指标", "Metric"): [metric_label(m, lang) if isinstance(m, str) and m else "—"
                                           for m in rows["metric_id"]],
-        i18n.pick(lang, "上周完成", "Last week"): [number(v, k) for v, k in zip(rows["last_actual"], kinds)],
-        i18n.pick(lang, "本周目标", "Target"): [number(v, k) for v, k in zip(rows["target"], kinds)],
+        i18n.pick(lang, "上周完成", "Last week"): [number(v, m) for v, m in zip(rows["last_actual"], metrics)],
+        i18n.pick(lang, "本周目标", "Target"): [number(v, m) for v, m in zip(rows["target"], metrics)],
         i18n.pick(lang, "截止", "Deadline"): [(f"{d.month}月{d.day}日" if lang == "zh" else f"{d:%d %b}")
                                             if isinstance(d, dt.date) else "—" for d in rows["deadline"]],
         i18n.pick(lang, "状态", "Status"): [STATUS_WORDS[s][0 if lang == "zh" else 1] if s in STATUS_WORDS else "—"
@@ -257,17 +256,18 @@ def board_table(rows: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     })
 
 
-def board_sentence(rows: pd.DataFrame, week: Week, lang: str = "zh") -> str:
+def board_sentence(rows: pd.DataFrame, week: Week, lang: str = "zh", *,
+                   red_line: float = DEFAULTS["deviation_red"].value) -> str:
     if rows.empty:
         return i18n.pick(lang, f"{week.label}还没有任务：会上按SMART原则认领任务后，写进 {BOARD_NAME}。",
                          f"No task for {week.label} yet: after the meeting assigns SMART tasks, add them to {BOARD_NAME}.")
-    red = int((rows["status"] == RED).sum())
-    red_zh = f"其中{red}项开局即为红色（指标落后目标超过20%），会上优先讨论；" if red else ""
-    red_en = f" {red} start red (their metric is more than 20% behind target): discuss them first." if red else ""
-    why_zh = "“5Why复盘”任务针对本周落后超过20%的指标：连问五个为什么找到根因，并落实补救措施 [S0]。" \
+    red, line = int((rows["status"] == RED).sum()), behind(red_line)
+    red_zh = f"其中{red}项开局即为红色（指标落后目标超过{line}），会上优先讨论；" if red else ""
+    red_en = f" {red} start red (their metric is more than {line} behind target): discuss them first." if red else ""
+    why_zh = f"“5Why复盘”任务针对本周落后超过{line}的指标：连问五个为什么找到根因，并落实补救措施 [S0]。" \
         if rows["task_id"].astype(str).str.contains("-R").any() else ""
-    why_en = (" A 5-Why task is about a metric more than 20% behind this week: ask why five times to reach the cause, "
-              "then put the remedy in place [S0].") if why_zh else ""
+    why_en = (f" A 5-Why task is about a metric more than {line} behind this week: ask why five times to reach the "
+              "cause, then put the remedy in place [S0].") if why_zh else ""
     return i18n.pick(lang, f"下周共{len(rows)}项任务。{red_zh}{why_zh}各部门在 {BOARD_NAME} 中每天更新状态，完成时填写完成日期和成果，"
                            f"下周的数据包据此做三效评估。",
                      f"{len(rows)} tasks for next week.{red_en}{why_en} Each department updates its status in "
@@ -295,8 +295,6 @@ def read_board(path: Path | str, *, expected: Week | None = None) -> Board:
     ``expected``: the week the board should be for (the week under review); a board of another week is
     reported, and read all the same.
     """
-    from openpyxl import load_workbook
-
     path = Path(path)
     empty = pd.DataFrame(columns=[*KEYS, "row"])
     try:
@@ -501,8 +499,6 @@ class ThreeEffect:
                                                        i18n.pick(lang, "说明", "Notes")])
 
     def sheet(self, lang: str = "zh"):
-        from .workbook import Sheet
-
         return Sheet(i18n.pick(lang, "三效评估", "Three-effect review"), self.table_for(lang),
                      note=i18n.pick(lang, f"{self.week.text('zh')}：效率、效果、效益 [S0]",
                                     f"{self.week.text('en')}: efficiency, effect, benefit [S0]"))

@@ -11,23 +11,11 @@ the Monday after the week: every number is computed on the exports cut at the we
 pack of an old week shows what that meeting saw, whatever was exported later (except the states the
 exports only give as of their day: a lead's "arrived" and a treatment plan's status).
 
-Weekly metrics (``WEEKLY_METRICS``; ids are ``name`` or ``name:scope``, a scope being a source channel
-or a department as written in the data). Per week, a timestamp counting on its day:
-
-- ``new_patients``: patients whose first arrival (the contract's) is in the week; scope channel.
-- ``first_visit_arrivals``: arrived visits of type 初诊 (without a visit type: first arrivals); scope channel.
-- ``arrived_visits``: arrived visits; ``return_visits``: arrived visits of type 复诊 (without a visit
-  type: arrivals after the patient's first-arrival day); scope department.
-- ``first_visit_conversion``: of the week's new patients, the share who paid for a profit or
-  high-value item within 30 days (the contract's); scope channel.
-- ``no_show_rate``: no-shows / (arrivals + no-shows) of visits scheduled in the week; scope channel.
-- ``referral_share``: of the week's new patients, the share from referral channels.
-- ``arrival_rate``: leads created in the week that arrived / those leads [S0] (needs leads); scope channel.
-- ``revenue``, ``high_value_revenue``: amounts paid in the week (refunds included), all or high-value
-  items [S0]; ``average_ticket``: revenue / paid patient-days (one patient's payments on one day count
-  once); scope department (the charge's, else its visit's).
-- ``plan_acceptance``: treatment plans created in the week that were accepted (accepted, completed or
-  interrupted later) / plans created (needs treatment_plans).
+Weekly metrics (``WEEKLY_METRICS``, the registry's weekly view, `playbook.metrics.WEEKLY`; ids are
+``name`` or ``name:scope``, a scope being a source channel or a department as written in the data).
+Each is counted over the week exactly as the registry defines it over any window: new patients, first-
+visit arrivals, first-visit conversion, revenue, average ticket, no-show rate, referral share, lead
+arrival rate, high-value revenue, plan acceptance, return visits, arrived visits.
 
 A rate whose outcome comes later (conversion and arrival within 30 days, plan acceptance) is
 *provisional* until 30 days after the week; it can only rise, so a provisional value is never red: it
@@ -61,23 +49,26 @@ import numpy as np
 import pandas as pd
 from matplotlib import transforms
 
-from . import i18n, parsing
-from .catalogue import HIGH_VALUE
+from . import cohorts, funnel, i18n, parsing
 from .clinic import Clinic
+from .costs import classify_costs
 from .errors import PlaybookError
+from .kpis import channel_name
+from .metrics import WEEKLY, METRICS, Metric, MetricError, format_number, metric_label, parse_metric
 from .plotting import ACTION_RED, PALETTE
+from .prescribe import prescribe
 from .results import GREEN, RED, YELLOW, AnalysisResult, Unavailable
-from .thresholds import resolve as resolve_thresholds
+from .tables import ROI_WEEKS, SETTLE_DAYS, MetricTables, daily_spend, new_patient_economics
+from .thresholds import DEFAULTS, resolve as resolve_thresholds
+from .workbook import Sheet
 
-__all__ = ["WEEKLY_METRICS", "Week", "WeekError", "WeeklyMetric", "MetricError", "WeekData", "Targets",
-           "TargetProgress", "ChannelEffect", "Trend", "Benefit", "WeeklyPack", "week_data",
+__all__ = ["WEEKLY_METRICS", "Week", "WeekError", "MetricError", "WeekData", "Targets",
+           "TargetProgress", "ChannelEffect", "Trend", "Benefit", "WeeklyPack", "week_data", "week_value",
            "parse_metric", "metric_label", "weekly_targets", "deviation", "traffic_light", "target_progress",
            "channel_effect", "customer_tiers", "trend", "plot_trend", "benefit", "weekly_pack", "last_full_week",
            "status_values", "status_cell", "format_number"]
 
 TREND_WEEKS = 8  # [S0] 近8周
-SETTLE_DAYS = 30  # conversion, lead arrival and plan acceptance need 30 days to be known (the contract's window)
-ROI_WEEKS = 13  # the channel table's ROI window, as the funnel chapter's weekly ROI (playbook.funnel)
 STOP_LOSS_LOOKBACK_WEEKS = 26  # how far back the stop-loss streaks are traced
 TIERS_DAYS = 365  # customer tiers over the 12 months to the week's end
 BENEFIT_BASE_WEEKS = 4  # cost per patient and high-value margin compared with the 4 weeks before
@@ -85,21 +76,12 @@ INVENTORY = "inventory"  # a stock level, not a cost of the week (playbook.costs
 
 STATUS_WORDS = {RED: ("红", "red"), YELLOW: ("黄", "yellow"), GREEN: ("绿", "green")}
 
-# The department names of the prescriptions table (playbook/prescriptions.yaml), zh / en.
-MARKETING = ("市场部", "Marketing")
-FRONT_DESK = ("前台", "Front desk")
-SERVICE = ("客服部", "Customer service")
-MEDICAL = ("医务部", "Medical team")
-CONSULTING = ("咨询部", "Treatment consultants")
-OWNER = ("院长办公室", "Owner's office")
+# The registry's weekly view: what the pack tracks and a target may name (playbook.metrics).
+WEEKLY_METRICS: dict[str, Metric] = {name: METRICS[name] for name in WEEKLY}
 
 
 class WeekError(PlaybookError):
     """A week that is not written as an ISO week, or that the data does not cover."""
-
-
-class MetricError(PlaybookError):
-    """A metric name the weekly registry does not know."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -177,36 +159,29 @@ def last_full_week(day) -> Week:
 # The clinic as its meeting knows it: the exports cut at a day
 
 
-@dataclass
-class WeekData:
-    """A clinic's tables cut at ``as_of`` and reduced to what the weekly metrics count."""
+class WeekData(MetricTables):
+    """A clinic's tables as known at the end of ``as_of`` (None: the end of the data): the metric tables
+    (`playbook.tables`), the campaigns and the costs."""
 
-    clinic: Clinic
-    as_of: pd.Timestamp  # the last day counted
-    data_start: pd.Timestamp  # first and last day with a visit or a charge in the whole exports
-    data_end: pd.Timestamp
-    new: pd.DataFrame  # per new patient: first_arrival, source_channel, converted (contract, as of as_of)
-    visits: pd.DataFrame  # day, patient_id, status, first_visit, department, channel
-    paid: pd.DataFrame  # day, patient_id, amount, tier, department
-    leads: pd.DataFrame | None  # day, channel, arrived
-    plans: pd.DataFrame | None  # day, accepted
-    campaigns: pd.DataFrame | None  # the campaigns table, those started by as_of
-    costs: pd.DataFrame | None  # month, kind (playbook.costs key or None), amount
-    referral: tuple[str, ...]
-    has_channel: bool
-
-    @property
-    def channels(self) -> set[str]:
-        known = set(self.new["source_channel"].dropna())
-        if self.leads is not None:
-            known |= set(self.leads["channel"].dropna())
-        if self.has_channel:
-            known |= set(self.clinic.patients["source_channel"].dropna().astype(str))
-        return known
-
-    @property
-    def departments(self) -> set[str]:
-        return set(self.visits["department"].dropna()) | set(self.paid["department"].dropna())
+    def __init__(self, clinic: Clinic, as_of=None):
+        visits, charges = clinic.visits, clinic.charges
+        if not (visits["scheduled_at"].notna().any() or charges["paid_at"].notna().any()):
+            raise WeekError("the exports hold no visit or charge with a date", path=clinic.folder,
+                            fix="check the visits and charges exports", zh="导出数据中没有带日期的到诊或收费记录")
+        super().__init__(clinic.patients, visits, charges, referral=clinic.config.referral, as_of=as_of,
+                         leads=clinic.table("leads"), plans=clinic.table("treatment_plans"),
+                         has_visit_type=clinic.has("visits", "visit_type"),
+                         has_lead_arrived=clinic.has("leads", "arrived"),
+                         has_lead_patient=clinic.has("leads", "patient_id"))
+        self.clinic = clinic
+        self.has_channel = clinic.has("patients", "source_channel")
+        cut = self.as_of + pd.Timedelta(days=1)
+        campaigns = clinic.table("campaigns")
+        self.campaigns = None if campaigns is None else campaigns[campaigns["start"] < cut]  # started by as_of
+        costs = clinic.table("costs")  # month, kind (playbook.costs key or None), amount
+        self.costs = None if costs is None else pd.DataFrame(
+            {"month": costs["month"].dt.to_period("M"), "kind": classify_costs(costs["category"]),
+             "amount": costs["amount"].fillna(0.0)})
 
     def covered_days(self, week: Week) -> int:
         """Days of the week inside the data (a week at either end of the exports may be partial)."""
@@ -216,250 +191,20 @@ class WeekData:
 
 def week_data(clinic: Clinic, as_of=None) -> WeekData:
     """The clinic's tables as known at the end of ``as_of`` (None: the end of the data)."""
-    from .kpis import new_patient_table
-    from .costs import classify_costs
-
-    visits, charges = clinic.visits, clinic.charges
-    days = [s for s in (visits["scheduled_at"].dropna(), charges["paid_at"].dropna()) if len(s)]
-    if not days:
-        raise WeekError("the exports hold no visit or charge with a date", path=clinic.folder,
-                        fix="check the visits and charges exports", zh="导出数据中没有带日期的到诊或收费记录")
-    data_start = _ts(min(s.min() for s in days))
-    data_end = _ts(max(s.max() for s in days))
-    as_of = data_end if as_of is None else min(_ts(as_of), data_end)
-    cut = as_of + pd.Timedelta(days=1)
-    visits = visits[visits["scheduled_at"] < cut]
-    charges = charges[charges["paid_at"] < cut]
-    has_channel = clinic.has("patients", "source_channel")
-    patients = clinic.patients
-    new = new_patient_table(patients, visits, charges, start=data_start.date(), end=as_of.date())
-    channel = patients.drop_duplicates("patient_id").set_index("patient_id")["source_channel"]
-
-    v_day = visits["scheduled_at"].dt.normalize()
-    first_day = visits["patient_id"].map(new["first_arrival"])
-    if clinic.has("visits", "visit_type"):
-        first_visit = visits["visit_type"].eq("first").fillna(False).astype(bool)
-    else:
-        first_visit = (v_day == first_day).fillna(False).astype(bool)
-    v = pd.DataFrame({"day": v_day, "patient_id": visits["patient_id"], "status": visits["status"],
-                      "first_visit": first_visit.to_numpy(),
-                      "department": visits["department"].astype(object),
-                      "channel": visits["patient_id"].map(channel).astype(object)})
-
-    department = charges["department"].astype(object)
-    if "visit_id" in charges:
-        by_visit = visits.drop_duplicates("visit_id").set_index("visit_id")["department"]
-        department = department.where(department.notna(), charges["visit_id"].map(by_visit).astype(object))
-    paid = pd.DataFrame({"day": charges["paid_at"].dt.normalize(), "patient_id": charges["patient_id"],
-                         "amount": charges["amount_paid"].fillna(0.0), "tier": charges["tier"],
-                         "department": department})
-
-    leads = clinic.table("leads")
-    if leads is not None:
-        leads = leads[leads["created_at"] < cut]
-        if clinic.has("leads", "arrived"):
-            arrived = leads["arrived"].fillna(False).astype(bool)
-        elif clinic.has("leads", "patient_id"):  # as the funnel chapter: a lead naming an arrived patient arrived
-            arrived = leads["patient_id"].isin(new.index)
-        else:
-            arrived = None
-        leads = None if arrived is None else pd.DataFrame(
-            {"day": leads["created_at"].dt.normalize(), "channel": leads["channel"].astype(object),
-             "arrived": arrived.to_numpy()})
-    plans = clinic.table("treatment_plans")
-    if plans is not None:
-        plans = plans[plans["created_at"] < cut]
-        plans = pd.DataFrame({"day": plans["created_at"].dt.normalize(),
-                              "accepted": plans["status"].isin(["accepted", "completed", "interrupted"]).to_numpy()})
-    campaigns = clinic.table("campaigns")
-    if campaigns is not None:
-        campaigns = campaigns[campaigns["start"] < cut]
-    costs = clinic.table("costs")
-    if costs is not None:
-        costs = pd.DataFrame({"month": costs["month"].dt.to_period("M"), "kind": classify_costs(costs["category"]),
-                              "amount": costs["amount"].fillna(0.0)})
-    return WeekData(clinic, as_of, data_start, data_end, new, v, paid, leads, plans, campaigns, costs,
-                    clinic.config.referral, has_channel)
+    return WeekData(clinic, as_of)
 
 
-# --------------------------------------------------------------------------------------------------
-# The metric registry
+def week_value(data: WeekData, metric: Metric | str, week: Week, scope: str | None = None) -> float | None:
+    """A metric for ``week`` (and ``scope``), None when it has no value (no data, nothing to divide)."""
+    metric = METRICS[metric] if isinstance(metric, str) else metric
+    if not metric.available(data) or data.covered_days(week) == 0:
+        return None
+    return metric.value(data, _ts(week.start), _ts(week.end), scope)
 
 
-@dataclass(frozen=True)
-class WeeklyMetric:
-    """One weekly metric: its names, how it reads, and how it is counted for a week (and a scope)."""
-
-    name: str
-    zh: str
-    en: str
-    kind: str  # "count", "money" or "rate"
-    higher_is_better: bool
-    compute: Callable[[WeekData, pd.Timestamp, pd.Timestamp, str | None], float | None] = field(repr=False)
-    owner: tuple[str, str] = OWNER  # the department that usually answers for it, zh / en
-    scope: str | None = None  # "channel" or "department": what ``name:scope`` may name
-    additive: bool = True  # a month's target spreads over its days (counts and sums, not rates or averages)
-    settle_days: int = 0  # days after the week before the value is final (it only rises meanwhile)
-    needs: str | None = None  # an optional table it needs: "leads" or "treatment_plans"
-    aliases: tuple[str, ...] = ()
-
-    def label(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
-
-    def available(self, data: WeekData) -> bool:
-        return {"leads": data.leads, "treatment_plans": data.plans}.get(self.needs, True) is not None
-
-    def value(self, data: WeekData, week: Week, scope: str | None = None) -> float | None:
-        """The metric for ``week`` (and ``scope``), None when it has no value (no data, nothing to divide)."""
-        if not self.available(data) or data.covered_days(week) == 0:
-            return None
-        return self.compute(data, _ts(week.start), _ts(week.end), scope)
-
-
-def _in(frame: pd.DataFrame, start, end, column: str = "day") -> pd.Series:
-    return frame[column].between(start, end)
-
-
-def _scoped(frame: pd.DataFrame, mask: pd.Series, column: str, scope: str | None) -> pd.DataFrame:
-    return frame[mask & frame[column].eq(scope)] if scope else frame[mask]
-
-
-def _share(flags: pd.Series) -> float | None:
-    return float(flags.mean()) if len(flags) else None
-
-
-def _new_patients(d, start, end, scope):
-    return float(len(_scoped(d.new, _in(d.new, start, end, "first_arrival"), "source_channel", scope)))
-
-
-def _first_visit_arrivals(d, start, end, scope):
-    v = d.visits
-    return float(len(_scoped(v, _in(v, start, end) & v["status"].eq("arrived") & v["first_visit"], "channel", scope)))
-
-
-def _arrived_visits(d, start, end, scope):
-    v = d.visits
-    return float(len(_scoped(v, _in(v, start, end) & v["status"].eq("arrived"), "department", scope)))
-
-
-def _return_visits(d, start, end, scope):
-    v = d.visits
-    return float(len(_scoped(v, _in(v, start, end) & v["status"].eq("arrived") & ~v["first_visit"], "department",
-                             scope)))
-
-
-def _first_visit_conversion(d, start, end, scope):
-    new = _scoped(d.new, _in(d.new, start, end, "first_arrival"), "source_channel", scope)
-    return _share(new["converted"])
-
-
-def _no_show_rate(d, start, end, scope):
-    v = d.visits
-    booked = _scoped(v, _in(v, start, end) & v["status"].isin(["arrived", "no_show"]), "channel", scope)
-    return _share(booked["status"].eq("no_show"))
-
-
-def _referral_share(d, start, end, scope):
-    new = d.new[_in(d.new, start, end, "first_arrival")]
-    return _share(new["source_channel"].isin(d.referral))
-
-
-def _arrival_rate(d, start, end, scope):
-    leads = _scoped(d.leads, _in(d.leads, start, end), "channel", scope)
-    return _share(leads["arrived"])
-
-
-def _revenue(d, start, end, scope):
-    return float(_scoped(d.paid, _in(d.paid, start, end), "department", scope)["amount"].sum())
-
-
-def _high_value_revenue(d, start, end, scope):
-    p = d.paid
-    return float(_scoped(p, _in(p, start, end) & p["tier"].eq(HIGH_VALUE), "department", scope)["amount"].sum())
-
-
-def _average_ticket(d, start, end, scope):
-    p = _scoped(d.paid, _in(d.paid, start, end), "department", scope)
-    visits = p.loc[p["amount"] > 0, ["patient_id", "day"]].drop_duplicates()
-    return float(p["amount"].sum()) / len(visits) if len(visits) else None
-
-
-def _plan_acceptance(d, start, end, scope):
-    return _share(d.plans.loc[_in(d.plans, start, end), "accepted"])
-
-
-def _metric(name, zh, en, kind, compute, **kw) -> WeeklyMetric:
-    return WeeklyMetric(name, zh, en, kind, kw.pop("higher_is_better", True), compute, **kw)
-
-
-WEEKLY_METRICS: dict[str, WeeklyMetric] = {m.name: m for m in (
-    _metric("new_patients", "新患者数", "New patients", "count", _new_patients, owner=MARKETING, scope="channel",
-            aliases=("新患者", "新客", "新客数")),
-    _metric("first_visit_arrivals", "初诊到诊人次", "First-visit arrivals", "count", _first_visit_arrivals,
-            owner=MARKETING, scope="channel", aliases=("新客到店量", "初诊到店", "初诊人次")),
-    _metric("first_visit_conversion", "初诊成交率", "First-visit conversion", "rate", _first_visit_conversion,
-            owner=CONSULTING, scope="channel", additive=False, settle_days=SETTLE_DAYS, aliases=("成交率",)),
-    _metric("revenue", "实收营业额", "Revenue", "money", _revenue, owner=OWNER, scope="department",
-            aliases=("实收", "营业额", "业绩", "收入")),
-    _metric("average_ticket", "客单价", "Average ticket", "money", _average_ticket, owner=CONSULTING,
-            scope="department", additive=False),
-    _metric("no_show_rate", "爽约率", "No-show rate", "rate", _no_show_rate, owner=FRONT_DESK, scope="channel",
-            higher_is_better=False, additive=False),
-    _metric("referral_share", "转介绍占比", "Referral share", "rate", _referral_share, owner=SERVICE,
-            additive=False, aliases=("转介绍率",)),
-    _metric("arrival_rate", "线索到店率", "Lead arrival rate", "rate", _arrival_rate, owner=MARKETING,
-            scope="channel", additive=False, settle_days=SETTLE_DAYS, needs="leads", aliases=("到店率",)),
-    _metric("high_value_revenue", "高值项目收入", "High-value revenue", "money", _high_value_revenue, owner=MEDICAL,
-            scope="department", aliases=("高值收入",)),
-    _metric("plan_acceptance", "治疗方案接受率", "Plan acceptance", "rate", _plan_acceptance, owner=CONSULTING,
-            additive=False, settle_days=SETTLE_DAYS, needs="treatment_plans", aliases=("方案接受率",)),
-    _metric("return_visits", "复诊人次", "Return visits", "count", _return_visits, owner=SERVICE,
-            scope="department", aliases=("复诊量", "老客到店量")),
-    _metric("arrived_visits", "到诊人次", "Arrived visits", "count", _arrived_visits, owner=FRONT_DESK,
-            scope="department", aliases=("到诊量",)),
-)}
 # What the target table shows when the clinic has set no target at all.
 DEFAULT_SHOWN = ("revenue", "new_patients", "first_visit_conversion", "no_show_rate", "referral_share",
                  "average_ticket", "high_value_revenue")
-
-
-def _key(text: str) -> str:
-    return parsing.normalize_text(str(text)).strip().lower().replace(" ", "").replace("_", "")
-
-
-_NAMES = {_key(alias): m.name for m in WEEKLY_METRICS.values() for alias in (m.name, m.zh, m.en, *m.aliases)}
-
-
-def parse_metric(text: str) -> tuple[str, str | None]:
-    """``"初诊成交率:抖音"`` → ``("first_visit_conversion", "抖音")``: an id, a Chinese or an English name.
-
-    A scope follows a colon (``:`` or ``：``); a metric that takes no scope, or an unknown name, is a
-    `MetricError` whose fix lists the names.
-    """
-    raw = parsing.normalize_text(str(text)).strip()  # NFKC turns the full-width colon into ":"
-    head, _, scope = raw.partition(":")
-    name = _NAMES.get(_key(head))
-    known = "、".join(m.zh for m in WEEKLY_METRICS.values())
-    if name is None:
-        raise MetricError(f"{raw!r} is not a weekly metric", column=None,
-                          fix=f"write one of {known} (or {', '.join(WEEKLY_METRICS)}), with a channel or department "
-                              f"after a colon where it applies, e.g. 新患者数:抖音",
-                          zh=f"“{raw}”不是周会指标；请写 {known} 之一，需要时在冒号后写渠道或科室，如 新患者数:抖音")
-    scope = scope.strip() or None
-    metric = WEEKLY_METRICS[name]
-    if scope and metric.scope is None:
-        raise MetricError(f"{metric.en} ({name}) is not split by channel or department, so {raw!r} has no meaning",
-                          fix=f"write {metric.zh} without ':{scope}'",
-                          zh=f"{metric.zh}不按渠道或科室拆分，请去掉“:{scope}”")
-    return name, scope
-
-
-def metric_label(metric_id: str, lang: str = "zh", *, as_written: bool = False) -> str:
-    """新患者数 · 抖音 / New patients · Douyin: the channel or department in English where i18n knows it,
-    or ``as_written`` in the data (what a file read back must keep)."""
-    name, _, scope = metric_id.partition(":")
-    label = WEEKLY_METRICS[name].label(lang)
-    return f"{label} · {scope if as_written else i18n.term(scope, lang)}" if scope else label
 
 
 # --------------------------------------------------------------------------------------------------
@@ -494,13 +239,13 @@ def _period(text) -> tuple[str, object] | None:
     return None
 
 
-def _scope_problem(data: WeekData, metric: WeeklyMetric, scope: str) -> str | None:
+def _scope_problem(data: WeekData, metric: Metric, scope: str) -> str | None:
     """Why a scope cannot be counted (unknown channel or department), or None."""
-    known = data.channels if metric.scope == "channel" else data.departments
-    if scope in known:
-        return None
-    what = ("channel", "渠道") if metric.scope == "channel" else ("department", "科室")
-    return f"{what[0]} {scope!r} is not in the data; {what[0]}s are {', '.join(sorted(known)) or 'none'}"
+    try:
+        metric.scope_kind(data, scope)
+    except MetricError as exc:
+        return exc.message
+    return None
 
 
 def weekly_targets(clinic: Clinic, week: Week, tasks: pd.DataFrame | None = None, *,
@@ -568,7 +313,7 @@ def _table_targets(clinic: Clinic, week: Week, data: WeekData, problems: list[Pl
                                           zh=f"第{row.source_row}行：数据中没有“{scope}”；请按导出数据中的写法填写渠道或科室"))
             continue
         target = float(row.target)
-        if metric.kind == "rate" and 1 < target <= 100:  # 35 written for 35%
+        if metric.unit == "rate" and 1 < target <= 100:  # 35 written for 35%
             target /= 100
         metric_id = f"{name}:{scope}" if scope else name
         entry = {"target": target, "owner": row.owner_department if isinstance(row.owner_department, str)
@@ -629,13 +374,7 @@ def _prescribed_tasks(clinic: Clinic, problems: list[PlaybookError], *, until: d
     the Monday after the analysis period (`playbook.prescribe`); a pack of an earlier week needs no
     tasks, and skips the diagnosis they come from (over a second of a pack's few).
     """
-    config = clinic.config
-    plan_start = config.plan_start or config.period.end + dt.timedelta(days=7 - config.period.end.weekday())
-    if until is not None and plan_start > until:
-        return None
-    try:
-        from .prescribe import prescribe
-    except ImportError:
+    if until is not None and clinic.config.plan_start_day > until:
         return None
     try:
         return prescribe(clinic).tasks
@@ -699,7 +438,7 @@ def deviation(actual: float | None, target: float | None) -> float | None:
 
 
 def traffic_light(actual: float | None, target: float | None, *, higher_is_better: bool = True,
-                  red_line: float = -0.20) -> str | None:
+                  red_line: float = DEFAULTS["deviation_red"].value) -> str | None:
     """Red when behind the target by more than 20% [S0], yellow when behind by less, green when on or past it.
 
     ``red_line`` is the threshold ``deviation_red`` (−0.20): behind by exactly 20% is yellow. None when
@@ -715,17 +454,6 @@ def traffic_light(actual: float | None, target: float | None, *, higher_is_bette
     if behind <= 0:
         return GREEN
     return RED if behind > -red_line else YELLOW
-
-
-def format_number(value, kind: str, lang: str = "zh") -> str:
-    """A metric value as the pages print it: a rate 38.9%, money 8.0万元, a count 18; "—" when missing."""
-    if value is None or pd.isna(value):
-        return "—"
-    if kind == "rate":
-        return i18n.rate(value, lang)
-    if kind == "money":
-        return i18n.money(value, lang)
-    return f"{value:,.0f}" if abs(value - round(value)) < 0.05 or abs(value) >= 100 else f"{value:,.1f}"
 
 
 def _signed(value) -> str:
@@ -750,15 +478,16 @@ class TargetProgress(AnalysisResult):
     week: Week = None
     has_targets: bool = True
     partial_days: int = 7  # days of the week the data covers
+    red_line: float = field(kw_only=True)  # the threshold ``deviation_red`` in force (−0.20: behind by 20%)
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table
         return pd.DataFrame({
             i18n.pick(lang, "指标", "Metric"): [metric_label(m, lang) for m in t["metric_id"]],
-            i18n.pick(lang, "周目标", "Weekly target"): [format_number(v, k, lang) for v, k in zip(t["target"], t["kind"])],
+            i18n.pick(lang, "周目标", "Weekly target"): [format_number(v, u, lang) for v, u in zip(t["target"], t["unit"])],
             i18n.pick(lang, "完成情况", "Actual"): [format_number(v, k, lang) + (i18n.pick(lang, "（暂计）", " (so far)") if p and
                                                   pd.notna(v) else "")
-                                              for v, k, p in zip(t["actual"], t["kind"], t["provisional"])],
+                                              for v, k, p in zip(t["actual"], t["unit"], t["provisional"])],
             i18n.pick(lang, "偏差率", "Deviation"): [_signed(v) for v in t["deviation"]],
             i18n.pick(lang, "状态", "Status"): [status_cell(s, lang) or "—" for s in t["status"]],
             i18n.pick(lang, "责任部门", "Owner"): self.owners(lang),
@@ -767,14 +496,12 @@ class TargetProgress(AnalysisResult):
 
     def owners(self, lang: str = "zh") -> list[str]:
         """Each target's department: the one the target names, else the metric's usual one."""
-        return [o if isinstance(o, str) and o else WEEKLY_METRICS[m].owner[0 if lang == "zh" else 1]
+        return [o if isinstance(o, str) and o else WEEKLY_METRICS[m].owner_name(lang)
                 for o, m in zip(self.table["owner_department"], self.table["metric"])]
 
     def sheet(self, lang: str = "zh"):
-        from .workbook import Sheet
-
         t = self.table
-        kinds = [{"rate": "percent", "money": "money", "count": "count"}[k] for k in t["kind"]]
+        kinds = [WEEKLY_METRICS[m].sheet_format for m in t["metric"]]
         label = {c: i18n.pick(lang, zh, en) for c, zh, en in (
             ("metric", "指标", "Metric"), ("target", "周目标", "Weekly target"), ("actual", "完成情况", "Actual"),
             ("deviation", "偏差率", "Deviation"), ("status", "状态", "Status"), ("provisional", "暂计", "So far"),
@@ -791,9 +518,16 @@ class TargetProgress(AnalysisResult):
         return Sheet(i18n.pick(lang, "目标进度", "Target progress"), frame,
                      formats={label["target"]: kinds, label["actual"]: kinds, label["deviation"]: "percent"},
                      status=label["status"], status_values=status_values(lang),
-                     note=i18n.pick(lang, f"{self.week.text('zh')}　偏差率 =（完成 − 目标）/ 目标；红 = 落后超过20% [S0]",
+                     note=i18n.pick(lang, f"{self.week.text('zh')}　偏差率 =（完成 − 目标）/ 目标；红 = 落后超过"
+                                          f"{behind(self.red_line)} [S0]",
                                     f"{self.week.text('en')}. Deviation = (actual − target) / target; red = behind by "
-                                    f"more than 20% [S0]"))
+                                    f"more than {behind(self.red_line)} [S0]"))
+
+
+def behind(red_line: float) -> str:
+    """The red line (``deviation_red``) as the pack and the task board state it: −0.20 → 20% (behind by
+    more than that is red)."""
+    return f"{-red_line * 100:g}%"
 
 
 def _source_text(origin, source, lang: str) -> str:
@@ -804,7 +538,8 @@ def _source_text(origin, source, lang: str) -> str:
     return "—"
 
 
-def target_progress(data: WeekData, targets: Targets, *, red_line: float = -0.20) -> TargetProgress:
+def target_progress(data: WeekData, targets: Targets, *, red_line: float = DEFAULTS["deviation_red"].value
+                    ) -> TargetProgress:
     """The target progress table of ``targets.week``: actual, deviation and colour of each target."""
     week = targets.week
     t = targets.table
@@ -822,27 +557,29 @@ def target_progress(data: WeekData, targets: Targets, *, red_line: float = -0.20
         target = row.target
         if metric.additive and pd.notna(target) and covered < 7:
             target = target * covered / 7  # a week the data covers in part is judged on its days
-        actual = metric.value(data, week, row.metric_id.partition(":")[2] or None)
+        actual = week_value(data, metric, week, row.metric_id.partition(":")[2] or None)
         provisional = metric.settle_days > 0 and not settled
         status = traffic_light(actual, target if pd.notna(target) else None,
                                higher_is_better=metric.higher_is_better, red_line=red_line)
         if provisional and status == RED:
             status = YELLOW  # it can still rise: never red before its outcome is known
-        rows.append({"metric_id": row.metric_id, "metric": row.metric, "kind": metric.kind, "target": target,
+        rows.append({"metric_id": row.metric_id, "metric": row.metric, "unit": metric.unit, "target": target,
                      "actual": actual, "deviation": deviation(actual, target if pd.notna(target) else None),
                      "status": status, "provisional": provisional, "higher_is_better": metric.higher_is_better,
                      "owner_department": row.owner_department, "origin": row.origin,
                      "source": row.source})
     table = pd.DataFrame(rows)
-    zh, en = _progress_sentences(table, has_targets, week, covered)
-    return TargetProgress("target_progress", table, zh, en, week=week, has_targets=has_targets, partial_days=covered)
+    zh, en = _progress_sentences(table, has_targets, week, covered, red_line)
+    return TargetProgress("target_progress", table, zh, en, week=week, has_targets=has_targets, partial_days=covered,
+                          red_line=red_line)
 
 
 def _names(table: pd.DataFrame, lang: str) -> str:
     return i18n.pick(lang, "、", ", ").join(metric_label(m, lang) for m in table["metric_id"])
 
 
-def _progress_sentences(t: pd.DataFrame, has_targets: bool, week: Week, covered: int) -> tuple[str, str]:
+def _progress_sentences(t: pd.DataFrame, has_targets: bool, week: Week, covered: int,
+                        red_line: float) -> tuple[str, str]:
     part_zh = f"（数据只覆盖本周{covered}天，数量和金额目标按天数折算）" if covered < 7 else ""
     part_en = (f" (the data covers {covered} days of the week; count and money targets are cut to those days)"
                if covered < 7 else "")
@@ -853,9 +590,10 @@ def _progress_sentences(t: pd.DataFrame, has_targets: bool, week: Week, covered:
                 "tasks have not started), so the table shows the actuals only: fill in the targets table by week or "
                 f"month and build the pack again to see deviations and colours.{part_en}")
     red, yellow, green = (t[t["status"] == s] for s in (RED, YELLOW, GREEN))
-    head_zh = f"本周{len(t)}项目标：{len(green)}项达标，{len(yellow)}项落后20%以内，{len(red)}项落后超过20%"
-    head_en = (f"Of this week's {len(t)} targets, {len(green)} are met, {len(yellow)} are behind by up to 20% and "
-               f"{len(red)} by more than 20%")
+    line = behind(red_line)
+    head_zh = f"本周{len(t)}项目标：{len(green)}项达标，{len(yellow)}项落后{line}以内，{len(red)}项落后超过{line}"
+    head_en = (f"Of this week's {len(t)} targets, {len(green)} are met, {len(yellow)} are behind by up to {line} and "
+               f"{len(red)} by more than {line}")
     if len(red):
         return (f"{head_zh}（{_names(red, 'zh')}）{part_zh}：会上对红色指标逐项用5Why追查原因，由责任部门认领补救任务。",
                 f"{head_en} ({_names(red, 'en')}){part_en}: at the meeting, ask 'why' five times for each red metric "
@@ -877,21 +615,20 @@ class ChannelEffect(AnalysisResult):
     week: Week = None
     has_spend: bool = False
     has_leads: bool = False
-    line: float = 1.5
+    line: float = field(kw_only=True)  # the stop-loss line in force (``channel_roi_stop_loss``)
+    weeks: int = field(kw_only=True)  # weeks in a row under it (``channel_roi_stop_loss_weeks``)
 
     def _columns(self, lang: str) -> dict:
-        from .kpis import channel_name
-
         t = self.table
         out = {i18n.pick(lang, "渠道", "Channel"): [channel_name(c, lang) for c in t.index]}
         if self.has_spend:
-            out[i18n.pick(lang, "本周投放", "Spend")] = [format_number(v, "money", lang) if v else "—" for v in t["spend"]]
+            out[i18n.pick(lang, "本周投放", "Spend")] = [format_number(v, "yuan", lang) if v else "—" for v in t["spend"]]
         if self.has_leads:
             out[i18n.pick(lang, "线索", "Leads")] = [format_number(v, "count", lang) for v in t["leads"]]
             out[i18n.pick(lang, "到店率", "Arrived")] = [format_number(v, "rate", lang) for v in t["arrival_rate"]]
         out[i18n.pick(lang, "新患者", "New")] = [format_number(v, "count", lang) for v in t["new_patients"]]
         if self.has_spend:
-            out[i18n.pick(lang, "到店成本", "Cost each")] = [format_number(v, "money", lang) for v in t["cost_per_arrival"]]
+            out[i18n.pick(lang, "到店成本", "Cost each")] = [format_number(v, "yuan", lang) for v in t["cost_per_arrival"]]
         out[i18n.pick(lang, "成交率", "Converted")] = [format_number(v, "rate", lang) for v in t["conversion"]]
         out[i18n.pick(lang, "转化周期", "Days to deal")] = [
             "—" if pd.isna(v) else i18n.pick(lang, f"{v:.0f}天", f"{v:.0f}") for v in t["conversion_days"]]
@@ -926,9 +663,6 @@ class ChannelEffect(AnalysisResult):
         return pd.DataFrame(self._columns(lang))
 
     def sheet(self, lang: str = "zh"):
-        from .kpis import channel_name
-        from .workbook import Sheet
-
         t = self.table
         cols = {i18n.pick(lang, "渠道", "Channel"): [channel_name(c, lang) for c in t.index]}
         formats = {}
@@ -952,8 +686,9 @@ class ChannelEffect(AnalysisResult):
             cols[status] = [status_cell(RED, lang) if s else None for s in t["stop_loss"]]
         return Sheet(i18n.pick(lang, "渠道效果", "Channel effect"), pd.DataFrame(cols), formats=formats, status=status,
                      status_values=status_values(lang),
-                     note=i18n.pick(lang, f"{self.week.text('zh')}　ROI连续2周低于{self.line:g}即止损 [S0]",
-                                    f"{self.week.text('en')}. Stop-loss: ROI under {self.line:g} for 2 weeks [S0]"))
+                     note=i18n.pick(lang, f"{self.week.text('zh')}　ROI连续{self.weeks}周低于{self.line:g}即止损 [S0]",
+                                    f"{self.week.text('en')}. Stop-loss: ROI under {self.line:g} for {self.weeks} weeks "
+                                    f"[S0]"))
 
 
 def _stop_text(row, lang: str, line: float) -> str:
@@ -975,8 +710,6 @@ def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEff
     have passed) and the [S0] stop-loss as the funnel chapter judges it at the latest week it can
     (ROI under 1.5 for 2 weeks in a row, with 90 days of revenue behind it).
     """
-    from . import funnel
-
     clinic = data.clinic
     if not data.has_channel:
         return Unavailable.because("channels", ["patients.source_channel"],
@@ -989,7 +722,7 @@ def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEff
     visits = clinic.visits[clinic.visits["scheduled_at"] < cut]
     charges = clinic.charges[clinic.charges["paid_at"] < cut]
     lookback = start - pd.Timedelta(weeks=STOP_LOSS_LOOKBACK_WEEKS + ROI_WEEKS)
-    economics = funnel.new_patient_economics(clinic.patients, visits, charges, start=lookback.date(),
+    economics = new_patient_economics(clinic.patients, visits, charges, start=lookback.date(),
                                              end=data.as_of.date(), last_day=data.as_of)
     recent = economics[economics["first_arrival"].between(window, end)]
     this = recent[recent["first_arrival"] >= start]
@@ -998,23 +731,22 @@ def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEff
     table = pd.DataFrame({"new_patients": this.groupby("source_channel").size(),
                           "conversion": this.groupby("source_channel")["converted"].mean(),
                           "conversion_days": recent.groupby("source_channel")["days_to_high_value"].median()})
-    line = 1.5
-    finding_zh = finding_en = ""
+    lines = thresholds or resolve_thresholds()
+    stop_zh = stop_en = ""
     if has_leads:
-        leads = data.leads[_in(data.leads, start, end)]
+        leads = data.leads[data.leads["day"].between(start, end)]
         g = leads.groupby("channel")["arrived"]
         table = table.reindex(table.index.union(pd.Index(list(g.groups))))
         table["leads"], table["lead_arrivals"] = g.size(), g.sum()
         table["arrival_rate"] = table["lead_arrivals"] / table["leads"].where(table["leads"] > 0)
     if has_spend:
-        spend = funnel.daily_spend(data.campaigns)
+        spend = daily_spend(data.campaigns)
         week_spend = spend[spend["day"].between(start, end)].groupby("channel")["spend"].sum()
         table = table.reindex(table.index.union(week_spend.index))
         table["spend"] = week_spend
         stop = funnel.channel_stop_loss(clinic.patients, visits, charges, data.campaigns,
                                         start=(start - pd.Timedelta(weeks=STOP_LOSS_LOOKBACK_WEEKS)).date(),
                                         end=end.date(), thresholds=thresholds, economics=economics)
-        line = stop.line
         weekly = stop.table
         now = weekly[weekly["week"] == start].set_index("channel")
         table["roi_13w"] = now["roi"]
@@ -1024,7 +756,7 @@ def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEff
         table["stop_loss"] = table.index.isin(current.index)
         table["streak_weeks"] = current["weeks"]
         table["cost_per_arrival"] = table["spend"] / table["new_patients"].where(table["new_patients"] > 0)
-        finding_zh, finding_en = stop.zh, stop.en
+        stop_zh, stop_en = stop.finding("zh"), stop.finding("en")  # the funnel chapter's stop-loss result
     for column in ("new_patients", "leads", "lead_arrivals"):
         if column in table:
             table[column] = table[column].fillna(0)
@@ -1033,22 +765,27 @@ def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEff
         table["stop_loss"] = table["stop_loss"].fillna(False).astype(bool)
     table = table.sort_values("new_patients", ascending=False, kind="stable")
     table.index.name = "channel"
-    zh, en = _channel_sentences(table, has_spend, week)
-    return ChannelEffect("channel_effect", table, f"{zh}{finding_zh}", f"{en} {finding_en}".strip(), week=week,
-                         has_spend=has_spend, has_leads=has_leads, line=line)
+    zh, en = _channel_sentence(table, has_spend, "zh"), _channel_sentence(table, has_spend, "en")
+    return ChannelEffect("channel_effect", table, zh + stop_zh, f"{en} {stop_en}".strip(), week=week,
+                         has_spend=has_spend, has_leads=has_leads, line=lines["channel_roi_stop_loss"].value,
+                         weeks=int(lines["channel_roi_stop_loss_weeks"].value))
 
 
-def _channel_sentences(t: pd.DataFrame, has_spend: bool, week: Week) -> tuple[str, str]:
+def _channel_sentence(t: pd.DataFrame, has_spend: bool, lang: str) -> str:
+    """The week's new patients, the channel most came from, the dearest: channels named as the table names them."""
     if t["new_patients"].sum() == 0 and not has_spend:
-        return ("本周没有新患者到店。", "No new patient arrived this week.")
+        return i18n.pick(lang, "本周没有新患者到店。", "No new patient arrived this week.")
+    total = int(t["new_patients"].sum())
     top = t["new_patients"].idxmax()
-    zh = f"本周新患者{int(t['new_patients'].sum())}人，最多来自{top}（{int(t.loc[top, 'new_patients'])}人）"
-    en = f"This week {int(t['new_patients'].sum())} new patients arrived, most from {top} ({int(t.loc[top, 'new_patients'])})"
+    n, name = int(t.loc[top, "new_patients"]), i18n.term(top, lang)
+    text = i18n.pick(lang, f"本周新患者{total}人，最多来自{name}（{n}人）",
+                     f"This week {total} new patients arrived, most from {name} ({n})")
     if has_spend and t["cost_per_arrival"].notna().any():
         dear = t["cost_per_arrival"].idxmax()
-        zh += f"；到店成本最高的是{dear}（每人{i18n.money(t.loc[dear, 'cost_per_arrival'])}）"
-        en += f"; the dearest arrivals came from {dear} ({i18n.money(t.loc[dear, 'cost_per_arrival'], 'en')} each)"
-    return zh + "。", en + "."
+        cost, name = i18n.money(t.loc[dear, "cost_per_arrival"], lang), i18n.term(dear, lang)
+        text += i18n.pick(lang, f"；到店成本最高的是{name}（每人{cost}）",
+                          f"; the dearest arrivals came from {name} ({cost} each)")
+    return text + i18n.pick(lang, "。", ".")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1061,8 +798,6 @@ def customer_tiers(data: WeekData, week: Week, *, thresholds=None):
     `playbook.cohorts.rfm` and `playbook.cohorts.churn_warning` as the loyalty chapter computes them,
     on the data as of the week's end (names are masked at load). Returns (rfm, warning).
     """
-    from . import cohorts
-
     clinic = data.clinic
     end = data.as_of
     start = end - pd.Timedelta(days=TIERS_DAYS - 1)
@@ -1130,7 +865,7 @@ class Trend(AnalysisResult):
         for name in TREND_SHOWN:
             if name in t and t[name].notna().any():
                 m = WEEKLY_METRICS[name]
-                out[m.label(lang)] = [format_number(v, m.kind, lang) + ("*" if m.settle_days and not ok and pd.notna(v) else "")
+                out[m.label(lang)] = [m.format(v, lang) + ("*" if m.settle_days and not ok and pd.notna(v) else "")
                                       for v, ok in zip(t[name], settled)]
         return pd.DataFrame(out)
 
@@ -1140,8 +875,6 @@ class Trend(AnalysisResult):
                 "en": "Conversions marked * will still rise: those weeks' new patients have not had their 30 days."}
 
     def sheet(self, lang: str = "zh"):
-        from .workbook import Sheet
-
         t = self.table
         cols = {i18n.pick(lang, "周", "Week"): t["week"].to_numpy(),
                 i18n.pick(lang, "周一", "Monday"): [pd.Timestamp(s).date() for s in t["week_start"]]}
@@ -1150,7 +883,7 @@ class Trend(AnalysisResult):
             if name in t and t[name].notna().any():
                 m = WEEKLY_METRICS[name]
                 cols[m.label(lang)] = t[name].to_numpy()
-                formats[m.label(lang)] = {"rate": "percent", "money": "money", "count": "count"}[m.kind]
+                formats[m.label(lang)] = m.sheet_format
         if t["revenue_target"].notna().any():
             label = i18n.pick(lang, "实收周目标", "Revenue target")
             cols[label] = t["revenue_target"].to_numpy()
@@ -1163,7 +896,7 @@ class Trend(AnalysisResult):
 
 
 def trend(data: WeekData, week: Week, *, targets: Callable[[Week], Targets] | None = None,
-          weeks: int = TREND_WEEKS, red_line: float = -0.20) -> Trend:
+          weeks: int = TREND_WEEKS, red_line: float = DEFAULTS["deviation_red"].value) -> Trend:
     """The last ``weeks`` weeks to ``week``: every unscoped metric, the revenue target, campaigns and events.
 
     Weeks before the data starts are left out and counted in ``missing`` (the sentence says so).
@@ -1176,7 +909,7 @@ def trend(data: WeekData, week: Week, *, targets: Callable[[Week], Targets] | No
         row = {"week": w.label, "week_start": _ts(w.start)}
         for name in TREND_METRICS:
             metric = WEEKLY_METRICS[name]
-            row[name] = metric.value(data, w) if metric.available(data) else None
+            row[name] = week_value(data, metric, w)
         target = None
         if targets is not None:
             found = targets(w).table
@@ -1373,22 +1106,20 @@ def _benefit_of(data: WeekData, week: Week) -> tuple[str | None, float | None, f
     start, end = _ts(week.start), _ts(week.end)
     costs = _week_costs(data, week)
     v = data.visits
-    patients = v.loc[_in(v, start, end) & v["status"].eq("arrived"), "patient_id"].nunique()
+    patients = v.loc[v["day"].between(start, end) & v["status"].eq("arrived"), "patient_id"].nunique()
     if costs is not None:
         basis, cost = "costs", (costs["total"] / patients if patients else None)
     elif data.campaigns is not None and data.clinic.has("campaigns", "spend"):
-        from .funnel import daily_spend
-
         spend = daily_spend(data.campaigns)
-        new = _new_patients(data, start, end, None)
+        new = METRICS["new_patients"].value(data, start, end)
         basis, cost = "acquisition", (float(spend.loc[spend["day"].between(start, end), "spend"].sum()) / new
                                       if new else None)
     else:
         basis, cost = None, None
     margin = None
     if costs is not None and costs["has_lab"]:
-        revenue = _revenue(data, start, end, None)
-        high = _high_value_revenue(data, start, end, None)
+        revenue = METRICS["revenue"].value(data, start, end)
+        high = METRICS["high_value_revenue"].value(data, start, end)
         if high > 0 and revenue > 0:
             margin = (high - costs["lab"] - costs["consumables"] * high / revenue) / high
     return basis, cost, margin

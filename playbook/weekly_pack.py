@@ -15,21 +15,16 @@ import base64
 import datetime as dt
 import html
 import io
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import pandas as pd
+from .nbstack import nbformat  # before the other Jupyter packages: see playbook.nbstack
 
-# As playbook.runner does: jsonschema (imported by nbformat) builds a URI grammar at import that
-# nbformat never uses; blocking that optional import saves 1.5 s of a pack of a few seconds.
-sys.modules.setdefault("rfc3987_syntax", None)
-
-import nbformat  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from . import i18n, plotting, taskboard  # noqa: E402
 from .clinic import Clinic, load_clinic  # noqa: E402
@@ -97,7 +92,8 @@ def build_weekly(clinic_dir: Path | str, out_root: Path | str, week: Week | str 
         coming = taskboard.board_rows(pack, previous=read)
     tick = time.perf_counter()
     files.workbook = _write_workbook(folder / "weekly.xlsx", pack, review, coming)
-    files.board = target if files.board_kept else taskboard.write_board(target, coming, pack.week.shift(1), pack.lang)
+    files.board = target if files.board_kept else taskboard.write_board(
+        target, coming, pack.week.shift(1), pack.lang, red_line=pack.progress.red_line)
     timings["workbooks"] = time.perf_counter() - tick
     tick = time.perf_counter()
     notebook = _pack_notebook(pack, review, coming, files.problems)
@@ -143,7 +139,7 @@ def _write_workbook(path: Path, pack: WeeklyPack, review, coming: pd.DataFrame) 
         sheets.append(_warning_sheet(pack.warning, lang))
     sheets.append(pack.trend.sheet(lang))
     sheets.append(review.sheet(lang))
-    sheets.append(taskboard.board_sheet(coming, pack.week.shift(1), lang))
+    sheets.append(taskboard.board_sheet(coming, pack.week.shift(1), lang, red_line=pack.progress.red_line))
     return write_workbook(path, sheets)
 
 
@@ -231,7 +227,7 @@ def _pack_notebook(pack: WeeklyPack, review, coming: pd.DataFrame, problems: lis
     coming_week = w.shift(1)
     pages.heading(1, i18n.pick(lang, f"任务看板（{coming_week.year}年第{coming_week.number}周）",
                                f"Task board for {coming_week.label}"))
-    pages.say(taskboard.board_sentence(coming, coming_week, lang))
+    pages.say(taskboard.board_sentence(coming, coming_week, lang, red_line=pack.progress.red_line))
     if len(coming):
         pages.table(taskboard.board_table(coming, lang), status=coming["status"].tolist())
 

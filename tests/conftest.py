@@ -63,3 +63,21 @@ def hand_clinic(tmp_path):
     return write_hand_clinic(tmp_path)
 
 
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """A bundled sample clinic run end to end, once per session: ``sample_run("children_clinic")``."""
+    from playbook import runner
+    from playbook.config import SAMPLES_DIR
+
+    runs = {}
+
+    def run(name: str):
+        if name not in runs:
+            result = runner.run_clinic(SAMPLES_DIR / name, tmp_path_factory.mktemp(name))
+            assert result.ok, result.error
+            runs[name] = result
+        return runs[name]
+
+    return run

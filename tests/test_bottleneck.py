@@ -7,12 +7,16 @@ matplotlib.use("Agg")
 
 from playbook import thresholds  # noqa: E402
 from playbook.bottleneck import rank  # noqa: E402
-from playbook.results import RED, YELLOW, Flag  # noqa: E402
+from playbook.results import RED, YELLOW, Finding, Segment, Stake  # noqa: E402
 
 
 def _flag(metric, problem_class, severity, gap, at_stake, subject=None):
-    return Flag(metric, 0.5, "first_visit_conversion_review", problem_class, severity, gap, at_stake,
-                f"{metric}需要处理。", f"{metric} needs action.", subject)
+    """A finding rendered with the churn sentence (the ranking reads its numbers, never its words)."""
+    return Finding(kind="churn_rate", metric=metric, value=0.5, threshold="churn_recoverable", line=0.08,
+                   problem_class=problem_class, severity=severity, gap=gap,
+                   stake=Stake(at_stake, "churn_excess" if at_stake else "none"),
+                   segment=Segment("channel" if subject == "抖音" else "doctor", subject) if subject else None,
+                   facts={"months": 12})
 
 
 FLAGS = [
@@ -43,7 +47,7 @@ def test_classes_ranked_by_their_strongest_finding_without_double_counting():
 
 def test_finding_names_the_top_class_and_counts():
     ranking = rank(FLAGS)
-    assert ranking.finding("zh").startswith("最主要的瓶颈在「获客与市场」：channel_conversion需要处理")
+    assert ranking.finding("zh").startswith("最主要的瓶颈在「获客与市场」：近12个月每月流失老患者的50.0%，高于8%的可约回线：")
     assert "5项需要立即处理" in ranking.finding("zh") and "1项需要关注" in ranking.finding("zh")
     assert "acquisition and market" in ranking.finding("en")
     assert ranking.metrics()["kpis"] == {"red_flags": 5, "bottleneck_class": "acquisition"}
@@ -73,8 +77,9 @@ def test_plot_draws_one_bar_per_top_finding_red_for_red():
 
 
 def test_symptoms_rank_after_the_causes_of_the_same_severity():
-    symptom = Flag("revenue_change_recent", -0.2, "revenue_change_alert", "price_value", RED, 3.0, 5_000_000,
-                   "营收下降。", "Revenue fell.", evidence="symptom")
+    symptom = Finding(kind="churn_rate", metric="revenue_change_recent", value=-0.2, threshold="revenue_change_alert",
+                      line=-0.05, problem_class="price_value", severity=RED, gap=3.0, stake=Stake(5_000_000),
+                      evidence="symptom", facts={"months": 12})
     ranking = rank([symptom, *FLAGS])
     metrics = ranking.findings["metric"].tolist()
     assert metrics.index("revenue_change_recent") == 5  # after the five red causes, before the yellow one

@@ -167,7 +167,7 @@ def test_a_falling_12_month_return_is_a_loyalty_flag():
     assert (flag.threshold, flag.problem_class, flag.severity) == ("return_12m_fall", "loyalty", RED)
     assert flag.gap == pytest.approx((0.4 / 0.9 - 0.05) / 0.05)
     assert flag.revenue_at_stake == pytest.approx(round(0.4 * 40 / 366 * 365 * 500, 2))
-    assert result.zh == flag.zh and "50.0%" in flag.zh and "90.0%" in flag.zh
+    assert result.zh == flag.sentence("zh") and "50.0%" in flag.sentence("zh") and "90.0%" in flag.sentence("zh")
 
 
 # -- referral share [S3][S2] --------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def test_referral_share_quarters_and_the_recent_half_year():
     # recent part: 20 patients over 2025-07-01..2025-12-21 (174 days), 4 referred; to reach 40% with the
     # 16 others unchanged needs 0.4·16/0.6 = 10.67 referred: 6.67 more per 174 days, × 1000 yuan
     assert flag.revenue_at_stake == pytest.approx(round((0.4 * 16 / 0.6 - 4) * 365 / 172 * 1000, 2))
-    assert "最近半年新患者中转介绍只占20.0%" in flag.zh and "30%的行动线" in flag.zh
+    assert "最近半年新患者中转介绍只占20.0%" in flag.sentence("zh") and "30%的行动线" in flag.sentence("zh")
 
 
 def test_referral_share_without_any_referral_channel_is_not_judged():
@@ -416,7 +416,7 @@ def test_little_data_never_crashes_nor_shows_nan(case):
                 result.plot(ax=ax, lang=lang)
                 plt.close(fig)
         for flag in result.flags:
-            _no_nan(flag.zh, flag.en)
+            _no_nan(flag.sentence("zh"), flag.sentence("en"))
             assert math.isfinite(flag.value) and math.isfinite(flag.revenue_at_stake)
     json.dumps(loyalty.metrics(), allow_nan=False)
     if case == "no referral data":

@@ -89,7 +89,7 @@ def test_below_the_range_is_a_prompt_to_check_the_records_with_nothing_at_stake(
     [flag] = result.flags
     assert flag.threshold == "lab_share_low" and flag.revenue_at_stake == 0
     assert result.table.loc["lab", "share"] == pytest.approx(0.025)
-    assert "核对" in flag.zh
+    assert "核对" in flag.sentence("zh")
 
 
 def test_categories_are_recognised_by_keyword():

@@ -98,7 +98,7 @@ def test_a_doctor_who_stopped_working_is_flagged_with_the_revenue_they_took(perf
     flag = next(f for f in result.flags if f.subject == "C")
     assert (flag.metric, flag.threshold, flag.severity) == ("doctor_weeks_inactive", "doctor_inactive_weeks", RED)
     assert flag.revenue_at_stake == pytest.approx(25_000 * 365 / 25)
-    assert "2023年1月25日" in flag.zh and "36.5万元" in flag.zh
+    assert "2023年1月25日" in flag.sentence("zh") and "36.5万元" in flag.sentence("zh")
     assert table.loc["C", "revenue_share"] == pytest.approx(25_000 / 31_000)
     assert result.metrics()["kpis"]["doctors_departed"] == 1
 
@@ -110,7 +110,7 @@ def test_a_departed_key_person_is_named_as_the_risk_that_materialised(performanc
     result = doctors.doctor_performance(charges, visits, start=START, end=END, thresholds=TH)
     c_flags = [f for f in result.flags if f.subject == "C"]
     assert [f.metric for f in c_flags] == ["doctor_weeks_inactive"]  # one flag: the loss is not counted twice
-    assert "风险已经发生" in c_flags[0].zh and "materialised" in c_flags[0].en
+    assert "风险已经发生" in c_flags[0].sentence("zh") and "materialised" in c_flags[0].sentence("en")
     assert result.zh.startswith("C")  # the chapter's sentence leads with it
 
 
@@ -215,7 +215,7 @@ def test_conversion_by_the_doctor_of_the_first_visit():
     [flag] = result.flags
     assert flag.subject == "A" and flag.severity == RED
     assert flag.revenue_at_stake == pytest.approx(6300)
-    assert "抖音" in flag.zh  # where the unconverted came from
+    assert "抖音" in flag.sentence("zh")  # where the unconverted came from
 
 
 # --------------------------------------------------------------------------------------------------
@@ -310,7 +310,7 @@ def test_a_channel_is_judged_on_its_last_six_months():
     [flag] = result.flags
     assert (flag.subject, flag.severity) == ("美团", RED)
     assert flag.revenue_at_stake == pytest.approx(4 * 365 / 184 * 100)
-    assert "此前10.0%" in flag.zh
+    assert "此前10.0%" in flag.sentence("zh")
 
 
 def test_a_channel_is_not_blamed_for_a_busy_time_slot():
@@ -391,7 +391,7 @@ def test_edge_clinics_give_sentences_without_nan_and_json_safe_metrics(small, ed
     for result in section.results():
         _no_bad_words(result.zh, result.en)
         for flag in result.flags:
-            _no_bad_words(flag.zh, flag.en)
+            _no_bad_words(flag.sentence("zh"), flag.sentence("en"))
         if result.available and hasattr(result, "table_for"):
             result.table_for("zh")
     text = json.dumps(section.metrics(), allow_nan=False)

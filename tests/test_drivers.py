@@ -50,7 +50,7 @@ from hypothesis import strategies as st
 
 from playbook import drivers, i18n, synth, thresholds
 from playbook.clinic import clinic_from_tables
-from playbook.results import RED, Unavailable
+from playbook.results import RED, Segment, Unavailable
 
 Q1 = (dt.date(2025, 1, 1), dt.date(2025, 3, 31))
 Q2 = (dt.date(2025, 4, 1), dt.date(2025, 6, 30))
@@ -122,11 +122,11 @@ def test_recent_window_is_the_last_six_or_three_months_as_the_headline_chapter()
 
 
 def test_window_labels_read_as_an_owner_names_them():
-    assert drivers.window_label(dt.date(2025, 7, 1), dt.date(2025, 12, 31)) == "2025年下半年"
-    assert drivers.window_label(dt.date(2025, 7, 1), dt.date(2025, 12, 31), "en") == "H2 2025"
-    assert drivers.window_label(*Q2) == "2025年第2季度"
-    assert drivers.window_label(dt.date(2024, 1, 1), dt.date(2025, 12, 31)) == "2024–2025年"
-    assert drivers.window_label(dt.date(2025, 6, 1), dt.date(2025, 8, 31), "en") == "Jun–Aug 2025"
+    assert i18n.window(dt.date(2025, 7, 1), dt.date(2025, 12, 31)) == "2025年下半年"
+    assert i18n.window(dt.date(2025, 7, 1), dt.date(2025, 12, 31), "en") == "H2 2025"
+    assert i18n.window(*Q2) == "2025年第2季度"
+    assert i18n.window(dt.date(2024, 1, 1), dt.date(2025, 12, 31)) == "2024–2025年"
+    assert i18n.window(dt.date(2025, 6, 1), dt.date(2025, 8, 31), "en") == "Jun–Aug 2025"
 
 
 # --- the hand-worked clinic --------------------------------------------------------------------------
@@ -407,7 +407,10 @@ def test_general_sample_section_flags_the_recent_fall_red(general):
     assert flags["revenue_change_recent"].severity == RED
     assert flags["conversion_effect_recent"].severity == RED
     assert flags["conversion_effect_recent"].problem_class == "experience"
-    assert flags["conversion_effect_recent"].subject == "高值项目"
+    assert flags["conversion_effect_recent"].segment == Segment("tier", "high_value")
+    sentence = flags["conversion_effect_recent"].sentence("zh")
+    assert "成交率下降让营收少了" in sentence and "主要在高值项目" in sentence and sentence.endswith("。")
+    assert "mostly in high-value items" in flags["conversion_effect_recent"].sentence("en")
     assert not section.year_earlier.flags  # the same loss seen from a year earlier is not counted twice
     assert section.tiers.start == dt.date(2025, 7, 1)
     by_stake = sorted(section.flags(), key=lambda f: -f.revenue_at_stake)
@@ -467,7 +470,7 @@ def test_plots_draw_a_waterfall_with_falls_in_action_red(general):
     # the title states the finding: how far revenue fell, and the driver that cost the most
     title, recent = ax.get_title(loc="left"), section.recent
     assert f"下降{i18n.rate(-recent.revenue_change)}" in title
-    assert drivers.DRIVER_NAMES[recent.effects.astype(float).idxmin()][0] + "拖累最大" in title
+    assert i18n.term(recent.effects.astype(float).idxmin()) + "拖累最大" in title
     plt.close(fig)
     for result in (section.tiers, section.departments, section.period):
         fig, ax = plt.subplots()

@@ -193,7 +193,7 @@ def test_stop_loss_two_weeks_under_the_line_is_flagged_with_its_first_week():
     assert (flag.subject, flag.severity, flag.threshold) == ("抖音", RED, "channel_roi_stop_loss")
     assert flag.value == pytest.approx(600 / 1400)
     assert flag.revenue_at_stake == pytest.approx(39_000)
-    assert "2025年1月20日" in flag.zh and "2周" in flag.zh
+    assert "2025年1月20日" in flag.sentence("zh") and "2周" in flag.sentence("zh")
 
 
 def test_a_streak_that_ended_is_listed_not_flagged():
@@ -269,7 +269,7 @@ def test_conversion_problem_class_follows_the_volume(conversion):
     assert flags["转介绍"].revenue_at_stake == pytest.approx(1440)
     assert flags["抖音"].severity == RED and flags["抖音"].gap == pytest.approx(0.625)
     assert conversion.flags[0].subject == "抖音"  # the larger revenue at stake first
-    assert "每月1人增至2人" in flags["抖音"].zh
+    assert "每月1人增至2人" in flags["抖音"].sentence("zh")
 
 
 def test_monthly_chart_leaves_out_months_not_yet_complete(conversion):
@@ -420,7 +420,7 @@ def test_douyin_stop_loss_in_h2_2025_names_the_card(general):
     assert flag.subject == "抖音" and flag.severity == RED and flag.value < 1.5
     streak = general.stop_loss.streaks.query("current").iloc[0]
     assert streak["first_week"] >= T("2025-07-01") and streak["weeks"] >= 2
-    assert "9.9元洁牙卡" in flag.zh
+    assert "9.9元洁牙卡" in flag.sentence("zh")
     card = general.campaigns.table.set_index("name").loc["2025抖音9.9元洁牙卡"]
     assert card["roi"] < 1.0  # planted: the card's new patients bring in about what it cost
 

@@ -101,3 +101,16 @@ def test_finding_names_the_weak_kpis_against_the_method_lines(headline):
     zh, en = headline.finding("zh"), headline.finding("en")
     assert "初诊成交率低于80%" in zh and "转介绍占比低于40%" in zh
     assert "below 80%" in en and "below 40%" in en
+
+
+def test_the_sentences_state_the_lines_the_clinic_has_in_force(hand_clinic):
+    """clinic.yaml's thresholds change the lines the sentences state and judge by (conversion 60%, referral 20%)."""
+    config = hand_clinic / "clinic.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "thresholds: {first_visit_conversion_review: 0.75, "
+                      "referral_share_healthy: 0.15}\n", encoding="utf-8")
+    headline = kpis.clinic_kpis(load_clinic(hand_clinic))
+    zh, en = headline.finding("zh"), headline.finding("en")
+    assert "初诊成交率低于75%" in zh and "below 75%" in en
+    assert "80%" not in zh + en
+    assert "转介绍占比低于" not in zh and "referral share below" not in en  # 20% is above the 15% in force
+    assert "75%" in headline.channel_finding("zh") + headline.channel_finding("en")

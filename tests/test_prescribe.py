@@ -15,14 +15,17 @@ from playbook.bottleneck import rank  # noqa: E402
 from playbook.clinic import clinic_from_tables  # noqa: E402
 from playbook.config import SAMPLES_DIR  # noqa: E402
 from playbook.prescribe import CHOSEN, LETTERS, REJECTED, WATCH, prescribe, rulebook  # noqa: E402
-from playbook.results import RED, YELLOW, Flag  # noqa: E402
+from playbook.results import RED, YELLOW, Finding, Segment, Stake, Window  # noqa: E402
 from playbook.schema import TABLES  # noqa: E402
 from playbook.weekly import WEEKLY_METRICS  # noqa: E402
 
 
 def _flag(metric, severity=RED, subject=None, threshold="first_visit_conversion_review", at_stake=100_000.0):
-    return Flag(metric, 0.2, threshold, "acquisition", severity, 0.5, at_stake, f"{metric}偏低：请处理。",
-                f"{metric} is low: act.", subject)
+    """A finding of ``metric`` about ``subject``, in the words of a channel's conversion."""
+    return Finding(kind="channel_conversion", metric=metric, value=0.2, threshold=threshold, line=0.8,
+                   problem_class="acquisition", severity=severity, gap=0.5, stake=Stake(at_stake, "channel_conversion_gap"),
+                   segment=Segment("doctor" if subject and subject.endswith("医生") else "channel", subject)
+                   if subject else None, window=Window(dt.date(2025, 7, 1), dt.date(2025, 12, 31)))
 
 
 # --- the rules table is well formed -----------------------------------------------------------
@@ -37,7 +40,7 @@ def test_every_rule_names_a_plan_an_owner_a_deadline_and_a_trackable_kpi():
         for task in rule.tasks:
             assert task.owner in book.departments, rule.id
             assert 1 <= task.weeks <= 26, rule.id
-            assert set(re.findall(r"{(\w+)}", task.zh + task.en + (task.metric or ""))) <= {"subject"}, rule.id
+            assert set(re.findall(r"{(\w+)}", task.zh + task.en + (task.metric or ""))) <= {"subject", "line"}, rule.id
             if task.metric:
                 assert task.metric.split(":")[0] in WEEKLY_METRICS, (rule.id, task.metric)
                 assert task.target in ("step", "relative", "close_gap"), rule.id

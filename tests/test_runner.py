@@ -1,6 +1,7 @@
 """`playbook run` end to end on the hand-worked clinic: what a consultant gets, and what never leaks."""
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -14,7 +15,7 @@ import pypdf
 import pytest
 
 from conftest import CHARGES, PATIENTS, VISITS, write_hand_clinic
-from playbook import runner
+from playbook import chapter, load_clinic, runner
 from playbook.config import NOTEBOOKS_DIR
 
 HEADLINE = ["revenue", "new_patients", "arrived_visits", "no_show_rate", "first_visit_conversion",
@@ -78,13 +79,9 @@ def test_no_name_or_phone_number_appears_unmasked_in_any_output(finished):
 
 
 @pytest.fixture(scope="module")
-def children(tmp_path_factory):
+def children(sample_run):
     """The bundled children's sample end to end: the report an owner of a real-looking clinic gets."""
-    from playbook.config import SAMPLES_DIR
-
-    result = runner.run_clinic(SAMPLES_DIR / "children_clinic", tmp_path_factory.mktemp("children"))
-    assert result.ok, result.error
-    return result
+    return sample_run("children_clinic")
 
 
 def test_a_bundled_sample_runs_and_no_patient_name_or_phone_leaks(children):
@@ -233,3 +230,24 @@ def test_notebook_contract(notebook):
     source = nbformat.read(notebook, as_version=4)
     assert not any(re.search(r"^\s*(def|class) ", c.source, re.M) for c in source.cells if c.cell_type == "code")
     assert any("trainer" in c.metadata.get("tags", []) for c in source.cells)  # a trainer reads why
+
+
+@pytest.mark.parametrize("notebook", runner.chapters(), ids=lambda p: p.stem)
+def test_trainer_cells_carry_the_banner_and_take_their_lines_from_the_table(notebook, monkeypatch, tmp_path):
+    """A trainer's note is marked as one in JupyterLab, and the lines it states come from clinic.yaml's table."""
+    shown = []
+    monkeypatch.setattr(chapter, "display", lambda output: shown.append(output.data))
+    clinic = load_clinic(write_hand_clinic(tmp_path))
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if "trainer" not in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type == "markdown":
+            assert cell.source.startswith(chapter.TRAINER_BANNER)
+            assert not re.search(r"\{\w+\}", cell.source)  # a threshold's name would never be filled in here
+            continue
+        assert cell.source.startswith("chapter.trainer(clinic")
+        call = ast.parse(cell.source).body[0].value
+        if len(call.args) > 1:  # the note: every {name} a threshold of the table
+            chapter.trainer(clinic, call.args[1].value)
+            assert shown[-1].startswith(chapter.TRAINER_BANNER) and "{" not in shown[-1]
+            assert cell.metadata.get("jupyter", {}).get("source_hidden")  # JupyterLab shows the note, not the code

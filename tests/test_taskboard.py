@@ -129,7 +129,7 @@ def progress():
     table = pd.DataFrame({"metric_id": ["new_patients", "revenue", "first_visit_conversion", "referral_share"],
                           "status": [GREEN, RED, YELLOW, GREEN], "provisional": [False, False, True, True],
                           "kind": ["count", "money", "rate", "rate"], "deviation": [0.1, -0.3, -0.5, 0.2]})
-    return TargetProgress("target_progress", table, "", "", week=W49)
+    return TargetProgress("target_progress", table, "", "", week=W49, red_line=-0.20)
 
 
 def test_three_effect_review_counts_targets_met_and_compares_benefit_with_the_weeks_before():

@@ -3,6 +3,7 @@ and one pack of the general sample built as a front desk would build it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
@@ -11,8 +12,9 @@ from openpyxl import load_workbook
 from playbook.clinic import clinic_from_tables
 from playbook.config import SAMPLES_DIR
 from playbook.results import GREEN, RED, YELLOW
-from playbook.weekly import (WEEKLY_METRICS, MetricError, Week, WeekError, deviation, parse_metric,
-                             target_progress, traffic_light, trend, week_data, weekly_pack, weekly_targets)
+from playbook.weekly import (WEEKLY_METRICS, MetricError, Week, WeekError, channel_effect, deviation, parse_metric,
+                             target_progress, traffic_light, trend, week_data, week_value, weekly_pack,
+                             weekly_targets)
 from playbook.weekly_pack import build_weekly
 
 W02 = Week(2025, 2)  # Monday 6 January .. Sunday 12 January 2025
@@ -96,16 +98,17 @@ def test_the_consultant_can_move_the_red_line_and_missing_numbers_get_no_colour(
 
 def test_weekly_metrics_on_a_week_worked_out_by_hand():
     data = week_data(hand_clinic())
-    value = {name: m.value(data, W02) for name, m in WEEKLY_METRICS.items() if m.available(data)}
+    value = {name: week_value(data, m, W02) for name, m in WEEKLY_METRICS.items() if m.available(data)}
     assert value["new_patients"] == 3  # P1, P2, P3 first arrived in the week; P4 was a no-show until the 20th
     assert value["first_visit_arrivals"] == 3 and value["arrived_visits"] == 4 and value["return_visits"] == 1
     assert value["first_visit_conversion"] == pytest.approx(2 / 3)  # P1 (implant) and P3 (filling); P2 only cleaned
     assert value["no_show_rate"] == pytest.approx(1 / 5)  # the cancelled visit is left out
     assert value["referral_share"] == pytest.approx(1 / 3)
     assert value["revenue"] == 13500 and value["high_value_revenue"] == 13000
-    assert value["average_ticket"] == pytest.approx(13500 / 4)  # four paid patient-days
+    # the driver tree's ticket [S2]: revenue / paying days of treated patients (P1 twice, P3; P2 only cleaned)
+    assert value["average_ticket"] == pytest.approx(13500 / 3)
     assert "arrival_rate" not in value and "plan_acceptance" not in value  # no leads, no plans
-    scoped = {m: WEEKLY_METRICS[parse_metric(m)[0]].value(data, W02, parse_metric(m)[1]) for m in
+    scoped = {m: week_value(data, parse_metric(m)[0], W02, parse_metric(m)[1]) for m in
               ("new_patients:抖音", "first_visit_conversion:抖音", "no_show_rate:美团", "revenue:种植", "revenue:综合")}
     assert scoped == {"new_patients:抖音": 2, "first_visit_conversion:抖音": 0.5, "no_show_rate:美团": 1.0,
                       "revenue:种植": 13000, "revenue:综合": 500}
@@ -202,6 +205,18 @@ def test_a_provisional_conversion_is_never_red_but_a_final_one_is():
     assert early.loc["revenue", "status"] == RED  # 13,500 against 20,000: −32.5%
     final = target_progress(week_data(clinic), targets).table.set_index("metric_id")  # data to 20 February
     assert final.loc["first_visit_conversion", ["status", "provisional"]].tolist() == [RED, False]
+
+
+def test_the_pack_states_the_red_line_in_force_and_names_channels_in_the_packs_language():
+    clinic = hand_clinic(targets_frame([("2025-W02", "实收营业额", 20000, None)]))
+    data = week_data(clinic, as_of=W02.end)
+    progress = target_progress(data, weekly_targets(clinic, W02, pd.DataFrame(), data=data), red_line=-0.30)
+    zh, en = progress.finding("zh"), progress.finding("en")
+    assert "1项落后超过30%" in zh and "1 by more than 30%" in en and "20%" not in zh + en  # 13,500 vs 20,000
+    assert "落后超过30%" in progress.sheet("zh").note
+    effect = channel_effect(data, W02)
+    assert "最多来自抖音（2人）" in effect.finding("zh")
+    assert "most from Douyin (2)" in effect.finding("en") and not re.search(r"[\u4e00-\u9fff]", effect.finding("en"))
 
 
 # --------------------------------------------------------------------------------------------------

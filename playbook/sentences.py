@@ -1,0 +1,390 @@
+"""Findings in words: one renderer per language, one template per kind of finding.
+
+A finding (`playbook.results.Finding`) is data: a metric, its segment, window, value, reference, the
+line it crossed, its revenue at stake and how that was computed. This module is the only place that
+turns it into a sentence, as Great Expectations renders a validation result (one renderer per
+expectation type) and as `kpis._FINDING` writes the headline sentence (one template table per
+language). Nothing parses a sentence back: every reader that needs a number takes it from the finding.
+
+Each kind has two parts per language: the *fact* (what the numbers say) and the *advice* (what to
+do). The forms a reader asks for:
+
+``full``   fact, then advice: the chapter's sentence and the ranking's table;
+``short``  the fact alone: the executive summary (its plan table carries the actions) and the
+           prescriptions' "why".
+
+Templates are Jinja2 (already a dependency of nbconvert), with filters that format in the owner's
+conventions (`playbook.i18n`): ``rate`` 24.4%, ``pct`` a line as its source writes it (80%, 7.5%),
+``pct_range`` 5–7%, ``points`` 3 (percentage points), ``money``, ``count``, ``day``, ``week``,
+``window``, ``months``, ``term`` (a channel, driver, tier … in the report's language), ``fixed(n)``,
+``g``. A template names the finding's fields (``value``,
+``reference``, ``line``, ``stake``, ``segment`` already in words, ``window``, ``reference_window``)
+and its ``facts``.
+"""
+from __future__ import annotations
+
+from functools import cache
+import jinja2
+
+from . import i18n
+
+FORMS = ("full", "short")
+# Between the fact and the advice, and at the end of a sentence.
+_SEP = {"zh": "：", "en": ": "}
+_END = {"zh": "。", "en": "."}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The templates: kind -> (fact, advice). Advice None: the fact says it all (a symptom of the driver tree).
+
+def _referral(lang: str, when: str) -> tuple[str, str]:
+    if lang == "zh":
+        return (when + "新患者中转介绍只占{{ value|rate }}{% if dropped_to is not none %}，最近半年降到"
+                "{{ dropped_to|rate }}{% endif %}，{% if acting %}已低于{{ act_line|pct }}的行动线{% else %}低于"
+                "{{ healthy_line|pct }}的健康线{% endif %}",
+                "口碑在走弱，请医生与客服一起复盘服务体验，加强医生各项指标的学习，并设立老带新奖励")
+    return (when + " only {{ value|rate }} of new patients came by referral{% if dropped_to is not none %}, down to "
+            "{{ dropped_to|rate }} in the last six months{% endif %}, {% if acting %}now under the {{ act_line|pct }} "
+            "action line{% else %}under the {{ healthy_line|pct }} healthy line{% endif %}",
+            "word of mouth is weakening; review the patient experience with doctors and front desk, train the doctors "
+            "on their indicators, and reward patients who bring others")
+
+
+_DRIVER_EFFECT = {
+    "zh": "{{ window|window }}比{{ reference_window|window }}，{{ driver|term }}下降让营收少了{{ loss|money }}"
+          "（{{ reference_window|window }}营收的{{ (-value)|rate }}）{% if segment %}，主要在{{ segment }}{% endif %}",
+    "en": "From {{ reference_window|window }} to {{ window|window }} the fall of {{ driver|term }} cost {{ loss|money }} "
+          "({{ (-value)|rate }} of the earlier revenue){% if segment %}, mostly in {{ segment }}{% endif %}",
+}
+# What to do first about a driver that cost revenue (the driver tree's own sentence says it too).
+DRIVER_ADVICE = {
+    "zh": {"arrivals": "查看各渠道的新患者和爽约，先把到诊人数拉回来",
+           "conversion": "与医生和咨询师逐例复盘初诊，并检查渠道引来的是否是目标客户",
+           "ticket": "检查项目结构和折扣，看高值项目是否变少、优惠是否过多",
+           "frequency": "查看复诊和治疗计划完成情况，看患者是否按计划回来"},
+    "en": {"arrivals": "look at new patients and no-shows by channel to bring arrivals back",
+           "conversion": "review first visits case by case with the doctors and consultants, and check whether the "
+                         "channels bring the right patients",
+           "ticket": "check the treatment mix and discounts for fewer high-value cases or too many promotions",
+           "frequency": "check returns and plan completion to see whether patients come back as planned"},
+}
+_COST_HIGH = {
+    "zh": ("{{ segment }}占实收{{ value|rate }}，高于{{ low|pct_range(high) }}的合理范围", "回到范围上限每年可多留利润约{{ stake|money }}；"),
+    "en": ("{{ segment|capitalize }} run at {{ value|rate }} of revenue, above the {{ low|pct_range(high) }} range",
+           "back at its top the clinic would keep about {{ stake|money }} a year; "),
+}
+_COST_ADVICE = {
+    "zh": {"consumables": "先核对耗材的领用登记和采购单价，按项目设定耗材标准用量",
+           "lab": "比较加工厂报价，统计返工单",
+           "inventory": "清理积压库存，设安全库存线按需采购（如种植体低于50颗再采购）"},
+    "en": {"consumables": "check consumables issued against the treatments done and the purchase prices; set a "
+                          "standard use per item",
+           "lab": "compare lab quotes and count remakes",
+           "inventory": "clear slow stock and buy to a safety-stock line (e.g. reorder implants below 50)"},
+}
+
+ZH: dict[str, tuple[str, str | None]] = {
+    # cohorts.py
+    "return_within_12m_change": (
+        "最近半年首诊患者的12个月复诊率从之前的{{ reference|rate }}降到{{ recent|rate }}",
+        "检查首诊后是否当场预约下次复诊，并由客服按期回访"),
+    "churn_rate": (
+        "近{{ months }}个月每月流失老患者的{{ value|rate }}，高于{{ line|pct }}的可约回线",
+        "先逐一追踪流失原因（服务、态度、价格），再由医生和客服按逾期名单回访约回"),
+    "overdue_share_by_doctor": (
+        "{{ segment }}{% if departed %}（该医生近期已无接诊）{% endif %}的{{ patients|count }}位老患者中{{ share|rate }}已逾期未复诊，"
+        "是其他医生患者（{{ reference|rate }}）的{{ value|fixed(1) }}倍",
+        "{% if departed %}请科室其他医生逐一致电，接手复诊{% else %}请与该医生复盘复诊预约与沟通，并由客服按名单回访{% endif %}"),
+    "referral_share": _referral("zh", "本期"),
+    "referral_share_recent": _referral("zh", "最近半年"),
+    "child_family_ratio": (
+        "本期{{ children|count }}位儿童患者只带来{{ family|count }}位家人就诊（{{ value|fixed(2) }}:1），低于约{{ line|g }}:1的常态",
+        "在孩子复诊时为陪同的家长提供口腔检查，设家庭会员卡"),
+    # doctors.py
+    "doctor_weeks_inactive": (
+        "{{ segment }}{% if designation is not none %}（指定率{{ designation|rate }}，超过{{ designation_line|pct }}的"
+        "关键人风险线，风险已经发生）{% endif %}{{ last_day|day }}后不再出诊，离开前一年带来实收{{ stake|money }}",
+        "尽快安排医生接手其患者并逐一回访"),
+    "designation_rate": (
+        "{{ segment }}指定率{{ value|rate }}，超过{{ line|pct }}的关键人风险线，每年约{{ stake|money }}指定收入随其去留",
+        "为其配搭档医生或发展为合伙人"),
+    "doctor_load_per_day": (
+        "{{ segment }}每个出诊日平均接诊{{ value|fixed(1) }}人，超过上限{{ line|g }}人",
+        "分流给其他医生，避免质量和候诊时间受影响"),
+    "chief_surgeries_per_day": (
+        "主任{{ segment }}每个出诊日平均手术{{ value|fixed(1) }}台，超过{{ line|g }}台的上限",
+        "把部分手术交给其他医生"),
+    "doctor_first_visit_conversion": (
+        "{{ segment }}接诊的{{ new_patients|count }}位新患者初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线",
+        "与医生逐例复盘初诊沟通{% if hint_channel is not none %}；未成交的新患者{{ hint_share|rate }}来自"
+        "{{ hint_channel|term }}，先看这个渠道引来的人是否对口{% endif %}"),
+    "plan_completion": (
+        "{{ segment }}已结束的{{ ended|count }}个治疗计划中只完成{{ value|rate }}（{{ interrupted|count }}个中断），低于{{ line|pct }}的复核线",
+        "请医疗总监与院长复核其治疗计划，并回访中断的患者"),
+    "no_show_rate_slot": (
+        "{{ segment }}（{{ first_hour }}–{{ last_hour }}点）的预约爽约率{{ value|rate }}，超过{{ line|pct }}的警戒线",
+        "{% if school_hours %}若多为儿童患者，这正是上课时间，尽量改约到放学后或周末；{% endif %}这个时段的预约提前一天确认"),
+    "no_show_rate_channel": (
+        "{{ segment }}患者{% if months %}最近{{ months }}个月{% else %}分析期内{% endif %}爽约率{{ value|rate }}"
+        "{% if outside_slots %}（不含高爽约时段）{% endif %}{% if reference is not none %}（此前{{ reference|rate }}）{% endif %}，"
+        "超过{{ line|pct }}的警戒线",
+        "对该渠道的预约在到诊前一天电话确认，并考虑收取预约定金"),
+    # drivers.py (symptoms: where revenue moved)
+    "revenue_change": (
+        "{{ window|window }}营收比{{ reference_window|window }}下降{{ (-value)|rate }}，超过{{ (-line)|rate }}的警戒线，"
+        "最大的原因是{{ driver|term }}下降（少收{{ driver_loss|money }}）", None),
+    **{f"{driver}_effect": (_DRIVER_EFFECT["zh"], advice) for driver, advice in DRIVER_ADVICE["zh"].items()},
+    # funnel.py
+    "channel_conversion_volume": (
+        "{{ segment }}渠道{{ window|months }}初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线，而新患者从每月"
+        "{{ per_month_before|fixed(0) }}人增至{{ per_month_recent|fixed(0) }}人",
+        "这个渠道引来的多是不打算治疗的人，先调整它的活动和引流项目，再与医生复盘初诊"),
+    "channel_conversion": (
+        "{{ segment }}渠道{{ window|months }}初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线",
+        "与医生和咨询师逐例复盘这个渠道的初诊"),
+    "roi_weekly_latest": (
+        "{{ segment }}的投放回报自{{ first_week|week }}起连续{{ weeks }}周低于{{ line|g }}的止损线，"
+        "到最近可评估的{{ last_week|week }}为{{ value|fixed(2) }}",
+        "按止损规则暂停或缩减这个渠道的投放{% if running %}（正在进行：{{ running|join('、') }}）{% endif %}，"
+        "把预算转到回报高的渠道"),
+    "arrival_rate_fall": (
+        "{{ segment }}线索到店率{{ window|months }}为{{ recent|rate }}，此前为{{ reference|rate }}，"
+        "下降{{ (value * 100)|fixed(1) }}个百分点",
+        "检查这个渠道的预约提醒与到店路线说明，以每月提升{{ step|points }}个百分点为目标"),
+    # costs.py
+    **{f"{key}_share_high": (_COST_HIGH["zh"][0], _COST_HIGH["zh"][1] + advice)
+       for key, advice in _COST_ADVICE["zh"].items()},
+    "cost_share_low": ("{{ segment }}占实收{{ value|rate }}，低于{{ low|pct_range(high) }}的合理范围{% if segment_key == 'inventory' %}"
+                       "（新店库存偏低属正常）{% endif %}", "先核对这类成本是否都已入账"),
+}
+
+EN: dict[str, tuple[str, str | None]] = {
+    "return_within_12m_change": (
+        "The 12-month return of patients first seen in the latest half-year fell from {{ reference|rate }} to "
+        "{{ recent|rate }}",
+        "check that every first visit books the next one and that the front desk calls on time"),
+    "churn_rate": (
+        "Each month {{ value|rate }} of established patients were lost over the last {{ months }} months, above the "
+        "{{ line|pct }} recoverable line",
+        "trace why they left (service, manner, price), then have doctors and the front desk call the overdue list"),
+    "overdue_share_by_doctor": (
+        "{{ share|rate }} of {{ segment }}'s {{ patients|count }} established patients are overdue{% if departed %} (no visits "
+        "lately){% endif %}, {{ value|fixed(1) }} times the others' {{ reference|rate }}",
+        "{% if departed %}have a colleague call each of them and take over their care{% else %}review how this doctor "
+        "books and follows up returns, and have the front desk call the list{% endif %}"),
+    "referral_share": _referral("en", "In the period"),
+    "referral_share_recent": _referral("en", "In the last six months"),
+    "child_family_ratio": (
+        "The period's {{ children|count }} child patients brought only {{ family|count }} family members ({{ value|fixed(2) }}:1), "
+        "below the usual {{ line|g }}:1",
+        "offer accompanying parents a check-up at the child's visits and a family membership"),
+    "doctor_weeks_inactive": (
+        "{{ segment }}{% if designation is not none %} (designation {{ designation|rate }}, above the "
+        "{{ designation_line|pct }} key-person line: the risk has materialised){% endif %} has not worked since "
+        "{{ last_day|day }} and brought {{ stake|money }} in the year before leaving",
+        "have another doctor take over the patients and call each of them"),
+    "designation_rate": (
+        "{{ segment }}'s designation rate is {{ value|rate }}, above the {{ line|pct }} key-person line; about "
+        "{{ stake|money }} a year of designated revenue depends on them",
+        "partner them with a second doctor or make them a partner"),
+    "doctor_load_per_day": (
+        "{{ segment }} sees {{ value|fixed(1) }} patients per working day, above the capacity of {{ line|g }}",
+        "shift patients to other doctors before quality and waiting times suffer"),
+    "chief_surgeries_per_day": (
+        "Chief doctor {{ segment }} performs {{ value|fixed(1) }} surgeries per working day, above the {{ line|g }} limit",
+        "hand some surgeries to other doctors"),
+    "doctor_first_visit_conversion": (
+        "{{ segment }} converted {{ value|rate }} of {{ new_patients|count }} new patients, under the {{ line|pct }} review line",
+        "review the first visits case by case with the doctor{% if hint_channel is not none %}; {{ hint_share|rate }} of "
+        "the unconverted came from {{ hint_channel|term }}: check that channel brings the right patients{% endif %}"),
+    "plan_completion": (
+        "{{ segment }} completed only {{ value|rate }} of {{ ended|count }} ended plans ({{ interrupted|count }} interrupted), under "
+        "the {{ line|pct }} review line",
+        "have the medical director review their plans and call the interrupted patients"),
+    "no_show_rate_slot": (
+        "Bookings on {{ segment }} ({{ first_hour }}:00–{{ last_hour }}:00) are missed {{ value|rate }} of the time, "
+        "above the {{ line|pct }} alert line",
+        "{% if school_hours %}if the patients are mostly children these are school hours, so book them after school or "
+        "at weekends; {% endif %}confirm these bookings the day before"),
+    "no_show_rate_channel": (
+        "{{ segment }} patients missed {{ value|rate }} of their bookings {% if months %}in the last {{ months }} months"
+        "{% else %}in the period{% endif %}{% if outside_slots %} outside the high no-show slots{% endif %}"
+        "{% if reference is not none %} (before: {{ reference|rate }}){% endif %}, above the {{ line|pct }} alert line",
+        "confirm their bookings by phone the day before and consider a deposit"),
+    "revenue_change": (
+        "Revenue in {{ window|window }} fell {{ (-value)|rate }} against {{ reference_window|window }}, past the "
+        "{{ (-line)|rate }} alert line; the largest cause is the fall of {{ driver|term }} ({{ driver_loss|money }} lost)",
+        None),
+    **{f"{driver}_effect": (_DRIVER_EFFECT["en"], advice) for driver, advice in DRIVER_ADVICE["en"].items()},
+    "channel_conversion_volume": (
+        "{{ segment }} converted {{ value|rate }} of its new patients in {{ window|months }}, under the {{ line|pct }} "
+        "review line, while its new patients rose from {{ per_month_before|fixed(0) }} to {{ per_month_recent|fixed(0) }} "
+        "a month",
+        "it brings people who do not mean to be treated; change its offer first, then review first visits with the "
+        "doctors"),
+    "channel_conversion": (
+        "{{ segment }} converted {{ value|rate }} of its new patients in {{ window|months }}, under the {{ line|pct }} "
+        "review line",
+        "review its first visits case by case with the doctors and consultants"),
+    "roi_weekly_latest": (
+        "{{ segment }}'s ROI has been under the {{ line|g }} stop-loss line for {{ weeks }} weeks in a row since "
+        "{{ first_week|week }}, {{ value|fixed(2) }} in {{ last_week|week }}, the latest that can be judged",
+        "stop or cut its spend{% if running %} (running: {{ running|join(', ') }}){% endif %} and move the budget to "
+        "channels that return more"),
+    "arrival_rate_fall": (
+        "{{ segment }}'s leads arrived at {{ recent|rate }} in {{ window|months }} against {{ reference|rate }} before, "
+        "{{ (value * 100)|fixed(1) }} points down",
+        "check its booking reminders and directions, aiming for {{ step|points }} points more each month"),
+    **{f"{key}_share_high": (_COST_HIGH["en"][0], _COST_HIGH["en"][1] + advice)
+       for key, advice in _COST_ADVICE["en"].items()},
+    "cost_share_low": ("{{ segment|capitalize }} run at {{ value|rate }} of revenue, below the {{ low|pct_range(high) }} range"
+                       "{% if segment_key == 'inventory' %} (a new clinic holds less stock){% endif %}",
+                       "check that all of it is recorded"),
+}
+
+TEMPLATES = {"zh": ZH, "en": EN}
+
+# How each revenue at stake was computed (`Stake.method`), with its assumption: the number is an
+# estimate, and the reader sees what it rests on.
+STAKES = {
+    "zh": {
+        "none": "没有可靠的估算，只按越线幅度排序",
+        "returning_patients": "（之前 − 最近的12个月复诊率）× 每年新患者 × 一位复诊患者首年的消费",
+        "churn_excess": "（月流失率 − 可约回线）× 12 × 老患者人数 × 一位老患者一年的消费",
+        "overdue_excess": "比其他医生多出的逾期患者 × 一位老患者一年的消费",
+        "referral_missing": "达到健康线每年还差的转介绍新患者 × 一位新患者首年的消费",
+        "family_missing": "达到约1:1每年还差的家人 × 一位家人首年的消费",
+        "departed_revenue": "该医生离开前一年的实收",
+        "designated_revenue": "指定该医生的收入，按年计",
+        "doctor_conversion_gap": "（复盘线 − 成交率）× 该医生每年新患者 × 一位成交新患者30天内的消费",
+        "plan_completion_gap": "（复核线 − 完诊率）× 每年结束的计划 × 该医生计划的平均金额",
+        "no_show_excess": "每年超出警戒线的爽约 × 每次到诊的平均实收（上限：部分爽约会改约）",
+        "revenue_to_line": "营收回到对比期减去警戒线的水平，按年计",
+        "driver_loss": "这个因素下降少收的营收，按年计",
+        "channel_conversion_gap": "（复盘线 − 成交率）× 按最近速度一年的新患者 × 一位成交新患者90天内的消费",
+        "roi_gap": "（止损线 − ROI）× 按最近13周速度一年的投放",
+        "arrival_fall": "每年的线索 × 到店率下降 × 一位新患者90天内的消费",
+        "cost_excess": "超出范围上限的占比 × 每年实收：回到范围多留的利润",
+    },
+    "en": {
+        "none": "no honest estimate; ranked by how far past the line",
+        "returning_patients": "(earlier − recent 12-month return) × new patients a year × a returning patient's "
+                              "first-year spend",
+        "churn_excess": "(monthly churn − the recoverable line) × 12 × established patients × what one pays a year",
+        "overdue_excess": "overdue patients above the other doctors' share × what an established patient pays a year",
+        "referral_missing": "referral patients missing a year to reach the healthy line × a new patient's first-year "
+                            "revenue",
+        "family_missing": "family members missing a year to reach about 1:1 × a family member's first-year revenue",
+        "departed_revenue": "the doctor's revenue in the year before leaving",
+        "designated_revenue": "the revenue of patients who chose the doctor, a year",
+        "doctor_conversion_gap": "(review line − conversion) × the doctor's new patients a year × what a converted "
+                                 "new patient pays in 30 days",
+        "plan_completion_gap": "(review line − completion) × plans ended a year × the doctor's mean planned amount",
+        "no_show_excess": "no-shows above the alert line a year × revenue per arrived visit (an upper bound: some "
+                          "rebook)",
+        "revenue_to_line": "revenue back to the earlier window's less the alert line, a year long",
+        "driver_loss": "the revenue this driver's fall cost, a year long",
+        "channel_conversion_gap": "(review line − conversion) × a year of new patients at the recent pace × what a "
+                                  "converted new patient pays in 90 days",
+        "roi_gap": "(stop-loss line − ROI) × a year of spend at the pace of the last 13 weeks",
+        "arrival_fall": "leads a year × the fall of the arrival rate × what a new patient pays in 90 days",
+        "cost_excess": "the share above the range's top × revenue a year: the profit kept by coming back",
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The renderer
+
+
+def render(finding, lang: str = "zh", form: str = "full", *, end: bool = True) -> str:
+    """A finding in words: ``full`` (fact and advice) or ``short`` (the fact with its numbers).
+
+    ``end=False`` leaves off the closing full stop, for a sentence that goes on.
+    """
+    if form not in FORMS:
+        raise ValueError(f"form must be one of {FORMS}, not {form!r}")
+    context = _context(finding, lang)
+    text = _template(lang, finding.kind, 0).render(context)
+    advice = TEMPLATES[lang][finding.kind][1]
+    if form == "full" and advice is not None:
+        text += _SEP[lang] + _template(lang, finding.kind, 1).render(context)
+    return text + (_END[lang] if end else "")
+
+
+def join(findings, lang: str = "zh", form: str = "full") -> str:
+    """Several findings in one paragraph: 甲；乙。 in Chinese, one sentence each in English."""
+    if lang == "zh":
+        return "；".join(render(f, lang, form, end=False) for f in findings) + "。"
+    return " ".join(render(f, lang, form) for f in findings)
+
+
+def clauses(findings, lang: str = "zh") -> str:
+    """The facts of several findings, without the closing stop (the prescriptions' "why"): 甲；乙 / A. B"""
+    return ("；" if lang == "zh" else ". ").join(dict.fromkeys(render(f, lang, "short", end=False) for f in findings))
+
+
+def stake(finding, lang: str = "zh") -> str:
+    """How the finding's revenue at stake was computed, and on what assumption."""
+    return STAKES[lang][finding.stake.method]
+
+
+def segment(segment, lang: str = "zh", *, short: bool = False) -> str:
+    """A segment as a sentence names it: a channel or tier in the report's language, a department as
+    种植科 / the Implants department (``short``, as a chart labels it: 种植 / Implants), a doctor as written."""
+    name = segment.name
+    if segment.kind == "department":
+        if name == "unknown":
+            return i18n.pick(lang, "未注明科室", "no department")
+        if short:
+            return i18n.term(name, lang)
+        return name if lang == "zh" and name.endswith("科") else (
+            f"{name}科" if lang == "zh" else f"the {i18n.term(name, 'en')} department")
+    if segment.kind == "doctor":
+        return name
+    return i18n.term(name, lang)
+
+
+def line(threshold) -> str:
+    """A threshold's value as a sentence states it: 80%, 7.5%, 1.5, 12 (a fall as its size: 5%)."""
+    value = abs(threshold.value) if threshold.value < 0 else threshold.value
+    return _pct(value) if abs(threshold.value) < 1 else f"{value:g}"
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:g}%"
+
+
+def _context(finding, lang: str) -> dict:
+    context = dict(finding.facts)
+    context.update(value=finding.value, reference=finding.reference, line=finding.line, gap=finding.gap,
+                   stake=finding.stake.amount, window=finding.window, reference_window=finding.reference_window,
+                   segment=segment(finding.segment, lang) if finding.segment else None,
+                   segment_key=finding.segment.name if finding.segment else None)
+    return context
+
+
+@cache
+def _environment(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.filters.update({
+        "rate": lambda v: i18n.rate(v, lang),
+        "pct": _pct,
+        "pct_range": lambda low, high: f"{low * 100:g}–{high * 100:g}%",
+        "points": lambda v: f"{v * 100:g}",
+        "money": lambda v: i18n.money(v, lang),
+        "count": lambda v: i18n.count(v, lang),
+        "day": lambda v: i18n.day(v, lang),
+        "week": lambda v: i18n.week_of(v, lang),
+        "window": lambda w: i18n.window(w.start, w.end, lang),
+        "months": lambda w: i18n.months(w.start, w.end, lang),
+        "term": lambda v: i18n.term(v, lang),
+        "fixed": lambda v, digits: f"{v:.{digits}f}",
+        "g": lambda v: f"{v:g}",
+    })
+    return env
+
+
+@cache
+def _template(lang: str, kind: str, part: int) -> jinja2.Template:
+    return _environment(lang).from_string(TEMPLATES[lang][kind][part])
