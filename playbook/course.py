@@ -496,7 +496,7 @@ def _placebo_significant(clinic):
 
 
 def _revenue_significant(clinic):
-    result = _demonstration("did", "revenue")
+    result = _demonstration("controls", "revenue")
     return None if result is None else "yes" if result.significant else "no"
 
 
