@@ -65,8 +65,8 @@ class BottleneckRanking(AnalysisResult):
             i18n.pick(lang, "问题类别", "Problem class"): [_class_name(f.problem_class, lang) for f in top],
             i18n.pick(lang, "级别", "Level"): [i18n.pick(lang, *_LEVEL[f.severity]) for f in top],
             i18n.pick(lang, "发现", "Finding"): [f.sentence(lang) for f in top],
-            i18n.pick(lang, "每年涉及营收", "Revenue at stake a year"): [
-                i18n.money(f.revenue_at_stake, lang) if f.revenue_at_stake > 0 else "—" for f in top],
+            i18n.pick(lang, "每年涉及营收", "Revenue at stake a year"): i18n.money_column(
+                [f.revenue_at_stake if f.revenue_at_stake > 0 else None for f in top], lang, missing="—"),
         })
 
     def stakes_for(self, lang: str = "zh") -> pd.DataFrame:

@@ -206,16 +206,13 @@ def fixed_cost_grid(campaign: Campaign, *, conversion: float, margins, delivery_
     A cell where a card loses money at that conversion whatever F is (r·q·m + p(1 − k) ≤ r·c) reads
     "无法回本" / "never pays". Money in the report's conventions (`playbook.i18n.money`).
     """
-    rows = {}
-    for c in delivery_costs:
-        row = {}
-        for m in margins:
-            variant = _replace(campaign, delivery_cost=c, margin=m)
-            f = variant.affordable_fixed_cost(conversion)
-            label = i18n.money(m, lang)
-            row[label] = i18n.money(f, lang) if f > 0 else i18n.pick(lang, "无法回本", "never pays")
-        rows[i18n.money(c, lang)] = row
-    frame = pd.DataFrame(rows).T
+    costs = pd.DataFrame([[_replace(campaign, delivery_cost=c, margin=m).affordable_fixed_cost(conversion)
+                           for m in margins] for c in delivery_costs])
+    # one unit for the whole grid, so that the cells compare across rows and columns
+    cells = iter(i18n.money_column(costs.where(costs > 0).to_numpy().ravel(), lang,
+                                   missing=i18n.pick(lang, "无法回本", "never pays")))
+    frame = pd.DataFrame([[next(cells) for _ in margins] for _ in delivery_costs],
+                         index=i18n.money_column(delivery_costs, lang), columns=i18n.money_column(margins, lang))
     frame.index.name = i18n.pick(lang, "履约成本 c ＼ 大项目贡献 m", "delivery cost c \\ margin m")
     return frame.reset_index()
 

@@ -969,7 +969,7 @@ class Rfm(AnalysisResult):
         return pd.DataFrame({
             i18n.pick(lang, "客户分层", "Tier"): t["segment"].map(lambda s: _segment_name(s, lang)),
             i18n.pick(lang, "人数", "Patients"): t["patients"].map(lambda v: i18n.count(v, lang)),
-            i18n.pick(lang, "期内收入", "Revenue"): t["revenue"].map(lambda v: i18n.money(v, lang)),
+            i18n.pick(lang, "期内收入", "Revenue"): i18n.money_column(t["revenue"], lang),
             i18n.pick(lang, "收入占比", "Share of revenue"): t["revenue_share"].map(lambda v: i18n.rate(v, lang)),
             i18n.pick(lang, "距今天数（中位）", "Days since last visit (median)"):
                 t["recency_days"].map(lambda v: i18n.count(v, lang))})
@@ -1065,9 +1065,9 @@ class AbcClasses(AnalysisResult):
             i18n.pick(lang, "类别", "Class"): t["abc"].map(lambda c: i18n.pick(lang, f"{c}类", f"Class {c}")),
             i18n.pick(lang, "人数", "Patients"): t["patients"].map(lambda v: i18n.count(v, lang)),
             i18n.pick(lang, "患者占比", "Share of patients"): t["patient_share"].map(lambda v: i18n.rate(v, lang)),
-            i18n.pick(lang, "期内收入", "Revenue"): t["revenue"].map(lambda v: i18n.money(v, lang)),
+            i18n.pick(lang, "期内收入", "Revenue"): i18n.money_column(t["revenue"], lang),
             i18n.pick(lang, "收入占比", "Share of revenue"): t["revenue_share"].map(lambda v: i18n.rate(v, lang)),
-            i18n.pick(lang, "人均消费", "Average spend"): t["average"].map(lambda v: i18n.money(v, lang))})
+            i18n.pick(lang, "人均消费", "Average spend"): i18n.money_column(t["average"], lang)})
 
 
 def abc_classes(visits: pd.DataFrame, charges: pd.DataFrame, *, start, end,
@@ -1163,7 +1163,7 @@ class ChurnWarning(AnalysisResult):
             i18n.pick(lang, "姓名", "Name"): t["name"].fillna("—"),
             i18n.pick(lang, "病历号", "Patient ID"): t["patient_id"],
             i18n.pick(lang, "最后到诊", "Last visit"): t["last_visit"].map(lambda d: i18n.day(d, lang)),
-            i18n.pick(lang, "期内消费", "Period spend"): t["spend"].map(lambda v: i18n.money(v, lang)),
+            i18n.pick(lang, "期内消费", "Period spend"): i18n.money_column(t["spend"], lang),
             i18n.pick(lang, "逾期次数", "Missed returns"): t["missed"].map(lambda v: i18n.count(v, lang)),
             i18n.pick(lang, "最后接诊医生", "Last doctor"): t["last_doctor"].fillna("—"),
             i18n.pick(lang, "建议行动", "Action"): t["why"].map(lambda w: ACTIONS[w][0 if lang == "zh" else 1])})

@@ -134,13 +134,13 @@ class CostRatios(AnalysisResult):
         status = {"above": ("高于范围", "above"), "below": ("低于范围", "below"), "within": ("在范围内", "within")}
         return pd.DataFrame({
             i18n.pick(lang, "类别", "Category"): [_name(k, lang) for k in t.index],
-            i18n.pick(lang, "金额", "Amount"): [i18n.money(_num(v), lang) for v in t["amount"]],
+            i18n.pick(lang, "金额", "Amount"): i18n.money_column([_num(v) for v in t["amount"]], lang),
             i18n.pick(lang, "占实收", "Share of revenue"): [i18n.rate(_num(v), lang) for v in t["share"]],
             i18n.pick(lang, "合理范围", "Range"): [_range(lo, hi) for lo, hi in zip(t["low"], t["high"])],
             i18n.pick(lang, "判断", "Verdict"): [i18n.pick(lang, *status[s]) if isinstance(s, str) else i18n.NO_DATA[lang]
                                               for s in t["status"]],
-            i18n.pick(lang, "回到范围每年多留利润", "Profit kept a year in range"): [
-                i18n.money(v, lang) if v > 0 else "—" for v in t["profit_gain_per_year"]],
+            i18n.pick(lang, "回到范围每年多留利润", "Profit kept a year in range"): i18n.money_column(
+                [v if v > 0 else None for v in t["profit_gain_per_year"]], lang, missing="—"),
         })
 
     def metrics(self) -> dict:

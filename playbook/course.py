@@ -31,7 +31,7 @@ from . import breakeven, evaluate, i18n, kpis
 from . import thresholds as threshold_table
 from .clinic import Clinic
 from .diagnosis import diagnose
-from .drivers import DRIVER_NAMES, DRIVERS
+from .drivers import DRIVERS
 from .prescribe import prescribe
 from .results import PROBLEM_CLASSES
 
@@ -46,6 +46,7 @@ _YES_NO = {"yes": ("是", "能", "会", "对", "有", "y", "true"), "no": ("否"
 _COLOURS = {"red": ("红", "红色"), "yellow": ("黄", "黄色"), "green": ("绿", "绿色")}
 _NONE_WORDS = (NONE, "无", "没有", "都没有", "nothing", "no one")
 _CLASS_WORDS = {key: (zh, en, zh[:2]) for key, (zh, en) in PROBLEM_CLASSES.items()}
+DRIVER_NAMES = {key: (i18n.term(key, "zh"), i18n.term(key, "en")) for key in DRIVERS}  # as the chapters name them
 _DRIVER_WORDS = {key: (zh, en, zh[:2]) for key, (zh, en) in DRIVER_NAMES.items()}
 _COST_WORDS = {"consumables": ("耗材", "consumables"), "lab": ("加工费", "lab fees", "lab"),
                "inventory": ("库存", "inventory")}
@@ -495,7 +496,7 @@ def _placebo_significant(clinic):
 
 
 def _revenue_significant(clinic):
-    result = _demonstration("did", "revenue")
+    result = _demonstration("controls", "revenue")
     return None if result is None else "yes" if result.significant else "no"
 
 

@@ -274,7 +274,7 @@ class DoctorPerformance(AnalysisResult):
         status = t["departed"].map(lambda d: i18n.pick(lang, "已离开", "left") if d else i18n.pick(lang, "在职", "active"))
         return pd.DataFrame({
             i18n.pick(lang, "医生", "Doctor"): t.index,
-            i18n.pick(lang, "实收", "Revenue"): [i18n.money(_num(v), lang) for v in t["revenue"]],
+            i18n.pick(lang, "实收", "Revenue"): i18n.money_column([_num(v) for v in t["revenue"]], lang),
             i18n.pick(lang, "占全院", "Share"): [i18n.rate(_num(v), lang) for v in t["revenue_share"]],
             i18n.pick(lang, "指定率", "Designation"): [i18n.rate(_num(v), lang) for v in t["designation_rate"]],
             i18n.pick(lang, "最后出诊", "Last working day"): [

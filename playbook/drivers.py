@@ -394,16 +394,13 @@ def _signed_rate(value: float | None, lang: str) -> str:
     return ("+" if value > 0 else "") + i18n.rate(value, lang)
 
 
-def _driver_value(driver: str, value: float | None, lang: str) -> str:
-    if value is None or not math.isfinite(value):
-        return i18n.NO_DATA[lang]
-    if driver == "arrivals":
-        return i18n.count(round(value), lang)
-    if driver == "conversion":
-        return i18n.rate(value, lang)
-    if driver == "frequency":
-        return f"{value:.2f}"
-    return i18n.money(value, lang)
+def _driver_values(values: pd.Series, lang: str) -> list[str]:
+    """A column of the drivers table: each driver in its own kind, the sums (ticket, revenue) in one unit."""
+    kinds = {"arrivals": lambda v: i18n.count(round(v), lang), "conversion": lambda v: i18n.rate(v, lang),
+             "frequency": lambda v: f"{v:.2f}"}
+    sums = iter(i18n.money_column(values[[d not in kinds for d in values.index]], lang))
+    return [next(sums) if d not in kinds else i18n.NO_DATA[lang] if _none(v) is None else kinds[d](v)
+            for d, v in values.items()]
 
 
 def _driver_name(driver: str, lang: str) -> str:
@@ -487,17 +484,15 @@ class DriverTree(AnalysisResult):
         return head
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
-        rows = []
-        for driver, row in self.table.iterrows():
-            rows.append({
-                i18n.pick(lang, "驱动因素", "Driver"): _driver_name(driver, lang),
-                i18n.window(self.base_start, self.base_end, lang): _driver_value(driver, row["previous"], lang),
-                i18n.window(self.start, self.end, lang): _driver_value(driver, row["current"], lang),
-                i18n.pick(lang, "变化", "Change"): _signed_rate(_none(row["change"]), lang),
-                i18n.pick(lang, "对营收的影响", "Effect on revenue"): _signed_money(row["effect"], lang),
-                i18n.pick(lang, "占变化的比例", "Share of the change"): i18n.rate(_none(row["share"]), lang),
-            })
-        return pd.DataFrame(rows)
+        t = self.table
+        return pd.DataFrame({
+            i18n.pick(lang, "驱动因素", "Driver"): [_driver_name(d, lang) for d in t.index],
+            i18n.window(self.base_start, self.base_end, lang): _driver_values(t["previous"], lang),
+            i18n.window(self.start, self.end, lang): _driver_values(t["current"], lang),
+            i18n.pick(lang, "变化", "Change"): [_signed_rate(_none(v), lang) for v in t["change"]],
+            i18n.pick(lang, "对营收的影响", "Effect on revenue"): i18n.money_column(t["effect"], lang, signed=True),
+            i18n.pick(lang, "占变化的比例", "Share of the change"): [i18n.rate(_none(v), lang) for v in t["share"]],
+        })
 
     def metrics(self) -> dict:
         fragment = {
@@ -615,16 +610,14 @@ class SegmentDrivers(AnalysisResult):
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         head = i18n.pick(lang, "项目档次", "Tier") if self.by == "tier" else i18n.pick(lang, "科室", "Department")
-        rows = []
-        for segment, row in self.table.iterrows():
-            record = {head: _segment_name(segment, self.by, lang, short=True),
-                      i18n.window(self.base_start, self.base_end, lang): i18n.money(row["revenue_previous"], lang),
-                      i18n.window(self.start, self.end, lang): i18n.money(row["revenue_current"], lang),
-                      i18n.pick(lang, "变化", "Change"): _signed_money(row["revenue_change"], lang)}
-            for driver in DRIVERS:
-                record[_driver_name(driver, lang)] = _signed_money(row[driver], lang)
-            rows.append(record)
-        return pd.DataFrame(rows)
+        t = self.table
+        return pd.DataFrame({
+            head: [_segment_name(s, self.by, lang, short=True) for s in t.index],
+            i18n.window(self.base_start, self.base_end, lang): i18n.money_column(t["revenue_previous"], lang),
+            i18n.window(self.start, self.end, lang): i18n.money_column(t["revenue_current"], lang),
+            i18n.pick(lang, "变化", "Change"): i18n.money_column(t["revenue_change"], lang, signed=True),
+            **{_driver_name(d, lang): i18n.money_column(t[d], lang, signed=True) for d in DRIVERS},
+        })
 
     def metrics(self) -> dict:
         segments = {str(segment): {"revenue_previous": _f(row["revenue_previous"]),

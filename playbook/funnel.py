@@ -486,9 +486,10 @@ class ChannelEconomics(AnalysisResult):
         if self.has_leads:
             out[i18n.pick(lang, "线索到店率", "Lead arrival rate")] = [i18n.rate(_num(v), lang) for v in t["arrival_rate"]]
         if self.has_spend:
-            out[i18n.pick(lang, "投放", "Spend")] = [i18n.money(_num(v), lang) if _num(v) else "—" for v in t["spend"]]
-            out[i18n.pick(lang, "获客成本", "Cost per new patient")] = [
-                i18n.money(_num(v), lang) if _num(v) is not None else "—" for v in t["cost_per_new_patient"]]
+            out[i18n.pick(lang, "投放", "Spend")] = i18n.money_column([_num(v) or None for v in t["spend"]], lang,
+                                                                    missing="—")
+            out[i18n.pick(lang, "获客成本", "Cost per new patient")] = i18n.money_column(
+                [_num(v) for v in t["cost_per_new_patient"]], lang, missing="—")
             out[i18n.pick(lang, "投入产出比（ROI，90天）", "ROI (90 days)")] = [
                 _roi_text(v, lang) if _num(v) is not None else "—" for v in t["roi"]]
         return pd.DataFrame(out)
@@ -1140,10 +1141,10 @@ class CampaignRoi(AnalysisResult):
             i18n.pick(lang, "活动", "Campaign"): t["name"],
             i18n.pick(lang, "渠道", "Channel"): [_channel(c, lang) for c in t["channel"]],
             i18n.pick(lang, "时间", "Dates"): [i18n.span(a, b) for a, b in zip(t["start"], t["end"])],
-            i18n.pick(lang, "投放", "Spend"): [i18n.money(_num(v), lang) for v in t["spend"]],
+            i18n.pick(lang, "投放", "Spend"): i18n.money_column([_num(v) for v in t["spend"]], lang),
             i18n.pick(lang, "新患者", "New patients"): [f"{v:.0f}" for v in t["new_patients"]],
-            i18n.pick(lang, "获客成本", "Cost per new patient"): [
-                i18n.money(_num(v), lang) if _num(v) is not None else "—" for v in t["cost_per_new_patient"]],
+            i18n.pick(lang, "获客成本", "Cost per new patient"): i18n.money_column(
+                [_num(v) for v in t["cost_per_new_patient"]], lang, missing="—"),
             i18n.pick(lang, "投入产出比（ROI，90天）", "ROI (90 days)"): [_roi_text(v, lang) if _num(v) is not None else "—"
                                                              for v in t["roi"]],
         })

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import unicodedata
 
 NO_DATA = {"zh": "无数据", "en": "no data"}
+MINUS = "\u2212"  # −, the minus sign of typeset numbers; "-" is a hyphen
 
 
 def _missing(value) -> bool:
@@ -16,12 +19,72 @@ def _missing(value) -> bool:
 
 
 def money(value, lang: str = "zh") -> str:
-    """12_345_678 → '1,234.6万元' (zh) or '¥12.35m' (en); below 10,000 the exact amount."""
+    """12_345_678 → '1,234.6万元' (zh) or '¥12.35m' (en); below 10,000 the exact amount; '-¥5,000' for a loss.
+
+    Signs are ASCII here, as in `rate`; the report sets them as minus signs (`minus_signs`)."""
     if _missing(value):
         return NO_DATA[lang]
+    sign = "-" if value < 0 else ""
+    value = abs(value)
     if lang == "zh":
-        return f"{value / 1e4:,.1f}万元" if abs(value) >= 1e4 else f"{value:,.0f}元"
-    return f"¥{value / 1e6:,.2f}m" if abs(value) >= 1e6 else f"¥{value:,.0f}"
+        return sign + (f"{value / 1e4:,.1f}万元" if value >= 1e4 else f"{value:,.0f}元")
+    return sign + (f"¥{value / 1e6:,.2f}m" if value >= 1e6 else f"¥{value:,.0f}")
+
+
+def money_column(values, lang: str = "zh", *, signed: bool = False, missing: str | None = None) -> list[str]:
+    """A table column of sums in one unit, so that the figures compare down the column.
+
+    The unit follows the column's largest sum as `money` picks it for one (万元 from 10,000 yuan in
+    Chinese, ¥…m from a million in English) and applies to every row: ['¥1.73m', '¥0.26m'], never
+    ['¥1.73m', '¥260,571']. A row that the unit would round to nothing gets one more decimal in Chinese
+    (-0.04万元 for -360 yuan); where that is still not enough (under 50 yuan in 万元, under 5,000 in
+    millions) the whole column is written in yuan. ``signed`` puts + before a gain (an effect column);
+    a loss gets -, before the ¥. ``missing`` is written for a missing value (default: "无数据"/"no data").
+    """
+    numbers = [None if _missing(v) else float(v) for v in values]
+    present = [abs(v) for v in numbers if v is not None]
+    largest = max(present, default=0.0)
+    smallest = min((v for v in present if v > 0), default=largest)
+    if lang == "zh":
+        prefix, scale, decimals, suffix = "", 1e4, 1 if smallest >= 500 else 2, "万元"
+        if largest < 1e4 or smallest < 50:
+            scale, decimals, suffix = 1, 0, "元"
+    else:
+        prefix, scale, decimals, suffix = "¥", 1e6, 2, "m"
+        if largest < 1e6 or smallest < 5e3:
+            scale, decimals, suffix = 1, 0, ""
+    blank = NO_DATA[lang] if missing is None else missing
+
+    def one(v):
+        if v is None:
+            return blank
+        shown = round(abs(v) / scale, decimals)
+        sign = "-" if v < 0 and shown else "+" if signed and v > 0 and shown else ""
+        return f"{sign}{prefix}{shown:,.{decimals}f}{suffix}"
+
+    return [one(v) for v in numbers]
+
+
+# A hyphen that stands for a minus: it starts a number (optionally after a currency sign) and does not
+# join Latin words or figures (2024-01-05, 5-7%, COVID-19 and a Markdown list's "- " keep theirs). After
+# a Chinese character it is a sign: 变化-47.6万元.
+_HYPHEN_MINUS = re.compile(r"(?<![0-9A-Za-z_.,:/=\-\u2212])-(?=[¥$€£]?\d)")
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def minus_signs(text: str) -> str:
+    """Text with its negative numbers written with a true minus: 'fell -22.6% (-¥559,200)' → '… −22.6% (−¥559,200)'.
+
+    Sentences reach the report from many f-strings; one pass where the report is set keeps the sign
+    consistent everywhere (Typst alone turns "-5" into "−5" but leaves "-¥5" a hyphen). HTML tags and
+    their attributes (a style's ``margin: -1px``) are left as they are.
+    """
+    return "".join(part if part.startswith("<") else _HYPHEN_MINUS.sub(MINUS, part) for part in _TAG.split(text))
+
+
+def display_width(text: str) -> int:
+    """Width in half-width units, as a monospaced layout counts it: a Chinese character counts two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def rate(value, lang: str = "zh") -> str:

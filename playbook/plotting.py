@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-import unicodedata
 
 import matplotlib.dates as mdates
 import pandas as pd
@@ -95,8 +94,7 @@ def _use_png_inline() -> None:
         set_matplotlib_formats("png", bbox_inches="tight")
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+_width = i18n.display_width
 
 
 def wrap_title(text: str, lang: str = "zh") -> str:

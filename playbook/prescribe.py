@@ -112,8 +112,8 @@ class PrescriptionPlan(AnalysisResult):
         return pd.DataFrame({
             i18n.pick(lang, "处方", "Plan"): p["prescription"] + " " + p[f"name_{lang}"],
             i18n.pick(lang, "决定", "Decision"): [self._decision(row, lang) for row in p.itertuples()],
-            i18n.pick(lang, "预计每年营收影响", "Expected revenue effect a year"): p["revenue_effect"].map(
-                lambda v: i18n.money(v, lang) if v > 0 else "—"),
+            i18n.pick(lang, "预计每年营收影响", "Expected revenue effect a year"): i18n.money_column(
+                p["revenue_effect"].where(p["revenue_effect"] > 0), lang, missing="—"),
         })
 
     def effect(self, row, lang: str = "zh") -> str:

@@ -132,7 +132,7 @@ class ProfitView(AnalysisResult):
                 label=i18n.pick(lang, "实收", "Revenue"))
         if loss.any():
             ax.scatter(x[loss], m["revenue"].to_numpy()[loss] / scale, color=ACTION_RED, zorder=5, s=28,
-                       label=i18n.pick(lang, "亏损的月份", "Months at a loss"))
+                       label=i18n.pick(lang, "红色：亏损的月份", "red: months at a loss"))
         if self.break_even_per_month:
             ax.axhline(self.break_even_per_month / scale, color=GREY, linestyle="--", linewidth=1.3,
                        label=i18n.pick(lang, "保本实收", "Break-even revenue"))
@@ -169,7 +169,7 @@ class ProfitView(AnalysisResult):
                 STOCK: ("库存（存量，不计入成本）", "stock (a balance, not a cost)")}
         return pd.DataFrame({
             i18n.pick(lang, "类别", "Category"): [_name(k, lang) for k in t.index],
-            i18n.pick(lang, "金额", "Amount"): [i18n.money(v, lang) for v in t["amount"]],
+            i18n.pick(lang, "金额", "Amount"): i18n.money_column(t["amount"], lang),
             i18n.pick(lang, "占实收", "Share of revenue"): [i18n.rate(v, lang) for v in t["share"]],
             i18n.pick(lang, "性质", "Kind"): [i18n.pick(lang, *kind[CATEGORIES[k].kind]) for k in t.index],
         })

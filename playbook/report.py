@@ -16,6 +16,7 @@ import datetime
 import io
 import json
 import logging
+import re
 import shutil
 import string
 import tempfile
@@ -30,6 +31,7 @@ from .nbstack import nbformat  # before nbconvert: see playbook.nbstack
 import jinja2  # noqa: E402
 import pypandoc  # noqa: E402
 import typst  # noqa: E402
+from bs4 import BeautifulSoup, Comment, Doctype  # noqa: E402
 from fontTools import subset  # noqa: E402
 from fontTools.ttLib import TTFont  # noqa: E402
 from nbconvert import HTMLExporter, MarkdownExporter  # noqa: E402
@@ -64,6 +66,9 @@ REPORT_MIMETYPES = ("text/html", "text/markdown", "image/png")
 # implicit figures, which would caption every chart with nbconvert's alt text "png".
 PANDOC_FROM = "markdown-markdown_in_html_blocks-implicit_figures"
 
+# A chart in the HTML is never drawn below this share of its natural size (its labels, ~16 px at 110 dpi,
+# stay about 9 px): on a phone it scrolls sideways in its box instead (benchmarks/html_layout.py checks).
+MIN_CHART_SCALE = 0.6
 EMBEDDED_FONT = "Playbook Noto Sans SC"  # the HTML's own subset, named apart from any installed Noto
 _PDF_FONT_FAMILY = FONT_FAMILY  # a module attribute so tests can break it on purpose
 
@@ -153,6 +158,85 @@ class ReportOutputsPreprocessor(Preprocessor):
         return cell, resources
 
 
+# A cell that holds one figure: 1,250,000  −3.5%  ¥1.73m  12.5万元  +¥2,427  <0.001  2.5×. Such columns
+# are compared down the page: right-aligned and never broken (a class the CSS and the PDF's Lua filter read).
+_NUMBER_CELL = re.compile(r"^[+\-\u2212]?[<>≤≥]?[¥$]?\d[\d,]*(?:\.\d+)?\s?(?:%|万元|元|万|m|k|×|倍)?$")
+_EMPTY_CELL = frozenset({"", "—", "–", "-", "nan", "NaN", "None", *i18n.NO_DATA.values()})
+NUMBER_CLASS = "num"
+# A short cell with no space (a name, a date, a campaign, an id) is kept on one line: "王医生" and
+# "2026-03-30" read whole, never "王 / 医生" or "2026-03- / 30". Width in half-width units, a Chinese
+# character counting two: 24 is twelve characters, which every column of the A4 page can hold.
+KEEP_CLASS = "keep"
+KEEP_WIDTH = 24
+# A cell of running text (a finding, a task) gets a column wide enough to read on a phone, where the
+# table scrolls anyway, instead of a few words a line.
+LONG_CLASS = "long"
+LONG_WIDTH = 60
+
+
+class ReportTextPreprocessor(Preprocessor):
+    """Set what both files print the same way: true minus signs, and number columns marked in tables.
+
+    Negative numbers get U+2212 in prose and tables (`playbook.i18n.minus_signs`). In each table, a
+    column whose cells are all figures (or empty) gets the class ``num`` on its header and cells: the
+    HTML's CSS right-aligns it and keeps it on one line, the PDF's Lua filter right-aligns it; text
+    columns read from the left and wrap. A short cell without a space gets the class ``keep``: one
+    line in the HTML, an unbreakable box in the PDF; a cell of running text gets ``long``, a readable
+    width in the HTML.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "markdown":
+            cell.source = i18n.minus_signs(cell.source)
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = i18n.minus_signs(data["text/markdown"])
+            if "text/html" in data:
+                data["text/html"] = _set_html(data["text/html"])
+        return cell, resources
+
+
+def _set_html(html: str) -> str:
+    soup = BeautifulSoup(html, "html.parser")
+    for text in soup.find_all(string=True):
+        if "-" in text and not isinstance(text, (Comment, Doctype)):
+            text.replace_with(i18n.minus_signs(str(text)))
+    for table in soup.find_all("table"):
+        _mark_number_columns(table)
+        for cell in table.find_all(["td", "th"]):
+            text, classes = cell.get_text(strip=True), cell.get("class", [])
+            width = i18n.display_width(text)
+            if text and (cell.name == "th" or NUMBER_CLASS not in classes) and not any(ch.isspace() for ch in text) \
+                    and width <= KEEP_WIDTH:
+                cell["class"] = [*classes, KEEP_CLASS]
+            elif width > LONG_WIDTH and cell.name == "td":
+                cell["class"] = [*classes, LONG_CLASS]
+    return str(soup)
+
+
+def _mark_number_columns(table) -> None:
+    rows = [row.find_all(["td", "th"], recursive=False) for row in table.find_all("tr")]
+    body = [cells for row, cells in zip(table.find_all("tr"), rows) if row.find_parent("thead") is None]
+    width = max((len(cells) for cells in body), default=0)
+    if any(len(cells) != width or any(c.get("colspan") or c.get("rowspan") for c in cells) for cells in body):
+        return  # spans (MultiIndex): columns cannot be told apart cell by cell
+    seen, numeric = [False] * width, [True] * width
+    for cells in body:
+        for i, cell in enumerate(cells):
+            if cell.name == "th":  # an index column: labels, not figures
+                numeric[i] = False
+            text = cell.get_text(" ", strip=True)
+            if text not in _EMPTY_CELL:
+                seen[i] = True
+                numeric[i] = numeric[i] and _NUMBER_CELL.match(text) is not None
+    for cells in rows:
+        if len(cells) == width and not any(c.get("colspan") for c in cells):
+            for i, cell in enumerate(cells):
+                if seen[i] and numeric[i]:
+                    cell["class"] = [*cell.get("class", []), NUMBER_CLASS]
+
+
 def build_report(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta, *, name: str = "report") -> ReportFiles:
     """Write ``report.html`` and then ``report.pdf`` for executed chapter notebooks.
 
@@ -181,8 +265,10 @@ def build_html(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta, *, na
         exclude_anchor_links=True,
         language_code=meta.lang,
     )
+    exporter.register_filter("png_size", _png_size)
     notebook = _report_notebook(notebooks, meta)
-    values = {**meta.template_values(), "font_css": _embedded_font_css(_visible_text(notebook, meta))}
+    values = {**meta.template_values(), "font_css": _embedded_font_css(_visible_text(notebook, meta)),
+              "min_chart_scale": MIN_CHART_SCALE}
     try:
         html, _ = exporter.from_notebook_node(notebook, resources={"report": values})
     except jinja2.TemplateError as err:
@@ -230,7 +316,8 @@ def _report_notebook(notebooks: Sequence[Path], meta: ReportMeta) -> nbformat.No
             merged.cells.append(cell)
     merged.metadata["title"] = f"{meta.clinic_name} · {meta.labels['title']}"
     config = _export_config()
-    for preprocessor in (TagRemovePreprocessor(config=config), ReportOutputsPreprocessor(config=config)):
+    for preprocessor in (TagRemovePreprocessor(config=config), ReportOutputsPreprocessor(config=config),
+                         ReportTextPreprocessor(config=config)):
         merged, _ = preprocessor.preprocess(merged, {})
     return merged
 
@@ -244,6 +331,14 @@ def _visible_text(notebook: nbformat.NotebookNode, meta: ReportMeta) -> str:
         for output in cell.get("outputs", []):
             parts += [str(v) for mime, v in output.get("data", {}).items() if mime.startswith("text/")]
     return "".join(parts)
+
+
+def _png_size(data: str) -> tuple[int, int] | None:
+    """Width and height in pixels of a base64 PNG, from its header (IHDR); None if it is not one."""
+    head = base64.b64decode("".join(data[:64].split())[:32])  # signature, IHDR length and type, width, height
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 def _embedded_font_css(text: str) -> str:

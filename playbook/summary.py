@@ -52,8 +52,8 @@ class ExecutiveSummary:
         return pd.DataFrame({
             "#": range(1, len(f) + 1),
             i18n.pick(lang, "发现", "Finding"): [finding.sentence(lang, "short") for finding in f],
-            i18n.pick(lang, "每年涉及营收", "Revenue at stake a year"): [
-                i18n.money(finding.revenue_at_stake, lang) if finding.revenue_at_stake > 0 else "—" for finding in f],
+            i18n.pick(lang, "每年涉及营收", "Revenue at stake a year"): i18n.money_column(
+                [finding.revenue_at_stake if finding.revenue_at_stake > 0 else None for finding in f], lang, missing="—"),
         })
 
     def plan_for(self, lang: str = "zh") -> pd.DataFrame:

@@ -34,7 +34,7 @@ from .report import ReportMeta, build_html, build_pdf  # noqa: E402
 from .results import GREEN, RED, YELLOW  # noqa: E402
 from .schema import MINIMAL_TABLES  # noqa: E402
 from .weekly import Week, WeeklyPack, status_cell, status_values, weekly_pack  # noqa: E402
-from .workbook import Sheet, write_workbook  # noqa: E402
+from .workbook import FILLS, Sheet, write_workbook  # noqa: E402
 
 __all__ = ["WeeklyFiles", "build_weekly"]
 
@@ -249,7 +249,8 @@ def _problem_text(problem: PlaybookError, lang: str) -> str:
     return f"{where}{rows}：{text}" if where or rows else text
 
 
-_ROW_FILLS = {RED: "#F4C7C3", YELLOW: "#FCE8B2", GREEN: "#D9EAD3"}  # playbook.workbook.FILLS
+# The workbook's traffic-light fills, so that the xlsx, the HTML and the PDF show one red, yellow, green.
+_ROW_FILLS = {status: f"#{FILLS[status].start_color.rgb[-6:]}" for status in (RED, YELLOW, GREEN)}
 
 
 class _Pages:
@@ -271,7 +272,11 @@ class _Pages:
         self.notebook.cells.append(nbformat.v4.new_markdown_cell(text))
 
     def table(self, frame: pd.DataFrame, *, status: Sequence | None = None) -> None:
-        """A table as the chapters show one; rows coloured by ``status`` in the HTML (the PDF prints the word)."""
+        """A table as the chapters show one, each row filled with the colour of its ``status`` [S0].
+
+        The fill is the row's inline background: the HTML shows it, and the report's Lua filter turns it
+        into the Typst fill of each cell, so the PDF shows the same red, yellow and green.
+        """
         if frame.empty:
             return
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)

@@ -29,36 +29,63 @@ local function fold_index_name_row(tbl)
   tbl.head.rows = { rows[1] }
 end
 
-local MISSING = { [""] = true, ["NaN"] = true, ["nan"] = true, ["None"] = true, ["-"] = true, ["—"] = true }
-
--- 1,250,000  -3.5%  ¥1,200  12.5万: digits with the signs, units and separators sums come with.
-local function is_number(s)
-  s = s:gsub("^[%+%-]", ""):gsub("^¥", ""):gsub("[,%s]", ""):gsub("%%$", ""):gsub("元$", ""):gsub("万$", "")
-  return s:match("^%d+%.?%d*$") ~= nil
+-- playbook/report.py marks the header and cells of a column of figures with the class "num" (one rule
+-- for the HTML and the PDF). Numbers are compared down a column: right-align those; text reads from
+-- the left (a figure would otherwise centre every line of a long finding).
+local function has_class(cell, name)
+  for _, class in ipairs(cell.attr.classes) do
+    if class == name then
+      return true
+    end
+  end
+  return false
 end
 
--- Numbers are compared down a column, so right-align the columns that hold only numbers; text reads
--- from the left (a figure would otherwise centre every line of a long finding).
 local function align_number_columns(tbl)
-  local ncols = #tbl.colspecs
-  local numeric, seen = {}, {}
+  local numeric = {}
+  for _, part in ipairs({ tbl.head.rows, tbl.bodies[1] and tbl.bodies[1].body or {} }) do
+    for _, row in ipairs(part) do
+      for i, cell in ipairs(row.cells) do
+        numeric[i] = numeric[i] or has_class(cell, "num")
+      end
+    end
+  end
+  for i = 1, #tbl.colspecs do
+    tbl.colspecs[i] = { numeric[i] and pandoc.AlignRight or pandoc.AlignLeft, tbl.colspecs[i][2] }
+  end
+end
+
+-- A figure (class "num") and a short cell without a space (class "keep": a name, a date, a campaign) go
+-- into a box, which the template's column widths (fit-columns in report.typ) never break: "33.3万元",
+-- "王医生" and "2024大众点评推广通" stay whole.
+local function keep_short_cells_whole(tbl)
   for _, body in ipairs(tbl.bodies) do
     for _, row in ipairs(body.body) do
-      if #row.cells ~= ncols then
-        return -- row spans (MultiIndex rows): columns cannot be told apart cell by cell
-      end
-      for i, cell in ipairs(row.cells) do
-        local s = text_of(cell)
-        if not MISSING[s] then
-          seen[i] = true
-          numeric[i] = (numeric[i] ~= false) and is_number(s)
+      for _, cell in ipairs(row.cells) do
+        local whole = has_class(cell, "keep") or has_class(cell, "num")
+        if whole and #cell.contents == 1 and cell.contents[1].t == "Plain" then
+          local inlines = pandoc.List({ pandoc.RawInline("typst", "#box[") })
+          inlines:extend(cell.contents[1].content)
+          inlines:insert(pandoc.RawInline("typst", "]"))
+          cell.contents = { pandoc.Plain(inlines) }
         end
       end
     end
   end
-  for i = 1, ncols do
-    local align = (seen[i] and numeric[i]) and pandoc.AlignRight or pandoc.AlignLeft
-    tbl.colspecs[i] = { align, tbl.colspecs[i][2] }
+end
+
+-- A row coloured by its status (the weekly pack's red / yellow / green, [S0]) keeps its colour in the
+-- PDF: the row's CSS background becomes each cell's Typst fill, over the zebra stripes.
+local function keep_row_fills(tbl)
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do
+      local colour = (row.attr.attributes.style or ""):match("background%-color:%s*(#%x%x%x%x%x%x)")
+      if colour then
+        for _, cell in ipairs(row.cells) do
+          cell.attr.attributes["typst:fill"] = string.format('rgb("%s")', colour)
+        end
+      end
+    end
   end
 end
 
@@ -68,6 +95,8 @@ function RawBlock(el)
       Table = function(tbl)
         fold_index_name_row(tbl)
         align_number_columns(tbl)
+        keep_short_cells_whole(tbl)
+        keep_row_fills(tbl)
         return tbl
       end,
     })
