@@ -782,6 +782,7 @@ def an_unrelated_file_in_the_folder(folder):
     shutil.copy2(folder / "costs.xlsx", folder / "回访记录.xlsx")
 
 
+# Built together into one clinic that runs the whole pipeline (tests/test_untidy_exports.py, slow).
 SLOW = ("patient_ids_are_mobile_numbers", "period_past_the_data")
 
 
