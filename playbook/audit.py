@@ -255,7 +255,7 @@ class AuditResult:
     def health_note(self, lang: str = "zh") -> str:
         """What the data health means for the KPIs: the report's first-page sentence, or that nothing found
         can move a headline KPI by more than 1%."""
-        return self.clinic.health.sentence(lang) or i18n.pick(
+        return self.clinic.health.sentence(lang, see_audit=False) or i18n.pick(
             lang, "数据体检发现的问题都不足以使任何核心指标变动超过1%。",
             "Nothing the audit found can move a headline KPI by more than 1%.")
 
@@ -425,7 +425,7 @@ def _status(load, table: schema.Table) -> str:
         return "missing" if table.minimal else "not given"
     if load.errors:
         return "error"
-    return "warnings" if load.warnings else "ok"
+    return "warnings" if load.warnings or any(d.left_out for d in load.dropped) else "ok"
 
 
 def audit(folder: Path | str) -> AuditResult:

@@ -114,16 +114,18 @@ class DataHealth:
     def errors(self) -> list[PlaybookError]:
         return [e.error() for e in self.blocking]
 
-    def sentence(self, lang: str = "zh") -> str:
-        """One sentence for the report's first page, or "" when nothing can move a KPI by more than 1%."""
+    def sentence(self, lang: str = "zh", *, see_audit: bool = True) -> str:
+        """One sentence for the report's first page, or "" when nothing can move a KPI by more than 1%;
+        ``see_audit`` points the reader to the audit (not wanted in the audit itself)."""
         notable = self.notable
         if not notable:
             return ""
         parts = [e.part(lang) for e in notable]
         if lang == "zh":
-            return f"**数据提示：**{'；'.join(parts)}。相关核心指标可能因此有同等幅度的偏差，详见附录“数据体检”。"
-        return (f"**Data note:** {'; '.join(parts)}. The headline KPIs may be off by as much; the data audit in the "
-                f"appendix has the details.")
+            return (f"**数据提示：**{'；'.join(parts)}。相关核心指标可能因此有同等幅度的偏差"
+                    + ("，详见附录“数据体检”。" if see_audit else "。"))
+        return (f"**Data note:** {'; '.join(parts)}. The headline KPIs may be off by as much"
+                + ("; the data audit in the appendix has the details." if see_audit else "."))
 
     def to_list(self) -> list[dict]:
         """kpis.json's ``data_health``: one entry per problem found (empty when the data is clean)."""
