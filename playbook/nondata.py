@@ -64,7 +64,7 @@ def classify(frame: pd.DataFrame, headers: list[str], scan: list) -> tuple[dict[
     for column in scan:
         cells = frame[column]
         words = pd.unique(cells)
-        joined = "\n".join(map(str, words)).lower()
+        joined = "\n".join(map(str, words))
         hits = _matching(words, joined, _TOTAL_WORDS, _TOTAL)
         if hits:
             totals |= cells.isin(hits).to_numpy()
@@ -72,7 +72,7 @@ def classify(frame: pd.DataFrame, headers: list[str], scan: list) -> tuple[dict[
         if hits:
             footer |= cells.isin(hits).to_numpy()
             footer_texts += sorted(hits)
-        if header_texts:
+        if any(f"\n{h}\n" in f"\n{joined}\n" for h in header_texts):  # a header's own word, as a whole cell
             header_hits += cells.isin(header_texts).to_numpy()
     blank = counts == 0
     header = (header_hits >= 2) & (header_hits * 2 >= counts)
@@ -86,11 +86,20 @@ def classify(frame: pd.DataFrame, headers: list[str], scan: list) -> tuple[dict[
 
 
 def _matching(words, joined: str, keywords: tuple[str, ...], pattern: re.Pattern) -> set[str]:
-    """The distinct cells that match ``pattern``, looked at only when a keyword occurs in the column."""
-    present = [k for k in keywords if k in joined]
+    """The distinct cells that match ``pattern``, looked at only where a keyword occurs: the lines of the
+    joined cells around each occurrence (a column of 20,000 receipt numbers and one 合计 costs one
+    search, not 20,000)."""
+    lowered = joined.lower()
+    present = [k for k in keywords if k in lowered]
     if not present:
         return set()
-    candidates = {w for w in words if isinstance(w, str) and any(k in w.lower() for k in present)}
+    if len(lowered) != len(joined) or joined.count("\n") != len(words) - 1:  # a cell holds a line break
+        candidates = {w for w in words if isinstance(w, str) and any(k in w.lower() for k in present)}
+    else:
+        candidates = set()
+        for found in re.finditer("|".join(map(re.escape, present)), lowered):
+            start, end = joined.rfind("\n", 0, found.start()) + 1, joined.find("\n", found.end())
+            candidates.add(joined[start:end if end >= 0 else len(joined)])
     return {w for w in candidates if pattern.match(parsing.normalize_text(w))}
 
 

@@ -132,7 +132,7 @@ def _read_text(path: Path, aliases: dict[str, str]) -> Grid:
     head = text.replace("\x00", "").splitlines(keepends=True)[:HEADER_SCAN_ROWS]  # a quoted cell may hold a line break
     # The separator is the one under which a row reads as a header: commas, tabs, semicolons or bars.
     best = None
-    for delimiter in DELIMITERS:
+    for delimiter in [d for d in DELIMITERS if d in "".join(head)] or [","]:
         rows = list(csv.reader(head, delimiter=delimiter, strict=False))
         index, score = _best_header_row(rows, aliases)
         key = (score, len(rows[index]) if rows else 0)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from . import privacy, schema
@@ -83,13 +84,12 @@ def _isolated_bounds(days: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
     gaps = counts.index.to_series().diff().dt.days.to_numpy()
     share = (counts.cumsum() / counts.sum()).to_numpy()
     low, high = counts.index[0], counts.index[-1]
-    for i in range(1, len(counts)):
-        if gaps[i] > ISOLATED_GAP_DAYS:
-            if share[i - 1] <= ISOLATED_SHARE:
-                low = counts.index[i]
-            elif 1 - share[i - 1] <= ISOLATED_SHARE:
-                high = counts.index[i - 1]
-                break
+    for i in np.flatnonzero(gaps > ISOLATED_GAP_DAYS):
+        if share[i - 1] <= ISOLATED_SHARE:
+            low = counts.index[i]
+        elif 1 - share[i - 1] <= ISOLATED_SHARE:
+            high = counts.index[i - 1]
+            break
     return low, high
 
 
@@ -126,7 +126,7 @@ def _leading_zeros(loads: dict[str, TableLoad]) -> None:
     if not _usable(patients):
         return
     columns = [(load, c) for load, c in _patient_id_columns(loads) if not (load is patients and c == "patient_id")]
-    known = set(patients.data["patient_id"])
+    known = patients.data["patient_id"]
     orphans = sum(int((~load.data[c].dropna().isin(known)).sum()) for load, c in columns)
     if not orphans:
         return
@@ -134,8 +134,7 @@ def _leading_zeros(loads: dict[str, TableLoad]) -> None:
     stripped = strip(patients.data["patient_id"])
     if stripped.duplicated().any():
         return  # two patients would merge: the orphans stay, and the audit names them
-    known = set(stripped)
-    if sum(int((~strip(load.data[c].dropna()).isin(known)).sum()) for load, c in columns) >= orphans:
+    if sum(int((~strip(load.data[c].dropna()).isin(stripped)).sum()) for load, c in columns) >= orphans:
         return
     changed = []
     for load, column in [(patients, "patient_id"), *columns]:
@@ -161,8 +160,9 @@ def _phone_like_ids(loads: dict[str, TableLoad]) -> None:
             if column.kind == schema.ID and load.has(column.name):
                 families.setdefault(schema.ID_FAMILY.get(column.name, column.name), []).append((load, column.name))
     for family, members in families.items():
-        values = pd.Series(pd.concat([load.data[c] for load, c in members]).dropna().unique(), dtype="str")
-        candidates = values[values.str.len().between(11, 16)]  # a quick cut before the pattern
+        values = pd.unique(pd.concat([load.data[c] for load, c in members]).dropna().to_numpy(dtype=object))
+        lengths = np.char.str_len(values.astype(str)) if len(values) else np.array([], int)
+        candidates = pd.Series(values[(lengths >= 11) & (lengths <= 16)], dtype="str")  # a quick cut before the pattern
         phone = candidates[privacy.looks_like_mobile(candidates)]
         if phone.empty:
             continue
