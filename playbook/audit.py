@@ -105,7 +105,7 @@ class AuditResult:
                 rows += [_problem_row(name, severity, p) for p in problems]
             for reason, dropped in load.dropped_rows.items():
                 rows.append({"table": name, "severity": "info", "column": None, "rows": _rows(dropped),
-                             "message": f"{len(dropped)} {reason} row(s) dropped", "fix": None,
+                             "message": f"{len(dropped)} {reason} {i18n.plural(len(dropped), 'row')} dropped", "fix": None,
                              "zh": f"删除{_DROPPED_ZH[reason]} {len(dropped)} 行"})
         return pd.DataFrame(rows, columns=["table", "severity", "column", "rows", "message", "fix", "zh"])
 
@@ -166,8 +166,9 @@ class AuditResult:
         found = []
         if unknown.any():
             found.append(PlaybookError(
-                f"{int(unknown.sum())} row(s) name a patient who is not in the patients export "
-                f"({data.loc[unknown, 'patient_id'].nunique()} patient id(s)); they count, with channel 'unknown'",
+                f"{i18n.counted(int(unknown.sum()), 'row names', 'rows name')} a patient who is not in the patients "
+                f"export ({i18n.counted(data.loc[unknown, 'patient_id'].nunique(), 'patient id')}); they count, with "
+                f"channel 'unknown'",
                 path=load.path, column="patient_id", rows=data.loc[unknown, "source_row"].tolist(),
                 fix="export patients again covering all years, or check the id format (leading zeros)",
                 zh=f"{int(unknown.sum())} 行记录的患者不在患者档案中（{data.loc[unknown, 'patient_id'].nunique()} 个编号），"
@@ -176,7 +177,7 @@ class AuditResult:
             lost = data["visit_id"].notna() & ~data["visit_id"].isin(c.visits["visit_id"])
             if lost.any():
                 found.append(PlaybookError(
-                    f"{int(lost.sum())} charge(s) name a visit that is not in the visits export",
+                    f"{i18n.counted(int(lost.sum()), 'charge names', 'charges name')} a visit that is not in the visits export",
                     path=load.path, column="visit_id", rows=data.loc[lost, "source_row"].tolist(),
                     fix="export visits over the same dates as charges",
                     zh=f"{int(lost.sum())} 条收费记录的预约编号在预约到诊表中找不到"))
@@ -193,7 +194,7 @@ class AuditResult:
                            else f"有 {errors} 个问题必须先修正（见下表的修正方法），否则无法诊断。")
         head = f"{found} tables found; the data supports {runnable} of {len(analyses)} analyses."
         return head + (" The minimal tables are usable: the diagnosis can start." if self.usable
-                       else f" {errors} problem(s) must be fixed first (see the fixes below).")
+                       else f" {i18n.counted(errors, 'problem')} must be fixed first (see the fixes below).")
 
     def tables_for(self, lang: str = "zh") -> pd.DataFrame:
         """The table overview as the report shows it."""
@@ -261,7 +262,7 @@ class AuditResult:
                 parts += ["", "Personal data (never shown unmasked)",
                           self.personal_data.to_string(index=False)]
             refunds = self.refunds
-            parts += ["", f"Refunds: {refunds['count']} line(s), {i18n.money(refunds['amount'], 'en')}",
+            parts += ["", f"Refunds: {i18n.counted(refunds['count'], 'line')}, {i18n.money(refunds['amount'], 'en')}",
                       "", "Analyses", self.analyses.drop(columns="zh" if lang == "en" else "en").to_string(index=False)]
         return "\n".join(parts)
 

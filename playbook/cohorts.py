@@ -503,7 +503,7 @@ class Churn(AnalysisResult):
         red_months = int((self.table["rate"] > self.recoverable).sum())
         if red_months and self.rate <= self.recoverable:
             where += i18n.pick(lang, f"，{red_months}个月超过{_pct(self.recoverable)}（红色）",
-                               f", {red_months} month(s) above {_pct(self.recoverable)} (red)")
+                               f", {i18n.counted(red_months, 'month')} above {_pct(self.recoverable)} (red)")
         return i18n.pick(lang, f"近{months}个月每月流失{rate}的老患者，{where}；{i18n.count(self.overdue, lang)}人逾期待约回",
                          f"{rate} of established patients lost a month over {months} months, {where}; "
                          f"{i18n.count(self.overdue, lang)} overdue to call back")

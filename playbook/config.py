@@ -12,7 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import schema
+from . import i18n, schema
 from .errors import ConfigError
 from .thresholds import DEFAULTS
 
@@ -148,7 +148,7 @@ class ClinicConfig(BaseModel):
     def _known_tables(cls, value: dict) -> dict:
         unknown = sorted(set(value) - set(schema.TABLES))
         if unknown:
-            raise ValueError(f"unknown table(s) {unknown}; tables are {sorted(schema.TABLES)}")
+            raise ValueError(f"unknown {i18n.plural(len(unknown), 'table')} {unknown}; tables are {sorted(schema.TABLES)}")
         return value
 
     @field_validator("thresholds")
@@ -156,7 +156,7 @@ class ClinicConfig(BaseModel):
     def _known_thresholds(cls, value: dict) -> dict:
         unknown = sorted(set(value) - set(DEFAULTS))
         if unknown:
-            raise ValueError(f"unknown threshold(s) {unknown}; thresholds are {sorted(DEFAULTS)}")
+            raise ValueError(f"unknown {i18n.plural(len(unknown), 'threshold')} {unknown}; thresholds are {sorted(DEFAULTS)}")
         return value
 
     @model_validator(mode="after")
@@ -165,7 +165,7 @@ class ClinicConfig(BaseModel):
             columns = {c.name for c in schema.TABLES[table].columns}
             bad = sorted(set(mapping.values()) - columns)
             if bad:
-                raise ValueError(f"headers.{table} maps to unknown column(s) {bad}; columns are {sorted(columns)}")
+                raise ValueError(f"headers.{table} maps to unknown {i18n.plural(len(bad), 'column')} {bad}; columns are {sorted(columns)}")
         return self
 
     @property

@@ -72,7 +72,7 @@ class InvalidValuesError(PlaybookError):
                  expected_zh: str = "可识别的值"):
         self.examples = list(examples)
         shown = ", ".join(repr(e) for e in self.examples[:3])
-        super().__init__(f"{len(rows)} value(s) are not {expected}, e.g. {shown}", path=path, column=column,
+        super().__init__(f"{i18n.counted(len(rows), 'value is', 'values are')} not {expected}, e.g. {shown}", path=path, column=column,
                          rows=rows, fix=fix, zh=f"{len(rows)} 个值不是{expected_zh}，例如 {shown}")
 
 
@@ -83,7 +83,7 @@ class DuplicateIdError(PlaybookError):
         self.examples = list(examples)
         shown = ", ".join(repr(e) for e in self.examples[:3])
         super().__init__(
-            f"{len(rows)} row(s) repeat an id that must be unique, e.g. {shown}", path=path, column=column,
+            f"{i18n.counted(len(rows), 'row repeats', 'rows repeat')} an id that must be unique, e.g. {shown}", path=path, column=column,
             rows=rows, fix="remove the repeated rows (or give each row its own id) in a corrected copy of the export",
         )
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import parsing, privacy, schema
+from . import i18n, parsing, privacy, schema
 from .config import ClinicConfig
 from .errors import (DuplicateIdError, FileFormatError, InvalidValuesError, MissingColumnError, MissingTableError,
                      PlaybookError)
@@ -277,7 +277,7 @@ def _load_into(load: TableLoad, table: schema.Table, config: ClinicConfig | None
     if incomplete.any():
         missing_in = [c for c in table.required if data[c].isna().any()]
         load.warnings.append(PlaybookError(
-            f"{int(incomplete.sum())} row(s) have no value in a required column ({', '.join(missing_in)}) and are "
+            f"{i18n.counted(int(incomplete.sum()), 'row has', 'rows have')} no value in a required column ({', '.join(missing_in)}) and are "
             f"left out", path=path, rows=rows[incomplete].tolist(), fix="fill in the cells if those rows matter",
             zh=f"{int(incomplete.sum())} 行缺少必填列（{'、'.join(missing_in)}）的值，未计入分析"))
         data = data[~incomplete]

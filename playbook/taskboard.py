@@ -386,12 +386,13 @@ def _statuses(table: pd.DataFrame, path: Path, problems: list[PlaybookError]) ->
     if bad:
         shown = ", ".join(repr(v) for _, v in bad[:3])
         problems.append(BoardError(
-            f"{len(bad)} status(es) are not red, yellow or green, e.g. {shown}; those tasks are left out of the review",
+            f"{i18n.counted(len(bad), 'status is', 'statuses are')} not red, yellow or green, e.g. {shown}; "
+            f"{i18n.plural(len(bad), 'that task is', 'those tasks are')} left out of the review",
             path=path, column="状态", rows=[r for r, _ in bad], fix="write 红, 黄 or 绿 (or red, yellow, green)",
             zh=f"{len(bad)} 个状态不是红、黄、绿，例如 {shown}，这些任务未计入复盘：请改为 红、黄 或 绿"))
     if blank:
         problems.append(BoardError(
-            f"{len(blank)} task(s) have no status; they count as not done", path=path, column="状态", rows=blank,
+            f"{i18n.counted(len(blank), 'task has', 'tasks have')} no status; {i18n.plural(len(blank), 'it counts', 'they count')} as not done", path=path, column="状态", rows=blank,
             fix="write 红, 黄 or 绿 for every task", zh=f"{len(blank)} 项任务没有填写状态，按未完成计：请为每项任务填写 红、黄 或 绿"))
     return out
 
@@ -401,7 +402,7 @@ def _dates(table: pd.DataFrame, key: str, header: str, path: Path, problems: lis
     if invalid.any():
         examples = ", ".join(repr(v) for v in table.loc[invalid, key].head(3))
         problems.append(BoardError(
-            f"{int(invalid.sum())} value(s) are not dates, e.g. {examples}", path=path, column=header,
+            f"{i18n.counted(int(invalid.sum()), 'value is', 'values are')} not dates, e.g. {examples}", path=path, column=header,
             rows=table.loc[invalid, "row"].tolist(), fix="write dates like 2025-12-03 or 2025/12/3",
             zh=f"{int(invalid.sum())} 个值不是日期，例如 {examples}：请写成 2025-12-03 或 2025/12/3"))
     return [None if pd.isna(d) else d.date() for d in parsed]

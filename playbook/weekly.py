@@ -891,7 +891,7 @@ class Trend(AnalysisResult):
         note = i18n.pick(lang, "近8周每周数据 [S0]；成交率、到店率、方案接受率在30天内仍会上升",
                          "The last 8 weeks [S0]; conversion, arrival rate and plan acceptance still rise for 30 days")
         if self.missing:
-            note += i18n.pick(lang, f"；数据开始前的{self.missing}周没有数据", f"; {self.missing} week(s) fall before the data")
+            note += i18n.pick(lang, f"；数据开始前的{self.missing}周没有数据", f"; {i18n.counted(self.missing, 'week falls', 'weeks fall')} before the data")
         return Sheet(i18n.pick(lang, "近8周趋势", "8-week trend"), pd.DataFrame(cols), formats=formats, note=note)
 
 
