@@ -235,13 +235,17 @@ class AuditResult:
         pii = self.personal_data
         if pii.empty:
             return i18n.pick(lang, "数据中没有发现姓名、手机号等个人信息列。", "No personal-data columns were found.")
-        masked = "、".join(pii.loc[pii["action"] == "masked", "header"]) or "—"
-        dropped = "、".join(pii.loc[pii["action"] == "dropped", "header"]) or "—"
-        return i18n.pick(
-            lang,
-            f"个人信息列：{masked} 在读取时已脱敏（如 张\\*\\*、138\\*\\*\\*\\*5678）；{dropped} 未读取。报告、表格和数据文件中不会出现完整的姓名或手机号。",
-            f"Personal data: {masked} masked the moment they are read (e.g. 张\\*\\*, 138\\*\\*\\*\\*5678); {dropped} not read. "
-            f"No full name or phone number appears in any report, workbook or data file.")
+        masked, dropped = (pii.loc[pii["action"] == action, "header"].tolist() for action in ("masked", "dropped"))
+        if lang == "zh":
+            return (f"个人信息列：{'、'.join(masked) or '—'} 在读取时已脱敏（如 张\\*\\*、138\\*\\*\\*\\*5678）；"
+                    f"{'、'.join(dropped) or '—'} 未读取。报告、表格和数据文件中不会出现完整的姓名或手机号。")
+        # the headers as the exports write them; the example keeps to digits (a name's first character is kept)
+        text = (f"Personal data: the {i18n.plural(len(masked), 'column', 'columns')} {', '.join(masked)} "
+                f"{i18n.plural(len(masked), 'is', 'are')} masked the moment they are read (a name keeps its first "
+                f"character, a phone number reads 138\\*\\*\\*\\*5678)" if masked else "Personal data:")
+        if dropped:
+            text += f"; {', '.join(dropped)} {i18n.plural(len(dropped), 'is', 'are')} not read"
+        return text + ". No full name or phone number appears in any report, workbook or data file."
 
     def as_text(self) -> str:
         """The audit for a terminal (`playbook audit`)."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from . import i18n
+
 MAX_ROWS_SHOWN = 5
 
 
