@@ -41,7 +41,7 @@ from .errors import PlaybookError
 from .results import GREEN, RED, YELLOW
 from .thresholds import DEFAULTS
 from .weekly import (MARGIN_WEEKS, STATUS_WORDS, WEEKLY_METRICS, Benefit, MetricError, TargetProgress, Week, WeekError,
-                     behind, change_text, metric_label, parse_metric, status_values, week_value)
+                     behind, change_text, department_name, metric_label, parse_metric, status_values, week_value)
 from .workbook import Sheet, write_workbook
 
 __all__ = ["BOARD_NAME", "BoardError", "Board", "ThreeEffect", "board_rows", "board_sheet", "board_table",
@@ -161,7 +161,7 @@ def head_of(department, lang: str = "zh") -> str | None:
     first = _text(department)
     if first is None:
         return None
-    first = first.split("、")[0]
+    first = department_name(first.split("、")[0], lang)
     return i18n.pick(lang, f"{first}负责人", f"Head of {first}")
 
 
@@ -258,7 +258,8 @@ def board_table(rows: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame({
         i18n.pick(lang, "编号", "ID"): rows["task_id"].fillna("—").to_numpy(),
         i18n.pick(lang, "任务", "Task"): rows["task"].fillna("—").to_numpy(),
-        i18n.pick(lang, "责任部门", "Department"): rows["owner_department"].fillna("—").to_numpy(),
+        i18n.pick(lang, "责任部门", "Department"): [department_name(d, lang) if isinstance(d, str) else "—"
+                                                  for d in rows["owner_department"]],
         i18n.pick(lang, "指标", "Metric"): [metric_label(m, lang) if isinstance(m, str) and m else "—"
                                           for m in rows["metric_id"]],
         i18n.pick(lang, "上周完成", "Last week"): [number(v, m) for v, m in zip(rows["last_actual"], metrics)],

@@ -54,7 +54,7 @@ from .clinic import Clinic
 from .costs import classify_costs
 from .errors import PlaybookError
 from .kpis import channel_name
-from .metrics import WEEKLY, METRICS, Metric, MetricError, format_number, metric_label, parse_metric
+from .metrics import DEPARTMENTS, WEEKLY, METRICS, Metric, MetricError, format_number, metric_label, parse_metric
 from .plotting import ACTION_RED, PALETTE
 from .prescribe import prescribe
 from .results import GREEN, RED, YELLOW, AnalysisResult, Unavailable
@@ -522,7 +522,7 @@ class TargetProgress(AnalysisResult):
 
     def owners(self, lang: str = "zh") -> list[str]:
         """Each target's department: the one the target names, else the metric's usual one."""
-        return [o if isinstance(o, str) and o else WEEKLY_METRICS[m].owner_name(lang)
+        return [department_name(o, lang) if isinstance(o, str) and o else WEEKLY_METRICS[m].owner_name(lang)
                 for o, m in zip(self.table["owner_department"], self.table["metric"])]
 
     def sheet(self, lang: str = "zh"):
@@ -557,6 +557,17 @@ class TargetProgress(AnalysisResult):
                                           f"{behind(self.red_line)} [S0]",
                                     f"{self.week.text('en')}. Deviation = (actual − target) / target; red = behind by "
                                     f"more than {behind(self.red_line)} [S0]"))
+
+
+_DEPARTMENTS_EN = {zh: en for zh, en in DEPARTMENTS.values()}
+
+
+def department_name(text, lang: str = "zh"):
+    """A department as a target or a task writes it (市场部, 前台、客服部) in the pack's language: the
+    registry's departments in English for an English pack, any other name as written."""
+    if lang == "zh" or not isinstance(text, str):
+        return text
+    return ", ".join(_DEPARTMENTS_EN.get(part.strip(), part.strip()) for part in text.split("、"))
 
 
 def behind(red_line: float) -> str:
@@ -737,6 +748,11 @@ def _progress_sentence(t: pd.DataFrame, has_targets: bool, week: Week, covered: 
                             f"worked once it holds for {SUSTAINED_WEEKS} weeks.")
 
 
+def in_sentence(label: str) -> str:
+    """An English label inside a sentence: 'First-visit conversion' → 'first-visit conversion' (ROI stays)."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
 def _pending(t: pd.DataFrame, lang: str) -> str:
     """Provisional targets named with their deviation so far: 初诊成交率暂计−51.4%."""
     return i18n.pick(lang, "、", ", ").join(
@@ -769,8 +785,9 @@ def _no_target_sentence(t: pd.DataFrame, week: Week, plan_start: dt.date, lang: 
     _, metric_id, change, unit = max(moves)
     return how + i18n.pick(lang, f"与前{BEFORE_WEEKS}周平均相比，变差最多的是{metric_label(metric_id, 'zh')}"
                                  f"（{change_text(change, unit, 'zh')}）。",
-                           f" Against the average of the {BEFORE_WEEKS} weeks before, {metric_label(metric_id, 'en')} "
-                           f"moved most the wrong way ({change_text(change, unit, 'en')}).")
+                           f" Against the average of the {BEFORE_WEEKS} weeks before, "
+                           f"{in_sentence(metric_label(metric_id, 'en'))} moved most the wrong way "
+                           f"({change_text(change, unit, 'en')}).")
 
 
 
@@ -841,7 +858,7 @@ class ChannelEffect(AnalysisResult):
                                f"转化周期 = 近13周新患者从首诊到首次高值项目付费的天数（中位数）。"
                                + (f"提供{missing_zh}后，表中会加上相应的列。" if missing_zh else ""),
                          f"How each source channel brought patients in {self.week.text('en')}. {spend_en}"
-                         f"{rising_en.capitalize()} can still rise over the next 30–90 days (so far); days to deal = median "
+                         f"{rising_en[0].upper()}{rising_en[1:]} can still rise over the next 30–90 days (so far); days to deal = median "
                          f"days from first visit to the first high-value payment, new patients of the last 13 weeks."
                          + (f" Give {missing_en} to see more columns." if missing_en else ""))
 
@@ -884,7 +901,7 @@ class ChannelEffect(AnalysisResult):
             return i18n.pick(lang, f"止损（连续{int(row.streak_weeks)}周<{self.line:g}）",
                              f"stop ({int(row.streak_weeks)} wk under {self.line:g})")
         if pd.notna(row.roi_judged):
-            return i18n.pick(lang, f"不止损（≥{self.line:g}）", f"keep (≥ {self.line:g})") \
+            return i18n.pick(lang, f"不止损（≥{self.line:g}）", f"keep (≥{self.line:g})") \
                 if row.roi_judged >= self.line else i18n.pick(lang, f"低于{self.line:g}，未连续{self.weeks}周",
                                                               f"under {self.line:g}, not {self.weeks} wk running")
         if pd.isna(row.judged_spend):
@@ -1264,12 +1281,12 @@ def _line_sentence(trend: Trend, lang: str) -> str:
             parts.append(f"{'、'.join(weeks)}{m.zh}{'超过' if line.direction == 'max' else '低于'}"
                          f"{sentences.line(line)}的{kind_zh}（{'、'.join(values)}）")
         else:
-            parts.append(f"{m.en.lower()} was {'over' if line.direction == 'max' else 'under'} the "
+            parts.append(f"{in_sentence(m.en)} was {'over' if line.direction == 'max' else 'under'} the "
                          f"{sentences.line(line)} {kind_en} in {', '.join(weeks)} ({', '.join(values)})")
     if not parts:
         return ""
     return i18n.pick(lang, "；".join(parts) + "（表中红色）。",
-                     " " + "; ".join(p[0].upper() + p[1:] for p in parts) + " (red in the table).")
+                     " " + "; ".join(parts)[0].upper() + "; ".join(parts)[1:] + " (red in the table).")
 
 
 def plot_trend(data: pd.DataFrame, *, x: str = "week_start", y: str = "revenue", target: str | None = None,
