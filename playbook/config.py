@@ -119,6 +119,8 @@ class ClinicConfig(BaseModel):
     period: Period
     lang: Literal["zh", "en"] = "zh"
     consultant: str | None = None
+    # what kind of clinic, for the portfolio's peer groups (playbook.clinic_type); omitted: read from the data
+    type: Literal["general", "children", "orthodontic", "implant"] | None = None
     # table -> file name in the clinic folder, when the file is not named after the table
     files: dict[str, str] = Field(default_factory=dict)
     # table -> {the export's header: canonical column}
