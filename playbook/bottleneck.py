@@ -167,6 +167,7 @@ def _sentences(ordered: list[Finding], findings: pd.DataFrame, classes: pd.DataF
           f"共发现{int((findings['severity'] == RED).sum())}项需要立即处理、"
           f"{int((findings['severity'] != RED).sum())}项需要关注的问题，下一步按此顺序开处方。{note_zh}")
     en = (f"The main bottleneck is {_class_name(top_class.problem_class, 'en').lower()}. {first.sentence('en')} "
-          f"{i18n.counted(red, 'finding')} {i18n.plural(red, 'needs', 'need')} action now and {watch} "
-          f"{i18n.plural(watch, 'needs', 'need')} watching; prescribe in this order.{note_en}")
+          f"{i18n.counted(red, 'finding')} {i18n.plural(red, 'needs', 'need')} action now and "
+          f"{f'{watch} ' + i18n.plural(watch, 'needs', 'need') if watch else 'none needs'} watching; prescribe in this "
+          f"order.{note_en}")
     return zh, en
