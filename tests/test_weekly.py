@@ -323,8 +323,9 @@ def sample_packs(tmp_path_factory):
     (folder / "targets.csv").write_text("周期,指标,目标,责任部门\n2025-11,新患者数,110,市场部\n2025-11,实收营业额,480000,"
                                         "院长办公室\n2025-11,初诊成交率,0.8,咨询部\n2025-11,爽约率,0.12,前台\n", encoding="utf-8")
     plain = load_clinic(SAMPLES_DIR / "general_clinic")
+    with_targets = load_clinic(folder)
     return {"W52": weekly_pack(plain, "2025-W52"), "W51": weekly_pack(plain, "2025-W51"),
-            "W48": weekly_pack(load_clinic(folder), "2025-W48")}
+            "W48": weekly_pack(with_targets, "2025-W48"), "W48en": weekly_pack(with_targets, "2025-W48", lang="en")}
 
 
 def test_one_roi_per_channel_and_week_and_the_judgement_says_why(sample_packs):
@@ -393,3 +394,19 @@ def test_the_task_board_has_its_key_fields_filled(sample_packs):
                 "deadline", "status"):
         assert rows[key].notna().all(), key
     assert rows.set_index("metric_id").loc["new_patients", "owner"] == "市场部负责人"
+
+
+def test_the_english_pack_reads_as_english(sample_packs):
+    from playbook.taskboard import board_rows, board_table, three_effect
+
+    pack = sample_packs["W48en"]
+    review = three_effect(None, pack.progress, pack.benefit, pack.week)
+    texts = [pack.progress.finding("en"), pack.channels.finding("en"), pack.channels.note("en"),
+             pack.trend.finding("en"), review.finding("en"), *pack.progress.table_for("en").astype(str).to_numpy().ravel(),
+             *board_table(board_rows(pack), "en").astype(str).to_numpy().ravel()]
+    campaigns = "".join(pack.trend.campaigns["name"])  # names as the data writes them
+    for text in texts:
+        assert "(s)" not in text and text.count("(") == text.count(")"), text
+        assert all(ch in campaigns for ch in re.findall(r"[\u4e00-\u9fff]", text)), text
+    assert pack.progress.table_for("en")["Owner"].tolist()[:2] == ["Marketing", "Owner's office"]  # 市场部, 院长办公室
+    assert board_rows(pack)["owner"].iloc[0] == "Head of Marketing"
