@@ -1009,7 +1009,7 @@ def diagnose(clinic, thresholds: dict[str, Threshold]) -> DriversSection:
         recent = Unavailable.because(
             "drivers_recent", needs=["a period of six months or more"],
             zh_reason="分析期不足半年，最近几个月的变化就是整个分析期的比较。",
-            en_reason="The period is under six months: the recent change is the comparison of the whole period.")
+            en_reason="The period is under 6 months: the recent change is the comparison of the whole period.")
     else:
         recent = _tree(data, window[0], window[1], None, None, "previous", "recent", thresholds)
     focus = window or (start, end)
