@@ -12,7 +12,6 @@ import shutil
 import pytest
 from bs4 import BeautifulSoup
 
-from playbook import runner
 from playbook.clinic import load_clinic
 from playbook.config import SAMPLES_DIR
 
@@ -26,21 +25,32 @@ NAME_COLUMNS = {"patients": ("name",), "visits": ("doctor_id", "consultant_id"),
                 "treatment_plans": ("doctor_id",), "staff": ("staff_id", "staff_name"), "campaigns": ("name",)}
 
 
-@pytest.fixture(scope="session", params=["general_clinic", "children_clinic"])
-def english(request, tmp_path_factory):
-    """A sample clinic copied with ``lang: en`` and run end to end: (its folder, its run)."""
-    folder = tmp_path_factory.mktemp("english") / request.param
-    shutil.copytree(SAMPLES_DIR / request.param, folder)
-    config = folder / "clinic.yaml"
-    config.write_text(config.read_text(encoding="utf-8").replace("lang: zh", "lang: en"), encoding="utf-8")
-    run = runner.run_clinic(folder, tmp_path_factory.mktemp(f"{request.param}-en"))
-    assert run.ok, run.error
-    return folder, run
+SAMPLES = ("general_clinic", "children_clinic")
 
 
-def _blocks(run) -> list[tuple[str, str]]:
+@pytest.fixture(scope="session")
+def english_runs(tmp_path_factory):
+    """Both samples copied with ``lang: en`` and run end to end, side by side: {name: (folder, report.html)}."""
+    from playbook.batch import OK, run_clinics
+
+    root = tmp_path_factory.mktemp("english")
+    for name in SAMPLES:
+        shutil.copytree(SAMPLES_DIR / name, root / "clinics" / name)
+        config = root / "clinics" / name / "clinic.yaml"
+        config.write_text(config.read_text(encoding="utf-8").replace("lang: zh", "lang: en"), encoding="utf-8")
+    results = run_clinics([root / "clinics"], root / "out", jobs=2, show_progress=False)
+    assert all(r.status == OK for r in results), [r.detail for r in results]
+    return {name: (root / "clinics" / name, root / "out" / name / "report.html") for name in SAMPLES}
+
+
+@pytest.fixture(params=SAMPLES)
+def english(request, english_runs):
+    return english_runs[request.param]
+
+
+def _blocks(html) -> list[tuple[str, str]]:
     """(kind, text) of every paragraph, list item, heading, table cell and chart title of the report."""
-    soup = BeautifulSoup(run.html.read_text(encoding="utf-8"), "html.parser")
+    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
     main = soup.find("main")
     blocks = [(e.name, e.get_text(" ", strip=True)) for e in main.find_all(["p", "li", "h1", "h2", "h3", "td", "th"])]
     return blocks + [("alt", img.get("alt", "")) for img in main.find_all("img")]
@@ -59,23 +69,23 @@ def _names_in_data(folder) -> set[str]:
 
 
 def test_no_programmatic_plural_and_every_bracket_closed(english):
-    _, run = english
-    for kind, text in _blocks(run):
+    _, html = english
+    for kind, text in _blocks(html):
         assert "(s)" not in text and "(es)" not in text, text
         for opening, closing in ("()", "[]", "（）"):
             assert text.count(opening) == text.count(closing), f"{kind}: {text}"
 
 
 def test_chinese_only_in_names_as_the_data_writes_them(english):
-    folder, run = english
+    folder, html = english
     names = _names_in_data(folder)
-    left = {run_ for _, text in _blocks(run) for run_ in CJK.findall(text)
-            if not any(run_ in name for name in names)}
+    left = {run for _, text in _blocks(html) for run in CJK.findall(text)
+            if not any(run in name for name in names)}
     assert not left, sorted(left)
 
 
 def test_counts_in_sentences_have_thousands_separators(english):
-    _, run = english
-    bare = [(m.group(), text) for kind, text in _blocks(run) if kind in ("p", "li", "alt")
+    _, html = english
+    bare = [(m.group(), text) for kind, text in _blocks(html) if kind in ("p", "li", "alt")
             for m in BARE_NUMBER.finditer(text) if not 1990 <= int(m.group()) <= 2100]  # years stay bare
     assert not bare, bare[:5]

@@ -130,6 +130,7 @@ def four(sample_run, tmp_path_factory):
     """The general and children's samples (the session's runs), and two more general clinics made by the
     generator: its healthy twin and another seed, each run end to end; their kpis.json in one OUT."""
     from playbook import runner
+    from playbook.batch import OK, run_clinics
     from playbook.synth import write_sample
 
     root = tmp_path_factory.mktemp("four")
@@ -138,16 +139,18 @@ def four(sample_run, tmp_path_factory):
         (out / name).mkdir(parents=True)
         shutil.copy(sample_run(name).out_dir / "kpis.json", out / name / "kpis.json")
     for clinic_id, name, seed, healthy in (("healthy_twin", "健康对照口腔", 7, True), ("second_general", "城南口腔", 11, False)):
-        folder = root / clinic_id
+        folder = root / "clinics" / clinic_id
         write_sample("general", folder, seed=seed, problems=not healthy)
         config = folder / "clinic.yaml"
         text = config.read_text(encoding="utf-8").replace("clinic_id: general_clinic", f"clinic_id: {clinic_id}")
         config.write_text(text.replace("name: 示例综合口腔门诊", f"name: {name}"), encoding="utf-8")
-        run = runner.run_clinic(folder, root / "runs", notebooks=[n for n in runner.chapters()
-                                                                   if n.stem.startswith(("01", "02", "05"))])
-        assert run.ok, run.error
+    # the chapters kpis.json's portfolio measures come from: headline KPIs and type, drivers, doctors
+    chapters = [n for n in runner.chapters() if n.stem.startswith(("01", "02", "05"))]
+    results = run_clinics([root / "clinics"], root / "runs", jobs=2, notebooks=chapters, show_progress=False)
+    assert all(r.status == OK for r in results), [r.detail for r in results]
+    for clinic_id in ("healthy_twin", "second_general"):
         (out / clinic_id).mkdir()
-        shutil.copy(run.out_dir / "kpis.json", out / clinic_id / "kpis.json")
+        shutil.copy(root / "runs" / clinic_id / "kpis.json", out / clinic_id / "kpis.json")
     return out
 
 
