@@ -113,7 +113,7 @@ class AuditResult:
                 en, zh = nondata.REASONS.get(dropped.reason) or LEFT_OUT[dropped.reason]
                 rows.append({"table": name, "file": _file(dropped.path, dropped.sheet),
                              "severity": "warning" if dropped.left_out else "info", "column": dropped.column,
-                             "rows": _rows(dropped.rows), "message": f"{len(dropped.rows)} row(s) dropped: {en}",
+                             "rows": _rows(dropped.rows), "message": f"{i18n.counted(len(dropped.rows), 'row')} dropped: {en}",
                              "fix": None, "zh": f"删除 {len(dropped.rows)} 行：{zh}"})
             rows += [_layout_row(name, part) for part in load.parts if part.hidden_rows or part.merged_cells
                      or part.hidden_sheet]
@@ -234,7 +234,7 @@ class AuditResult:
         if not lost.any():
             return []
         return [PlaybookError(
-            f"{int(lost.sum())} charge(s) name a visit that is not in the visits export",
+            f"{i18n.counted(int(lost.sum()), 'charge names', 'charges name')} a visit that is not in the visits export",
             path=load.path, column=load.header_of("visit_id"), rows=data.loc[lost, "source_row"].tolist(),
             fix="export visits over the same dates as charges",
             zh=f"{int(lost.sum())} 条收费记录的预约编号在预约到诊表中找不到")]
@@ -250,7 +250,7 @@ class AuditResult:
                            else f"有 {errors} 个问题必须先修正（见下表的修正方法），否则无法诊断。")
         head = f"{found} tables found; the data supports {runnable} of {len(analyses)} analyses."
         return head + (" The minimal tables are usable: the diagnosis can start." if self.usable
-                       else f" {errors} problem(s) must be fixed first (see the fixes below).")
+                       else f" {i18n.counted(errors, 'problem')} must be fixed first (see the fixes below).")
 
     def health_note(self, lang: str = "zh") -> str:
         """What the data health means for the KPIs: the report's first-page sentence, or that nothing found
@@ -315,13 +315,17 @@ class AuditResult:
         pii = self.personal_data
         if pii.empty:
             return i18n.pick(lang, "数据中没有发现姓名、手机号等个人信息列。", "No personal-data columns were found.")
-        masked = "、".join(pii.loc[pii["action"] == "masked", "header"]) or "—"
-        dropped = "、".join(pii.loc[pii["action"] == "dropped", "header"]) or "—"
-        return i18n.pick(
-            lang,
-            f"个人信息列：{masked} 在读取时已脱敏（如 张\\*\\*、138\\*\\*\\*\\*5678）；{dropped} 未读取。报告、表格和数据文件中不会出现完整的姓名或手机号。",
-            f"Personal data: {masked} masked the moment they are read (e.g. 张\\*\\*, 138\\*\\*\\*\\*5678); {dropped} not read. "
-            f"No full name or phone number appears in any report, workbook or data file.")
+        masked, dropped = (pii.loc[pii["action"] == action, "header"].tolist() for action in ("masked", "dropped"))
+        if lang == "zh":
+            return (f"个人信息列：{'、'.join(masked) or '—'} 在读取时已脱敏（如 张\\*\\*、138\\*\\*\\*\\*5678）；"
+                    f"{'、'.join(dropped) or '—'} 未读取。报告、表格和数据文件中不会出现完整的姓名或手机号。")
+        # the headers as the exports write them; the example keeps to digits (a name's first character is kept)
+        text = (f"Personal data: the {i18n.plural(len(masked), 'column', 'columns')} {', '.join(masked)} "
+                f"{i18n.plural(len(masked), 'is', 'are')} masked the moment they are read (a name keeps its first "
+                f"character, a phone number reads 138\\*\\*\\*\\*5678)" if masked else "Personal data:")
+        if dropped:
+            text += f"; {', '.join(dropped)} {i18n.plural(len(dropped), 'is', 'are')} not read"
+        return text + ". No full name or phone number appears in any report, workbook or data file."
 
     def as_text(self) -> str:
         """The audit for a terminal (`playbook audit`)."""
@@ -353,7 +357,7 @@ class AuditResult:
                 parts += ["", "Personal data (never shown unmasked)",
                           self.personal_data.to_string(index=False)]
             refunds = self.refunds
-            parts += ["", f"Refunds: {refunds['count']} line(s), {i18n.money(refunds['amount'], 'en')}",
+            parts += ["", f"Refunds: {i18n.counted(refunds['count'], 'line')}, {i18n.money(refunds['amount'], 'en')}",
                       "", "Analyses", self.analyses.drop(columns="zh" if lang == "en" else "en").to_string(index=False)]
         return "\n".join(parts)
 
@@ -398,8 +402,8 @@ def _unread_row(path: Path, table: str | None, config) -> dict:
 
 
 def _layout_row(table: str, part: Part) -> dict:
-    said = [f"{len(part.hidden_rows)} hidden row(s) read as data (rows {_rows(part.hidden_rows)})" if part.hidden_rows else "",
-            f"{part.merged_cells} cell(s) of merged ranges filled with the merged value" if part.merged_cells else "",
+    said = [f"{i18n.counted(len(part.hidden_rows), 'hidden row')} read as data (rows {_rows(part.hidden_rows)})" if part.hidden_rows else "",
+            f"{i18n.counted(part.merged_cells, 'cell')} of merged ranges filled with the merged value" if part.merged_cells else "",
             "the sheet is hidden in Excel; read as data" if part.hidden_sheet else ""]
     zh = [f"{len(part.hidden_rows)} 个隐藏行按数据读取" if part.hidden_rows else "",
           f"合并单元格已拆分，{part.merged_cells} 个单元格填入合并值" if part.merged_cells else "",

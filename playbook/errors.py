@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Sequence
 
+from . import i18n
 from .privacy import redact
 
 MAX_ROWS_SHOWN = 5
@@ -89,7 +90,7 @@ class InvalidValuesError(PlaybookError):
         self.examples = list(examples)
         shown = ", ".join(repr(e) for e in self.examples[:3])
         example, example_zh = (f", e.g. {shown}", f"，例如 {shown}") if shown else ("", "")
-        super().__init__(f"{len(rows)} value(s) are not {expected}{example}", path=path, column=column,
+        super().__init__(f"{i18n.counted(len(rows), 'value is', 'values are')} not {expected}{example}", path=path, column=column,
                          rows=rows, fix=fix, zh=f"{len(rows)} 个值不是{expected_zh}{example_zh}", sheet=sheet)
 
 
@@ -100,7 +101,7 @@ class DuplicateIdError(PlaybookError):
         self.examples = list(examples)
         shown = ", ".join(repr(e) for e in self.examples[:3])
         super().__init__(
-            f"{len(rows)} row(s) repeat an id that must be unique, with different values, e.g. {shown}", path=path,
+            f"{i18n.counted(len(rows), 'row repeats', 'rows repeat')} an id that must be unique, with different values, e.g. {shown}", path=path,
             column=column, rows=rows, sheet=sheet,
             fix="remove the repeated rows (or give each row its own id) in a corrected copy of the export",
             zh=f"{len(rows)} 行的编号重复且内容不同，例如 {shown}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import nondata, parsing, privacy, readers, schema
+from . import i18n, nondata, parsing, privacy, readers, schema
 from .config import ClinicConfig
 from .errors import (DuplicateIdError, FileFormatError, InvalidValuesError, MissingColumnError, MissingTableError,
                      PlaybookError)
@@ -353,7 +353,7 @@ def _map_headers(load: TableLoad, part: Part, grid: readers.Grid, aliases: dict[
             values = int(grid.frame[position].notna().sum())
             if values:
                 load.notes.append(PlaybookError(
-                    f"column {_letter(position)} has no header; its {values} value(s) were not read",
+                    f"column {_letter(position)} has no header; its {i18n.counted(values, 'value was', 'values were')} not read",
                     path=part.path, sheet=part.sheet, fix="give the column a header if it holds something the playbook "
                                                           "needs (see schema: 病历号, 预约时间, 实收金额 …)",
                     zh=f"第{_letter(position)}列没有表头，其中 {values} 个值未读取"))
@@ -420,7 +420,7 @@ def _check_repeated_columns(load: TableLoad, part: Part, table: schema.Table, fr
             continue
         problem = PlaybookError(
             f"the header {headers[position]!r} appears twice (columns {_letter(first)} and {_letter(position)}) with "
-            f"different values in {int(differ.sum())} row(s); column {_letter(first)} is read",
+            f"different values in {i18n.counted(int(differ.sum()), 'row')}; column {_letter(first)} is read",
             path=part.path, sheet=part.sheet, column=headers[position], rows=rows[differ.to_numpy()].tolist(),
             fix=f"delete the column that is wrong, or rename one and map it in clinic.yaml: "
                 f"headers: {{{table.name}: {{<new header>: {column.name}}}}}",
@@ -483,7 +483,7 @@ def _fold_refunds(load: TableLoad, data: pd.DataFrame) -> pd.DataFrame:
             data["amount_paid"] = data["amount_paid"] - refund.fillna(0)
             total = float(refund[given].sum())
             load.notes.append(PlaybookError(
-                f"{int(given.sum())} refund(s) in column {load.header_of('refund')!r}, {total:,.2f} yuan in all, "
+                f"{i18n.counted(int(given.sum()), 'refund')} in column {load.header_of('refund')!r}, {total:,.2f} yuan in all, "
                 f"subtracted from {load.header_of('amount_paid')!r} (revenue counts refunds as negative amounts)",
                 path=load.path, column=load.header_of("refund"),
                 zh=f"“{load.header_of('refund')}”列有 {int(given.sum())} 笔退费，共 {total:,.2f} 元，已从"
@@ -493,7 +493,7 @@ def _fold_refunds(load: TableLoad, data: pd.DataFrame) -> pd.DataFrame:
         if refund_line.any():
             data.loc[refund_line, "amount_paid"] = -data.loc[refund_line, "amount_paid"].abs()
             load.notes.append(PlaybookError(
-                f"{int(refund_line.sum())} line(s) marked as refunds in column {load.header_of('charge_kind')!r} "
+                f"{i18n.counted(int(refund_line.sum()), 'line')} marked as refunds in column {load.header_of('charge_kind')!r} "
                 f"counted as negative amounts", path=load.path, column=load.header_of("charge_kind"),
                 zh=f"“{load.header_of('charge_kind')}”列标为退费的 {int(refund_line.sum())} 行按负数计入"))
     return data

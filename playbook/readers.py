@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import python_calamine
 
-from . import parsing
+from . import i18n, parsing
 from .errors import FileFormatError
 
 HEADER_SCAN_ROWS = 30
@@ -286,8 +286,8 @@ def _require_header(path: Path, score: int, rows: list[list], aliases: dict[str,
         return
     first = next((i for i, r in enumerate(rows) if any(isinstance(c, str) and c.strip() for c in r)), None)
     where = f" of sheet {sheet!r}" if sheet else ""
-    seen = "" if first is None else (f"; row {first + 1}, the first with text, has "
-                                     f"{sum(1 for c in rows[first] if isinstance(c, str) and c.strip())} text cell(s), "
+    texts = 0 if first is None else sum(1 for c in rows[first] if isinstance(c, str) and c.strip())
+    seen = "" if first is None else (f"; row {first + 1}, the first with text, has {i18n.counted(texts, 'text cell')}, "
                                      f"none of them a column name the playbook knows")
     expected = ", ".join(dict.fromkeys(h for h in aliases if not h.isascii()))
     raise FileFormatError(

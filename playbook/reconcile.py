@@ -22,7 +22,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from . import privacy, schema
+from . import i18n, privacy, schema
 from .config import Period
 from .errors import PlaybookError
 from .health import DataHealth, HealthEntry
@@ -106,7 +106,7 @@ def _placeholder_dates(load: TableLoad) -> None:
             load.data.loc[placeholder, column.name] = pd.NaT
             header = load.header_of(column.name)
             load.notes.append(PlaybookError(
-                f"{int(placeholder.sum())} placeholder date(s) before 1950 (such as 1900-01-01) read as empty",
+                f"{i18n.counted(int(placeholder.sum()), 'placeholder date')} before 1950 (such as 1900-01-01) read as empty",
                 path=load.path, column=header, rows=load.data.loc[placeholder, "source_row"].tolist(),
                 zh=f"{int(placeholder.sum())} 个1950年以前的占位日期（如 1900-01-01）按空值处理"))
 
@@ -171,7 +171,7 @@ def _phone_like_ids(loads: dict[str, TableLoad]) -> None:
             load.data[column] = load.data[column].replace(mapping)
         load = members[0][0]
         load.notes.append(PlaybookError(
-            f"{len(phone)} {family} value(s) look like mobile phone numbers: every output shows them masked "
+            f"{len(phone):,} {family} {i18n.plural(len(phone), 'value looks', 'values look')} like mobile phone numbers: every output shows them masked "
             f"(138****5678, unique, so the tables still join)", path=load.path, column=load.header_of(members[0][1]),
             fix="nothing to do; to see real ids in the report, export the clinic system's own numbers (病历号) instead",
             zh=f"{len(phone)} 个编号看起来是手机号：所有输出中一律脱敏显示（如 138****5678，保持唯一，表间仍可匹配）"))
@@ -224,8 +224,8 @@ def _orphans(loads: dict[str, TableLoad]) -> list[HealthEntry]:
         entry = _entry(load, "orphans", data, unknown, header, fix=fix)
         entries.append(entry)
         load.warnings.append(PlaybookError(
-            f"{entry.rows} row(s) name a patient who is not in the patients export "
-            f"({data.loc[unknown, 'patient_id'].nunique()} patient id(s)); they count, with channel 'unknown'",
+            f"{i18n.counted(entry.rows, 'row names', 'rows name')} a patient who is not in the patients export "
+            f"({i18n.counted(data.loc[unknown, 'patient_id'].nunique(), 'patient id')}); they count, with channel 'unknown'",
             path=entry.path, column=header, rows=list(entry.first_rows), fix=fix,
             zh=f"{entry.rows} 行对应的患者不在患者档案中（{data.loc[unknown, 'patient_id'].nunique()} 个患者编号），"
                f"已计入，来源渠道记为“未知”；请检查编号格式（如前导0）或补充导出患者档案"))
@@ -243,7 +243,7 @@ def _no_outcome(load: TableLoad, today: pd.Timestamp) -> list[HealthEntry]:
         return []
     entry = _entry(load, "no_outcome", data, stale, load.header_of("status"))
     load.warnings.append(PlaybookError(
-        f"{entry.rows} appointment(s) before the export are still marked booked: counted neither as arrivals "
+        f"{i18n.counted(entry.rows, 'appointment')} before the export {i18n.plural(entry.rows, 'is', 'are')} still marked booked: counted neither as arrivals "
         f"nor as no-shows", path=entry.path, column=entry.column, rows=list(entry.first_rows),
         fix="record each past appointment's outcome in the clinic system (到诊, 爽约 or 取消) and export again",
         zh=f"{entry.rows} 条导出日前的预约仍为“已预约”：既不算到诊也不算爽约"))
@@ -326,7 +326,7 @@ def _referral_like_channels(load: TableLoad, config) -> None:
     listed = ", ".join([*config.referral_channels, *suspects])
     patients = int(counts[suspects].sum())
     load.warnings.append(PlaybookError(
-        f"source channel(s) {', '.join(suspects)} ({patients} patients) look like referrals but do not count as referral "
+        f"source {i18n.plural(len(suspects), 'channel')} {', '.join(suspects)} ({i18n.counted(patients, 'patient')}) look like referrals but do not count as referral "
         f"(转介绍) in the referral share", path=load.path, column=load.header_of("source_channel"),
         fix=f"if they are referrals, add this line to clinic.yaml: referral_channels: [{listed}]",
         zh=f"来源渠道 {'、'.join(suspects)}（{patients} 位患者）看起来是转介绍，但未计入转介绍占比；如确为转介绍，"

@@ -25,7 +25,7 @@ from jupyter_client.blocking import BlockingKernelClient  # noqa: E402
 from jupyter_client.manager import KernelManager  # noqa: E402
 from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 
-from . import report  # noqa: E402
+from . import i18n, report  # noqa: E402
 from .clinic import load_clinic  # noqa: E402
 from .config import METRICS_MIMETYPE, NOTEBOOKS_DIR, read_config  # noqa: E402
 from .errors import ChapterError, PlaybookError, ReportBuildError  # noqa: E402
@@ -53,7 +53,7 @@ class InputErrors(PlaybookError):
 
     def __init__(self, folder: Path, problems: list[PlaybookError]):
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the input of {folder}:\n" +
+        super().__init__(f"{i18n.counted(len(problems), 'problem')} in the input of {folder}:\n" +
                          "\n".join(f"- {p}" for p in problems))
 
 
