@@ -137,7 +137,7 @@ def test_non_data_rows_are_counted_and_listed(base, tmp_path):
     dropped = result.problems.query("table == 'charges' and severity == 'info'")
     line = dropped[dropped["message"].str.contains("totals and subtotal")].iloc[0]
     receipts = result.clinic.charges["charge_id"].nunique()
-    assert line["file"] == "charges.csv" and f"{receipts + 1} row(s)" in line["message"]  # one per receipt, and the 合计
+    assert line["file"] == "charges.csv" and f"{receipts + 1:,} rows dropped" in line["message"]  # one per receipt, and the 合计
     assert not result.clinic.health.entries  # read right: not a doubt
 
 
