@@ -99,7 +99,7 @@ from .tables import TREATMENT_TIERS, charge_departments
 from .thresholds import DEFAULTS, Threshold
 
 __all__ = ["DRIVERS", "DriverTree", "SegmentDrivers", "DriversSection", "decompose", "driver_counts",
-           "driver_factors", "driver_tree", "definitions", "segment_drivers", "previous_window", "year_earlier_window",
+           "driver_factors", "driver_tree", "definitions", "segment_drivers", "cell_effects", "previous_window", "year_earlier_window",
            "recent_window", "diagnose"]
 
 DRIVERS = ("arrivals", "conversion", "ticket", "frequency")  # the order of method.md [S2]
@@ -931,6 +931,35 @@ def segment_drivers(charges: pd.DataFrame, visits: pd.DataFrame | None, *, by: s
     if missing is not None:
         return missing
     return _segments(data, by, ((base_start, base_end), (start, end)), comparison, (thresholds or DEFAULTS)[ALERT])
+
+
+def cell_effects(charges: pd.DataFrame, visits: pd.DataFrame | None, *, charge_cell: pd.Series,
+                 visit_cell: pd.Series | None, start: dt.date, end: dt.date, base_start: dt.date,
+                 base_end: dt.date) -> pd.DataFrame:
+    """The driver tree inside any partition of the clinic into cells (e.g. doctor × channel).
+
+    Each charge belongs to the cell ``charge_cell`` names (aligned with ``charges``), each arrived
+    visit to the cell of ``visit_cell`` (aligned with ``visits``); a cell's factors follow the
+    department rules of the module docstring. Returns one row per cell with revenue in some window:
+    the counts of both windows (``arrivals_previous`` … ``revenue_current``), ``revenue_change`` and
+    the four effects, which add up to the cell's change; the cells' changes add up to the clinic's.
+    """
+    charges = charges.assign(department=charge_cell.astype(str).to_numpy())
+    if visits is not None:
+        cells = visit_cell.astype(str).to_numpy() if visit_cell is not None else UNKNOWN
+        visits = visits.assign(department=cells)
+    data = _prepare(charges, visits)
+    c0 = _counts(data, _ts(base_start).date(), _ts(base_end).date(), "department")
+    c1 = _counts(data, _ts(start).date(), _ts(end).date(), "department")
+    x0, x1 = _factors(c0, c1)
+    effects = decompose(x0, x1)
+    counts = pd.concat([c0.reindex(x0.index, fill_value=0.0).add_suffix("_previous"),
+                        c1.reindex(x0.index, fill_value=0.0).add_suffix("_current")], axis=1)
+    table = pd.concat([counts, effects], axis=1)
+    table["revenue_change"] = table["revenue_current"] - table["revenue_previous"]
+    table = table[(table["revenue_previous"] != 0) | (table["revenue_current"] != 0)]
+    table.index.name = "cell"
+    return table
 
 
 def definitions(lang: str = "zh") -> pd.DataFrame:
