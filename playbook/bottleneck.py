@@ -95,13 +95,23 @@ class BottleneckRanking(AnalysisResult):
             i18n.pick(lang, "性质", "Place in the story"): [self.role(f, lang) for f in flags],
             i18n.pick(lang, "级别", "Level"): [i18n.pick(lang, *_LEVEL[f.severity]) for f in flags],
             i18n.pick(lang, "发现", "Finding"): [f.sentence(lang) for f in flags],
-            i18n.pick(lang, "每年找回下降", "Recovers of the fall a year"): i18n.money_column(
+            i18n.pick(lang, "每年下降部分", "Part of the fall a year"): i18n.money_column(
                 [f.stake.decline if r and f.stake.decline > 0 else None for f, r in zip(flags, revenue)], lang,
                 missing="—"),
-            i18n.pick(lang, "每年超出下降", "Beyond the fall a year"): i18n.money_column(
+            i18n.pick(lang, "每年超出部分", "Beyond the fall a year"): i18n.money_column(
                 [f.stake.beyond if r and f.stake.beyond > 0 else None for f, r in zip(flags, revenue)], lang,
                 missing="—"),
         })
+
+    @property
+    def available(self) -> bool:
+        """A chart only when some finding has revenue at stake; else the chapter shows the sentence."""
+        return bool((self.findings["revenue_at_stake"] > 0).any()) if len(self.findings) else False
+
+    def counts_sentence(self, lang: str = "zh") -> str:
+        """How many findings the table lists, by their place in the story (the ranking's sentence without
+        the story's answer, for the chapter that shows the answer above it)."""
+        return _counts_sentence(self, lang)
 
     def counts(self) -> dict[str, int]:
         """How many findings of each place in the story (every one of them is a row of the table)."""
@@ -127,9 +137,9 @@ class BottleneckRanking(AnalysisResult):
         labels = [_short_label(rank, f, lang) for rank, f in ranked]
         decline = np.array([f.stake.decline for _, f in ranked]) / scale
         beyond = np.array([f.revenue_at_stake - f.stake.decline for _, f in ranked]) / scale
-        ax.barh(labels, decline, color=ACTION_RED, label=i18n.pick(lang, "找回下降", "recovers the fall"), **kwargs)
+        ax.barh(labels, decline, color=ACTION_RED, label=i18n.pick(lang, "下降部分", "part of the fall"), **kwargs)
         ax.barh(labels, beyond, left=decline, color=PALETTE[4],
-                label=i18n.pick(lang, "超出下降", "beyond the fall"), **kwargs)
+                label=i18n.pick(lang, "超出部分", "beyond the fall"), **kwargs)
         ax.set_xlabel(i18n.pick(lang, f"每年涉及营收（{unit}）", f"Revenue at stake ({unit})"))
         if decline.any():
             ax.legend(loc="lower right", frameon=False, fontsize="small")
@@ -209,16 +219,22 @@ def _sentence(ranking: BottleneckRanking, thresholds: Mapping[str, Threshold], l
                          "Every metric sits within the method's thresholds: no bottleneck to treat; keep the weekly "
                          "review to catch a relapse early.") + note
     head = ranking.story.finding(lang) if ranking.story is not None else _first(ranking.flags[0], lang)
+    return head + i18n.pick(lang, "", " ") + _counts_sentence(ranking, lang) + note
+
+
+def _counts_sentence(ranking: BottleneckRanking, lang: str) -> str:
+    if ranking.findings.empty:
+        return ""
     counts = ranking.counts()
     total = len(ranking.flags)
     red = int((ranking.findings["severity"] == RED).sum())
     order = [CAUSE, STANDING, UPSIDE, "", PROFIT, RISK, SYMPTOM, MERGED]
     if lang == "zh":
         parts = "，".join(f"{counts[r]}条{_COUNTED[r][0]}" for r in order if counts.get(r))
-        return f"{head}下表按顺序列出全部{total}条发现（其中{red}条需要立即处理）：{parts}。{note}"
+        return f"下表按顺序列出全部{total}条发现（其中{red}条需要立即处理）：{parts}。"
     parts = ", ".join(f"{counts[r]} {_COUNTED[r][1] if counts[r] == 1 else _COUNTED[r][2]}" for r in order if counts.get(r))
-    return (f"{head} The table lists all {total} {'finding' if total == 1 else 'findings'} in order ({red} to act on "
-            f"now): {parts}.{note}")
+    return (f"The table lists all {total} {'finding' if total == 1 else 'findings'} in order ({red} to act on now): "
+            f"{parts}.")
 
 
 def _first(finding: Finding, lang: str) -> str:

@@ -260,7 +260,8 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def _build_report(run: ClinicRun, config) -> None:
     meta = report.ReportMeta(clinic_id=config.clinic_id, clinic_name=config.name, period_start=config.period.start,
-                             period_end=config.period.end, lang=config.lang, consultant=config.consultant)
+                             period_end=config.period.end, lang=config.lang, consultant=config.consultant,
+                             generated=config.report_day)
     tick = time.perf_counter()
     run.html = report.build_html(run.notebooks, run.out_dir, meta)
     run.timings["report_html"] = time.perf_counter() - tick

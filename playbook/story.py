@@ -273,6 +273,11 @@ class Story(AnalysisResult):
     cause_share: float = 0.10
 
     @property
+    def available(self) -> bool:
+        """The waterfall only when revenue fell: otherwise the story is its sentence."""
+        return self.fell
+
+    @property
     def change(self) -> float | None:
         """R1 − R0 over the current window, yuan; None without a baseline."""
         if self.revenue_baseline is None or self.revenue_current is None:
