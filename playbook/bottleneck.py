@@ -152,7 +152,14 @@ class BottleneckRanking(AnalysisResult):
         if self.findings.empty:
             return i18n.pick(lang, "各项指标都在方法的阈值以内，没有需要处理的瓶颈", "No metric is past the method's lines: no bottleneck")
         first = self.flags[0]
-        name = sentences.label(first, lang)
+        name = sentences.label(first, lang, short=True)
+        beyond = max(self.flags, key=lambda f: f.stake.beyond)
+        if first.role == CAUSE and beyond.stake.beyond > 0:
+            return i18n.pick(
+                lang, f"{name}是营收下降最大的原因；最大的增长空间在{sentences.label(beyond, 'zh', short=True)}"
+                      f"（每年约{i18n.money(beyond.stake.beyond, 'zh')}）",
+                f"{name}: the largest cause of the fall; the largest upside: {sentences.label(beyond, 'en', short=True)} "
+                f"(about {i18n.money(beyond.stake.beyond, 'en')} a year)")
         if first.role == CAUSE:
             return i18n.pick(lang, f"营收下降最大的原因：{name}，每年约{i18n.money(first.stake.decline, lang)}",
                              f"The largest cause of the fall: {name}, about {i18n.money(first.stake.decline, lang)} a year")

@@ -200,7 +200,7 @@ class PrescriptionPlan(AnalysisResult):
                 "its gap)"))
         if r["beyond_part"] > 0:
             text.append(i18n.pick(
-                lang, f"另有约{i18n.money(r['beyond_part'], lang)}超出下降（长期短板和新问题按目标改善）" if r["decline"] > 0
+                lang, f"另有每年约{i18n.money(r['beyond_part'], lang)}超出下降（长期短板和新问题按目标改善）" if r["decline"] > 0
                 else f"营收每年约多{i18n.money(r['beyond_part'], lang)}（各短板按目标改善）",
                 f"about {i18n.money(r['beyond_part'], lang)} beyond it (standing weaknesses and new problems improving to "
                 "their targets)" if r["decline"] > 0 else
@@ -234,7 +234,7 @@ class PrescriptionPlan(AnalysisResult):
             i18n.pick(lang, "负责", "Owner"): [_owner(r, lang) for r in t.itertuples()],
             i18n.pick(lang, "考核指标", "KPI"): t["metric"].map(
                 lambda m: metric_label(m, lang) if isinstance(m, str) else "—"),
-            i18n.pick(lang, "基线→目标", "Baseline → target"): [
+            i18n.pick(lang, "基线（最近13周）→目标", "Baseline (last 13 weeks) → target"): [
                 target_text(r.metric, r.baseline, r.target, lang) for r in t.itertuples()],
             i18n.pick(lang, "期限", "Deadline"): t["deadline"].map(lambda d: i18n.day(d, lang)),
         })
@@ -547,8 +547,10 @@ def _finding_metric(finding: Finding) -> str | None:
     """The registry's metric (with its scope) that measures the finding itself, when there is one."""
     if finding.kind in CONVERSION_KINDS:
         return f"first_visit_conversion:{finding.subject}"
-    if finding.kind == "no_show_rate_channel":
+    if finding.kind in ("no_show_rate_channel", "no_show_rate_slot"):
         return f"no_show_rate:{finding.subject}"
+    if finding.kind == "doctor_first_visit_conversion":
+        return f"first_visit_conversion:{finding.subject}"
     if finding.kind.startswith("referral_share"):
         return "referral_share"
     return None
@@ -654,17 +656,22 @@ def target_text(metric, baseline, target, lang: str = "zh") -> str:
     average ticket (1,933元 → 2,319元), a count or a total per week (每周129 → 155人次 / 129 → 155 a week)."""
     if not isinstance(metric, str) or target is None or pd.isna(target):
         return i18n.pick(lang, "按期完成", "done by the deadline")
-    text = f"{format_value(metric, baseline, lang)} → {format_value(metric, target, lang)}"
     spec = _spec(metric)
+    if spec is not None and spec.unit == "count" and not pd.isna(baseline):
+        # a few a week: both with one decimal (5.8 → 7.0), never a whole number beside a fraction
+        digits = 0 if min(abs(baseline), abs(target)) >= 10 else 1
+        text = f"{baseline:,.{digits}f} → {target:,.{digits}f}"
+    else:
+        text = f"{format_value(metric, baseline, lang)} → {format_value(metric, target, lang)}"
     if spec is None or not spec.additive:
         return text
     return i18n.pick(lang, f"每周{text}{spec.count_zh if spec.unit == 'count' else ''}", f"{text} a week")
 
 
-_RULE_WORDS = {
-    "relative": ("按方法的步长比基线{way}{step}（[S0]：到店率15%→18%）", "a step of {step} on the baseline, as [S0] steps 15% → 18%"),
-    "close_gap": ("按方法的步长先弥补到线差距的{share}", "closing {share} of the gap to the line first"),
-    "step": ("按[S0]的步长{points}个百分点", "one [S0] step of {points} points"),
+_RULE_WORDS = {  # how a target was set, as a phrase: the method's step
+    "relative": ("比基线{way}{step}（方法的步长，如[S0]到店率15%→18%）", "{step} on the baseline (the method's step, as [S0]'s 15% → 18%)"),
+    "close_gap": ("先弥补到线差距的{share}（方法的步长）", "half way: {share} of the gap to the line (the method's step)"),
+    "step": ("提高{points}个百分点（[S0]的步长）", "{points} points up ([S0]'s step)"),
     "consultant": ("由顾问设定", "set by the consultant"),
 }
 
@@ -685,10 +692,10 @@ def _short_of_line(row, thresholds, lang: str) -> str | None:
         if (row.target - line) * (1 if up else -1) >= -1e-9:
             return None  # at the line
         return i18n.pick(lang, f"{label}目标{format_value(row.metric, row.target, lang)}，方法的线为"
-                               f"{format_value(row.metric, line, lang)}——{words}，达到后下一轮再向线靠近",
+                               f"{format_value(row.metric, line, lang)}：这一轮{words}，达到后下一轮再向线靠近",
                          f"{label} aims at {format_value(row.metric, row.target, lang)} against the method's "
                          f"{format_value(row.metric, line, lang)}: {words}, and the next cycle moves on toward the line")
-    return i18n.pick(lang, f"{label}没有方法给出的线，目标为{words}", f"{label} has no line in the method: the target is {words}")
+    return i18n.pick(lang, f"{label}没有方法给出的线：目标{words}", f"{label} has no line in the method: the target is {words}")
 
 
 def _departure_plan(plan: PrescriptionPlan) -> str:

@@ -131,8 +131,8 @@ ZH: dict[str, tuple[str, str | None]] = {
         "对该渠道的预约在到诊前一天电话确认，并考虑收取预约定金"),
     # drivers.py (symptoms: where revenue moved)
     "revenue_change": (
-        "{{ window|window }}营收比{{ reference_window|window }}下降{{ (-value)|rate }}，超过{{ (-line)|rate }}的警戒线，"
-        "最大的原因是{{ driver|term }}下降（少收{{ driver_loss|money }}）", None),
+        "{{ window|window }}营收比{{ reference_window|window }}下降{{ (-value)|rate }}，超过{{ (-line)|rate }}的警戒线；"
+        "四个驱动因素中{{ driver|term }}减少最多（少收{{ driver_loss|money }}）", None),
     **{f"{driver}_effect": (_DRIVER_EFFECT["zh"], advice) for driver, advice in DRIVER_ADVICE["zh"].items()},
     # funnel.py
     "channel_conversion_volume": (
@@ -213,7 +213,7 @@ EN: dict[str, tuple[str, str | None]] = {
         "confirm their bookings by phone the day before and consider a deposit"),
     "revenue_change": (
         "Revenue in {{ window|window }} fell {{ (-value)|rate }} against {{ reference_window|window }}, past the "
-        "{{ (-line)|rate }} alert line; the largest cause is the fall of {{ driver|term }} ({{ driver_loss|money }} lost)",
+        "{{ (-line)|rate }} alert line; of the four drivers {{ driver|term }} lost the most ({{ driver_loss|money }})",
         None),
     **{f"{driver}_effect": (_DRIVER_EFFECT["en"], advice) for driver, advice in DRIVER_ADVICE["en"].items()},
     "channel_conversion_volume": (
@@ -307,7 +307,7 @@ ROLE_NAMES = {
     "upside": ("新问题·增长空间", "new problem: upside"),
     "profit": ("成本·利润空间", "cost: profit upside"),
     "risk": ("风险", "risk"),
-    "symptom": ("营收变化（已按原因分解）", "the revenue change (split by cause)"),
+    "symptom": ("营收变化本身", "the revenue change itself"),
     "merged": ("已计入第{n}条", "counted in #{n}"),
     "": ("", ""),
 }

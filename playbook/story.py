@@ -367,6 +367,13 @@ class Story(AnalysisResult):
             text = f"{h:,.1f}" if i in (0, len(heights) - 1) else f"{h:+,.1f}"
             ax.annotate(text, (x[i], b + max(h, 0.0)), xytext=(0, 3), textcoords="offset points", ha="center",
                         va="bottom", fontsize=9)
+        levels = np.array([r0, r1, *(r0 + np.cumsum(parts))])
+        span = max(levels.max() - levels.min(), 1e-9)
+        floor = max(0.0, levels.min() - 0.6 * span)  # the steps show; the axis says where it starts
+        ax.set_ylim(floor, levels.max() + 0.18 * span)
+        if floor > 0:
+            ax.text(0.995, 0.99, i18n.pick(lang, f"纵轴从{floor:,.0f}起", f"axis starts at {floor:,.0f}"),
+                    transform=ax.transAxes, ha="right", va="top", fontsize=8, color=PALETTE[4])
         ax.set_xticks(x, labels)
         ax.set_ylabel(unit)
         ax.set_xlabel(i18n.pick(lang, "按年计；红色：营收下降的原因（驱动树分解，各部分相加等于变化）",
@@ -383,8 +390,8 @@ class Story(AnalysisResult):
         first = causes[0]
         share = first.stake.decline / self.decline if self.decline else None
         return i18n.pick(
-            lang, f"营收下降最大的原因是{sentences.label(first, 'zh')}，占下降的{i18n.rate(share, 'zh')}",
-            f"The largest cause of the fall: {sentences.label(first, 'en')}, {i18n.rate(share, 'en')} of it")
+            lang, f"营收下降最大的原因是{sentences.label(first, 'zh', short=True)}，占下降的{i18n.rate(share, 'zh')}",
+            f"The largest cause of the fall: {sentences.label(first, 'en', short=True)}, {i18n.rate(share, 'en')} of it")
 
 
 def _wrap(text: str, lang: str, width: int = 8) -> str:

@@ -79,7 +79,7 @@ class ExecutiveSummary:
                 i18n.pick(lang, "处方", "Plan"): f"{p.prescription} " + (p.name_zh if lang == "zh" else p.name_en),
                 i18n.pick(lang, "负责", "Owners"): ("、" if lang == "zh" else ", ").join(
                     dict.fromkeys(own["owner_department"])) or "—",
-                i18n.pick(lang, "主要目标", "Main target"): target,
+                i18n.pick(lang, "主要目标（基线：最近13周）", "Main target (baseline: last 13 weeks)"): target,
                 i18n.pick(lang, "期限", "Deadline"): i18n.day(own["deadline"].max(), lang) if len(own) else "—",
                 i18n.pick(lang, "任务数", "Tasks"): len(own),
             })

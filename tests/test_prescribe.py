@@ -248,7 +248,7 @@ def test_the_consultants_decisions_are_applied_and_marked(general):
     table = plan.tasks_for("zh", ids=True).set_index("任务编号")
     assert table.loc["channel_conversion.1@抖音", "顾问调整"] == "负责人、目标"
     assert "张经理" in table.loc["channel_conversion.1@抖音", "负责"]
-    assert "35.0%" in table.loc["channel_conversion.1@抖音", "基线→目标"]
+    assert "35.0%" in table.loc["channel_conversion.1@抖音", "基线（最近13周）→目标"]
     assert any("gone.1" in note for note in plan.notes)
     assert plan.interviews["text"].tolist() == ["美团团购客多为比价而来"]
     assert "顾问决定" in plan.prescriptions_for("zh").set_index("处方").loc["D 运营效率与成本控制", "决定"]
@@ -290,6 +290,7 @@ def test_no_task_goes_to_a_doctor_who_has_left(general, plan):
 
 @pytest.mark.parametrize(("metric", "baseline", "target", "zh", "en"), [
     ("return_visits", 129.15, 154.98, "每周129 → 155人次", "129 → 155 a week"),
+    ("new_patients:转介绍", 5.82, 6.98, "每周5.8 → 7.0人", "5.8 → 7.0 a week"),
     ("revenue", 80_000.0, 96_000.0, "每周8.0万元 → 9.6万元", "¥80,000 → ¥96,000 a week"),
     ("average_ticket", 1932.9, 2319.5, "1,933元 → 2,320元", "¥1,933 → ¥2,320"),
     ("first_visit_conversion:抖音", 0.1966, 0.2359, "19.7% → 23.6%", "19.7% → 23.6%"),
