@@ -333,28 +333,32 @@ class Story(AnalysisResult):
     # -- what the owner reads -------------------------------------------------------------------------
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
-        """The fall split by cause: each cause's part a year and its share, the other changes, the total."""
+        """The fall split by cause: each cause's part over the current window and a year, and its share; the
+        other changes; the total."""
         if not self.fell:
             return pd.DataFrame()
         causes = self.causes
+        years = _years(self.current)
         names = [sentences.label(f, lang) for f in causes] + [
             i18n.pick(lang, "其他变化（合计）", "Other changes (net)"), i18n.pick(lang, "营收变化", "Revenue change")]
         per_year = [-f.stake.decline for f in causes] + [self.other_per_year, self.per_year]
         total = self.per_year
         return pd.DataFrame({
             i18n.pick(lang, "原因", "Cause"): names,
-            i18n.pick(lang, "每年营收变化", "Revenue change a year"): i18n.money_column(per_year, lang, signed=True),
+            _versus(self, lang): i18n.money_column([v * years for v in per_year], lang, signed=True),
+            i18n.pick(lang, "按年计", "A year"): i18n.money_column(per_year, lang, signed=True),
             i18n.pick(lang, "占下降", "Share of the fall"): [i18n.rate(v / total, lang) if total else "—"
                                                           for v in per_year],
         })
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
-        """A waterfall a year: the baseline's revenue, each cause, the other changes, the current revenue."""
+        """A waterfall over the windows: the baseline's revenue, each cause, the other changes, the current
+        revenue (万元 in zh), so that the bars are the revenues the owner knows."""
         ax = ax if ax is not None else plt.gca()
-        scale, unit = (1e4, "万元/年") if lang == "zh" else (1e3, "¥ thousand a year")
+        scale, unit = (1e4, "万元") if lang == "zh" else (1e3, "¥ thousand")
         years = _years(self.current)
-        r0, r1 = self.revenue_baseline / years / scale, self.revenue_current / years / scale
-        parts = [-f.stake.decline / scale for f in self.causes] + [self.other_per_year / scale]
+        r0, r1 = self.revenue_baseline / scale, self.revenue_current / scale
+        parts = [-f.stake.decline * years / scale for f in self.causes] + [self.other_per_year * years / scale]
         labels = ([i18n.window(self.baseline.start, self.baseline.end, lang)]
                   + [_wrap(sentences.label(f, lang, short=True), lang) for f in self.causes]
                   + [i18n.pick(lang, "其他变化", "Other\nchanges"), i18n.window(self.current.start, self.current.end, lang)])
@@ -367,17 +371,10 @@ class Story(AnalysisResult):
             text = f"{h:,.1f}" if i in (0, len(heights) - 1) else f"{h:+,.1f}"
             ax.annotate(text, (x[i], b + max(h, 0.0)), xytext=(0, 3), textcoords="offset points", ha="center",
                         va="bottom", fontsize=9)
-        levels = np.array([r0, r1, *(r0 + np.cumsum(parts))])
-        span = max(levels.max() - levels.min(), 1e-9)
-        floor = max(0.0, levels.min() - 0.6 * span)  # the steps show; the axis says where it starts
-        ax.set_ylim(floor, levels.max() + 0.18 * span)
-        if floor > 0:
-            ax.text(0.995, 0.99, i18n.pick(lang, f"纵轴从{floor:,.0f}起", f"axis starts at {floor:,.0f}"),
-                    transform=ax.transAxes, ha="right", va="top", fontsize=8, color=PALETTE[4])
         ax.set_xticks(x, labels)
         ax.set_ylabel(unit)
-        ax.set_xlabel(i18n.pick(lang, "按年计；红色：营收下降的原因（驱动树分解，各部分相加等于变化）",
-                                "a year; red: causes of the fall (the driver tree: the parts add up to the change)"),
+        ax.set_xlabel(i18n.pick(lang, "红色：营收下降的原因（驱动树分解，各部分相加等于变化）",
+                                "red: causes of the fall (the driver tree: the parts add up to the change)"),
                       fontsize="small", color=PALETTE[4])
         set_title(ax, self.title(lang), lang)
         ax.grid(axis="x", visible=False)
@@ -392,6 +389,13 @@ class Story(AnalysisResult):
         return i18n.pick(
             lang, f"营收下降最大的原因是{sentences.label(first, 'zh', short=True)}，占下降的{i18n.rate(share, 'zh')}",
             f"The largest cause of the fall: {sentences.label(first, 'en', short=True)}, {i18n.rate(share, 'en')} of it")
+
+
+def _versus(story: Story, lang: str) -> str:
+    """'2025年下半年比上半年' / 'H2 2025 vs H1 2025': the two windows, as a column heads them."""
+    now = i18n.window(story.current.start, story.current.end, lang)
+    then = i18n.window(story.baseline.start, story.baseline.end, lang)
+    return i18n.pick(lang, f"{now}比{then}", f"{now} vs {then}")
 
 
 def _wrap(text: str, lang: str, width: int = 8) -> str:
