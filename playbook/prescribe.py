@@ -635,6 +635,18 @@ def _sentence(plan: PrescriptionPlan, lang: str) -> str:
     return head + (recovery if lang == "zh" else (" " + recovery if recovery else ""))
 
 
+def tasks_sentence(plan: PrescriptionPlan, lang: str = "zh") -> str:
+    """The plan in one sentence without the plans' names (a page that lists them): the tasks and what the
+    targets are worth, split as the recovery is."""
+    n = len(plan.tasks)
+    if plan.chosen.empty:
+        return plan.finding(lang)
+    head = i18n.pick(lang, f"共{n}项任务，每项有负责部门、指标、目标和期限。",
+                     f"{n} {'task' if n == 1 else 'tasks'}, each with an owner, a KPI, a target and a deadline.")
+    recovery = plan.recovery_sentence(lang)
+    return head + (recovery if lang == "zh" else (" " + recovery if recovery else ""))
+
+
 def format_value(metric: str | None, value, lang: str = "zh") -> str:
     """A metric's value in the owner's conventions (as the weekly pack prints it): %, 万元, counts."""
     if not isinstance(metric, str):

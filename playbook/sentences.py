@@ -303,11 +303,11 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
 # A finding's place in the clinic's story (playbook.results.ROLES), as the ranking and the summary name it.
 ROLE_NAMES = {
     "cause": ("下降原因", "cause of the fall"),
-    "standing": ("长期短板·增长空间", "standing weakness: upside"),
-    "upside": ("新问题·增长空间", "new problem: upside"),
-    "profit": ("成本·利润空间", "cost: profit upside"),
+    "standing": ("长期短板·增长空间", "standing (upside)"),
+    "upside": ("新问题·增长空间", "new (upside)"),
+    "profit": ("成本·利润空间", "cost (profit)"),
     "risk": ("风险", "risk"),
-    "symptom": ("营收变化本身", "the revenue change itself"),
+    "symptom": ("营收变化本身", "the change itself"),
     "merged": ("已计入第{n}条", "counted in #{n}"),
     "": ("", ""),
 }
@@ -569,9 +569,10 @@ def _signed_money(value: float, lang: str) -> str:
     return ("+" if value > 0 else "-" if value < 0 else "") + i18n.money(abs(value), lang)
 
 
-def stake_method(lang: str = "zh", *, cause_share: float = 0.1) -> list[str]:
-    """How every finding's revenue at stake is counted: one method, the driver tree [S2] (the appendix)."""
-    share = _pct(cause_share)
+def stake_method(lang: str = "zh", *, cause_share: float = 0.1, gap_closed: float = 0.5) -> list[str]:
+    """How every finding's revenue at stake is counted: one method, the driver tree [S2]; and what the
+    plans are expected to bring back (the appendix)."""
+    share, closed = _pct(cause_share), _pct(gap_closed)
     if lang == "zh":
         return [
             "每条发现的“每年涉及营收”都用同一个方法算：营收驱动树 [S2]（营收 = 到诊人数 × 成交率 × 客单价 × 复购频次），"
@@ -582,6 +583,9 @@ def stake_method(lang: str = "zh", *, cause_share: float = 0.1) -> list[str]:
             "长期存在的短板（对比期就已越线）和新出现但还没有让营收减少的问题，只有超出部分。",
             "同一笔营收只算一次：已离开医生的其他发现计入其离开；同一渠道的投放回报计入该渠道的成交率；"
             "两条发现涉及同一部分的同一因素时，只算在排序靠前的那条。成本高于合理范围省下的是利润，不计入营收。",
+            "处方的预计影响：每条发现只由一个处方治疗，带回它每年涉及营收的一部分，比例是它的目标弥补差距的比例"
+            f"（（目标 − 基线）÷（方法的线 − 基线）；任务的指标不是这条发现本身的指标时按{closed}）。先算找回下降的部分，"
+            "不超过这条发现的下降部分，全部处方合计不超过营收的下降；其余是超出下降的部分。",
         ]
     return [
         "Every finding's revenue at stake a year is counted by one method: the revenue driver tree [S2] (revenue = "
@@ -596,6 +600,10 @@ def stake_method(lang: str = "zh", *, cause_share: float = 0.1) -> list[str]:
         "Every yuan is counted once: a departed doctor's other findings count in the departure; a channel's return "
         "on spend counts in its conversion; where two findings move the same driver in the same cells, the one "
         "ranked first counts it. A cost above its range saves profit, never revenue.",
+        "What the plans bring back: each finding is treated by one plan and returns the share of its revenue at stake "
+        "that its target closes of its gap ((target − baseline) / (line − baseline); "
+        f"{closed} where the task does not measure the finding's own metric). The part recovering the fall comes "
+        "first, never more than the finding's decline part nor, over all plans, than the fall; the rest is beyond it.",
     ]
 
 

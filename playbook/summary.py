@@ -19,7 +19,7 @@ from .clinic import Clinic
 from .diagnosis import diagnose
 from .kpis import clinic_kpis
 from .metrics import metric_label
-from .prescribe import prescribe, target_text
+from .prescribe import prescribe, target_text, tasks_sentence
 from .results import MERGED, PROFIT, SYMPTOM, Finding
 
 SUMMARY_FINDINGS = (3, 5)  # the top findings of the ranking: at least 3 when there are, at most 5 (one page)
@@ -87,7 +87,7 @@ class ExecutiveSummary:
 
     def closing(self, lang: str = "zh") -> str:
         """What the plan is worth (recovering the fall, beyond it, profit), and how the clinic will follow it."""
-        return self.plan.finding(lang) + i18n.pick(
+        return tasks_sentence(self.plan, lang) + i18n.pick(
             lang, "每周一用周复盘资料包（三表一图）跟进目标 [S0]。",
             " Follow the targets every Monday with the weekly review pack (three tables and one chart) [S0].")
 
