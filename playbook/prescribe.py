@@ -133,12 +133,15 @@ class PrescriptionPlan(AnalysisResult):
         p = self.prescriptions
         table = pd.DataFrame({
             i18n.pick(lang, "处方", "Plan"): p["prescription"] + " " + p[f"name_{lang}"],
-            i18n.pick(lang, "决定", "Decision"): [self._decision(row, lang) for row in p.itertuples()],
-            i18n.pick(lang, "每年找回下降", "Recovers of the fall a year"): i18n.money_column(
-                p["decline_effect"].where(p["decline_effect"] > 0), lang, missing="—"),
-            i18n.pick(lang, "每年超出下降", "Beyond the fall a year"): i18n.money_column(
-                p["beyond_effect"].where(p["beyond_effect"] > 0), lang, missing="—"),
-        })
+            i18n.pick(lang, "决定", "Decision"): [self._decision(row, lang) for row in p.itertuples()]})
+        if (p["decline_effect"] > 0).any():  # revenue fell: what recovers it, and what goes beyond
+            table[i18n.pick(lang, "每年找回下降", "Recovers of the fall a year")] = i18n.money_column(
+                p["decline_effect"].where(p["decline_effect"] > 0), lang, missing="—")
+            table[i18n.pick(lang, "每年超出下降", "Beyond the fall a year")] = i18n.money_column(
+                p["beyond_effect"].where(p["beyond_effect"] > 0), lang, missing="—")
+        else:
+            table[i18n.pick(lang, "预计每年营收影响", "Expected revenue effect a year")] = i18n.money_column(
+                p["revenue_effect"].where(p["revenue_effect"] > 0), lang, missing="—")
         if (p["profit_effect"] > 0).any():
             table[i18n.pick(lang, "每年多留利润", "Profit kept a year")] = i18n.money_column(
                 p["profit_effect"].where(p["profit_effect"] > 0), lang, missing="—")
@@ -273,9 +276,10 @@ class PrescriptionPlan(AnalysisResult):
         for i, label in enumerate(labels):
             ax.barh(label, decline[i], color=ACTION_RED, alpha=alpha[i], **kwargs)
             ax.barh(label, beyond[i], left=decline[i], color=PALETTE[4], alpha=alpha[i], **kwargs)
-        ax.set_xlabel(i18n.pick(lang, f"预计每年营收影响（{unit}）；红色：找回下降，灰色：超出下降；浅色：只观察或不采用",
-                                f"Expected revenue effect ({unit}); red: recovers the fall, grey: beyond it; pale: "
-                                "watched or not taken"))
+        colours = i18n.pick(lang, "红色：找回下降，灰色：超出下降；", "red: recovers the fall, grey: beyond it; ") \
+            if decline.any() else ""
+        ax.set_xlabel(i18n.pick(lang, f"预计每年营收影响（{unit}）；{colours}浅色：只观察或不采用",
+                                f"Expected revenue effect ({unit}); {colours}pale: watched or not taken"))
         best = self.prescriptions.sort_values("revenue_effect", ascending=False).iloc[0]
         if best.revenue_effect <= 0:
             ax.set_title(i18n.pick(lang, "处方没有可估算的营收影响（作用在利润、风险或管理上）",
