@@ -137,12 +137,12 @@ class BottleneckRanking(AnalysisResult):
         labels = [_short_label(rank, f, lang) for rank, f in ranked]
         decline = np.array([f.stake.decline for _, f in ranked]) / scale
         beyond = np.array([f.revenue_at_stake - f.stake.decline for _, f in ranked]) / scale
-        ax.barh(labels, decline, color=ACTION_RED, label=i18n.pick(lang, "下降部分", "part of the fall"), **kwargs)
-        ax.barh(labels, beyond, left=decline, color=PALETTE[4],
-                label=i18n.pick(lang, "超出部分", "beyond the fall"), **kwargs)
-        ax.set_xlabel(i18n.pick(lang, f"每年涉及营收（{unit}）", f"Revenue at stake ({unit})"))
-        if decline.any():
-            ax.legend(loc="lower right", frameon=False, fontsize="small")
+        ax.barh(labels, beyond, left=decline, color=PALETTE[4], **kwargs)
+        if decline.any():  # red only where a finding explains part of the fall, and the label says so
+            ax.barh(labels, decline, color=ACTION_RED, **kwargs)
+        ax.set_xlabel(i18n.pick(lang, f"每年涉及营收（{unit}）" + ("；红色：下降部分，灰色：超出部分" if decline.any() else ""),
+                                f"Revenue at stake ({unit})" + ("; red: part of the fall, grey: beyond it"
+                                                                if decline.any() else "")))
         set_title(ax, self.title(lang), lang)
         ax.grid(axis="y", visible=False)
         return ax

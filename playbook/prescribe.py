@@ -274,8 +274,9 @@ class PrescriptionPlan(AnalysisResult):
         alpha = [1.0 if s == CHOSEN else 0.35 for s in p["status"]]
         decline, beyond = (p["decline_effect"] / scale).to_numpy(), (p["beyond_effect"] / scale).to_numpy()
         for i, label in enumerate(labels):
-            ax.barh(label, decline[i], color=ACTION_RED, alpha=alpha[i], **kwargs)
             ax.barh(label, beyond[i], left=decline[i], color=PALETTE[4], alpha=alpha[i], **kwargs)
+            if decline[i] > 0:  # red only where a plan recovers part of the fall
+                ax.barh(label, decline[i], color=ACTION_RED, alpha=alpha[i], **kwargs)
         colours = i18n.pick(lang, "红色：找回下降，灰色：超出下降；", "red: recovers the fall, grey: beyond it; ") \
             if decline.any() else ""
         ax.set_xlabel(i18n.pick(lang, f"预计每年营收影响（{unit}）；{colours}浅色：只观察或不采用",

@@ -76,9 +76,10 @@ def test_plot_draws_each_finding_with_revenue_at_stake_split_into_its_two_parts(
     ranking = rank(PLACED)
     ranking.plot(ax=ax, lang="en")
     with_stake = [f for f in ranking.flags if f.revenue_at_stake > 0]
-    assert len(ax.patches) == 2 * len(with_stake)  # the part of the fall, and the part beyond it
+    assert len(ax.patches) == 2 * len(with_stake)  # the part beyond the fall, and the part of it (red)
     widths = [round(p.get_width()) for p in ax.patches]
-    assert widths[len(with_stake) - 1] == 500  # rank 1 on top: the cause's ¥500k of the fall, in ¥ thousand
+    assert widths[-1] == 500  # rank 1 on top: the cause's ¥500k of the fall, in ¥ thousand
+    assert "red: part of the fall" in ax.get_xlabel()
     plt.close(fig)
 
 
