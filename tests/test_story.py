@@ -163,6 +163,11 @@ def test_the_report_shows_every_finding_and_counts_what_it_shows(sample, sample_
     summary_table = summary[summary.index("原因与增长空间"):summary.index("处方与负责人")]
     told = [r for r in rows if r["role"] not in ("symptom", "merged")]
     assert len(re.findall(r"<tr", summary_table)) - 1 == min(5, len(told))
+    tasks = re.search(r"共(\d+)项任务", summary)
+    assert tasks and int(tasks.group(1)) == len(data["tasks"])
+    plans = summary[summary.index("处方与负责人"):]
+    plans = plans[plans.index("<tbody"):plans.index("</tbody>")]
+    assert sum(int(n) for n in re.findall(r"<td[^>]*>(\d+)</td>\s*</tr>", plans)) == len(data["tasks"])
     story = data["story"]
     assert story["revenue_change"]["per_year"] is not None
     chosen = [p for p in data["prescriptions"].values() if p["status"] == "chosen"]
