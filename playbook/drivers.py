@@ -93,7 +93,7 @@ from . import i18n, sentences
 from .catalogue import HIGH_VALUE, OTHER, PROFIT, TRAFFIC, classify_items
 from .jsonsafe import number as _none
 from .jsonsafe import scalar as _f
-from .plotting import ACTION_RED, DIVERGING, PALETTE, set_title
+from .plotting import ACTION_RED, DIVERGING, PALETTE, set_title, waterfall
 from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
 from .tables import TREATMENT_TIERS, charge_departments
 from .thresholds import DEFAULTS, Threshold
@@ -521,34 +521,8 @@ class DriverTree(AnalysisResult):
         labels = ([i18n.window(self.base_start, self.base_end, lang)]
                   + [_driver_name(d, lang).replace(" ", "\n") for d in DRIVERS]
                   + [i18n.window(self.start, self.end, lang)])
-        bottoms = [0.0] + list(r0 + np.concatenate([[0.0], np.cumsum(effects)[:-1]])) + [0.0]
-        heights = [r0] + list(effects) + [r1]
-        colors = ([PALETTE[0]] + [ACTION_RED if e < 0 else PALETTE[1] for e in effects] + [PALETTE[0]])
-        x = np.arange(len(labels))
-        ax.bar(x, heights, bottom=bottoms, color=colors, width=0.62, **kwargs)
-        levels = np.array([r0, r1, *(r0 + np.cumsum(effects))])
-        top, low = max(levels.max(), 0.0), min(levels.min(), 0.0)
-        span = max(top - low, 1e-9)
-        # connectors between consecutive bars
-        running = r0
-        for i, e in enumerate(effects):
-            ax.plot([x[i] + 0.31, x[i + 1] - 0.31], [running, running], color=PALETTE[4], lw=0.8)
-            running += e
-        ax.plot([x[-2] + 0.31, x[-1] - 0.31], [running, running], color=PALETTE[4], lw=0.8)
-        for i, (b, h) in enumerate(zip(bottoms, heights)):
-            text = f"{h:,.1f}" if i in (0, len(heights) - 1) else f"{h:+,.1f}"
-            ax.annotate(text, (x[i], b + max(h, 0.0)), xytext=(0, 3), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=9)
-        moves = np.abs(effects).max() if len(effects) else 0.0
-        if low >= 0 and moves < 0.15 * top:
-            floor = max(0.0, levels.min() - 2.5 * max(moves, 0.02 * top))
-            ax.set_ylim(floor, top + 0.12 * span)
-            if floor > 0:
-                ax.text(0.995, 0.99, i18n.pick(lang, f"纵轴从{floor:,.0f}起", f"axis starts at {floor:,.0f}"),
-                        transform=ax.transAxes, ha="right", va="top", fontsize=8, color=PALETTE[4])
-        else:
-            ax.set_ylim(low, top + 0.12 * span)
-        ax.set_xticks(x, labels)
+        waterfall(r0, effects, r1, labels=labels, colors=[ACTION_RED if e < 0 else PALETTE[1] for e in effects],
+                  lang=lang, ax=ax, **kwargs)
         ax.set_ylabel(unit)
         if (effects < 0).any():  # say what red means where it is drawn
             ax.set_xlabel(i18n.pick(lang, "红色：减少营收的因素；蓝色：增加营收的因素",

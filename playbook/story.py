@@ -55,7 +55,7 @@ from . import i18n, sentences
 from .drivers import ALERT, DRIVERS, DriverTree, cell_effects
 from .jsonsafe import scalar as _json
 from .metrics import METRICS, MetricError
-from .plotting import ACTION_RED, PALETTE, set_title
+from .plotting import ACTION_RED, PALETTE, set_title, waterfall
 from .results import (CAUSE, MERGED, PROFIT, RISK, STANDING, SYMPTOM, UPSIDE, AnalysisResult, Finding, Stake,
                       Window)
 from .tables import UNKNOWN_CHANNEL, clinic_tables, patient_channels
@@ -362,16 +362,8 @@ class Story(AnalysisResult):
         labels = ([i18n.window(self.baseline.start, self.baseline.end, lang)]
                   + [_wrap(sentences.label(f, lang, short=True), lang) for f in self.causes]
                   + [i18n.pick(lang, "其他变化", "Other\nchanges"), i18n.window(self.current.start, self.current.end, lang)])
-        bottoms = [0.0] + list(r0 + np.concatenate([[0.0], np.cumsum(parts)[:-1]])) + [0.0]
-        heights = [r0] + parts + [r1]
-        colors = [PALETTE[0]] + [ACTION_RED] * len(self.causes) + [PALETTE[4]] + [PALETTE[0]]
-        x = np.arange(len(labels))
-        ax.bar(x, heights, bottom=bottoms, color=colors, width=0.62, **kwargs)
-        for i, (b, h) in enumerate(zip(bottoms, heights)):
-            text = f"{h:,.1f}" if i in (0, len(heights) - 1) else f"{h:+,.1f}"
-            ax.annotate(text, (x[i], b + max(h, 0.0)), xytext=(0, 3), textcoords="offset points", ha="center",
-                        va="bottom", fontsize=9)
-        ax.set_xticks(x, labels)
+        waterfall(r0, parts, r1, labels=labels, colors=[ACTION_RED] * len(self.causes) + [PALETTE[4]], lang=lang, ax=ax,
+                  **kwargs)
         ax.set_ylabel(unit)
         ax.set_xlabel(i18n.pick(lang, "红色：营收下降的原因（驱动树分解，各部分相加等于变化）",
                                 "red: causes of the fall (the driver tree: the parts add up to the change)"),
