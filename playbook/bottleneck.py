@@ -219,8 +219,8 @@ _COUNTED = {  # role -> how the count sentence names its findings, zh / en (sing
 def _sentence(ranking: BottleneckRanking, thresholds: Mapping[str, Threshold], lang: str) -> str:
     changed = [t for t in thresholds.values() if t.overridden]
     note = i18n.pick(lang, f"（顾问调整了{len(changed)}项阈值，见附录的阈值表）",
-                     f" ({len(changed)} {'threshold' if len(changed) == 1 else 'thresholds'} changed by the "
-                     "consultant: see the appendix)") if changed else ""
+                     f" ({i18n.counted(len(changed), 'threshold')} changed by the consultant: see the appendix)"
+                     ) if changed else ""
     if ranking.findings.empty:
         return i18n.pick(lang, "各项指标都在方法的阈值以内，没有发现需要处理的瓶颈；保持每周复盘，防止回落。",
                          "Every metric sits within the method's thresholds: no bottleneck to treat; keep the weekly "
@@ -239,9 +239,8 @@ def _counts_sentence(ranking: BottleneckRanking, lang: str) -> str:
     if lang == "zh":
         parts = "，".join(f"{counts[r]}条{_COUNTED[r][0]}" for r in order if counts.get(r))
         return f"下表按顺序列出全部{total}条发现（其中{red}条需要立即处理）：{parts}。"
-    parts = ", ".join(f"{counts[r]} {_COUNTED[r][1] if counts[r] == 1 else _COUNTED[r][2]}" for r in order if counts.get(r))
-    return (f"The table lists all {total} {'finding' if total == 1 else 'findings'} in order ({red} to act on now): "
-            f"{parts}.")
+    parts = ", ".join(i18n.counted(counts[r], _COUNTED[r][1], _COUNTED[r][2]) for r in order if counts.get(r))
+    return f"The table lists all {i18n.counted(total, 'finding')} in order ({red} to act on now): {parts}."
 
 
 def _first(finding: Finding, lang: str) -> str:

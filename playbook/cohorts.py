@@ -444,7 +444,7 @@ def _returns_sentence(table, return_12m, recent, before, change, flags) -> tuple
     if flags:
         return flags[0].sentence("zh"), flags[0].sentence("en")
     trend_zh = f"，最近半年首诊患者为{i18n.rate(recent)}，与之前（{i18n.rate(before)}）相当" if change is not None else ""
-    trend_en = (f"; the latest half-year's patients {i18n.rate(recent, 'en')}, level with the "
+    trend_en = (f"; of those first seen in the latest half-year, {i18n.rate(recent, 'en')}, level with "
                 f"{i18n.rate(before, 'en')} before" if change is not None else "")
     return (f"首诊后12个月内再次到诊的患者占{i18n.rate(return_12m)}{trend_zh}；保持首诊当场预约复诊、按期回访的做法。",
             f"{i18n.rate(return_12m, 'en')} of patients came back within 12 months of their first visit{trend_en}; "
@@ -503,7 +503,7 @@ class Churn(AnalysisResult):
         red_months = int((self.table["rate"] > self.recoverable).sum())
         if red_months and self.rate <= self.recoverable:
             where += i18n.pick(lang, f"，{red_months}个月超过{_pct(self.recoverable)}（红色）",
-                               f", {red_months} month(s) above {_pct(self.recoverable)} (red)")
+                               f", {i18n.counted(red_months, 'month')} above {_pct(self.recoverable)} (red)")
         return i18n.pick(lang, f"近{months}个月每月流失{rate}的老患者，{where}；{i18n.count(self.overdue, lang)}人逾期待约回",
                          f"{rate} of established patients lost a month over {months} months, {where}; "
                          f"{i18n.count(self.overdue, lang)} overdue to call back")
@@ -607,7 +607,8 @@ def _churn_sentence(rate, months, overdue, ideal, recoverable, missed, flags) ->
         where_zh, where_en = f"在{lines_zh}的理想线以内", f"within the {lines_en} ideal"
     if overdue:
         todo_zh = f"另有{overdue}位老患者已逾期未复诊，还能约回：请客服按名单回访。"
-        todo_en = f"{overdue} more are overdue and can still be won back: have the front desk call them."
+        todo_en = (f"{i18n.count(overdue, 'en')} more {i18n.plural(overdue, 'is', 'are')} overdue and can still be "
+                   f"won back: have the front desk call them.")
     else:
         todo_zh, todo_en = "目前没有逾期未复诊的老患者，保持按期提醒。", "no established patient is overdue now: keep the reminders going."
     return (f"近{months}个月每月流失老患者的{i18n.rate(rate)}（超过{missed:g}次未按期复诊即算流失），{where_zh}；{todo_zh}",
@@ -805,7 +806,7 @@ class ReferralTrend(AnalysisResult):
     def title(self, lang: str = "zh") -> str:
         """The chart's finding: the recent referral share against the 40% and 30% lines [S3][S2]."""
         value = self.recent if self.recent is not None else self.share
-        when = i18n.pick(lang, "近半年", "in the last six months") if self.recent is not None else i18n.pick(lang, "本期", "in the period")
+        when = i18n.pick(lang, "近半年", "in the last 6 months") if self.recent is not None else i18n.pick(lang, "本期", "in the period")
         if value is None:
             return i18n.pick(lang, "每季度转介绍占比", "Referral share by quarter")
         rate = i18n.rate(value, lang)
@@ -892,12 +893,12 @@ def referral_trend(patients: pd.DataFrame, visits: pd.DataFrame, *, start, end,
         zh, en = "分析期内没有新患者，无法计算转介绍占比。", "No new patients in the period: no referral share."
     elif len(new) < MIN_COHORT:
         zh = f"本期只有{len(new)}位新患者，转介绍占{i18n.rate(share)}，人数太少，暂不下结论。"
-        en = f"Only {len(new)} new patients in the period ({i18n.rate(share, 'en')} referred): too few to judge."
+        en = f"Only {i18n.counted(len(new), 'new patient')} in the period ({i18n.rate(share, 'en')} referred): too few to judge."
     elif flags:
         zh, en = flags[0].sentence("zh"), flags[0].sentence("en")
     else:
         trend_zh = f"，最近半年为{i18n.rate(recent)}" if recent is not None else ""
-        trend_en = f" ({i18n.rate(recent, 'en')} in the last six months)" if recent is not None else ""
+        trend_en = f" ({i18n.rate(recent, 'en')} in the last 6 months)" if recent is not None else ""
         zh = f"本期新患者中转介绍占{i18n.rate(share)}{trend_zh}，达到{_pct(healthy.value)}的健康线，说明患者满意、愿意推荐；保持老带新的做法。"
         en = (f"{i18n.rate(share, 'en')} of new patients came by referral{trend_en}, at or above the "
               f"{_pct(healthy.value)} healthy line: patients are satisfied and recommend the clinic; keep the "
@@ -1013,8 +1014,8 @@ def rfm(visits: pd.DataFrame, charges: pd.DataFrame, *, start, end,
     act_n, act_share = int(act["patients"].sum()), float(act["revenue_share"].sum())
     zh = (f"重要价值客户{int(top['patients'])}人贡献了{i18n.rate(top['revenue_share'])}的收入；"
           f"消费高但近期未再来的重要保持与挽留客户有{act_n}人（占收入{i18n.rate(act_share)}），应列入流失预警名单优先回访。")
-    en = (f"{int(top['patients'])} champions paid {i18n.rate(top['revenue_share'], 'en')} of revenue; {act_n} high "
-          f"spenders who have not come lately (share {i18n.rate(act_share, 'en')}) belong on the churn-warning list "
+    en = (f"{i18n.counted(top['patients'], 'champion')} paid {i18n.rate(top['revenue_share'], 'en')} of revenue; "
+          f"{i18n.counted(act_n, 'high spender')} who have not come lately (share {i18n.rate(act_share, 'en')}) belong on the churn-warning list "
           f"and should be called first.")
     return Rfm("rfm", table, zh, en, patients=frame)
 
@@ -1099,7 +1100,7 @@ def abc_classes(visits: pd.DataFrame, charges: pd.DataFrame, *, start, end,
     a = table.loc["A"]
     zh = (f"A类客户{int(a['patients'])}人，只占患者的{i18n.rate(a['patient_share'])}，却贡献了"
           f"{i18n.rate(a['revenue_share'])}的收入（人均{i18n.money(a['average'])}）：由固定的医生和咨询师一对一维护，按期提醒复诊。")
-    en = (f"{int(a['patients'])} A-class patients, {i18n.rate(a['patient_share'], 'en')} of patients, paid "
+    en = (f"{i18n.counted(a['patients'], 'A-class patient')}, {i18n.rate(a['patient_share'], 'en')} of patients, paid "
           f"{i18n.rate(a['revenue_share'], 'en')} of revenue ({i18n.money(a['average'], 'en')} each): give each a "
           f"named doctor and consultant and remind them of every return.")
     return AbcClasses("abc_classes", table, zh, en, patients=frame)
@@ -1211,10 +1212,11 @@ def churn_warning(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.Data
     else:
         gone_doctors = "、".join(sorted({str(d) for d in table.loc[table["why"] == "departed", "last_doctor"]}))
         zh_gone = f"，其中{n_gone}位的医生（{gone_doctors}）已离开" if n_gone else ""
-        en_gone = f", {n_gone} of them patients of a doctor who has left ({gone_doctors})" if n_gone else ""
+        en_gone = (f", {i18n.count(n_gone, 'en')} of them {i18n.plural(n_gone, 'a patient', 'patients')} of a doctor "
+                   f"who has left ({gone_doctors.replace('、', ', ')})" if n_gone else "")
         zh = (f"{a_total}位A类客户中有{len(table)}位已超过平时的复诊间隔未再来（期内共消费{i18n.money(spend)}）{zh_gone}："
               f"本周按下表逐一致电，先打消费最高的。")
-        en = (f"{len(table)} of {a_total} A-class patients are past their usual return interval (they paid "
+        en = (f"{i18n.count(len(table), 'en')} of {i18n.counted(a_total, 'A-class patient')} {i18n.plural(len(table), 'is', 'are')} past their usual return interval (they paid "
               f"{i18n.money(spend, 'en')} in the period){en_gone}: call each this week, highest spend first.")
     return ChurnWarning("churn_warning", table, zh, en, spend=spend)
 
@@ -1330,7 +1332,7 @@ def child_family(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataF
         zh, en = flags[0].sentence("zh"), flags[0].sentence("en")
     else:
         zh = f"本期{len(kids)}位儿童患者带来{len(family)}位家人就诊（{ratio:.2f}:1），达到约{line.value:g}:1的常态；继续做好家庭会员。"
-        en = (f"The period's {len(kids)} child patients brought {len(family)} family members ({ratio:.2f}:1), at the "
+        en = (f"The period's {i18n.counted(len(kids), 'child patient')} brought {i18n.counted(len(family), 'family member')} ({ratio:.2f}:1), at the "
               f"usual {line.value:g}:1: keep the family membership going.")
     return ChildFamily("child_family", table, zh, en, flags, ratio=ratio, line=line.value)
 

@@ -54,7 +54,7 @@ _FINDING = {
            "healthy": "，两项均在方法的健康线以上。", "sep": "；", "end": "。",
            "first_visit_conversion": "初诊成交率低于{line}，应与医生逐例复盘初诊沟通",
            "referral_share": "转介绍占比低于{line}，说明服务体验与口碑需要改进"},
-    "en": {"head": "In the period the clinic took {revenue} from {new} new patients; first-visit conversion was "
+    "en": {"head": "In the period the clinic took {revenue} and saw {new} new patients; first-visit conversion was "
                    "{conversion} and referral share {referral}",
            "healthy": ", both above the method's healthy lines.", "sep": "; ", "end": ".",
            "first_visit_conversion": "conversion below {line} calls for a case-by-case review with the doctors",
@@ -123,7 +123,7 @@ class HeadlineKpis:
         """The revenue chart's sentence: the last two quarters against the two before them."""
         window, recent, change = self._trend()
         if not window:
-            return i18n.pick(lang, "分析期不足半年，暂不比较趋势。", "The period is under six months: no trend is compared.")
+            return i18n.pick(lang, "分析期不足半年，暂不比较趋势。", "The period is under 6 months: no trend is compared.")
         if change is None:
             return i18n.pick(lang, "此前没有收入，无法比较趋势。", "No revenue before: the trend cannot be compared.")
         months = i18n.pick(lang, f"最近{window}个月", f"the last {window} months")

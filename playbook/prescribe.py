@@ -634,7 +634,7 @@ def _sentence(plan: PrescriptionPlan, lang: str) -> str:
         head = f"执行处方{names}，共{n}项任务，每项有负责部门、指标、目标和期限。"
     else:
         names = ", ".join(f"{r.prescription} ({r.name_en.lower()})" for r in chosen.itertuples())
-        head = (f"Carry out {'plan' if len(chosen) == 1 else 'plans'} {names}: {n} {'task' if n == 1 else 'tasks'}, "
+        head = (f"Carry out {i18n.plural(len(chosen), 'plan')} {names}: {i18n.counted(n, 'task')}, "
                 "each with an owner, a KPI, a target and a deadline.")
     recovery = plan.recovery_sentence(lang)
     return head + (recovery if lang == "zh" else (" " + recovery if recovery else ""))
@@ -647,7 +647,7 @@ def tasks_sentence(plan: PrescriptionPlan, lang: str = "zh") -> str:
     if plan.chosen.empty:
         return plan.finding(lang)
     head = i18n.pick(lang, f"共{n}项任务，每项有负责部门、指标、目标和期限。",
-                     f"{n} {'task' if n == 1 else 'tasks'}, each with an owner, a KPI, a target and a deadline.")
+                     f"{i18n.counted(n, 'task')}, each with an owner, a KPI, a target and a deadline.")
     recovery = plan.recovery_sentence(lang)
     return head + (recovery if lang == "zh" else (" " + recovery if recovery else ""))
 

@@ -44,7 +44,7 @@ def _referral(lang: str, when: str) -> tuple[str, str]:
                 "{{ healthy_line|pct }}的健康线{% endif %}",
                 "口碑在走弱，请医生与客服一起复盘服务体验，加强医生各项指标的学习，并设立老带新奖励")
     return (when + " only {{ value|rate }} of new patients came by referral{% if dropped_to is not none %}, down to "
-            "{{ dropped_to|rate }} in the last six months{% endif %}, {% if acting %}now under the {{ act_line|pct }} "
+            "{{ dropped_to|rate }} in the last 6 months{% endif %}, {% if acting %}now under the {{ act_line|pct }} "
             "action line{% else %}under the {{ healthy_line|pct }} healthy line{% endif %}",
             "word of mouth is weakening; review the patient experience with doctors and front desk, train the doctors "
             "on their indicators, and reward patients who bring others")
@@ -53,7 +53,7 @@ def _referral(lang: str, when: str) -> tuple[str, str]:
 _DRIVER_EFFECT = {
     "zh": "{{ window|window }}比{{ reference_window|window }}，{{ driver|term }}下降让营收少了{{ loss|money }}"
           "（{{ reference_window|window }}营收的{{ (-value)|rate }}）{% if segment %}，主要在{{ segment }}{% endif %}",
-    "en": "From {{ reference_window|window }} to {{ window|window }} the fall of {{ driver|term }} cost {{ loss|money }} "
+    "en": "From {{ reference_window|window }} to {{ window|window }} the fall in {{ driver|driver }} cost {{ loss|money }} "
           "({{ (-value)|rate }} of the earlier revenue){% if segment %}, mostly in {{ segment }}{% endif %}",
 }
 # What to do first about a driver that cost revenue (the driver tree's own sentence says it too).
@@ -173,7 +173,7 @@ EN: dict[str, tuple[str, str | None]] = {
         "{% if departed %}have a colleague call each of them and take over their care{% else %}review how this doctor "
         "books and follows up returns, and have the front desk call the list{% endif %}"),
     "referral_share": _referral("en", "In the period"),
-    "referral_share_recent": _referral("en", "In the last six months"),
+    "referral_share_recent": _referral("en", "In the last 6 months"),
     "child_family_ratio": (
         "The period's {{ children|count }} child patients brought only {{ family|count }} family members ({{ value|fixed(2) }}:1), "
         "below the usual {{ line|g }}:1",
@@ -213,7 +213,7 @@ EN: dict[str, tuple[str, str | None]] = {
         "confirm their bookings by phone the day before and consider a deposit"),
     "revenue_change": (
         "Revenue in {{ window|window }} fell {{ (-value)|rate }} against {{ reference_window|window }}, past the "
-        "{{ (-line)|rate }} alert line; of the four drivers {{ driver|term }} lost the most ({{ driver_loss|money }})",
+        "{{ (-line)|rate }} alert line; of the four drivers, the fall in {{ driver|driver }} cost the most ({{ driver_loss|money }})",
         None),
     **{f"{driver}_effect": (_DRIVER_EFFECT["en"], advice) for driver, advice in DRIVER_ADVICE["en"].items()},
     "channel_conversion_volume": (
@@ -294,7 +294,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "roi_weekly_latest": ("{{ segment }}'s return on spend at {{ value|fixed(2) }}", "{{ segment }}: ROI"),
         "arrival_rate_fall": ("{{ segment }}'s lead arrival down to {{ recent|rate }}", "{{ segment }}: arrivals"),
         "cost_share_low": ("{{ segment }} at {{ value|rate }} of revenue, low", "{{ segment }} low"),
-        **{f"{driver}_effect": ("{{ driver|term }} down", "{{ driver|term }} down") for driver in DRIVER_ADVICE["en"]},
+        **{f"{driver}_effect": ("the fall in {{ driver|driver }}", "{{ driver|driver }} down") for driver in DRIVER_ADVICE["en"]},
         **{f"{key}_share_high": ("{{ segment }} at {{ value|rate }} of revenue", "{{ segment }} high")
            for key in _COST_ADVICE["en"]},
     },
@@ -361,7 +361,7 @@ STAKES = {
         "channel_conversion_gap": "(review line − conversion) × a year of new patients at the recent pace × what a "
                                   "converted new patient pays in 90 days",
         "roi_gap": "(stop-loss line − ROI) × a year of spend at the pace of the last 13 weeks",
-        "arrival_fall": "leads a year × the fall of the arrival rate × what a new patient pays in 90 days",
+        "arrival_fall": "leads a year × the fall in the arrival rate × what a new patient pays in 90 days",
         "cost_excess": "the share above the range's top × revenue a year: the profit kept by coming back",
     },
 }
@@ -416,7 +416,16 @@ def segment(segment, lang: str = "zh", *, short: bool = False) -> str:
             f"{name}科" if lang == "zh" else f"the {i18n.term(name, 'en')} department")
     if segment.kind == "doctor":
         return name
-    return i18n.term(name, lang)
+    term = i18n.term(name, lang)
+    # a table's or chart's label starts with a capital in English ("High-value items"), a sentence's does not
+    return term[:1].upper() + term[1:] if short and lang == "en" else term
+
+
+def driver_phrase(driver: str, lang: str) -> str:
+    """A revenue driver in running text: 客单价; in English with the article a sentence needs ("the fall in
+    the average ticket", "the fall in conversion")."""
+    name = i18n.term(driver, lang)
+    return f"the {name}" if lang == "en" and driver == "ticket" else name
 
 
 def line(threshold) -> str:
@@ -455,6 +464,7 @@ def _environment(lang: str) -> jinja2.Environment:
         "window": lambda w: i18n.window(w.start, w.end, lang),
         "months": lambda w: i18n.months(w.start, w.end, lang),
         "term": lambda v: i18n.term(v, lang),
+        "driver": lambda v: driver_phrase(v, lang),
         "fixed": lambda v, digits: f"{v:.{digits}f}",
         "g": lambda v: f"{v:g}",
     })
