@@ -82,17 +82,20 @@ def _mostly_chinese(text: str) -> bool:
     return sum("\u4e00" <= ch <= "\u9fff" for ch in letters) > len(letters) / 3
 
 
-def show(result, lang: str, *, figsize: tuple[float, float] = (9, 3.8), **plot_kwargs) -> None:
-    """An analysis result as the owner reads it: its chart, then its one sentence.
+def show(result, lang: str, *, figsize: tuple[float, float] = (9, 3.8), finding: str | None = None,
+         **plot_kwargs) -> None:
+    """An analysis result as the owner reads it: its chart, then its one sentence (``finding``: another
+    sentence, where the page has said the result's own already).
 
     A result the data cannot support shows only its sentence, which names the data it needs.
     """
+    sentence = finding if finding is not None else result.finding(lang)
     if not result.available:
-        say(lang, result.finding(lang))
+        say(lang, sentence)
         return
     figure, ax = plt.subplots(figsize=figsize)
     result.plot(ax=ax, lang=lang, **plot_kwargs)
-    chart(figure, result.finding(lang))
+    chart(figure, sentence)
 
 
 def trainer(clinic: Clinic, text: str = "") -> None:

@@ -143,7 +143,7 @@ class ClinicConfig(BaseModel):
     interview_findings: list[InterviewFinding] = Field(default_factory=list)
     prescriptions: dict[Literal["A", "B", "C", "D", "E"], PrescriptionChoice] = Field(default_factory=dict)
     tasks: dict[str, TaskChange] = Field(default_factory=dict)  # task id -> change
-    plan_start: dt.date | None = None  # when the prescribed tasks start (default: the Monday after the period)
+    plan_start: dt.date | None = None  # when the prescribed tasks start (default: the Monday after the report date)
 
     # The weekly pack (playbook.weekly): events marked on its trend chart beside the campaigns [S0].
     events: list[Event] = Field(default_factory=list)
@@ -185,10 +185,19 @@ class ClinicConfig(BaseModel):
         return self
 
     @property
+    def report_day(self) -> dt.date:
+        """The report's date: the day it is made (the cover prints it; the plan counts from it)."""
+        return dt.date.today()
+
+    @property
     def plan_start_day(self) -> dt.date:
-        """When the prescribed tasks start: ``plan_start``, by default the Monday after the period."""
-        end = self.period.end
-        return self.plan_start or end + dt.timedelta(days=7 - end.weekday())
+        """When the prescribed tasks start, the one place that says so: ``plan_start``, by default the Monday
+        after the report date (or after the period, for a report made before the period ends), so that no
+        deadline is in the past when the owner reads the plan."""
+        if self.plan_start is not None:
+            return self.plan_start
+        end = max(self.period.end, self.report_day)
+        return end + dt.timedelta(days=7 - end.weekday())
 
     @property
     def referral(self) -> tuple[str, ...]:

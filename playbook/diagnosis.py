@@ -18,6 +18,7 @@ from .audit import ANALYSES
 from .bottleneck import rank
 from .clinic import Clinic
 from .results import Finding, Section, deep_merge
+from .story import tell
 
 # section name -> the module that computes it (each module's ``diagnose(clinic, thresholds)``)
 SECTIONS = {
@@ -49,8 +50,13 @@ class Diagnosis:
         return [flag for name in SECTIONS for flag in self.section(name).flags()]
 
     @cached_property
+    def story(self):
+        """What changed, what made revenue fall, and every finding counted once (`playbook.story`)."""
+        return tell(self)
+
+    @cached_property
     def ranking(self):
-        return rank(self.flags(), self.thresholds)
+        return rank(self.story.findings, self.thresholds, story=self.story)
 
     def not_analysed(self, lang: str = "zh"):
         """The analyses the clinic's data could not support, and the sentence saying what they need."""

@@ -71,7 +71,7 @@ from .jsonsafe import scalar as _json
 from .kpis import channel_name
 from .plotting import ACTION_RED, PALETTE, SEQUENTIAL, month_ticks, no_data, reference_line, set_title
 from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
-from .tables import UNKNOWN_CHANNEL, new_patient_table
+from .tables import SLOT_HOURS, UNKNOWN_CHANNEL, first_doctors, new_patient_table, time_slots
 from .thresholds import DEFAULTS, Threshold
 
 # Fewer observations than these make a rate noise, not evidence: no flag is raised below them
@@ -86,10 +86,10 @@ RECENT_MONTHS = 6  # "now" for no-shows: the last six months of the period
 CHIEF_TITLE = "主任"  # 主任医师 and 副主任医师 [S0]: surgeries per day
 # Items that are surgery when a chief doctor performs them [S0 "主任医师日手术不超过5台"].
 SURGERY_KEYWORDS = ("种植", "拔牙", "拔除", "植骨", "上颌窦", "手术")
-SLOTS = {  # name -> (中文, English, first hour, last hour + 1)
-    "morning": ("上午", "morning", 0, 12),
-    "afternoon": ("下午", "afternoon", 12, 17),
-    "evening": ("傍晚", "evening", 17, 24),
+SLOTS = {  # name -> (中文, English, first hour, last hour + 1): the slots of playbook.tables.SLOT_HOURS
+    "morning": ("上午", "morning", *SLOT_HOURS["morning"]),
+    "afternoon": ("下午", "afternoon", *SLOT_HOURS["afternoon"]),
+    "evening": ("傍晚", "evening", *SLOT_HOURS["evening"]),
 }
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -713,7 +713,7 @@ def doctor_conversion(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.
     """
     line = _line(thresholds, "first_visit_conversion_review")
     new = new_patient_table(patients, visits, charges, start=start, end=end)
-    first = _first_doctor(visits)
+    first = first_doctors(visits)
     new["doctor_id"] = first.reindex(new.index)
     new = new[new["doctor_id"].notna()]
     table = new.groupby("doctor_id").agg(new_patients=("converted", "size"), converted=("converted", "sum"))
@@ -760,14 +760,6 @@ def doctor_conversion(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.
             en = (f"Every doctor converts at or above the {line.value:.0%} review line (lowest {lowest}, "
                   f"{i18n.rate(rate, 'en')}){few_en}.")
     return DoctorConversion("doctor_conversion", table, zh, en, flags, line=line.value)
-
-
-def _first_doctor(visits: pd.DataFrame) -> pd.Series:
-    """The doctor of each patient's earliest arrived visit (first arrival, earliest time that day)."""
-    arrived = visits[(visits["status"] == "arrived")]
-    arrived = arrived.sort_values(["scheduled_at", "visit_id"], kind="stable").drop_duplicates("patient_id")
-    doctor = arrived.set_index("patient_id")["doctor_id"]
-    return doctor.astype("str").where(doctor.notna())
 
 
 def _value_of_a_conversion(new: pd.DataFrame, charges: pd.DataFrame) -> float:
@@ -941,10 +933,7 @@ def _booked(visits: pd.DataFrame, patients: pd.DataFrame | None, *, start: dt.da
     if recent_start - pd.DateOffset(months=recent_months) < pd.Timestamp(start):
         recent_start = pd.Timestamp(start)  # too short a period to split: judge the whole of it
     frame["recent"] = (_days(when) >= recent_start).to_numpy()
-    weekend = np.where(frame["weekday"] >= 5, "weekend", "weekday")
-    part = np.select([frame["hour"] < SLOTS["morning"][3], frame["hour"] < SLOTS["afternoon"][3]],
-                     ["morning", "afternoon"], "evening")
-    frame["slot"] = pd.Series(weekend, index=frame.index).str.cat(pd.Series(part, index=frame.index), sep="_")
+    frame["slot"] = time_slots(when)
     if patients is not None and patients["source_channel"].notna().any():
         channel = patients.drop_duplicates("patient_id").set_index("patient_id")["source_channel"]
         frame["channel"] = channel.reindex(booked["patient_id"]).fillna(UNKNOWN_CHANNEL).astype("str").to_numpy()

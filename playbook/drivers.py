@@ -93,13 +93,13 @@ from . import i18n, sentences
 from .catalogue import HIGH_VALUE, OTHER, PROFIT, TRAFFIC, classify_items
 from .jsonsafe import number as _none
 from .jsonsafe import scalar as _f
-from .plotting import ACTION_RED, DIVERGING, PALETTE, set_title
+from .plotting import ACTION_RED, DIVERGING, PALETTE, set_title, waterfall
 from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
 from .tables import TREATMENT_TIERS, charge_departments
 from .thresholds import DEFAULTS, Threshold
 
 __all__ = ["DRIVERS", "DriverTree", "SegmentDrivers", "DriversSection", "decompose", "driver_counts",
-           "driver_factors", "driver_tree", "definitions", "segment_drivers", "previous_window", "year_earlier_window",
+           "driver_factors", "driver_tree", "definitions", "segment_drivers", "cell_effects", "previous_window", "year_earlier_window",
            "recent_window", "diagnose"]
 
 DRIVERS = ("arrivals", "conversion", "ticket", "frequency")  # the order of method.md [S2]
@@ -521,34 +521,8 @@ class DriverTree(AnalysisResult):
         labels = ([i18n.window(self.base_start, self.base_end, lang)]
                   + [_driver_name(d, lang).replace(" ", "\n") for d in DRIVERS]
                   + [i18n.window(self.start, self.end, lang)])
-        bottoms = [0.0] + list(r0 + np.concatenate([[0.0], np.cumsum(effects)[:-1]])) + [0.0]
-        heights = [r0] + list(effects) + [r1]
-        colors = ([PALETTE[0]] + [ACTION_RED if e < 0 else PALETTE[1] for e in effects] + [PALETTE[0]])
-        x = np.arange(len(labels))
-        ax.bar(x, heights, bottom=bottoms, color=colors, width=0.62, **kwargs)
-        levels = np.array([r0, r1, *(r0 + np.cumsum(effects))])
-        top, low = max(levels.max(), 0.0), min(levels.min(), 0.0)
-        span = max(top - low, 1e-9)
-        # connectors between consecutive bars
-        running = r0
-        for i, e in enumerate(effects):
-            ax.plot([x[i] + 0.31, x[i + 1] - 0.31], [running, running], color=PALETTE[4], lw=0.8)
-            running += e
-        ax.plot([x[-2] + 0.31, x[-1] - 0.31], [running, running], color=PALETTE[4], lw=0.8)
-        for i, (b, h) in enumerate(zip(bottoms, heights)):
-            text = f"{h:,.1f}" if i in (0, len(heights) - 1) else f"{h:+,.1f}"
-            ax.annotate(text, (x[i], b + max(h, 0.0)), xytext=(0, 3), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=9)
-        moves = np.abs(effects).max() if len(effects) else 0.0
-        if low >= 0 and moves < 0.15 * top:
-            floor = max(0.0, levels.min() - 2.5 * max(moves, 0.02 * top))
-            ax.set_ylim(floor, top + 0.12 * span)
-            if floor > 0:
-                ax.text(0.995, 0.99, i18n.pick(lang, f"纵轴从{floor:,.0f}起", f"axis starts at {floor:,.0f}"),
-                        transform=ax.transAxes, ha="right", va="top", fontsize=8, color=PALETTE[4])
-        else:
-            ax.set_ylim(low, top + 0.12 * span)
-        ax.set_xticks(x, labels)
+        waterfall(r0, effects, r1, labels=labels, colors=[ACTION_RED if e < 0 else PALETTE[1] for e in effects],
+                  lang=lang, ax=ax, **kwargs)
         ax.set_ylabel(unit)
         if (effects < 0).any():  # say what red means where it is drawn
             ax.set_xlabel(i18n.pick(lang, "红色：减少营收的因素；蓝色：增加营收的因素",
@@ -931,6 +905,35 @@ def segment_drivers(charges: pd.DataFrame, visits: pd.DataFrame | None, *, by: s
     if missing is not None:
         return missing
     return _segments(data, by, ((base_start, base_end), (start, end)), comparison, (thresholds or DEFAULTS)[ALERT])
+
+
+def cell_effects(charges: pd.DataFrame, visits: pd.DataFrame | None, *, charge_cell: pd.Series,
+                 visit_cell: pd.Series | None, start: dt.date, end: dt.date, base_start: dt.date,
+                 base_end: dt.date) -> pd.DataFrame:
+    """The driver tree inside any partition of the clinic into cells (e.g. doctor × channel).
+
+    Each charge belongs to the cell ``charge_cell`` names (aligned with ``charges``), each arrived
+    visit to the cell of ``visit_cell`` (aligned with ``visits``); a cell's factors follow the
+    department rules of the module docstring. Returns one row per cell with revenue in some window:
+    the counts of both windows (``arrivals_previous`` … ``revenue_current``), ``revenue_change`` and
+    the four effects, which add up to the cell's change; the cells' changes add up to the clinic's.
+    """
+    charges = charges.assign(department=charge_cell.astype(str).to_numpy())
+    if visits is not None:
+        cells = visit_cell.astype(str).to_numpy() if visit_cell is not None else UNKNOWN
+        visits = visits.assign(department=cells)
+    data = _prepare(charges, visits)
+    c0 = _counts(data, _ts(base_start).date(), _ts(base_end).date(), "department")
+    c1 = _counts(data, _ts(start).date(), _ts(end).date(), "department")
+    x0, x1 = _factors(c0, c1)
+    effects = decompose(x0, x1)
+    counts = pd.concat([c0.reindex(x0.index, fill_value=0.0).add_suffix("_previous"),
+                        c1.reindex(x0.index, fill_value=0.0).add_suffix("_current")], axis=1)
+    table = pd.concat([counts, effects], axis=1)
+    table["revenue_change"] = table["revenue_current"] - table["revenue_previous"]
+    table = table[(table["revenue_previous"] != 0) | (table["revenue_current"] != 0)]
+    table.index.name = "cell"
+    return table
 
 
 def definitions(lang: str = "zh") -> pd.DataFrame:

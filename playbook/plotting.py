@@ -9,6 +9,7 @@ import datetime as dt
 import textwrap
 
 import matplotlib.dates as mdates
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython import get_ipython
@@ -20,7 +21,7 @@ from . import i18n
 from .fonts import FONT_FAMILY, font_path
 
 __all__ = ["ACTION_RED", "PALETTE", "GREY", "SEQUENTIAL", "DIVERGING", "month_labels", "month_ticks", "month_axis",
-           "no_data", "reference_line", "set_theme", "set_title", "wrap_title"]
+           "no_data", "reference_line", "set_theme", "set_title", "waterfall", "wrap_title"]
 
 # Red means "needs action" and nothing else, so it is kept out of the palette.
 ACTION_RED = "#c0392b"
@@ -237,4 +238,44 @@ def reference_line(ax, x: float, label: str, *, y: float):
     low, high = ax.get_ylim()
     if low < high < y + 0.6:  # room for the label inside the axes, clear of the title
         ax.set_ylim(low, y + 0.6)
+    return ax
+
+
+def waterfall(start: float, steps, end: float, *, labels, colors, lang: str = "zh", ax=None, **kwargs):
+    """A waterfall: a first bar at ``start``, one floating bar per step, a last bar at ``end``; connected,
+    each annotated (the steps signed). ``colors``: one per step; the two ends are the palette's first.
+
+    The axis starts above zero when the steps would be too thin to see beside the totals, and says so.
+    Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    ax = ax if ax is not None else plt.gca()
+    steps = np.asarray(steps, dtype=float)
+    bottoms = [0.0] + list(start + np.concatenate([[0.0], np.cumsum(steps)[:-1]])) + [0.0]
+    heights = [start] + list(steps) + [end]
+    x = np.arange(len(heights))
+    ax.bar(x, heights, bottom=bottoms, color=[PALETTE[0], *colors, PALETTE[0]], width=0.62, **kwargs)
+    levels = np.array([start, end, *(start + np.cumsum(steps))])
+    top, low = max(levels.max(), 0.0), min(levels.min(), 0.0)
+    span = max(top - low, 1e-9)
+    running = start  # connectors between consecutive bars
+    for i, step in enumerate(steps):
+        ax.plot([x[i] + 0.31, x[i + 1] - 0.31], [running, running], color=PALETTE[4], lw=0.8)
+        running += step
+    ax.plot([x[-2] + 0.31, x[-1] - 0.31], [running, running], color=PALETTE[4], lw=0.8)
+    for i, (b, h) in enumerate(zip(bottoms, heights)):
+        text = f"{h:,.1f}" if i in (0, len(heights) - 1) else f"{h:+,.1f}"
+        ax.annotate(text, (x[i], b + max(h, 0.0)), xytext=(0, 3), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=9)
+    moves = np.abs(steps).max() if len(steps) else 0.0
+    if low >= 0 and moves < 0.15 * top:
+        floor = max(0.0, levels.min() - 2.5 * max(moves, 0.02 * top))
+        ax.set_ylim(floor, top + 0.12 * span)
+        if floor > 0:
+            ax.text(0.995, 0.99, i18n.pick(lang, f"纵轴从{floor:,.0f}起", f"axis starts at {floor:,.0f}"),
+                    transform=ax.transAxes, ha="right", va="top", fontsize=8, color=PALETTE[4])
+    else:
+        ax.set_ylim(low, top + 0.12 * span)
+    ax.set_xticks(x, labels)
     return ax

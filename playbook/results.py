@@ -36,6 +36,14 @@ PROBLEM_CLASSES = {
     "loyalty": ("复诊与忠诚", "Return and loyalty"),
 }
 RED, YELLOW, GREEN = "red", "yellow", "green"
+# A finding's place in the clinic's story (`playbook.story`), in the order the ranking shows them:
+# a cause of the revenue fall; a weakness past its line before the fall too (upside); a problem that
+# is new but cost no revenue between the windows (upside); a cost above its range (profit); a risk
+# with no revenue estimate; where revenue moved (the driver tree: the fall itself, split by cause);
+# a loss another finding already counts.
+CAUSE, STANDING, UPSIDE, PROFIT, RISK, SYMPTOM, MERGED = (
+    "cause", "standing", "upside", "profit", "risk", "symptom", "merged")
+ROLES = (CAUSE, STANDING, UPSIDE, PROFIT, RISK, SYMPTOM, MERGED)
 RED_GAP = 0.10  # past the line by 10% of it or more is red (act now); less is yellow (watch)
 
 
@@ -66,10 +74,18 @@ class Stake:
 
     ``method`` names the computation and its assumption (`playbook.sentences.STAKES` states it in
     words), so a reader can see what the number rests on; 0 with method ``"none"``: no honest estimate.
+    An analysis gives its own estimate; the story of the clinic (`playbook.story`) counts every finding
+    again by one method, the driver tree, and splits the amount into the part of the revenue fall the
+    finding explains (``decline``) and what reaching the line would add beyond it (``beyond``). A cost
+    saving is ``profit``, never revenue; a loss another finding already holds names it in ``counted_in``.
     """
 
     amount: float
     method: str = "none"
+    decline: float = 0.0  # yuan a year of the revenue fall between the story's windows it explains
+    beyond: float = 0.0  # yuan a year that reaching the line adds beyond recovering that fall
+    profit: float = 0.0  # a cost saving, yuan a year: profit, not revenue
+    counted_in: str | None = None  # the key (`Finding.key`) of the finding whose stake holds this loss
 
 
 NO_STAKE = Stake(0.0)
@@ -101,6 +117,9 @@ class Finding:
     # which the causes explain. The ranking puts symptoms after the causes of the same severity.
     evidence: str = "cause"
     facts: Mapping[str, Any] = field(default_factory=dict)  # further numbers its sentence states
+    # Its place in the clinic's story (`playbook.story`, ROLES): a cause of the revenue fall, a standing
+    # weakness, … ; "" until the story has placed it.
+    role: str = ""
 
     @classmethod
     def past(cls, line: Threshold, value: float, *, kind: str, problem_class: str, metric: str | None = None,
@@ -116,6 +135,11 @@ class Finding:
     def subject(self) -> str | None:
         """The segment's name, as kpis.json and the prescriptions' task ids write it."""
         return self.segment.name if self.segment else None
+
+    @property
+    def key(self) -> str:
+        """``metric@subject`` (the metric alone for the whole clinic): names the finding in kpis.json."""
+        return f"{self.metric}@{self.subject}" if self.subject else self.metric
 
     @property
     def revenue_at_stake(self) -> float:

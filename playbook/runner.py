@@ -266,7 +266,8 @@ def _build_report(run: ClinicRun, config, period: dict | None = None) -> None:
     start, end = ((dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"])) if period
                   else (config.period.start, config.period.end))
     meta = report.ReportMeta(clinic_id=config.clinic_id, clinic_name=config.name, period_start=start,
-                             period_end=end, lang=config.lang, consultant=config.consultant)
+                             period_end=end, lang=config.lang, consultant=config.consultant,
+                             generated=config.report_day)
     tick = time.perf_counter()
     run.html = report.build_html(run.notebooks, run.out_dir, meta)
     run.timings["report_html"] = time.perf_counter() - tick

@@ -69,9 +69,9 @@ DRIVER_ADVICE = {
            "frequency": "check returns and plan completion to see whether patients come back as planned"},
 }
 _COST_HIGH = {
-    "zh": ("{{ segment }}占实收{{ value|rate }}，高于{{ low|pct_range(high) }}的合理范围", "回到范围上限每年可多留利润约{{ stake|money }}；"),
+    "zh": ("{{ segment }}占实收{{ value|rate }}，高于{{ low|pct_range(high) }}的合理范围", "回到范围上限每年可多留利润约{{ estimate|money }}；"),
     "en": ("{{ segment|capitalize }} run at {{ value|rate }} of revenue, above the {{ low|pct_range(high) }} range",
-           "back at its top the clinic would keep about {{ stake|money }} a year; "),
+           "back at its top the clinic would keep about {{ estimate|money }} a year; "),
 }
 _COST_ADVICE = {
     "zh": {"consumables": "先核对耗材的领用登记和采购单价，按项目设定耗材标准用量",
@@ -103,10 +103,10 @@ ZH: dict[str, tuple[str, str | None]] = {
     # doctors.py
     "doctor_weeks_inactive": (
         "{{ segment }}{% if designation is not none %}（指定率{{ designation|rate }}，超过{{ designation_line|pct }}的"
-        "关键人风险线，风险已经发生）{% endif %}{{ last_day|day }}后不再出诊，离开前一年带来实收{{ stake|money }}",
+        "关键人风险线，风险已经发生）{% endif %}{{ last_day|day }}后不再出诊，离开前一年带来实收{{ estimate|money }}",
         "尽快安排医生接手其患者并逐一回访"),
     "designation_rate": (
-        "{{ segment }}指定率{{ value|rate }}，超过{{ line|pct }}的关键人风险线，每年约{{ stake|money }}指定收入随其去留",
+        "{{ segment }}指定率{{ value|rate }}，超过{{ line|pct }}的关键人风险线，每年约{{ estimate|money }}指定收入随其去留",
         "为其配搭档医生或发展为合伙人"),
     "doctor_load_per_day": (
         "{{ segment }}每个出诊日平均接诊{{ value|fixed(1) }}人，超过上限{{ line|g }}人",
@@ -131,8 +131,8 @@ ZH: dict[str, tuple[str, str | None]] = {
         "对该渠道的预约在到诊前一天电话确认，并考虑收取预约定金"),
     # drivers.py (symptoms: where revenue moved)
     "revenue_change": (
-        "{{ window|window }}营收比{{ reference_window|window }}下降{{ (-value)|rate }}，超过{{ (-line)|rate }}的警戒线，"
-        "最大的原因是{{ driver|term }}下降（少收{{ driver_loss|money }}）", None),
+        "{{ window|window }}营收比{{ reference_window|window }}下降{{ (-value)|rate }}，超过{{ (-line)|rate }}的警戒线；"
+        "四个驱动因素中{{ driver|term }}减少最多（少收{{ driver_loss|money }}）", None),
     **{f"{driver}_effect": (_DRIVER_EFFECT["zh"], advice) for driver, advice in DRIVER_ADVICE["zh"].items()},
     # funnel.py
     "channel_conversion_volume": (
@@ -181,11 +181,11 @@ EN: dict[str, tuple[str, str | None]] = {
     "doctor_weeks_inactive": (
         "{{ segment }}{% if designation is not none %} (designation {{ designation|rate }}, above the "
         "{{ designation_line|pct }} key-person line: the risk has materialised){% endif %} has not worked since "
-        "{{ last_day|day }} and brought {{ stake|money }} in the year before leaving",
+        "{{ last_day|day }} and brought {{ estimate|money }} in the year before leaving",
         "have another doctor take over the patients and call each of them"),
     "designation_rate": (
         "{{ segment }}'s designation rate is {{ value|rate }}, above the {{ line|pct }} key-person line; about "
-        "{{ stake|money }} a year of designated revenue depends on them",
+        "{{ estimate|money }} a year of designated revenue depends on them",
         "partner them with a second doctor or make them a partner"),
     "doctor_load_per_day": (
         "{{ segment }} sees {{ value|fixed(1) }} patients per working day, above the capacity of {{ line|g }}",
@@ -213,7 +213,7 @@ EN: dict[str, tuple[str, str | None]] = {
         "confirm their bookings by phone the day before and consider a deposit"),
     "revenue_change": (
         "Revenue in {{ window|window }} fell {{ (-value)|rate }} against {{ reference_window|window }}, past the "
-        "{{ (-line)|rate }} alert line; the largest cause is the fall in {{ driver|driver }} ({{ driver_loss|money }} lost)",
+        "{{ (-line)|rate }} alert line; of the four drivers, the fall in {{ driver|driver }} cost the most ({{ driver_loss|money }})",
         None),
     **{f"{driver}_effect": (_DRIVER_EFFECT["en"], advice) for driver, advice in DRIVER_ADVICE["en"].items()},
     "channel_conversion_volume": (
@@ -244,10 +244,81 @@ EN: dict[str, tuple[str, str | None]] = {
 
 TEMPLATES = {"zh": ZH, "en": EN}
 
+# A finding named in a few words: the story's causes, the ranking's chart, the summary's plan rows.
+# kind -> (label, short label for a chart's axis).
+LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "zh": {
+        "return_within_12m_change": ("新患者一年内复诊率降到{{ recent|rate }}", "复诊率下降"),
+        "churn_rate": ("老患者每月流失{{ value|rate }}", "老患者流失"),
+        "overdue_share_by_doctor": ("{{ segment }}的老患者{{ share|rate }}逾期未复诊", "{{ segment }}患者逾期"),
+        "referral_share": ("转介绍只占新患者的{{ value|rate }}", "转介绍少"),
+        "referral_share_recent": ("转介绍只占新患者的{{ value|rate }}", "转介绍少"),
+        "child_family_ratio": ("儿童患者带来的家人少（{{ value|fixed(2) }}:1）", "儿童带家人少"),
+        "doctor_weeks_inactive": ("{{ segment }}离开（{{ last_day|day }}后不再出诊）", "{{ segment }}离开"),
+        "designation_rate": ("{{ segment }}指定率{{ value|rate }}", "{{ segment }}关键人风险"),
+        "doctor_load_per_day": ("{{ segment }}每天接诊{{ value|fixed(1) }}人", "{{ segment }}超负荷"),
+        "chief_surgeries_per_day": ("{{ segment }}每天手术{{ value|fixed(1) }}台", "{{ segment }}手术过满"),
+        "doctor_first_visit_conversion": ("{{ segment }}初诊成交率{{ value|rate }}", "{{ segment }}成交率低"),
+        "plan_completion": ("{{ segment }}治疗计划完成率{{ value|rate }}", "{{ segment }}完诊率低"),
+        "no_show_rate_slot": ("{{ segment }}爽约率{{ value|rate }}", "{{ segment }}爽约"),
+        "no_show_rate_channel": ("{{ segment }}患者爽约率{{ value|rate }}", "{{ segment }}爽约"),
+        "revenue_change": ("营收下降{{ (-value)|rate }}", "营收下降"),
+        "channel_conversion_volume": ("{{ segment }}渠道初诊成交率{{ value|rate }}", "{{ segment }}成交率低"),
+        "channel_conversion": ("{{ segment }}渠道初诊成交率{{ value|rate }}", "{{ segment }}成交率低"),
+        "roi_weekly_latest": ("{{ segment }}投放回报{{ value|fixed(2) }}", "{{ segment }}回报低"),
+        "arrival_rate_fall": ("{{ segment }}线索到店率降到{{ recent|rate }}", "{{ segment }}到店率下降"),
+        "cost_share_low": ("{{ segment }}占实收{{ value|rate }}，偏低", "{{ segment }}偏低"),
+        **{f"{driver}_effect": ("{{ driver|term }}下降", "{{ driver|term }}下降") for driver in DRIVER_ADVICE["zh"]},
+        **{f"{key}_share_high": ("{{ segment }}占实收{{ value|rate }}", "{{ segment }}偏高") for key in _COST_ADVICE["zh"]},
+    },
+    "en": {
+        "return_within_12m_change": ("new patients' 12-month return down to {{ recent|rate }}", "returns down"),
+        "churn_rate": ("{{ value|rate }} of established patients lost a month", "patients lost"),
+        "overdue_share_by_doctor": ("{{ share|rate }} of {{ segment }}'s patients overdue", "{{ segment }}: overdue"),
+        "referral_share": ("referral only {{ value|rate }} of new patients", "few referrals"),
+        "referral_share_recent": ("referral only {{ value|rate }} of new patients", "few referrals"),
+        "child_family_ratio": ("children bring few family members ({{ value|fixed(2) }}:1)", "few families"),
+        "doctor_weeks_inactive": ("{{ segment }} leaving (no visits after {{ last_day|day }})", "{{ segment }} left"),
+        "designation_rate": ("{{ segment }} designated by {{ value|rate }}", "{{ segment }}: key person"),
+        "doctor_load_per_day": ("{{ segment }} seeing {{ value|fixed(1) }} patients a day", "{{ segment }}: overload"),
+        "chief_surgeries_per_day": ("{{ segment }} operating {{ value|fixed(1) }} times a day", "{{ segment }}: surgeries"),
+        "doctor_first_visit_conversion": ("{{ segment }}'s first-visit conversion at {{ value|rate }}",
+                                          "{{ segment }}: conversion"),
+        "plan_completion": ("{{ segment }}'s plans completed at {{ value|rate }}", "{{ segment }}: plans"),
+        "no_show_rate_slot": ("no-shows at {{ value|rate }} on {{ segment }}", "{{ segment }}: no-shows"),
+        "no_show_rate_channel": ("{{ segment }} no-shows at {{ value|rate }}", "{{ segment }}: no-shows"),
+        "revenue_change": ("revenue down {{ (-value)|rate }}", "revenue down"),
+        "channel_conversion_volume": ("{{ segment }}'s first-visit conversion at {{ value|rate }}",
+                                      "{{ segment }}: conversion"),
+        "channel_conversion": ("{{ segment }}'s first-visit conversion at {{ value|rate }}", "{{ segment }}: conversion"),
+        "roi_weekly_latest": ("{{ segment }}'s return on spend at {{ value|fixed(2) }}", "{{ segment }}: ROI"),
+        "arrival_rate_fall": ("{{ segment }}'s lead arrival down to {{ recent|rate }}", "{{ segment }}: arrivals"),
+        "cost_share_low": ("{{ segment }} at {{ value|rate }} of revenue, low", "{{ segment }} low"),
+        **{f"{driver}_effect": ("the fall in {{ driver|driver }}", "{{ driver|driver }} down") for driver in DRIVER_ADVICE["en"]},
+        **{f"{key}_share_high": ("{{ segment }} at {{ value|rate }} of revenue", "{{ segment }} high")
+           for key in _COST_ADVICE["en"]},
+    },
+}
+
+# A finding's place in the clinic's story (playbook.results.ROLES), as the ranking and the summary name it.
+ROLE_NAMES = {
+    "cause": ("下降原因", "cause of the fall"),
+    "standing": ("长期短板·增长空间", "standing (upside)"),
+    "upside": ("新问题·增长空间", "new (upside)"),
+    "profit": ("成本·利润空间", "cost (profit)"),
+    "risk": ("风险", "risk"),
+    "symptom": ("营收变化本身", "the change itself"),
+    "merged": ("已计入第{n}条", "counted in #{n}"),
+    "": ("", ""),
+}
+
 # How each revenue at stake was computed (`Stake.method`), with its assumption: the number is an
 # estimate, and the reader sees what it rests on.
 STAKES = {
     "zh": {
+        "driver_tree": "营收驱动树：下降部分 + 超出部分（见附录）",
+        "merged": "已计入同一笔损失的另一条发现",
+        "story": "营收的变化本身，已按原因分到各条发现",
         "none": "没有可靠的估算，只按越线幅度排序",
         "returning_patients": "（之前 − 最近的12个月复诊率）× 每年新患者 × 一位复诊患者首年的消费",
         "churn_excess": "（月流失率 − 可约回线）× 12 × 老患者人数 × 一位老患者一年的消费",
@@ -267,6 +338,9 @@ STAKES = {
         "cost_excess": "超出范围上限的占比 × 每年实收：回到范围多留的利润",
     },
     "en": {
+        "driver_tree": "the revenue driver tree: decline part + beyond part (see the appendix)",
+        "merged": "counted in another finding that sees the same loss",
+        "story": "the revenue change itself, split among the findings by cause",
         "none": "no honest estimate; ranked by how far past the line",
         "returning_patients": "(earlier − recent 12-month return) × new patients a year × a returning patient's "
                               "first-year spend",
@@ -366,6 +440,8 @@ def _pct(value: float) -> str:
 
 def _context(finding, lang: str) -> dict:
     context = dict(finding.facts)
+    # the analysis' own amount (a doctor's revenue, a cost above its range), kept by the story's re-count
+    context.setdefault("estimate", finding.stake.amount)
     context.update(value=finding.value, reference=finding.reference, line=finding.line, gap=finding.gap,
                    stake=finding.stake.amount, window=finding.window, reference_window=finding.reference_window,
                    segment=segment(finding.segment, lang) if finding.segment else None,
@@ -398,3 +474,149 @@ def _environment(lang: str) -> jinja2.Environment:
 @cache
 def _template(lang: str, kind: str, part: int) -> jinja2.Template:
     return _environment(lang).from_string(TEMPLATES[lang][kind][part])
+
+
+# ---------------------------------------------------------------------------------------------------
+# The story: the answer first (playbook.story), the labels of findings, and the one method of the stakes
+
+
+def label(finding, lang: str = "zh", *, short: bool = False) -> str:
+    """A finding in a few words: 王医生离开（2025年8月31日后不再出诊） / 王医生离开 (``short``, a chart's axis)."""
+    return _label_template(lang, finding.kind, 1 if short else 0).render(_context(finding, lang))
+
+
+def role(finding, lang: str = "zh", counted_in: int | None = None) -> str:
+    """A finding's place in the story in words; a merged finding names the rank ``counted_in``."""
+    zh, en = ROLE_NAMES[finding.role]
+    return i18n.pick(lang, zh, en).format(n=counted_in if counted_in is not None else "?")
+
+
+def story(story, lang: str = "zh") -> str:
+    """The answer first: what changed between the windows, a year, and the largest cause of the fall.
+
+    ``story`` is a `playbook.story.Story`. A clinic whose revenue did not fall is told so, and its
+    findings are upside and risks; a fall the same months a year earlier do not show is seasonal.
+    """
+    if story.current is None or story.change is None:
+        head = i18n.pick(lang, "数据覆盖不到可比较的前一个时期，无法判断营收是否下降；下面的发现都是增长空间或风险",
+                         "The data does not reach back to a period to compare with, so whether revenue fell cannot "
+                         "be said; the findings below are upside or risks")
+        return head + _largest_upside(story, lang)
+    now = i18n.window(story.current.start, story.current.end, lang)
+    then = i18n.window(story.baseline.start, story.baseline.end, lang)
+    r0, r1 = story.revenue_baseline, story.revenue_current
+    change, per_year = story.change, story.per_year
+    rate_text = _signed(story.change_rate, lang)
+    earlier = ""
+    if story.year_earlier is not None and story.year_earlier_change is not None:
+        ye = i18n.window(story.year_earlier.start, story.year_earlier.end, lang)
+        d = story.year_earlier_change
+        earlier = i18n.pick(lang, f"；比去年同期（{ye}）{'少' if d < 0 else '多'}{i18n.money(abs(d), lang)}",
+                            f"; against the same months a year earlier ({ye}) it is {'down' if d < 0 else 'up'} "
+                            f"{i18n.money(abs(d), lang)}")
+    if story.fell:
+        head = i18n.pick(
+            lang, f"{now}营收{i18n.money(r1, lang)}，比{then}（{i18n.money(r0, lang)}）少{i18n.money(-change, lang)}"
+                  f"（{rate_text}），按年计每年少约{i18n.money(-per_year, lang)}{earlier}",
+            f"Revenue in {now} was {i18n.money(r1, lang)}, {i18n.money(-change, lang)} ({rate_text}) less than in "
+            f"{then} ({i18n.money(r0, lang)}): about {i18n.money(-per_year, lang)} a year{earlier}")
+        causes = story.causes
+        if not causes:
+            return head + i18n.pick(
+                lang, "。下降没有哪一项发现能解释十分之一以上，分散在各项驱动因素中（见营收驱动因素一章）；下面的发现是增长空间和风险。",
+                ". No finding explains a tenth of the fall or more: it is spread over the drivers (see the revenue "
+                "drivers chapter); the findings below are upside and risks.")
+        first = causes[0]
+        share = first.stake.decline / story.decline
+        text = head + i18n.pick(
+            lang, f"。下降最大的原因是{label(first, lang)}：每年少收约{i18n.money(first.stake.decline, lang)}，"
+                  f"占下降的{i18n.rate(share, lang)}",
+            f". The largest cause of the fall is {label(first, lang)}: about {i18n.money(first.stake.decline, lang)} "
+            f"a year, {i18n.rate(share, lang)} of the fall")
+        if len(causes) > 1:
+            rest = ("、" if lang == "zh" else ", ").join(
+                f"{label(f, lang)}（{i18n.money(f.stake.decline, lang)}）" if lang == "zh"
+                else f"{label(f, lang)} ({i18n.money(f.stake.decline, lang)})" for f in causes[1:])
+            text += i18n.pick(lang, f"；其次是{rest}", f"; then {rest}")
+        other = story.other_per_year
+        text += i18n.pick(lang, f"；其余变化合计每年{_signed_money(other, lang)}。",
+                          f"; the other changes come to {_signed_money(other, lang)} a year.")
+        return text
+    if story.seasonal:
+        head = i18n.pick(
+            lang, f"{now}营收{i18n.money(r1, lang)}，比{then}{rate_text}{earlier}，与去年同期相比没有超过警戒线："
+                  "这次下降多半是季节性的，不归因于某一项发现；下面的发现是增长空间和风险",
+            f"Revenue in {now} was {i18n.money(r1, lang)}, {rate_text} against {then}{earlier}, within the alert "
+            "line against a year earlier: the dip looks seasonal and is not put down to any finding; the findings "
+            "below are upside and risks")
+        return head + _largest_upside(story, lang)
+    moved = i18n.pick(lang, f"增长{rate_text.lstrip('+')}" if change >= 0 else f"变化{rate_text}（未超过警戒线）",
+                      f"up {rate_text.lstrip('+')}" if change >= 0 else f"{rate_text} (within the alert line)")
+    head = i18n.pick(
+        lang, f"{now}营收{i18n.money(r1, lang)}，比{then}（{i18n.money(r0, lang)}）{moved}，按年计每年"
+              f"{'多' if per_year >= 0 else '少'}约{i18n.money(abs(per_year), lang)}{earlier}。营收没有下降，下面的发现是增长空间和风险",
+        f"Revenue in {now} was {i18n.money(r1, lang)}, {moved} on {then} ({i18n.money(r0, lang)}), about "
+        f"{i18n.money(abs(per_year), lang)} a year {'more' if per_year >= 0 else 'less'}{earlier}. Revenue did not "
+        "fall: the findings below are upside and risks")
+    return head + _largest_upside(story, lang)
+
+
+def _largest_upside(story, lang: str) -> str:
+    upside = [f for f in story.findings if f.role in ("standing", "upside") and f.stake.amount > 0]
+    if not upside:
+        return _END[lang]
+    best = max(upside, key=lambda f: f.stake.amount)
+    return i18n.pick(lang, f"：最大的一项是{label(best, lang)}，达到方法的线每年约多{i18n.money(best.stake.amount, lang)}。",
+                     f": the largest is {label(best, lang)}, about {i18n.money(best.stake.amount, lang)} a year at "
+                     "the method's line.")
+
+
+def _signed(value, lang: str) -> str:
+    return i18n.NO_DATA[lang] if value is None else ("+" if value > 0 else "") + i18n.rate(value, lang)
+
+
+def _signed_money(value: float, lang: str) -> str:
+    return ("+" if value > 0 else "-" if value < 0 else "") + i18n.money(abs(value), lang)
+
+
+def stake_method(lang: str = "zh", *, cause_share: float = 0.1, gap_closed: float = 0.5) -> list[str]:
+    """How every finding's revenue at stake is counted: one method, the driver tree [S2]; and what the
+    plans are expected to bring back (the appendix)."""
+    share, closed = _pct(cause_share), _pct(gap_closed)
+    if lang == "zh":
+        return [
+            "每条发现的“每年涉及营收”都用同一个方法算：营收驱动树 [S2]（营收 = 到诊人数 × 成交率 × 客单价 × 复购频次），"
+            "只移动该发现对应的那个因素，在它所在的部分（医生 × 患者来源渠道）里计算，按年计。",
+            "下降部分：对比期到本期之间，这个因素在这些部分里让营收少了多少（LMDI分解，精确可加）；各原因的下降部分与其他变化相加，"
+            f"正好等于营收的变化。一条发现解释了下降的{share}以上，才列为下降的原因。",
+            "超出部分：指标现在离方法的线还差多少（患者、成交患者或到诊人次）× 本期每一个在这些部分里带来的实收，减去下降部分。"
+            "长期存在的短板（对比期就已越线）和新出现但还没有让营收减少的问题，只有超出部分。",
+            "同一笔营收只算一次：已离开医生的其他发现计入其离开；同一渠道的投放回报计入该渠道的成交率；"
+            "两条发现涉及同一部分的同一因素时，只算在排序靠前的那条。成本高于合理范围省下的是利润，不计入营收。",
+            "处方的预计影响：每条发现只由一个处方治疗，带回它每年涉及营收的一部分，比例是它的目标弥补差距的比例"
+            f"（（目标 − 基线）÷（方法的线 − 基线）；任务的指标不是这条发现本身的指标时按{closed}）。先算找回下降的部分，"
+            "不超过这条发现的下降部分，全部处方合计不超过营收的下降；其余是超出下降的部分。",
+        ]
+    return [
+        "Every finding's revenue at stake a year is counted by one method: the revenue driver tree [S2] (revenue = "
+        "arrivals × conversion × average ticket × purchase frequency) with only the finding's own driver moved, in "
+        "the cells it concerns (doctor × the patient's source channel), a year long.",
+        "Decline part: what that driver lost in those cells between the baseline and the current window (the LMDI "
+        "decomposition, exact); the causes' decline parts and the other changes add up to the revenue change. A "
+        f"finding explaining at least {share} of the fall is named a cause of it.",
+        "Beyond part: how far the metric is short of the method's line now (patients, treated patients or visits) × "
+        "what one brought in those cells in the current window, less the decline part. A standing weakness (past "
+        "its line before the fall too) and a new problem that has not yet cost revenue have a beyond part only.",
+        "Every yuan is counted once: a departed doctor's other findings count in the departure; a channel's return "
+        "on spend counts in its conversion; where two findings move the same driver in the same cells, the one "
+        "ranked first counts it. A cost above its range saves profit, never revenue.",
+        "What the plans bring back: each finding is treated by one plan and returns the share of its revenue at stake "
+        "that its target closes of its gap ((target − baseline) / (line − baseline); "
+        f"{closed} where the task does not measure the finding's own metric). The part recovering the fall comes "
+        "first, never more than the finding's decline part nor, over all plans, than the fall; the rest is beyond it.",
+    ]
+
+
+@cache
+def _label_template(lang: str, kind: str, part: int) -> jinja2.Template:
+    return _environment(lang).from_string(LABELS[lang][kind][part])

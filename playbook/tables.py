@@ -36,6 +36,8 @@ ROI_WEEKS = 13  # a channel's weekly ROI is that of the 13 weeks ending with the
 BASELINE_WEEKS = 13  # a task's baseline: the clinic's own last three months (13 weeks) before the plan [S0]
 
 UNKNOWN_CHANNEL = "unknown"  # the source channel of a patient the export gives none for
+# A booking's time slot: weekday or weekend × the part of the day its hour falls in (first hour, last + 1).
+SLOT_HOURS = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}
 TREATMENT_TIERS = (PROFIT, HIGH_VALUE)  # "paid for treatment" (the contract's conversion) [S0] tiers
 ACCEPTED_PLAN = ("accepted", "completed", "interrupted")  # a plan the patient said yes to, whatever came later
 
@@ -64,6 +66,26 @@ def first_arrivals(visits: pd.DataFrame) -> pd.Series:
     """The day of each patient's earliest arrived visit in all the data (not only the period)."""
     arrived = visits[visits["status"] == "arrived"]
     return _day(arrived["scheduled_at"]).groupby(arrived["patient_id"]).min().rename("first_arrival")
+
+
+def time_slots(when: pd.Series) -> pd.Series:
+    """Each booking's time slot: ``weekday_morning`` … ``weekend_evening`` (`SLOT_HOURS`), from its time."""
+    weekend = np.where(when.dt.day_of_week >= 5, "weekend", "weekday")
+    hour = when.dt.hour
+    part = np.select([hour < SLOT_HOURS["morning"][1], hour < SLOT_HOURS["afternoon"][1]], ["morning", "afternoon"],
+                     "evening")
+    return pd.Series(weekend, index=when.index).str.cat(pd.Series(part, index=when.index), sep="_")
+
+
+def first_doctors(visits: pd.DataFrame) -> pd.Series:
+    """The doctor of each patient's earliest arrived visit (first arrival, earliest time that day); the
+    doctor a new patient is counted for."""
+    arrived = visits[(visits["status"] == "arrived")]
+    order = ["scheduled_at", "visit_id"] if "visit_id" in arrived else ["scheduled_at"]
+    arrived = arrived.sort_values(order, kind="stable").drop_duplicates("patient_id")
+    doctor = (arrived.set_index("patient_id")["doctor_id"] if "doctor_id" in arrived
+              else pd.Series(None, index=arrived["patient_id"], dtype=object))
+    return doctor.astype("str").where(doctor.notna())
 
 
 def patient_channels(patients: pd.DataFrame) -> pd.Series:
@@ -240,14 +262,15 @@ class MetricTables:
 
     @cached_property
     def new(self) -> pd.DataFrame:
-        """Per new patient (first arrival up to as_of): first_arrival, channel, department (of the first
-        arrived visit), converted, referral."""
+        """Per new patient (first arrival up to as_of): first_arrival, channel, department and doctor (of the
+        first arrived visit), converted, referral."""
         new = new_patient_table(self._patients, self._visits, self._charges, start=self.data_start.date(),
                                 end=self.as_of.date())
         arrived = self._visits[self._visits["status"] == "arrived"].sort_values("scheduled_at", kind="stable")
         new["channel"] = new["source_channel"]
         new["department"] = arrived.drop_duplicates("patient_id").set_index("patient_id")["department"] \
             .reindex(new.index).astype(object)
+        new["doctor"] = first_doctors(self._visits).reindex(new.index).astype(object)
         new["referral"] = new["source_channel"].isin(self.referral)
         return new
 
@@ -260,7 +283,7 @@ class MetricTables:
 
     @cached_property
     def visits(self) -> pd.DataFrame:
-        """day, patient_id, status, no_show, first_visit, department, channel."""
+        """day, patient_id, status, no_show, first_visit, department, channel, slot (`time_slots`)."""
         visits = self._visits
         day = _day(visits["scheduled_at"])
         if self._has_visit_type:
@@ -270,7 +293,8 @@ class MetricTables:
         return pd.DataFrame({"day": day, "patient_id": visits["patient_id"], "status": visits["status"],
                              "no_show": visits["status"].eq("no_show").to_numpy(),
                              "first_visit": first_visit.to_numpy(), "department": visits["department"].astype(object),
-                             "channel": visits["patient_id"].map(self._channel).fillna(UNKNOWN_CHANNEL).astype(object)})
+                             "channel": visits["patient_id"].map(self._channel).fillna(UNKNOWN_CHANNEL).astype(object),
+                             "slot": time_slots(visits["scheduled_at"]).to_numpy()})
 
     @cached_property
     def paid(self) -> pd.DataFrame:
@@ -301,6 +325,16 @@ class MetricTables:
         """The source channels of the patients export and the leads."""
         leads = self._leads["channel"].dropna().unique() if self._leads is not None else ()
         return frozenset({*self._channel.unique(), UNKNOWN_CHANNEL, *leads})
+
+    @cached_property
+    def doctors(self) -> frozenset[str]:
+        """The doctors new patients are counted for (`first_doctors`)."""
+        return frozenset(str(d) for d in self.new["doctor"].dropna().unique())
+
+    @cached_property
+    def slots(self) -> frozenset[str]:
+        """The time slots of the bookings (`time_slots`)."""
+        return frozenset(self.visits["slot"].dropna().unique())
 
     @cached_property
     def departments(self) -> frozenset[str]:

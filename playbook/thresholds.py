@@ -112,6 +112,10 @@ DEFAULTS: dict[str, Threshold] = {t.name: t for t in (
     _t("arrival_rate_fall", 0.03, "max", "到店率下滑警戒线", "Arrival-rate fall alert line",
        "playbook default: a fall of one [S0] step (Douyin arrival rate 15% → target 18%, 3 points) over 6 months is a trend",
        source_zh="本工具默认值：6个月内下降一个 [S0] 步长（抖音到店率15%→目标18%，即3个百分点）视为趋势"),
+    _t("cause_share_of_fall", 0.10, "min", "计为下降原因的最低占比", "Share of the fall that makes a cause",
+       "playbook default: a finding is named a cause of the revenue fall when it explains at least a tenth of it "
+       "(the driver tree [S2]); a smaller part stays in the finding's revenue at stake",
+       source_zh="本工具默认值：一项发现解释了营收下降的十分之一以上，才列为下降的原因（营收驱动树 [S2]）；更小的部分仍计入它每年涉及的营收"),
     # Targets of the prescribed tasks (playbook/prescriptions.yaml): always a step from the clinic's own baseline.
     _t("target_step_relative", 0.20, "min", "任务目标提升幅度（相对基线）", "Task target step (relative to the baseline)",
        "[S0] 抖音渠道上月到店率15%，本周目标提升至18%（即提升五分之一）"),

@@ -375,8 +375,8 @@ def _prescribed_tasks(clinic: Clinic, problems: list[PlaybookError], *, until: d
                       ) -> pd.DataFrame | None:
     """The prescriptions' tasks, when the prescribe step is installed and can run on this clinic.
 
-    ``until``: the last day the caller needs targets for. The plan starts on ``plan_start``, by default
-    the Monday after the analysis period (`playbook.prescribe`); a pack of an earlier week needs no
+    ``until``: the last day the caller needs targets for. The plan starts on ``config.plan_start_day``
+    (``plan_start``, by default the Monday after the report date); a pack of an earlier week needs no
     tasks, and skips the diagnosis they come from (over a second of a pack's few).
     """
     if until is not None and clinic.config.plan_start_day > until:

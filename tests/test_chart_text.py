@@ -25,6 +25,7 @@ from matplotlib.colors import to_hex  # noqa: E402
 from playbook import breakeven, chapter, evaluate, i18n, kpis, load_clinic, plotting  # noqa: E402
 from playbook.config import SAMPLES_DIR  # noqa: E402
 from playbook.diagnosis import SECTIONS, diagnose  # noqa: E402
+from playbook.prescribe import prescribe  # noqa: E402
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 ZH_ALLOWED_WORDS = {"ROI", "RFM", "ABC"}  # business abbreviations a Chinese owner reads as they are
@@ -37,7 +38,9 @@ def _results(clinic, with_demonstrations: bool):
         for field, result in vars(diagnosis.section(section)).items():
             if hasattr(result, "plot"):
                 yield f"{section}.{field}", result
+    yield "story", diagnosis.story
     yield "bottleneck", diagnosis.ranking
+    yield "prescriptions", prescribe(clinic)
     yield "kpis", kpis.clinic_kpis(clinic)
     campaign = breakeven.clinic_breakeven(clinic, margin_rate=breakeven.MARGIN_RATE, seller_share=0.0)
     yield "breakeven.history", campaign.history

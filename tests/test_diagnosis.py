@@ -42,9 +42,11 @@ def test_general_clinic_every_plant_is_flagged_red(diagnoses):
     assert any(m == "no_show_rate_channel" and s == "美团" for m, s in flagged)
     assert any(m == "consumables_share" for m, _ in flagged)
     assert any(m == "roi_weekly_latest" and s == "抖音" for m, s in flagged)  # the [S0] stop-loss
-    # the causes come before the driver tree's symptoms
-    evidence = red["evidence"].tolist()
-    assert evidence == sorted(evidence, key=lambda e: e == "symptom")
+    # the story's order: the causes of the fall, the upside, costs, risks; the fall itself and what another
+    # finding already counts come last
+    group = {"cause": 0, "standing": 1, "upside": 1, "profit": 2, "risk": 3, "symptom": 4, "merged": 5}
+    roles = red["role"].tolist()
+    assert roles == sorted(roles, key=group.get) and roles[0] == "cause"
 
 
 def test_children_clinic_finds_family_conversion_and_afternoon_no_shows(diagnoses):

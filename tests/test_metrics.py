@@ -171,7 +171,7 @@ def test_each_metric_names_real_thresholds_units_and_scopes():
         assert metric.unit in ("yuan", "count", "rate"), metric.name
         assert set(metric.thresholds) <= set(thresholds.DEFAULTS), metric.name
         assert metric.line is None or metric.line in metric.thresholds, metric.name
-        assert set(metric.scopes) <= {"channel", "department"}, metric.name
+        assert set(metric.scopes) <= {"channel", "department", "doctor", "slot"}, metric.name
         assert (metric.table is None) == (metric.computed_by is not None), metric.name
         if metric.line:  # the line's direction agrees with the metric's
             assert (thresholds.DEFAULTS[metric.line].direction == "min") == metric.higher_is_better, metric.name
@@ -183,3 +183,19 @@ def test_the_windows_are_stated_in_the_definitions():
     assert "365 days" in METRICS["return_within_12m"].definition_en
     assert METRICS["first_visit_conversion"].window("en") == (
         "first arrival in the window; outcome counted over the 30 days after")
+
+
+def test_a_doctors_and_a_time_slots_scope_count_what_the_doctors_chapter_counts():
+    """Targets aimed at the segment where the problem is (issue 14): a doctor's first-visit conversion and a
+    time slot's no-show rate, as the registry counts them, are the doctors chapter's numbers."""
+    from playbook.diagnosis import diagnose
+
+    for sample, metric, kind in (("general_clinic", "first_visit_conversion", "doctor_first_visit_conversion"),
+                                 ("children_clinic", "no_show_rate", "no_show_rate_slot")):
+        clinic = load_clinic(SAMPLES_DIR / sample)
+        tables, period = clinic_tables(clinic), clinic.config.period
+        flags = [f for f in diagnose(clinic).flags() if f.kind == kind]
+        assert flags, (sample, kind)
+        for flag in flags:
+            scoped = METRICS[metric].value(tables, period.start, period.end, flag.subject)
+            assert scoped == pytest.approx(flag.value), (sample, flag.subject)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pandas as pd
+
 import matplotlib
 import pytest
 
@@ -150,8 +152,10 @@ def plan(general):
 
 def test_the_general_sample_gets_the_plans_its_planted_problems_call_for(plan):
     chosen = set(plan.chosen["prescription"])
-    assert {"A", "B", "C", "D", "E"} <= chosen | set(plan.prescriptions["prescription"])
+    # C is not raised: its findings (王医生's overdue patients, his unfinished plans) count in his departure (E)
+    assert {"A", "B", "D", "E"} <= chosen
     tasks = plan.tasks.set_index("task_id")
+    assert tasks.loc["overdue_returns.1@王医生", "prescription"] == "E"
     # 抖音 conversion 0.60 -> 0.21 from 2025-07: plan A reworks the channel, measured on its conversion
     assert tasks.loc["channel_conversion.1@抖音", "prescription"] == "A"
     assert tasks.loc["channel_conversion.1@抖音", "metric"] == "first_visit_conversion:抖音"
@@ -244,7 +248,7 @@ def test_the_consultants_decisions_are_applied_and_marked(general):
     table = plan.tasks_for("zh", ids=True).set_index("任务编号")
     assert table.loc["channel_conversion.1@抖音", "顾问调整"] == "负责人、目标"
     assert "张经理" in table.loc["channel_conversion.1@抖音", "负责"]
-    assert "35.0%" in table.loc["channel_conversion.1@抖音", "基线→目标"]
+    assert "35.0%" in table.loc["channel_conversion.1@抖音", "基线（最近13周）→目标"]
     assert any("gone.1" in note for note in plan.notes)
     assert plan.interviews["text"].tolist() == ["美团团购客多为比价而来"]
     assert "顾问决定" in plan.prescriptions_for("zh").set_index("处方").loc["D 运营效率与成本控制", "决定"]
@@ -263,3 +267,97 @@ def test_a_plan_chosen_by_the_consultant_without_a_red_finding_is_carried_out(ge
     plan = prescribe(clinic, ranking=rank([_flag("plan_completion", severity=YELLOW, subject="王医生")]))
     assert plan.prescriptions.set_index("prescription").loc["C", "status"] == CHOSEN
     assert plan.tasks["task_id"].tolist() == ["plan_completion.1@王医生"]
+
+
+# --- plans an owner can hand out (issue 14) ------------------------------------------------------
+
+
+def test_no_task_goes_to_a_doctor_who_has_left(general, plan):
+    from playbook.diagnosis import diagnose
+    from playbook.story import departed_doctors
+
+    departed = departed_doctors(diagnose(general).ranking.flags)
+    assert departed == {"王医生"}  # planted: the implant chief leaves on 2025-08-31
+    book = {f"{rule.id}.{n}": template for rule in rulebook().rules for n, template in enumerate(rule.tasks, start=1)}
+    for task in plan.tasks.itertuples():
+        template = book.get(task.task_id.split("@")[0])
+        if template is not None and template.by_subject:
+            assert task.finding.subject not in departed, task.task_id
+    assert not plan.tasks["task"].str.startswith("王医生").any()
+    assert [doctor for _, doctor in plan.skipped] == ["王医生"]
+    assert "王医生已离开" in plan.skipped_note("zh") and "{subject}" not in plan.skipped[0][0]
+
+
+@pytest.mark.parametrize(("metric", "baseline", "target", "zh", "en"), [
+    ("return_visits", 129.15, 154.98, "每周129 → 155人次", "129 → 155 a week"),
+    ("new_patients:转介绍", 5.82, 6.98, "每周5.8 → 7.0人", "5.8 → 7.0 a week"),
+    ("revenue", 80_000.0, 96_000.0, "每周8.0万元 → 9.6万元", "¥80,000 → ¥96,000 a week"),
+    ("average_ticket", 1932.9, 2319.5, "1,933元 → 2,320元", "¥1,933 → ¥2,320"),
+    ("first_visit_conversion:抖音", 0.1966, 0.2359, "19.7% → 23.6%", "19.7% → 23.6%"),
+    (None, None, None, "按期完成", "done by the deadline"),
+])
+def test_every_target_states_its_unit_and_period(metric, baseline, target, zh, en):
+    assert prescribe_module.target_text(metric, baseline, target, "zh") == zh
+    assert prescribe_module.target_text(metric, baseline, target, "en") == en
+
+
+def test_tasks_that_share_a_kpi_share_one_target(plan):
+    measured = plan.tasks[plan.tasks["metric"].notna()]
+    shared = measured.groupby("metric").filter(lambda g: len(g) > 1)
+    assert set(shared["metric"]) >= {"return_visits", "first_visit_conversion:抖音"}
+    assert (shared.groupby("metric")[["baseline", "target"]].nunique() == 1).all().all()
+
+
+def test_a_target_short_of_the_line_says_why(plan):
+    note = plan.targets_note("A", "zh")
+    assert "初诊成交率 · 抖音目标23.6%，方法的线为80.0%" in note and "提高20%" in note
+    assert "方法的线为15.0%" in plan.targets_note("B", "zh") and "差距的50%" in plan.targets_note("B", "zh")
+    assert "Targets short of the method's line" in plan.targets_note("A", "en")
+
+
+@pytest.mark.parametrize("sample", ["general_clinic", "children_clinic"])
+def test_the_chosen_plans_effects_add_up_to_the_recovery_and_never_recover_more_than_the_fall(sample):
+    from playbook.diagnosis import diagnose
+
+    clinic = load_clinic(SAMPLES_DIR / sample)
+    plan, story = prescribe(clinic), diagnose(clinic).story
+    metrics = plan.metrics()
+    recovery = metrics["story"]["recovery"]
+    chosen = [p for p in metrics["prescriptions"].values() if p["status"] == CHOSEN]
+    assert sum(p["revenue_effect"] for p in chosen) == pytest.approx(
+        recovery["decline_part"] + recovery["beyond_part"], abs=0.05)
+    assert recovery["decline_part"] <= story.decline + 0.01
+    for p in metrics["prescriptions"].values():
+        assert p["revenue_effect"] == pytest.approx(p["decline_effect"] + p["beyond_effect"], abs=0.02)
+    # a cost saving is profit, never revenue
+    costs = plan.effects[plan.effects["key"].str.endswith("@consumables")]
+    assert (costs["revenue"] == 0).all()
+    if sample == "children_clinic":  # revenue rose: nothing to recover, all beyond
+        assert recovery["decline_part"] == 0 and recovery["beyond_part"] > 0
+
+
+def test_the_effect_follows_how_far_the_target_closes_the_findings_gap(general):
+    """A channel's conversion at 20% against the 80% line; the task's target 26% from a 20% baseline closes a
+    tenth of the gap, so a tenth of the ¥1m at stake comes back, first as the ¥40k of the fall it explains."""
+    flag = Finding(kind="channel_conversion", metric="first_visit_conversion_recent", value=0.2,
+                   threshold="first_visit_conversion_review", line=0.8, problem_class="acquisition", severity=RED,
+                   gap=0.75, role="cause", segment=Segment("channel", "抖音"),
+                   stake=Stake(1_000_000.0, "driver_tree", decline=40_000.0, beyond=960_000.0))
+    rule = next(r for r in rulebook().rules if r.id == "channel_conversion")
+    tasks = pd.DataFrame([{"prescription": "A", "task_id": "t", "metric": "first_visit_conversion:抖音",
+                           "baseline": 0.20, "target": 0.26, "finding": flag}])
+    plans = pd.DataFrame({"prescription": ["A"], "status": [CHOSEN]})
+    effects = prescribe_module._effects([(rule, [flag])], lambda r, f: r.prescription, plans, tasks, 0.5)
+    row = effects.iloc[0]
+    assert row["share"] == pytest.approx(0.1)
+    assert (row["revenue"], row["decline"], row["beyond"]) == pytest.approx((100_000.0, 40_000.0, 60_000.0))
+
+
+def test_tasks_start_after_the_report_date_so_no_deadline_is_past(general, monkeypatch):
+    report_day = dt.date(2026, 12, 2)  # a Wednesday, a year after the period ends
+    monkeypatch.setattr(type(general.config), "report_day", property(lambda self: report_day))
+    assert general.config.plan_start_day == dt.date(2026, 12, 7)
+    tasks = prescribe(general, ranking=None, rules=rulebook()).tasks
+    assert (tasks["start"] == dt.date(2026, 12, 7)).all() and (tasks["deadline"] > report_day).all()
+    early = general.config.model_copy(update={"plan_start": dt.date(2026, 1, 5)})
+    assert early.plan_start_day == dt.date(2026, 1, 5)  # the consultant's plan_start wins

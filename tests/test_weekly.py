@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from playbook import weekly
+from playbook import i18n, load_clinic, weekly
 from playbook.clinic import clinic_from_tables
 from playbook.config import SAMPLES_DIR
 from playbook.results import GREEN, RED, YELLOW
@@ -357,7 +357,10 @@ def test_without_targets_the_pack_shows_the_trend_and_how_to_set_them(sample_pac
     row = table.set_index("指标").loc["实收营业额"]
     assert row["本周"] == "10.8万元" and row["前4周平均"] == "8.3万元" and row["变化"] == "+29.6%"
     finding = pack.progress.finding("zh")
-    assert "处方任务从2026年1月5日开始" in finding and "近13周的平均为基线" in finding
+    # the plan starts the Monday after the report date (config.plan_start_day), never before the owner reads it
+    start = load_clinic(SAMPLES_DIR / "general_clinic").config.plan_start_day
+    assert start > dt.date.today() - dt.timedelta(days=1) and start.weekday() == 0
+    assert f"处方任务从{i18n.day(start, 'zh')}开始" in finding and "近13周的平均为基线" in finding
 
 
 def test_a_practice_to_keep_only_from_a_rise_that_held_three_weeks(sample_packs):
