@@ -103,7 +103,8 @@ ZH: dict[str, tuple[str, str | None]] = {
     # doctors.py
     "doctor_weeks_inactive": (
         "{{ segment }}{% if designation is not none %}（指定率{{ designation|rate }}，超过{{ designation_line|pct }}的"
-        "关键人风险线，风险已经发生）{% endif %}{{ last_day|day }}后不再出诊，离开前一年带来实收{{ stake|money }}",
+        "关键人风险线，风险已经发生）{% endif %}在{{ last_day|day }}之后不再出诊，离开前一年（{{ before_leaving|window }}）"
+        "带来实收{{ stake|money }}",
         "尽快安排医生接手其患者并逐一回访"),
     "designation_rate": (
         "{{ segment }}指定率{{ value|rate }}，超过{{ line|pct }}的关键人风险线，每年约{{ stake|money }}指定收入随其去留",
@@ -125,9 +126,9 @@ ZH: dict[str, tuple[str, str | None]] = {
         "{{ segment }}（{{ first_hour }}–{{ last_hour }}点）的预约爽约率{{ value|rate }}，超过{{ line|pct }}的警戒线",
         "{% if school_hours %}若多为儿童患者，这正是上课时间，尽量改约到放学后或周末；{% endif %}这个时段的预约提前一天确认"),
     "no_show_rate_channel": (
-        "{{ segment }}患者{% if months %}最近{{ months }}个月{% else %}分析期内{% endif %}爽约率{{ value|rate }}"
-        "{% if outside_slots %}（不含高爽约时段）{% endif %}{% if reference is not none %}（此前{{ reference|rate }}）{% endif %}，"
-        "超过{{ line|pct }}的警戒线",
+        "{{ segment }}患者{% if months %}{{ window|window }}{% else %}分析期内{% endif %}爽约率{{ value|rate }}"
+        "{% if outside_slots %}（不含高爽约时段）{% endif %}{% if reference is not none %}（{{ reference_window|window }}为"
+        "{{ reference|rate }}）{% endif %}，超过{{ line|pct }}的警戒线",
         "对该渠道的预约在到诊前一天电话确认，并考虑收取预约定金"),
     # drivers.py (symptoms: where revenue moved)
     "revenue_change": (
@@ -179,9 +180,10 @@ EN: dict[str, tuple[str, str | None]] = {
         "below the usual {{ line|g }}:1",
         "offer accompanying parents a check-up at the child's visits and a family membership"),
     "doctor_weeks_inactive": (
-        "{{ segment }}{% if designation is not none %} (designation {{ designation|rate }}, above the "
+        "{{ segment }}{% if designation is not none %} (designation rate {{ designation|rate }}, above the "
         "{{ designation_line|pct }} key-person line: the risk has materialised){% endif %} has not worked since "
-        "{{ last_day|day }} and brought {{ stake|money }} in the year before leaving",
+        "{{ last_day|day }} and brought revenue of {{ stake|money }} in the year before leaving "
+        "({{ before_leaving|window }})",
         "have another doctor take over the patients and call each of them"),
     "designation_rate": (
         "{{ segment }}'s designation rate is {{ value|rate }}, above the {{ line|pct }} key-person line; about "
@@ -207,9 +209,10 @@ EN: dict[str, tuple[str, str | None]] = {
         "{% if school_hours %}if the patients are mostly children these are school hours, so book them after school or "
         "at weekends; {% endif %}confirm these bookings the day before"),
     "no_show_rate_channel": (
-        "{{ segment }} patients missed {{ value|rate }} of their bookings {% if months %}in the last {{ months }} months"
+        "{{ segment }} patients' no-show rate was {{ value|rate }} {% if months %}in {{ window|window }}"
         "{% else %}in the period{% endif %}{% if outside_slots %} outside the high no-show slots{% endif %}"
-        "{% if reference is not none %} (before: {{ reference|rate }}){% endif %}, above the {{ line|pct }} alert line",
+        "{% if reference is not none %} ({{ reference_window|window }}: {{ reference|rate }}){% endif %}, above the "
+        "{{ line|pct }} alert line",
         "confirm their bookings by phone the day before and consider a deposit"),
     "revenue_change": (
         "Revenue in {{ window|window }} fell {{ (-value)|rate }} against {{ reference_window|window }}, past the "

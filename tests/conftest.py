@@ -67,17 +67,29 @@ def hand_clinic(tmp_path):
 
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory):
-    """A bundled sample clinic run end to end, once per session: ``sample_run("children_clinic")``."""
+    """A bundled sample clinic run end to end, once per session and language: ``sample_run("children_clinic")``
+    in its clinic.yaml's language, ``sample_run("general_clinic", "en")`` in another (a copy of the
+    sample whose clinic.yaml says so)."""
+    import shutil
+
+    import yaml
+
     from playbook import runner
     from playbook.config import SAMPLES_DIR
 
     runs = {}
 
-    def run(name: str):
-        if name not in runs:
-            result = runner.run_clinic(SAMPLES_DIR / name, tmp_path_factory.mktemp(name))
+    def run(name: str, lang: str | None = None):
+        if (name, lang) not in runs:
+            folder = SAMPLES_DIR / name
+            if lang is not None:
+                folder = shutil.copytree(folder, tmp_path_factory.mktemp(f"{name}-{lang}-input") / name)
+                config = yaml.safe_load((folder / "clinic.yaml").read_text(encoding="utf-8"))
+                config["lang"] = lang
+                (folder / "clinic.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+            result = runner.run_clinic(folder, tmp_path_factory.mktemp(f"{name}-{lang or 'own'}"))
             assert result.ok, result.error
-            runs[name] = result
-        return runs[name]
+            runs[name, lang] = result
+        return runs[name, lang]
 
     return run
