@@ -37,15 +37,15 @@ _END = {"zh": "。", "en": "."}
 # ---------------------------------------------------------------------------------------------------
 # The templates: kind -> (fact, advice). Advice None: the fact says it all (a symptom of the driver tree).
 
-def _referral(lang: str, when: str) -> tuple[str, str]:
+def _referral(lang: str) -> tuple[str, str]:
     if lang == "zh":
-        return (when + "新患者中转介绍只占{{ value|rate }}{% if dropped_to is not none %}，最近半年降到"
-                "{{ dropped_to|rate }}{% endif %}，{% if acting %}已低于{{ act_line|pct }}的行动线{% else %}低于"
+        return ("{{ window|window }}新患者的转介绍占比{{ value|rate }}{% if dropped_to is not none %}，{{ recent_window|window }}"
+                "降到{{ dropped_to|rate }}{% endif %}，{% if acting %}已低于{{ act_line|pct }}的行动线{% else %}低于"
                 "{{ healthy_line|pct }}的健康线{% endif %}",
                 "口碑在走弱，请医生与客服一起复盘服务体验，加强医生各项指标的学习，并设立老带新奖励")
-    return (when + " only {{ value|rate }} of new patients came by referral{% if dropped_to is not none %}, down to "
-            "{{ dropped_to|rate }} in the last six months{% endif %}, {% if acting %}now under the {{ act_line|pct }} "
-            "action line{% else %}under the {{ healthy_line|pct }} healthy line{% endif %}",
+    return ("The referral share of new patients was {{ value|rate }} in {{ window|window }}{% if dropped_to is not none %}, "
+            "down to {{ dropped_to|rate }} in {{ recent_window|window }}{% endif %}, {% if acting %}now under the "
+            "{{ act_line|pct }} action line{% else %}under the {{ healthy_line|pct }} healthy line{% endif %}",
             "word of mouth is weakening; review the patient experience with doctors and front desk, train the doctors "
             "on their indicators, and reward patients who bring others")
 
@@ -86,17 +86,18 @@ _COST_ADVICE = {
 ZH: dict[str, tuple[str, str | None]] = {
     # cohorts.py
     "return_within_12m_change": (
-        "最近半年首诊患者的12个月复诊率从之前的{{ reference|rate }}降到{{ recent|rate }}",
+        "{{ window|window }}首诊的患者12个月复诊率{{ recent|rate }}，比{{ reference_window|window }}首诊的"
+        "{{ reference|rate }}低{{ (-value)|rate }}",
         "检查首诊后是否当场预约下次复诊，并由客服按期回访"),
     "churn_rate": (
-        "近{{ months }}个月每月流失老患者的{{ value|rate }}，高于{{ line|pct }}的可约回线",
+        "{{ window|window }}每月流失率{{ value|rate }}，高于{{ line|pct }}的可约回线",
         "先逐一追踪流失原因（服务、态度、价格），再由医生和客服按逾期名单回访约回"),
     "overdue_share_by_doctor": (
         "{{ segment }}{% if departed %}（该医生近期已无接诊）{% endif %}的{{ patients|count }}位老患者中{{ share|rate }}已逾期未复诊，"
         "是其他医生患者（{{ reference|rate }}）的{{ value|fixed(1) }}倍",
         "{% if departed %}请科室其他医生逐一致电，接手复诊{% else %}请与该医生复盘复诊预约与沟通，并由客服按名单回访{% endif %}"),
-    "referral_share": _referral("zh", "本期"),
-    "referral_share_recent": _referral("zh", "最近半年"),
+    "referral_share": _referral("zh"),
+    "referral_share_recent": _referral("zh"),
     "child_family_ratio": (
         "本期{{ children|count }}位儿童患者只带来{{ family|count }}位家人就诊（{{ value|fixed(2) }}:1），低于约{{ line|g }}:1的常态",
         "在孩子复诊时为陪同的家长提供口腔检查，设家庭会员卡"),
@@ -161,20 +162,19 @@ ZH: dict[str, tuple[str, str | None]] = {
 
 EN: dict[str, tuple[str, str | None]] = {
     "return_within_12m_change": (
-        "The 12-month return of patients first seen in the latest half-year fell from {{ reference|rate }} to "
-        "{{ recent|rate }}",
+        "The 12-month return of patients first seen in {{ window|window }} was {{ recent|rate }}, "
+        "{{ (-value)|rate }} below the {{ reference|rate }} of those first seen in {{ reference_window|window }}",
         "check that every first visit books the next one and that the front desk calls on time"),
     "churn_rate": (
-        "Each month {{ value|rate }} of established patients were lost over the last {{ months }} months, above the "
-        "{{ line|pct }} recoverable line",
+        "Monthly churn in {{ window|window }} was {{ value|rate }}, above the {{ line|pct }} recoverable line",
         "trace why they left (service, manner, price), then have doctors and the front desk call the overdue list"),
     "overdue_share_by_doctor": (
         "{{ share|rate }} of {{ segment }}'s {{ patients|count }} established patients are overdue{% if departed %} (no visits "
         "lately){% endif %}, {{ value|fixed(1) }} times the others' {{ reference|rate }}",
         "{% if departed %}have a colleague call each of them and take over their care{% else %}review how this doctor "
         "books and follows up returns, and have the front desk call the list{% endif %}"),
-    "referral_share": _referral("en", "In the period"),
-    "referral_share_recent": _referral("en", "In the last six months"),
+    "referral_share": _referral("en"),
+    "referral_share_recent": _referral("en"),
     "child_family_ratio": (
         "The period's {{ children|count }} child patients brought only {{ family|count }} family members ({{ value|fixed(2) }}:1), "
         "below the usual {{ line|g }}:1",
@@ -379,13 +379,20 @@ def _environment(lang: str) -> jinja2.Environment:
         "count": lambda v: i18n.count(v, lang),
         "day": lambda v: i18n.day(v, lang),
         "week": lambda v: i18n.week_of(v, lang),
-        "window": lambda w: i18n.window(w.start, w.end, lang),
-        "months": lambda w: i18n.months(w.start, w.end, lang),
+        "window": lambda w: i18n.window(_window(w).start, _window(w).end, lang),
+        "months": lambda w: i18n.months(_window(w).start, _window(w).end, lang),
         "term": lambda v: i18n.term(v, lang),
         "fixed": lambda v, digits: f"{v:.{digits}f}",
         "g": lambda v: f"{v:g}",
     })
     return env
+
+
+def _window(window):
+    """A window a sentence names: a finding that states one and has none is an error, never a blank."""
+    if window is None:
+        raise ValueError("the sentence names a window the finding does not have")
+    return window
 
 
 @cache

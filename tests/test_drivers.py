@@ -187,7 +187,7 @@ def test_department_column_of_charges_wins_over_the_visit():
 
 def test_finding_names_the_fall_and_its_largest_cause(hand_tree):
     assert hand_tree.finding("zh").startswith("2025年第2季度实收2,000元，比上期（2025年第1季度）下降2,000元（-50.0%），"
-                                              "其中成交率下降贡献了2,000元，是最大的原因")
+                                              "其中治疗转化率下降贡献了2,000元，是最大的原因")
     assert "其次是客单价（少收2,000元）" in hand_tree.finding("zh")
     assert "less than in Q1 2025" in hand_tree.finding("en") and "(-50.0%)" in hand_tree.finding("en")
 
@@ -208,7 +208,7 @@ def test_flags_hand_worked(hand_tree):
 def test_table_for_formats_every_cell(hand_tree):
     table = hand_tree.table_for("zh")
     assert list(table.columns) == ["驱动因素", "2025年第1季度", "2025年第2季度", "变化", "对营收的影响", "占变化的比例"]
-    assert table.iloc[1].tolist() == ["成交率", "50.0%", "25.0%", "-50.0%", "-2,000元", "100.0%"]
+    assert table.iloc[1].tolist() == ["治疗转化率", "50.0%", "25.0%", "-50.0%", "-2,000元", "100.0%"]
     assert not table.map(lambda v: bool(NAN.search(str(v)))).any().any()
 
 
@@ -388,7 +388,7 @@ def test_general_sample_h2_2025_fall_is_conversion_and_high_value(general):
     assert tiers["revenue_change"].idxmin() == "high_value"
     assert tree.tiers.worst() == ("high_value", "conversion", pytest.approx(tiers.loc["high_value", "conversion"]))
     assert tree.departments.table["revenue_change"].idxmin() == "种植"  # 王医生 left
-    assert "成交率" in tree.finding("zh") and "高值项目" in tree.tiers.finding("zh")
+    assert "治疗转化率" in tree.finding("zh") and "高值项目" in tree.tiers.finding("zh")
 
 
 def test_general_sample_conversion_fall_is_deeper_with_douyin(general):
@@ -409,7 +409,7 @@ def test_general_sample_section_flags_the_recent_fall_red(general):
     assert flags["conversion_effect_recent"].problem_class == "experience"
     assert flags["conversion_effect_recent"].segment == Segment("tier", "high_value")
     sentence = flags["conversion_effect_recent"].sentence("zh")
-    assert "成交率下降让营收少了" in sentence and "主要在高值项目" in sentence and sentence.endswith("。")
+    assert "治疗转化率下降让营收少了" in sentence and "主要在高值项目" in sentence and sentence.endswith("。")
     assert "mostly in high-value items" in flags["conversion_effect_recent"].sentence("en")
     assert not section.year_earlier.flags  # the same loss seen from a year earlier is not counted twice
     assert section.tiers.start == dt.date(2025, 7, 1)

@@ -68,7 +68,7 @@ def test_every_kind_has_both_languages_and_every_stake_method_its_assumption():
 
 def test_a_missing_fact_is_an_error_not_a_blank():
     broken = Finding.past(thresholds.resolve()["churn_recoverable"], 0.1, kind="churn_rate", problem_class="loyalty")
-    with pytest.raises(Exception, match="months"):
+    with pytest.raises(Exception, match="window"):
         broken.sentence("zh")
 
 
