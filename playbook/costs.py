@@ -37,7 +37,7 @@ from .jsonsafe import scalar as _json
 from .metrics import METRICS
 from .plotting import ACTION_RED, PALETTE, month_labels, set_title
 from .profit import CATEGORIES as COST_CATEGORIES
-from .profit import classify_costs, profit_view
+from .profit import classify_costs, cost_lines, profit_view
 from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window
 from .tables import payments
 from .thresholds import DEFAULTS, Threshold
@@ -177,10 +177,8 @@ def cost_ratios(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
     months = pd.date_range(first_month, pd.Timestamp(end), freq="MS")
     revenue = METRICS["revenue"].of_periods(payments(charges), "M", start, end)["value"].reindex(months, fill_value=0.0)
 
-    rows = costs[costs["month"].notna() & costs["amount"].notna()]
-    rows = pd.DataFrame({"month": rows["month"].dt.to_period("M").dt.to_timestamp(),
-                         "key": classify_costs(rows["category"]), "amount": rows["amount"]})
-    rows = rows[rows["key"].isin(ORDER) & rows["month"].isin(months)]
+    rows = cost_lines(costs, months)
+    rows = rows[rows["key"].isin(ORDER)]
     if rows.empty:
         return Unavailable.because(
             "cost_ratios", needs=["costs: 耗材/加工费/库存"],

@@ -86,6 +86,14 @@ def classify_costs(category: pd.Series) -> pd.Series:
     return keys.where(category.notna(), None)
 
 
+def cost_lines(costs: pd.DataFrame, months: pd.DatetimeIndex) -> pd.DataFrame:
+    """The costs table's rows in ``months``: month start, category key (`classify_costs`), amount."""
+    rows = costs[costs["month"].notna() & costs["amount"].notna()]
+    rows = pd.DataFrame({"month": rows["month"].dt.to_period("M").dt.to_timestamp(),
+                         "key": classify_costs(rows["category"]), "amount": rows["amount"]})
+    return rows[rows["month"].isin(months)]
+
+
 def months_inside(start: dt.date, end: dt.date) -> pd.DatetimeIndex:
     """The months whose first day lies in start..end."""
     first = pd.Timestamp(start).to_period("M").to_timestamp()
@@ -201,10 +209,7 @@ def profit_view(costs: pd.DataFrame, charges: pd.DataFrame, *, start: dt.date, e
     paid, revenue = payments(charges), METRICS["revenue"]
     revenue_total = revenue.of(paid, start, end)
     by_month = revenue.of_periods(paid, "M", start, end)["value"]
-    rows = costs[costs["month"].notna() & costs["amount"].notna()]
-    rows = pd.DataFrame({"month": rows["month"].dt.to_period("M").dt.to_timestamp(),
-                         "key": classify_costs(rows["category"]), "amount": rows["amount"]})
-    rows = rows[rows["month"].isin(months)]
+    rows = cost_lines(costs, months)
     if rows.empty or len(months) == 0 or revenue_total <= 0:
         return Unavailable.because(
             "profit", needs=["costs"],
