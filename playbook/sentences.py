@@ -138,11 +138,11 @@ ZH: dict[str, tuple[str, str | None]] = {
     **{f"{driver}_effect": (_DRIVER_EFFECT["zh"], advice) for driver, advice in DRIVER_ADVICE["zh"].items()},
     # funnel.py
     "channel_conversion_volume": (
-        "{{ segment }}渠道{{ window|months }}初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线，而新患者从每月"
+        "{{ segment }}渠道{{ window|window }}初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线，而新患者从每月"
         "{{ per_month_before|fixed(0) }}人增至{{ per_month_recent|fixed(0) }}人",
         "这个渠道引来的多是不打算治疗的人，先调整它的活动和引流项目，再与医生复盘初诊"),
     "channel_conversion": (
-        "{{ segment }}渠道{{ window|months }}初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线",
+        "{{ segment }}渠道{{ window|window }}初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线",
         "与医生和咨询师逐例复盘这个渠道的初诊"),
     "roi_weekly_latest": (
         "{{ segment }}的投放回报自{{ first_week|week }}起连续{{ weeks }}周低于{{ line|g }}的止损线，"
@@ -150,9 +150,9 @@ ZH: dict[str, tuple[str, str | None]] = {
         "按止损规则暂停或缩减这个渠道的投放{% if running %}（正在进行：{{ running|join('、') }}）{% endif %}，"
         "把预算转到回报高的渠道"),
     "arrival_rate_fall": (
-        "{{ segment }}线索到店率{{ window|months }}为{{ recent|rate }}，此前为{{ reference|rate }}，"
+        "{{ segment }}{{ window|window }}线索到店率{{ recent|rate }}，{{ reference_window|window }}为{{ reference|rate }}，"
         "下降{{ (value * 100)|fixed(1) }}个百分点",
-        "检查这个渠道的预约提醒与到店路线说明，以每月提升{{ step|points }}个百分点为目标"),
+        "检查这个渠道的预约提醒与到店路线说明，以比{{ window|window }}提升{{ step|points }}个百分点为目标"),
     # costs.py
     **{f"{key}_share_high": (_COST_HIGH["zh"][0], _COST_HIGH["zh"][1] + advice)
        for key, advice in _COST_ADVICE["zh"].items()},
@@ -220,13 +220,13 @@ EN: dict[str, tuple[str, str | None]] = {
         None),
     **{f"{driver}_effect": (_DRIVER_EFFECT["en"], advice) for driver, advice in DRIVER_ADVICE["en"].items()},
     "channel_conversion_volume": (
-        "{{ segment }} converted {{ value|rate }} of its new patients in {{ window|months }}, under the {{ line|pct }} "
+        "{{ segment }}'s first-visit conversion was {{ value|rate }} in {{ window|window }}, under the {{ line|pct }} "
         "review line, while its new patients rose from {{ per_month_before|fixed(0) }} to {{ per_month_recent|fixed(0) }} "
         "a month",
         "it brings people who do not mean to be treated; change its offer first, then review first visits with the "
         "doctors"),
     "channel_conversion": (
-        "{{ segment }} converted {{ value|rate }} of its new patients in {{ window|months }}, under the {{ line|pct }} "
+        "{{ segment }}'s first-visit conversion was {{ value|rate }} in {{ window|window }}, under the {{ line|pct }} "
         "review line",
         "review its first visits case by case with the doctors and consultants"),
     "roi_weekly_latest": (
@@ -235,9 +235,9 @@ EN: dict[str, tuple[str, str | None]] = {
         "stop or cut its spend{% if running %} (running: {{ running|join(', ') }}){% endif %} and move the budget to "
         "channels that return more"),
     "arrival_rate_fall": (
-        "{{ segment }}'s leads arrived at {{ recent|rate }} in {{ window|months }} against {{ reference|rate }} before, "
-        "{{ (value * 100)|fixed(1) }} points down",
-        "check its booking reminders and directions, aiming for {{ step|points }} points more each month"),
+        "{{ segment }}'s lead arrival rate was {{ recent|rate }} in {{ window|window }} against {{ reference|rate }} in "
+        "{{ reference_window|window }}, {{ (value * 100)|fixed(1) }} points down",
+        "check its booking reminders and directions, aiming for {{ step|points }} points above {{ window|window }}"),
     **{f"{key}_share_high": (_COST_HIGH["en"][0], _COST_HIGH["en"][1] + advice)
        for key, advice in _COST_ADVICE["en"].items()},
     "cost_share_low": ("{{ segment|capitalize }} run at {{ value|rate }} of revenue, below the {{ low|pct_range(high) }} range"
