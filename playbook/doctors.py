@@ -1122,7 +1122,7 @@ def no_show_times(visits: pd.DataFrame, *, start: dt.date, end: dt.date,
         else:
             high = judged["rate"].idxmax()
             zh = (f"全院爽约率{i18n.rate(overall, 'zh')}；按时段合计（工作日、周末的上午、下午、傍晚），爽约最多的是"
-                  f"{_slot_name(high, 'zh')}（{i18n.rate(float(judged.loc[high, 'rate']), 'zh')}），没有超过"
+                  f"{_slot_name(high, 'zh')}，爽约率{i18n.rate(float(judged.loc[high, 'rate']), 'zh')}，没有超过"
                   f"{line.value:.0%}的警戒线{few_zh}")
             en = (f"The clinic's no-show rate is {i18n.rate(overall, 'en')}; of the time slots with enough bookings "
                   f"(weekday and weekend mornings, afternoons and evenings), {_slot_name(high, 'en')} miss most, "

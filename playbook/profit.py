@@ -158,7 +158,9 @@ class ProfitView(AnalysisResult):
         recent = self.recent_margin
         head = i18n.pick(lang, f"分析期经营利润率{margin}", f"Operating margin {margin} over the period")
         if recent is not None and len(self.monthly) >= 12:
-            head += i18n.pick(lang, f"，最近6个月{i18n.rate(recent, lang)}", f", {i18n.rate(recent, lang)} in the last 6 months")
+            last = self.monthly.index[-6:]
+            when = i18n.window(last[0], last[-1] + pd.offsets.MonthEnd(0), lang)  # the six months, named
+            head += i18n.pick(lang, f"，{when}{i18n.rate(recent, lang)}", f", {i18n.rate(recent, lang)} in {when}")
         if self.break_even_per_month:
             head += i18n.pick(lang, f"；每月实收{i18n.money(self.break_even_per_month, lang)}才能保本",
                               f"; break-even at {i18n.money(self.break_even_per_month, lang)} of revenue a month")

@@ -1,13 +1,17 @@
 """The bottleneck ranking on hand-made flags: the order of evidence the prescribe step relies on."""
 from __future__ import annotations
 
+import datetime as dt
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 from playbook import thresholds  # noqa: E402
 from playbook.bottleneck import rank  # noqa: E402
-from playbook.results import RED, YELLOW, Finding, Segment, Stake  # noqa: E402
+from playbook.results import RED, YELLOW, Finding, Segment, Stake, Window  # noqa: E402
+
+YEAR = Window(dt.date(2025, 1, 1), dt.date(2025, 12, 31))  # the window the churn sentence names
 
 
 def _flag(metric, problem_class, severity, gap, at_stake, subject=None):
@@ -16,7 +20,7 @@ def _flag(metric, problem_class, severity, gap, at_stake, subject=None):
                    problem_class=problem_class, severity=severity, gap=gap,
                    stake=Stake(at_stake, "churn_excess" if at_stake else "none"),
                    segment=Segment("channel" if subject == "抖音" else "doctor", subject) if subject else None,
-                   facts={"months": 12})
+                   window=YEAR, facts={"months": 12})
 
 
 FLAGS = [
@@ -47,7 +51,7 @@ def test_classes_ranked_by_their_strongest_finding_without_double_counting():
 
 def test_finding_names_the_top_class_and_counts():
     ranking = rank(FLAGS)
-    assert ranking.finding("zh").startswith("最主要的瓶颈在「获客与市场」：近12个月每月流失老患者的50.0%，高于8%的可约回线：")
+    assert ranking.finding("zh").startswith("最主要的瓶颈在「获客与市场」：2025年每月流失率50.0%，高于8%的可约回线：")
     assert "5项需要立即处理" in ranking.finding("zh") and "1项需要关注" in ranking.finding("zh")
     assert "acquisition and market" in ranking.finding("en")
     assert ranking.metrics()["kpis"] == {"red_flags": 5, "bottleneck_class": "acquisition"}
@@ -79,7 +83,7 @@ def test_plot_draws_one_bar_per_top_finding_red_for_red():
 def test_symptoms_rank_after_the_causes_of_the_same_severity():
     symptom = Finding(kind="churn_rate", metric="revenue_change_recent", value=-0.2, threshold="revenue_change_alert",
                       line=-0.05, problem_class="price_value", severity=RED, gap=3.0, stake=Stake(5_000_000),
-                      evidence="symptom", facts={"months": 12})
+                      evidence="symptom", window=YEAR, facts={"months": 12})
     ranking = rank([symptom, *FLAGS])
     metrics = ranking.findings["metric"].tolist()
     assert metrics.index("revenue_change_recent") == 5  # after the five red causes, before the yellow one
