@@ -100,7 +100,7 @@ from . import i18n, sentences
 from .clinic import Clinic
 from .jsonsafe import scalar as _num
 from .kpis import return_within_12m
-from .plotting import ACTION_RED, GREY, PALETTE, SEQUENTIAL, month_ticks, set_title
+from .plotting import ACTION_RED, GREY, PALETTE, SEQUENTIAL, month_ticks, note, set_title
 from .results import RED, YELLOW, AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
 from .schema import REFERRAL_CHANNELS
 from .tables import RETURN_WINDOW_DAYS, first_arrivals
@@ -582,6 +582,10 @@ class Churn(AnalysisResult):
             _line(ax, value * 100, color, f"{i18n.pick(lang, zh, en)} {_pct(value)}")
         ax.set_ylim(0, max(self.recoverable * 100 * 1.25, float(rates.max()) * 1.15))
         ax.set_ylabel(i18n.pick(lang, "当月流失的老患者 %", "% of established patients lost that month"))
+        if self.overdue:
+            note(ax, i18n.pick(lang, f"逾期待约回：{i18n.count(self.overdue, lang)}人（老患者的{i18n.rate(self.overdue_share, lang)}）",
+                               f"overdue now: {i18n.count(self.overdue, lang)} ({i18n.rate(self.overdue_share, lang)} of "
+                               f"established patients)"), corner="upper left")
         ax.grid(axis="x", visible=False)
         return set_title(ax, self.title(lang), lang)
 
@@ -918,6 +922,14 @@ class ReferralTrend(AnalysisResult):
         for value, color, zh, en in ((self.healthy, PALETTE[2], "健康线", "healthy line"),
                                      (self.act, GREY, "行动线", "action line")):
             _line(ax, value * 100, color, f"{i18n.pick(lang, zh, en)} {_pct(value)}")
+        if self.recent is not None and self.recent_window is not None:  # the title's half-year, over its quarters
+            inside = [x for x, q in enumerate(self.table.index) if q.start_time.date() >= self.recent_window.start]
+            if inside:
+                ax.plot([inside[0] - 0.4, inside[-1] + 0.4], [self.recent * 100] * 2, color=PALETTE[0], lw=1.6,
+                        linestyle="--")
+                when = i18n.window(self.recent_window.start, self.recent_window.end, lang)
+                note(ax, i18n.pick(lang, f"虚线：{when}合计{i18n.rate(self.recent, lang)}",
+                                   f"dashed: {when} together, {i18n.rate(self.recent, lang)}"))
         ax.set_ylim(0, max(60.0, float(shares.max()) * 1.2))
         ax.set_ylabel(i18n.pick(lang, "新患者中转介绍占比 %", "% of new patients referred"))
         ax.grid(axis="x", visible=False)
@@ -1079,13 +1091,21 @@ class Rfm(AnalysisResult):
                     else f" {i18n.rate(share, lang)}, {int(n)}", va="center", fontsize=8)
         ax.set_xlim(0, max(float(table["revenue_share"].max()) * 125, 10))
         ax.set_xlabel(i18n.pick(lang, "占期内收入 %（标注：收入占比，人数）", "% of the period's revenue (labels: share, patients)"))
+        n, share = self._warning()
+        note(ax, i18n.pick(lang, f"红色合计：{i18n.count(n, lang)}人，占收入{i18n.rate(share, lang)}",
+                           f"red together: {i18n.count(n, lang)} patients, {i18n.rate(share, lang)} of revenue"),
+             corner="lower right")
         ax.grid(axis="y", visible=False)
         return set_title(ax, self.title(lang), lang)
 
+    def _warning(self) -> tuple[int, float]:
+        """Patients and revenue share of the churn-warning tiers together (the red bars)."""
+        act = self.table.loc[list(ACTION_SEGMENTS)]
+        return int(act["patients"].sum()), float(act["revenue_share"].sum())
+
     def title(self, lang: str = "zh") -> str:
         """The chart's finding: the high spenders not seen lately (the churn-warning tiers [S0])."""
-        act = self.table.loc[list(ACTION_SEGMENTS)]
-        n, share = int(act["patients"].sum()), float(act["revenue_share"].sum())
+        n, share = self._warning()
         return i18n.pick(lang, f"高价值流失预警{i18n.count(n, lang)}人，占期内收入{i18n.rate(share, lang)}（红色）",
                          f"{i18n.count(n, lang)} high spenders not seen lately paid {i18n.rate(share, lang)} of revenue (red)")
 
@@ -1267,6 +1287,9 @@ class ChurnWarning(AnalysisResult):
             people = i18n.pick(lang, f"（{i18n.count(n, lang)}人）", f" ({i18n.count(n, lang)} patient{'s' if n != 1 else ''})")
             ax.text(s / scale, y, f" {i18n.money(s, lang)}{people}", va="center", fontsize=8)
         ax.set_xlim(0, float(by["spend"].max()) / scale * 1.35)
+        note(ax, i18n.pick(lang, f"合计{i18n.count(len(self.table), lang)}人，期内消费{i18n.money(self.spend, lang)}",
+                           f"in all {i18n.count(len(self.table), lang)} patients, {i18n.money(self.spend, lang)} paid"),
+             corner="lower right")
         ax.set_xlabel(i18n.pick(lang, f"逾期A类客户期内消费（{unit}），按最后接诊医生",
                                 f"Period spend of overdue A-class patients ({unit}), by last doctor"))
         ax.grid(axis="y", visible=False)

@@ -494,8 +494,10 @@ class DoctorLoad(AnalysisResult):
         if len(over):
             return i18n.pick(lang, f"{doctor}每个出诊日接诊{load}人次，超过上限{capacity}（红色）",
                              f"{doctor} sees {load} patients a working day, over the {capacity} capacity (red)")
-        return i18n.pick(lang, f"各医生接诊量都在上限以内；负荷最高的{doctor}每日{load}人次（上限{capacity}）",
-                         f"Every doctor is within capacity; the busiest, {doctor}, sees {load} a day (capacity {capacity})")
+        # the closest to capacity is not the one with the most patients a day (capacities differ): say which
+        return i18n.pick(lang, f"各医生接诊量都在上限以内；离上限最近的{doctor}每日{load}人次（上限{capacity}人次）",
+                         f"Every doctor is within capacity; the nearest to it, {doctor}, sees {load} a day "
+                         f"(capacity {capacity})")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table
@@ -1019,9 +1021,10 @@ class NoShowTimes(AnalysisResult):
                 for col, hour in enumerate(hours):
                     if first <= hour < last and not np.isnan(data.iloc[row, col]):
                         ax.add_patch(plt.Rectangle((col, row), 1, 1, fill=False, edgecolor=ACTION_RED, linewidth=1.6))
-        note = i18n.pick(lang, f"数字为爽约率%；空白为预约太少；红框为超过{self.line:.0%}的时段",
-                         f"numbers: no-show %; blank: too few bookings; red frame: a slot above {self.line:.0%}")
-        ax.set_xlabel(note if self.busy_slots else note.split("；红框")[0].split("; red frame")[0])
+        frame = i18n.pick(lang, "；红框为超过警戒线的时段", "; red frame: a slot above the line")
+        ax.set_xlabel(i18n.pick(lang, f"数字为爽约率%（警戒线{self.line:.0%}）；空白为预约太少",
+                                f"numbers: no-show % (alert line {self.line:.0%}); blank: too few bookings")
+                      + (frame if self.busy_slots else ""))
         ax.set_ylabel("")
         ax.tick_params(axis="y", rotation=0)
         return set_title(ax, title, lang)

@@ -19,7 +19,7 @@ import pandas as pd
 from . import i18n, sentences
 from .metrics import HEADLINE as HEADLINE_NAMES
 from .metrics import METRICS
-from .plotting import ACTION_RED, PALETTE, month_ticks, set_title
+from .plotting import ACTION_RED, GREY, PALETTE, month_ticks, set_title
 from .schema import REFERRAL_CHANNELS
 from .tables import UNKNOWN_CHANNEL, MetricTables, clinic_tables, first_arrivals, new_patient_table, returned_within_year
 from .thresholds import Threshold, resolve
@@ -189,6 +189,18 @@ class HeadlineKpis:
             colors[-window:] = [ACTION_RED] * window
         ax.bar(range(len(self.monthly_revenue)), self.monthly_revenue.to_numpy() / scale,
                **{"color": colors, **kwargs})
+        if change is not None:  # the two monthly averages the title compares, each over its months
+            n = len(self.monthly_revenue)
+            before = float(self.monthly_revenue.iloc[-2 * window:-window].mean())
+            for first, level in ((n - 2 * window, before), (n - window, recent)):
+                ax.plot([first - 0.4, first + window - 0.6], [level / scale] * 2, color=GREY, linestyle="--", lw=1.2)
+            now, then = self._trend_windows(window, lang)
+            sign = "-" if change < 0 else "+"
+            ax.set_xlabel(i18n.pick(lang, f"虚线为月均：{then}{i18n.money(before, lang)}，{now}{i18n.money(recent, lang)}"
+                                          f"（{sign}{i18n.rate(abs(change), lang)}）",
+                                    f"dashed: monthly average, {i18n.money(before, lang)} in {then}, "
+                                    f"{i18n.money(recent, lang)} in {now} ({sign}{i18n.rate(abs(change), lang)})"),
+                          fontsize="small", color=GREY)
         month_ticks(ax, self.monthly_revenue.index, lang)
         ax.set_ylabel(unit)
         ax.grid(axis="x", visible=False)
