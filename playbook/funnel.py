@@ -707,9 +707,9 @@ def _economics_sentences(table: pd.DataFrame, has_spend: bool, empty: bool, line
     if not deals.empty:
         slow = deals["conversion_days_median"].idxmax()
         cycle = deals.loc[slow, "conversion_days_median"]
-        return (f"分析期内{i18n.count(deals['high_value_deals'].sum())}位新患者在90天内做了高值项目；{_channel(slow, 'zh')}"
+        return (f"分析期内的新患者中有{i18n.count(deals['high_value_deals'].sum())}位在90天内做了高值项目；{_channel(slow, 'zh')}"
                 f"的成交周期最长（中位{cycle:.0f}天）：对它的新患者跟进要更早更密。",
-                f"Over the period {i18n.count(deals['high_value_deals'].sum(), 'en')} new patients bought a high-value treatment "
+                f"Over the period {i18n.count(deals['high_value_deals'].sum(), 'en')} of the new patients bought a high-value treatment "
                 f"within 90 days; {_channel(slow, 'en')} takes longest (median {cycle:.0f} days): follow its new "
                 f"patients up sooner and more often.")
     return ("分析期内新患者在90天内没有高值项目成交：检查高值项目的咨询与报价流程。",
