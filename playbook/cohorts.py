@@ -1401,13 +1401,14 @@ class ChildFamily(AnalysisResult):
         if self.ratio is None:
             return i18n.pick(lang, "儿童带动家庭就诊", "Children bringing their families")
         ratio = f"{self.ratio:.2f}"
+        # a ratio, never "0.37 family members": people come whole
         if self.ratio < self.line:
-            return i18n.pick(lang, f"每位儿童患者只带来{ratio}位家庭成员，低于约{self.line:g}:1的参考线（红色）",
-                             f"Each child patient brought only {ratio} family members, under about {self.line:g}:1 (red)")
+            return i18n.pick(lang, f"儿童患者与所带家人之比只有{ratio}:1，低于约{self.line:g}:1的参考线（红色）",
+                             f"Child patients brought family members at only {ratio}:1, under about {self.line:g}:1 (red)")
         red = "" if not (self.table["ratio"].fillna(0) < self.line).any() else i18n.pick(lang, "；红色半年低于参考线",
                                                                                         "; red half-years under it")
-        return i18n.pick(lang, f"每位儿童患者带来{ratio}位家庭成员，达到约{self.line:g}:1的参考线{red}",
-                         f"Each child patient brought {ratio} family members, at about {self.line:g}:1 or better{red}")
+        return i18n.pick(lang, f"儿童患者与所带家人之比{ratio}:1，达到约{self.line:g}:1的参考线{red}",
+                         f"Child patients brought family members at {ratio}:1, about {self.line:g}:1 or better{red}")
 
 
 def child_patients(patients: pd.DataFrame, visits: pd.DataFrame, *, end) -> tuple[pd.Index, float]:

@@ -22,7 +22,7 @@ NOT_A_FIGURE = re.compile(
     r"\d{4}(?:–\d{4})?年(?:\d{1,2}(?:–\d{1,2})?月(?:\d{1,2}日)?)?(?:第[1-4]季度|[上下]半年)?|\d{1,2}(?:–\d{1,2})?月|"
     r"(?:近|最近|连续|前|后|每)?\d+(?:个月|个?周|天|日|年|小时|点)|第\d+[月周天]|\d+%区间|\d+% interval|"
     r"\b(?:H[12]|Q[1-4]) \d{4}|\b\d{4}(?:–\d{4})?\b(?!%)|\b\d+ (?:months?|weeks?|days?|years?)\b|month-\d+|"
-    r"\d{1,2}:\d{2}|\d+:1|\b[A-Z]\d+|\d+(?:st|nd|rd|th)\b|\d+-(?:day|week|month)")
+    r"\d{1,2}:\d{2}|[\d.]+:1|\b[A-Z]\d+|\d+(?:st|nd|rd|th)\b|\d+-(?:day|week|month)")
 SUPERLATIVE = re.compile(r"(最高|最低|highest|lowest)")
 UNIVERSAL = re.compile(r"(?:都|全部|均)(?:在|不超过|低于|不到|未超过)(\d[\d.]*)%?[^，；。,;]{0,8}(?:以下|以内)?|"
                        r"(?:every|all)\b[^,;.]{0,40}\b(?:under|below|within)(?: the)? (\d[\d.]*)%?")
