@@ -391,6 +391,21 @@ def test_general_sample_h2_2025_fall_is_conversion_and_high_value(general):
     assert "治疗转化率" in tree.finding("zh") and "高值项目" in tree.tiers.finding("zh")
 
 
+def test_a_driver_is_mostly_in_a_segment_only_when_that_segment_holds_half_of_its_loss(general):
+    """The review's p.4 against p.5: the clinic's average ticket fell 49.4万元 and was said to fall 'mostly in
+    high-value items', while the tier table put only 12.7万元 of ticket loss there (the rest is the mix:
+    fewer high-value buyers, which the tier split shows as the high-value tier's conversion)."""
+    tree = drivers.driver_tree(general.charges, general.visits, start=dt.date(2025, 7, 1), end=dt.date(2025, 12, 31))
+    where = drivers._where(tree)
+    ticket = tree.tiers.worst("ticket")
+    assert ticket[0] == "high_value" and ticket[2] > drivers.MOSTLY * tree.effects["ticket"]  # under half of it
+    assert where["ticket"] is None and "客单价下降贡献了" in tree.zh and "客单价下降贡献了49.4万元，是最大的原因；" in tree.zh
+    assert where["conversion"][:2] == ("high_value", "tier")  # 82.5万元 of a 47.6万元 clinic-wide loss
+    assert "治疗转化率（少收47.6万元），主要在高值项目" in tree.zh
+    table = tree.table_for("zh")
+    assert table.iloc[2].tolist()[:3] == ["客单价", "1,970元", "1,696元"]  # in yuan, never 0.2万元
+
+
 def test_general_sample_conversion_fall_is_deeper_with_douyin(general):
     douyin = general.patients.loc[general.patients["source_channel"] == "抖音", "patient_id"]
     kept = {name: t[~t["patient_id"].isin(douyin)]
