@@ -93,3 +93,35 @@ def sample_run(tmp_path_factory):
         return runs[name, lang]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def drawn_charts():
+    """Every chart of both sample clinics in both languages, drawn once for the chart tests: dicts of
+    sample, lang, name, result, figure, ax, caption (the sentence the report shows under it), own names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from playbook import kpis, load_clinic, plotting
+    from playbook.config import SAMPLES_DIR
+    from test_chart_text import SAMPLES, _own_names, _results
+
+    drawn = []
+    for sample in SAMPLES:
+        clinic = load_clinic(SAMPLES_DIR / sample)
+        names = _own_names(clinic)
+        results = [(n, r) for n, r in _results(clinic, sample == "general_clinic") if getattr(r, "available", True)]
+        for lang in ("zh", "en"):
+            plotting.set_theme(lang)
+            for name, result in results:
+                figure, ax = plt.subplots(figsize=(9, 4.2))
+                result.plot(ax=ax, lang=lang)
+                caption = (result.trend_finding(lang) if isinstance(result, kpis.HeadlineKpis)
+                           else result.finding(lang) if hasattr(result, "finding") else "")
+                drawn.append(dict(sample=sample, lang=lang, name=name, result=result, figure=figure, ax=ax,
+                                  caption=caption, own=names))
+    yield drawn
+    for chart in drawn:
+        plt.close(chart["figure"])

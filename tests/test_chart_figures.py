@@ -15,23 +15,15 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import QuadMesh
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.collections import QuadMesh  # noqa: E402
+from playbook import plotting
 
-from playbook import load_clinic, plotting  # noqa: E402
-from playbook.config import SAMPLES_DIR  # noqa: E402
-
-from chart_figures import (NUMBER, UNIVERSAL, _figures_only, _value, axes_of, drawing, stated_figures,  # noqa: E402
+from chart_figures import (NUMBER, UNIVERSAL, _figures_only, _value, axes_of, drawing, stated_figures,
                            superlatives)
-from test_chart_text import _own_names, _results  # noqa: E402
-
-SAMPLES = ("general_clinic", "children_clinic")
 
 
 def _table_figures(result, lang: str) -> list[float]:
@@ -58,24 +50,16 @@ def _discrete(figure, d) -> list[float]:
 
 
 @pytest.fixture(scope="module")
-def charts():
-    drawn = []
-    for sample in SAMPLES:
-        clinic = load_clinic(SAMPLES_DIR / sample)
-        names = _own_names(clinic)
-        results = [(n, r) for n, r in _results(clinic, sample == "general_clinic") if getattr(r, "available", True)]
-        for lang in ("zh", "en"):
-            plotting.set_theme(lang)
-            for name, result in results:
-                figure, ax = plt.subplots(figsize=(9, 4.2))
-                result.plot(ax=ax, lang=lang)
-                d = drawing(figure)
-                caption = result.finding(lang) if hasattr(result, "finding") else ""
-                drawn.append(dict(where=f"{sample} {lang} {name}", title=plotting.chart_title(figure), caption=caption,
-                                  drawing=d, discrete=_discrete(figure, d), table=_table_figures(result, lang),
-                                  own=names))
-                plt.close(figure)
-    return drawn
+def charts(drawn_charts):
+    """What each chart states (title, caption) and draws (drawn once, conftest)."""
+    out = []
+    for chart in drawn_charts:
+        d = drawing(chart["figure"])
+        out.append(dict(where=f"{chart['sample']} {chart['lang']} {chart['name']}",
+                        title=plotting.chart_title(chart["figure"]), caption=chart["caption"], drawing=d,
+                        discrete=_discrete(chart["figure"], d), table=_table_figures(chart["result"], chart["lang"]),
+                        own=chart["own"]))
+    return out
 
 
 def test_every_chart_of_both_samples_is_checked(charts):
