@@ -764,16 +764,17 @@ def _sentences(result: BreakevenResult) -> tuple[str, str]:
         if cards is None:
             zh += (f"；按{_pct(q, 'zh')}的大项目成交率，每卖一张卡{_signed_money(unit, 'zh')}，卖得越多亏得越多，"
                    f"卖多少张都不能回本")
-            en += (f"; at a high-value conversion of {_pct(q, 'en')} each card sold makes {_signed_money(unit, 'en')}, so selling more only "
-                   f"loses more and no number of cards breaks even")
+            en += (f"; at a high-value conversion of {_pct(q, 'en')} each card sold makes {_signed_money(unit, 'en')}, "
+                   f"so selling more only loses more and no number of cards breaks even")
         elif cards == 0:
             zh += f"；按{_pct(q, 'zh')}的大项目成交率，没有固定成本要摊，卖多少张都回本"
-            en += f"; at a high-value conversion of {_pct(q, 'en')} there is no fixed cost to cover, so any number of cards pays"
+            en += (f"; at a high-value conversion of {_pct(q, 'en')} there is no fixed cost to cover, so any number of "
+                   f"cards pays")
         else:
             zh += (f"；按{_pct(q, 'zh')}的大项目成交率，需要卖出{cards:,}张卡（卖{c.cards:,.0f}张时"
                    f"{'利润' if result.profit >= 0 else ''}{_signed_money(result.profit, 'zh')}）")
-            en += (f"; at a high-value conversion of {_pct(q, 'en')} it must sell {cards:,} cards ({c.cards:,.0f} cards make "
-                   f"{_signed_money(result.profit, 'en')})")
+            en += (f"; at a high-value conversion of {_pct(q, 'en')} it must sell {cards:,} cards ({c.cards:,.0f} cards "
+                   f"make {_signed_money(result.profit, 'en')})")
     zh, en = zh + "。", en + "."
     h = result.history
     if h is not None:
