@@ -7,14 +7,16 @@ personal-data columns found (masked or dropped), and which analyses the data sup
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from . import i18n, schema
+from . import i18n, nondata, schema
 from .clinic import Clinic, load_clinic
 from .errors import DuplicateIdError, InvalidValuesError, PlaybookError
+from .io import LEFT_OUT, Part, table_named
 from .results import _need_zh
 
 # Which analyses the data supports: (name, 中文, English, needs [(table, column or None)]), in chapter
@@ -63,8 +65,9 @@ class AuditResult:
 
     @property
     def usable(self) -> bool:
-        """The minimal tables are there and readable: the playbook can run."""
-        return all(self.clinic.loads[t].usable for t in schema.MINIMAL_TABLES)
+        """The playbook can run: exactly what `playbook run` checks (`Clinic.raise_for_errors`), so the
+        audit and the run always agree."""
+        return not self.clinic.problems()
 
     @property
     def tables(self) -> pd.DataFrame:
@@ -72,17 +75,18 @@ class AuditResult:
         for name, table in schema.TABLES.items():
             load = self.clinic.loads[name]
             data = load.data
-            date_col = _first_date_column(table)
+            date_col = schema.EVENT_DATE.get(name) or _first_date_column(table)
             dates = data[date_col].dropna() if data is not None and date_col else pd.Series(dtype="datetime64[us]")
             rows.append({
                 "table": name, "zh": table.zh, "needed": table.minimal,
-                "file": load.path.name if load.found else None,
-                "read_as": load.sheet and f"sheet {load.sheet}" or load.encoding,
+                "file": load.files if load.found else None,
+                "read_as": "; ".join(dict.fromkeys(_part_read_as(p) for p in load.parts)) or None,
                 "header_row": load.header_row,
                 "rows": None if data is None else len(data),
                 "from": dates.min().date() if len(dates) else None,
                 "to": dates.max().date() if len(dates) else None,
-                "dropped_rows": sum(len(r) for r in load.dropped_rows.values()),
+                "dropped_rows": sum(len(d.rows) for d in load.dropped if not d.left_out),
+                "left_out": sum(len(d.rows) for d in load.dropped if d.left_out),
                 "duplicate_ids": sum(len(e.rows) for e in load.errors if isinstance(e, DuplicateIdError)),
                 "invalid_values": sum(len(e.rows) for e in load.errors + load.warnings if isinstance(e, InvalidValuesError)),
                 "missing_values": _missing_values(load, table),
@@ -92,24 +96,87 @@ class AuditResult:
 
     @property
     def mapping(self) -> pd.DataFrame:
-        rows = [{"table": name, "header": header, "column": column}
+        rows = [{"table": name, "header": header, "column": column, "unit": load.units.get(header)}
                 for name, load in self.clinic.loads.items() for header, column in load.mapping.items()]
-        rows += [{"table": name, "header": header, "column": None}
+        rows += [{"table": name, "header": header, "column": None, "unit": None}
                  for name, load in self.clinic.loads.items() for header in load.unrecognised]
-        return pd.DataFrame(rows, columns=["table", "header", "column"])
+        return pd.DataFrame(rows, columns=["table", "header", "column", "unit"])
 
     @property
     def problems(self) -> pd.DataFrame:
+        """Every problem and every change made, with the file (and sheet) it is in: errors stop the run,
+        warnings are counted with a doubt, info says what was read differently from the cells."""
         rows = []
         for name, load in self.clinic.loads.items():
-            warnings = load.warnings + self._orphans(name) + self._history(name)
-            for severity, problems in (("error", load.errors), ("warning", warnings)):
+            warnings = load.warnings + self._lost_visits(name) + self._history(name)
+            for severity, problems in (("error", load.errors), ("warning", warnings), ("info", load.notes)):
                 rows += [_problem_row(name, severity, p) for p in problems]
-            for reason, dropped in load.dropped_rows.items():
-                rows.append({"table": name, "severity": "info", "column": None, "rows": _rows(dropped),
-                             "message": f"{len(dropped)} {reason} row(s) dropped", "fix": None,
-                             "zh": f"删除{_DROPPED_ZH[reason]} {len(dropped)} 行"})
-        return pd.DataFrame(rows, columns=["table", "severity", "column", "rows", "message", "fix", "zh"])
+            for dropped in load.dropped:
+                en, zh = nondata.REASONS.get(dropped.reason) or LEFT_OUT[dropped.reason]
+                rows.append({"table": name, "file": _file(dropped.path, dropped.sheet),
+                             "severity": "warning" if dropped.left_out else "info", "column": dropped.column,
+                             "rows": _rows(dropped.rows), "message": f"{i18n.counted(len(dropped.rows), 'row')} dropped: {en}",
+                             "fix": None, "zh": f"删除 {len(dropped.rows)} 行：{zh}"})
+            rows += [_layout_row(name, part) for part in load.parts if part.hidden_rows or part.merged_cells
+                     or part.hidden_sheet]
+            rows += [{"table": name, "file": _file(path, None), "severity": "info", "column": None, "rows": "",
+                      "message": f"sheet {skipped.sheet!r} not read: {skipped.reason}", "fix": None,
+                      "zh": f"工作表「{skipped.sheet}」未读取：{skipped.zh}"} for path, skipped in load.skipped]
+            if len(load.parts) > 1:
+                rows.append({"table": name, "file": load.files, "severity": "info", "column": None, "rows": "",
+                             "message": f"{len(load.parts)} files or sheets stacked into one table: "
+                                        + ", ".join(f"{p.label} ({p.rows:,} rows)" for p in load.parts),
+                             "fix": None, "zh": f"{len(load.parts)} 个文件或工作表合并为一张表："
+                                                + "、".join(f"{p.label}（{p.rows:,} 行）" for p in load.parts)})
+        rows += [_unread_row(path, table_named(path), self.clinic.config) for path in self.clinic.unread]
+        rows += self._coverage()
+        return pd.DataFrame(rows, columns=["table", "file", "severity", "column", "rows", "message", "fix", "zh"])
+
+    def _coverage(self) -> list[dict]:
+        """Tables whose dates do not cover the period (visits and charges are trimmed to; the others are
+        said, since the analyses using them see only part of it)."""
+        period, rows = self.clinic.config.period, []
+        for name in ("treatment_plans", "leads"):
+            if not self.clinic.has(name):
+                continue
+            dates = self.clinic.table(name)[schema.EVENT_DATE[name]].dropna()
+            first, last = dates.min().date(), dates.max().date()
+            slack = dt.timedelta(days=31)
+            if first > period.start + slack or last < period.end - slack:
+                load = self.clinic.loads[name]
+                rows.append({"table": name, "file": load.files, "severity": "warning", "column": None, "rows": "",
+                             "message": f"covers {first}–{last}, not the whole period {period.start}–{period.end}: "
+                                        f"the analyses of {name} see only that part",
+                             "fix": f"export {name} over the whole period",
+                             "zh": f"数据只覆盖 {first} 至 {last}，未覆盖整个分析期 {period.start} 至 {period.end}"})
+        return rows
+
+    @property
+    def words(self) -> pd.DataFrame:
+        """The status words found, and what each was read as (已到店 → arrived)."""
+        rows = [{"table": name, "column": load.header_of(column), "word": word, "read_as": value, "rows": n}
+                for name, load in self.clinic.loads.items() for column, words in load.words.items()
+                for word, (value, n) in sorted(words.items(), key=lambda kv: (kv[1][0], -kv[1][1]))]
+        return pd.DataFrame(rows, columns=["table", "column", "word", "read_as", "rows"])
+
+    @property
+    def health(self) -> pd.DataFrame:
+        """What can move a headline KPI, with its share (playbook.health)."""
+        return pd.DataFrame([e.to_dict() for e in self.clinic.health.entries],
+                            columns=["table", "file", "what", "rows", "share", "message"])
+
+    @property
+    def period(self) -> dict:
+        """The period the KPIs cover, and clinic.yaml's when it was trimmed to the data."""
+        configured = self.clinic.configured_period or self.clinic.config.period
+        used = self.clinic.config.period
+        return {"start": used.start.isoformat(), "end": used.end.isoformat(),
+                **({"configured": {"start": configured.start.isoformat(), "end": configured.end.isoformat()}}
+                   if self.clinic.configured_period else {})}
+
+    def metrics(self) -> dict:
+        """What the audit hands to kpis.json: ``data_health`` (a list, empty when clean) and the period."""
+        return {"data_health": self.clinic.health.to_list(), "period": self.period}
 
     @property
     def personal_data(self) -> pd.DataFrame:
@@ -151,40 +218,30 @@ class AuditResult:
             return []
         first = self.clinic.visits["scheduled_at"].min()
         start = self.clinic.config.period.start
-        if pd.isna(first) or first.date() <= start:
+        if pd.isna(first) or first.date() <= start - dt.timedelta(days=365):
             return []
         return [PlaybookError(
-            f"the visits begin on {first.date()}, after the period starts ({start}): patients who came before "
-            f"the export began count as new", path=self.clinic.loads[name].path, column="scheduled_at",
+            f"the visits begin on {first.date()}, less than a year before the period starts ({start}): patients "
+            f"who came before the export began count as new", path=self.clinic.loads[name].path,
+            column=self.clinic.loads[name].header_of("scheduled_at"),
             fix="export visits from at least a year before the period, or start the period later in clinic.yaml",
-            zh=f"预约到诊记录从{first.date()}才开始，晚于分析期起点{start}：此前来过的老患者会被算作新患者；"
+            zh=f"预约到诊记录从{first.date()}才开始，距分析期起点{start}不足一年：此前来过的老患者会被算作新患者；"
                f"请导出分析期前至少一年的记录，或把分析期起点后移")]
 
-    def _orphans(self, name: str) -> list[PlaybookError]:
-        """Keys that point nowhere: a visit or charge whose patient is not in the patients export."""
+    def _lost_visits(self, name: str) -> list[PlaybookError]:
+        """Charges naming a visit the visits export lacks (orphan patients are `reconcile`'s)."""
         c = self.clinic
-        if name not in ("visits", "charges") or not (c.has(name) and c.has("patients")):
+        if name != "charges" or not (c.has("charges", "visit_id") and c.has("visits")):
             return []
-        data, load = c.table(name), c.loads[name]
-        unknown = ~data["patient_id"].isin(c.patients["patient_id"])
-        found = []
-        if unknown.any():
-            found.append(PlaybookError(
-                f"{int(unknown.sum())} row(s) name a patient who is not in the patients export "
-                f"({data.loc[unknown, 'patient_id'].nunique()} patient id(s)); they count, with channel 'unknown'",
-                path=load.path, column="patient_id", rows=data.loc[unknown, "source_row"].tolist(),
-                fix="export patients again covering all years, or check the id format (leading zeros)",
-                zh=f"{int(unknown.sum())} 行记录的患者不在患者档案中（{data.loc[unknown, 'patient_id'].nunique()} 个编号），"
-                   f"仍计入分析，来源渠道记为未知"))
-        if name == "charges" and c.has("charges", "visit_id") and c.has("visits"):
-            lost = data["visit_id"].notna() & ~data["visit_id"].isin(c.visits["visit_id"])
-            if lost.any():
-                found.append(PlaybookError(
-                    f"{int(lost.sum())} charge(s) name a visit that is not in the visits export",
-                    path=load.path, column="visit_id", rows=data.loc[lost, "source_row"].tolist(),
-                    fix="export visits over the same dates as charges",
-                    zh=f"{int(lost.sum())} 条收费记录的预约编号在预约到诊表中找不到"))
-        return found
+        data, load = c.charges, c.loads["charges"]
+        lost = data["visit_id"].notna() & ~data["visit_id"].isin(c.visits["visit_id"])
+        if not lost.any():
+            return []
+        return [PlaybookError(
+            f"{i18n.counted(int(lost.sum()), 'charge names', 'charges name')} a visit that is not in the visits export",
+            path=load.path, column=load.header_of("visit_id"), rows=data.loc[lost, "source_row"].tolist(),
+            fix="export visits over the same dates as charges",
+            zh=f"{int(lost.sum())} 条收费记录的预约编号在预约到诊表中找不到")]
 
     def finding(self, lang: str = "zh") -> str:
         tables, analyses = self.tables, self.analyses
@@ -197,7 +254,14 @@ class AuditResult:
                            else f"有 {errors} 个问题必须先修正（见下表的修正方法），否则无法诊断。")
         head = f"{found} tables found; the data supports {runnable} of {len(analyses)} analyses."
         return head + (" The minimal tables are usable: the diagnosis can start." if self.usable
-                       else f" {errors} problem(s) must be fixed first (see the fixes below).")
+                       else f" {i18n.counted(errors, 'problem')} must be fixed first (see the fixes below).")
+
+    def health_note(self, lang: str = "zh") -> str:
+        """What the data health means for the KPIs: the report's first-page sentence, or that nothing found
+        can move a headline KPI by more than 1%."""
+        return self.clinic.health.sentence(lang, see_audit=False) or i18n.pick(
+            lang, "数据体检发现的问题都不足以使任何核心指标变动超过1%。",
+            "Nothing the audit found can move a headline KPI by more than 1%.")
 
     def tables_for(self, lang: str = "zh") -> pd.DataFrame:
         """The table overview as the report shows it."""
@@ -211,7 +275,8 @@ class AuditResult:
             i18n.pick(lang, "读取方式", "Read as"): t["read_as"].fillna("").map(lambda v: _read_as(v, lang)),
             i18n.pick(lang, "行数", "Rows"): t["rows"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}"),
             i18n.pick(lang, "日期范围", "Dates"): dates,
-            i18n.pick(lang, "删除行", "Dropped rows"): t["dropped_rows"],
+            i18n.pick(lang, "非数据行", "Rows not data"): t["dropped_rows"],
+            i18n.pick(lang, "未计入", "Left out"): t["left_out"],
             i18n.pick(lang, "状态", "Status"): t["status"].map(lambda s: i18n.pick(lang, *status[s])),
         })
 
@@ -219,7 +284,9 @@ class AuditResult:
         severity = {"error": ("错误", "error"), "warning": ("提醒", "warning"), "info": ("说明", "info")}
         p = self.problems
         return pd.DataFrame({
-            i18n.pick(lang, "数据表", "Table"): p["table"].map(lambda n: schema.TABLES[n].zh if lang == "zh" else n),
+            i18n.pick(lang, "数据表", "Table"): p["table"].map(
+                lambda n: "" if n is None or pd.isna(n) else schema.TABLES[n].zh if lang == "zh" else n),
+            i18n.pick(lang, "文件", "File"): p["file"].fillna(""),
             i18n.pick(lang, "级别", "Level"): p["severity"].map(lambda s: i18n.pick(lang, *severity[s])),
             i18n.pick(lang, "列", "Column"): p["column"].fillna(""),
             i18n.pick(lang, "行", "Rows"): p["rows"],
@@ -234,17 +301,35 @@ class AuditResult:
             i18n.pick(lang, "还需要", "Needs"): a["needs_zh"] if lang == "zh" else a["needs"],
         })
 
+    def words_for(self, lang: str = "zh") -> pd.DataFrame:
+        """The status words as the report shows them: the word, what it was read as, how many rows."""
+        w = self.words
+        read_as = {"arrived": "到诊", "no_show": "爽约", "cancelled": "取消", "booked": "已预约（未发生）",
+                   "charge": "收费", "refund": "退费", "first": "初诊", "return": "复诊", "proposed": "已提出",
+                   "accepted": "已接受", "declined": "已拒绝", "completed": "已完成", "interrupted": "中断"}
+        return pd.DataFrame({
+            i18n.pick(lang, "数据表", "Table"): w["table"].map(lambda n: schema.TABLES[n].zh if lang == "zh" else n),
+            i18n.pick(lang, "列", "Column"): w["column"],
+            i18n.pick(lang, "原文", "Word"): w["word"],
+            i18n.pick(lang, "读作", "Read as"): w["read_as"].map(lambda v: read_as.get(v, v) if lang == "zh" else v),
+            i18n.pick(lang, "行数", "Rows"): w["rows"].map(lambda v: f"{int(v):,}"),
+        })
+
     def privacy_note(self, lang: str = "zh") -> str:
         pii = self.personal_data
         if pii.empty:
             return i18n.pick(lang, "数据中没有发现姓名、手机号等个人信息列。", "No personal-data columns were found.")
-        masked = "、".join(pii.loc[pii["action"] == "masked", "header"]) or "—"
-        dropped = "、".join(pii.loc[pii["action"] == "dropped", "header"]) or "—"
-        return i18n.pick(
-            lang,
-            f"个人信息列：{masked} 在读取时已脱敏（如 张\\*\\*、138\\*\\*\\*\\*5678）；{dropped} 未读取。报告、表格和数据文件中不会出现完整的姓名或手机号。",
-            f"Personal data: {masked} masked the moment they are read (e.g. 张\\*\\*, 138\\*\\*\\*\\*5678); {dropped} not read. "
-            f"No full name or phone number appears in any report, workbook or data file.")
+        masked, dropped = (pii.loc[pii["action"] == action, "header"].tolist() for action in ("masked", "dropped"))
+        if lang == "zh":
+            return (f"个人信息列：{'、'.join(masked) or '—'} 在读取时已脱敏（如 张\\*\\*、138\\*\\*\\*\\*5678）；"
+                    f"{'、'.join(dropped) or '—'} 未读取。报告、表格和数据文件中不会出现完整的姓名或手机号。")
+        # the headers as the exports write them; the example keeps to digits (a name's first character is kept)
+        text = (f"Personal data: the {i18n.plural(len(masked), 'column', 'columns')} {', '.join(masked)} "
+                f"{i18n.plural(len(masked), 'is', 'are')} masked the moment they are read (a name keeps its first "
+                f"character, a phone number reads 138\\*\\*\\*\\*5678)" if masked else "Personal data:")
+        if dropped:
+            text += f"; {', '.join(dropped)} {i18n.plural(len(dropped), 'is', 'are')} not read"
+        return text + ". No full name or phone number appears in any report, workbook or data file."
 
     def as_text(self) -> str:
         """The audit for a terminal (`playbook audit`)."""
@@ -253,19 +338,30 @@ class AuditResult:
         with pd.option_context(*[x for kv in width.items() for x in kv]):
             parts = [f"Intake audit: {self.clinic.config.name} ({self.clinic.config.clinic_id})",
                      self.finding("en"), "", "Tables", _plain(self.tables.drop(columns="zh")).to_string(index=False)]
+            period = self.period
+            if "configured" in period:
+                parts += ["", f"Period: {period['start']} – {period['end']} (clinic.yaml: {period['configured']['start']} "
+                              f"– {period['configured']['end']}, trimmed to the data)"]
             problems = self.problems
             if len(problems):
                 parts += ["", "Problems"]
                 for row in problems.itertuples():
-                    where = f"{row.table}" + (f", column {row.column!r}" if pd.notna(row.column) else "")
+                    where = ", ".join(str(w) for w in (row.table, row.file) if w is not None and pd.notna(w))
+                    where += f", column {row.column!r}" if pd.notna(row.column) and row.column else ""
                     parts.append(f"- [{row.severity}] {where}: {row.message}" + (f" (rows {row.rows})" if row.rows else ""))
-                    if pd.notna(row.fix):
+                    if pd.notna(row.fix) and row.fix:
                         parts.append(f"    fix: {row.fix}")
+            words = self.words
+            if len(words):
+                parts += ["", "Status words read", words.to_string(index=False)]
+            parts += ["", "Data health", self.health_note("en").replace("**", "")]
+            if len(self.health):
+                parts.append(_plain(self.health.drop(columns="message")).to_string(index=False))
             if len(self.personal_data):
                 parts += ["", "Personal data (never shown unmasked)",
                           self.personal_data.to_string(index=False)]
             refunds = self.refunds
-            parts += ["", f"Refunds: {refunds['count']} line(s), {i18n.money(refunds['amount'], 'en')}",
+            parts += ["", f"Refunds: {i18n.counted(refunds['count'], 'line')}, {i18n.money(refunds['amount'], 'en')}",
                       "", "Analyses", self.analyses.drop(columns="zh" if lang == "en" else "en").to_string(index=False)]
         return "\n".join(parts)
 
@@ -284,12 +380,45 @@ def _rows(rows: list[int], shown: int = 5) -> str:
     return ", ".join(str(r) for r in rows[:shown]) + more
 
 
-_DROPPED_ZH = {"blank": "空行", "totals": "合计行"}
+def _file(path: Path | None, sheet: str | None) -> str | None:
+    return None if path is None else f"{path.name}, sheet {sheet}" if sheet else path.name
+
+
+def _part_read_as(part: Part) -> str:
+    if part.sheet:
+        return f"sheet {part.sheet}"
+    separator = {"\t": "tab", ";": "semicolon", "|": "bar"}.get(part.delimiter)
+    return part.encoding + (f", {separator}-separated" if separator else "")
+
+
+def _unread_row(path: Path, table: str | None, config) -> dict:
+    if table:  # named like a table whose file clinic.yaml names
+        named = config.files.get(table)
+        return {"table": table, "file": path.name, "severity": "warning", "column": None, "rows": "",
+                "message": f"not read: named like the {table} table, but clinic.yaml names {named} for it",
+                "fix": f"if it holds more {table} rows, name both in clinic.yaml with a pattern (files: {{{table}: "
+                       f"\"<common start>*{path.suffix}\"}}) and they are stacked; otherwise move it out of the folder",
+                "zh": f"未读取：文件名像是{schema.TABLES[table].zh}，但 clinic.yaml 指定了 {named}"}
+    return {"table": None, "file": path.name, "severity": "warning", "column": None, "rows": "",
+            "message": "not read: its name is no table's (patients, visits, charges … or 患者档案, 预约到诊, 收费明细 …)",
+            "fix": f"rename it after its table, or name it in clinic.yaml: files: {{<table>: {path.name}}}",
+            "zh": "未读取：文件名不对应任何数据表；请按表名重命名，或在 clinic.yaml 的 files: 中指定"}
+
+
+def _layout_row(table: str, part: Part) -> dict:
+    said = [f"{i18n.counted(len(part.hidden_rows), 'hidden row')} read as data (rows {_rows(part.hidden_rows)})" if part.hidden_rows else "",
+            f"{i18n.counted(part.merged_cells, 'cell')} of merged ranges filled with the merged value" if part.merged_cells else "",
+            "the sheet is hidden in Excel; read as data" if part.hidden_sheet else ""]
+    zh = [f"{len(part.hidden_rows)} 个隐藏行按数据读取" if part.hidden_rows else "",
+          f"合并单元格已拆分，{part.merged_cells} 个单元格填入合并值" if part.merged_cells else "",
+          "该工作表在 Excel 中被隐藏，仍按数据读取" if part.hidden_sheet else ""]
+    return {"table": table, "file": part.label, "severity": "info", "column": None, "rows": "",
+            "message": "; ".join(s for s in said if s), "fix": None, "zh": "；".join(s for s in zh if s)}
 
 
 def _problem_row(table: str, severity: str, problem: PlaybookError) -> dict:
-    return {"table": table, "severity": severity, "column": problem.column, "rows": _rows(problem.rows),
-            "message": problem.message, "fix": problem.fix, "zh": problem.zh}
+    return {"table": table, "file": _file(problem.path, problem.sheet), "severity": severity, "column": problem.column,
+            "rows": _rows(problem.rows), "message": problem.message, "fix": problem.fix, "zh": problem.zh}
 
 
 def _missing_values(load, table: schema.Table) -> int:
@@ -304,7 +433,7 @@ def _status(load, table: schema.Table) -> str:
         return "missing" if table.minimal else "not given"
     if load.errors:
         return "error"
-    return "warnings" if load.warnings else "ok"
+    return "warnings" if load.warnings or any(d.left_out for d in load.dropped) else "ok"
 
 
 def audit(folder: Path | str) -> AuditResult:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import __version__
+from . import __version__, i18n
 from . import clinic as clinic_module
 from .config import CONFIG_NAME, NOTEBOOKS_DIR, PROJ_ROOT, TEMPLATES_DIR, read_config
 from .errors import PlaybookError
@@ -292,7 +292,7 @@ def one_line(error: PlaybookError) -> str:
     if first.fix:
         text += f"; fix: {first.fix}"
     if problems and len(problems) > 1:
-        text += f" (+{len(problems) - 1} more problem(s): `playbook audit` lists them)"
+        text += f" (+{i18n.counted(len(problems) - 1, 'more problem')}: `playbook audit` lists them)"
     return text
 
 
@@ -463,7 +463,7 @@ def format_summary(results: Sequence[JobResult]) -> str:
         if result.failed:
             lines.append(f"  why: {result.reason}")
     counts = {status: sum(r.status == status for r in results) for status in (OK, SKIPPED, FAILED)}
-    lines.append(f"{len(results)} clinic(s): {counts[OK]} ok, {counts[SKIPPED]} skipped (unchanged), "
+    lines.append(f"{i18n.counted(len(results), 'clinic')}: {counts[OK]} ok, {counts[SKIPPED]} skipped (unchanged), "
                  f"{counts[FAILED]} failed")
     return "\n".join(lines)
 

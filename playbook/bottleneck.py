@@ -154,17 +154,20 @@ def _sentences(ordered: list[Finding], findings: pd.DataFrame, classes: pd.DataF
                thresholds: Mapping[str, Threshold]) -> tuple[str, str]:
     changed = [t for t in thresholds.values() if t.overridden]
     note_zh = f"（顾问调整了{len(changed)}项阈值，见阈值表）" if changed else ""
-    note_en = f" ({len(changed)} threshold(s) changed by the consultant: see the table)" if changed else ""
+    note_en = (f" ({i18n.counted(len(changed), 'threshold')} changed by the consultant: see the table)"
+               if changed else "")
     if findings.empty:
         return ("各项指标都在方法的阈值以内，没有发现需要处理的瓶颈；保持每周复盘，防止回落。" + note_zh,
                 "Every metric sits within the method's thresholds: no bottleneck to treat; keep the weekly review "
                 "to catch a relapse early." + note_en)
     first = ordered[0]
     top_class = classes.iloc[0]
+    red, watch = int((findings["severity"] == RED).sum()), int((findings["severity"] != RED).sum())
     zh = (f"最主要的瓶颈在「{_class_name(top_class.problem_class, 'zh')}」：{first.sentence('zh')}"
           f"共发现{int((findings['severity'] == RED).sum())}项需要立即处理、"
           f"{int((findings['severity'] != RED).sum())}项需要关注的问题，下一步按此顺序开处方。{note_zh}")
-    en = (f"The main bottleneck is {_class_name(top_class.problem_class, 'en').lower()}: {first.sentence('en')} "
-          f"{int((findings['severity'] == RED).sum())} finding(s) need action now and "
-          f"{int((findings['severity'] != RED).sum())} need watching; prescribe in this order.{note_en}")
+    en = (f"The main bottleneck is {_class_name(top_class.problem_class, 'en').lower()}. {first.sentence('en')} "
+          f"{i18n.counted(red, 'finding')} {i18n.plural(red, 'needs', 'need')} action now and "
+          f"{f'{watch} ' + i18n.plural(watch, 'needs', 'need') if watch else 'none needs'} watching; prescribe in this "
+          f"order.{note_en}")
     return zh, en

@@ -106,14 +106,15 @@ def run(clinic_dirs: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, ex
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 def portfolio_command(out_dir: Path, lang: str) -> None:
-    """Benchmark the clinics `playbook run` finished in OUT_DIR: portfolio.pdf, .html and .xlsx there."""
+    """Benchmark the clinics `playbook run` finished in OUT_DIR: portfolio.pdf, .html, .xlsx and .json there."""
     from .portfolio import build_portfolio
 
     try:
         files = build_portfolio(out_dir, lang=lang)
     except PlaybookError as error:
         _fail(error)
-    for label, path in (("pdf", files.pdf), ("html", files.html), ("xlsx", files.xlsx), ("notebook", files.notebook)):
+    for label, path in (("pdf", files.pdf), ("html", files.html), ("xlsx", files.xlsx), ("json", files.json),
+                        ("notebook", files.notebook)):
         click.echo(f"{label}: {path}")
 
 

@@ -7,22 +7,27 @@ the second chapter gets it instantly, and editing a file or clinic.yaml (interac
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from . import catalogue, privacy, schema
-from .config import ClinicConfig, read_config
+from .config import ClinicConfig, Period, read_config
 from .errors import MissingTableError, PlaybookError
+from .health import DataHealth
 from .io import EMPTY_DTYPE, TableLoad, find_files, load_table
+from .reconcile import reconcile
 
 
 @dataclass
 class Clinic:
     folder: Path
-    config: ClinicConfig
+    config: ClinicConfig  # its period trimmed to the data when clinic.yaml's ran past it
     loads: dict[str, TableLoad]  # every table of the schema, found or not
+    unread: list[Path] = field(default_factory=list)  # data files in the folder no table claimed
+    health: DataHealth = field(default_factory=DataHealth)  # what can move a headline KPI (playbook.health)
+    configured_period: Period | None = None  # clinic.yaml's period, when it was trimmed
 
     def table(self, name: str) -> pd.DataFrame | None:
         load = self.loads.get(name)
@@ -48,15 +53,20 @@ class Clinic:
     def errors(self) -> list[PlaybookError]:
         return [e for load in self.loads.values() for e in load.errors]
 
+    def problems(self) -> list[PlaybookError]:
+        """Every problem that makes the clinic's data unusable: a minimal table missing, an error in any
+        table (the data-health gate's included). The audit and the run both stop on exactly these."""
+        missing = [MissingTableError(f"the {name} table ({schema.TABLES[name].zh}) is missing", path=self.folder,
+                                     fix=f"put the export in the folder as {name}.xlsx or {name}.csv (or as "
+                                         f"{schema.TABLES[name].zh}.xlsx), or list its file in clinic.yaml under files:")
+                   for name in schema.MINIMAL_TABLES if not self.loads[name].found]
+        return missing + self.errors
+
     def raise_for_errors(self) -> None:
         """Stop with the first problem that makes the clinic's data unusable (exit status 2)."""
-        for name in schema.MINIMAL_TABLES:
-            if not self.loads[name].found:
-                raise MissingTableError(f"the {name} table ({schema.TABLES[name].zh}) is missing", path=self.folder,
-                                        fix=f"put the export in the folder as {name}.xlsx or {name}.csv, or "
-                                            f"list its file in clinic.yaml under files:")
-        if self.errors:
-            raise self.errors[0]
+        problems = self.problems()
+        if problems:
+            raise problems[0]
 
 
 _CACHE: dict[Path, tuple[str, Clinic]] = {}
@@ -88,10 +98,11 @@ def load_clinic(folder: Path | str, *, strict: bool = True) -> Clinic:
     if cached and cached[0] == key:
         clinic = cached[1]
     else:
-        files = find_files(folder, config)
+        files, unread = find_files(folder, config)
         loads = {name: (load_table(files[name], name, config) if name in files else TableLoad(name))
                  for name in schema.TABLES}
-        clinic = Clinic(folder, config, loads)
+        clinic = Clinic(folder, config, loads, unread=unread)
+        clinic.health = reconcile(clinic)
         _add_tiers(clinic)
         _CACHE[folder] = (key, clinic)
     if strict:
@@ -119,7 +130,8 @@ def clinic_from_tables(config: ClinicConfig | dict, tables: dict[str, pd.DataFra
                     data[column.name] = privacy.mask_column(data[column.name], column.name)
             if "source_row" not in data:
                 data["source_row"] = range(2, len(data) + 2)
-            load.path, load.data = Path(f"{name}.csv"), data.reset_index(drop=True)
+            data["source_part"] = 0
+            load.paths, load.data, load.data_rows = [Path(f"{name}.csv")], data.reset_index(drop=True), len(data)
         loads[name] = load
     clinic = Clinic(Path("."), config, loads)
     _add_tiers(clinic)

@@ -611,7 +611,7 @@ class Churn(AnalysisResult):
         red_months = int((self.table["rate"] > self.recoverable).sum())
         if red_months and self.rate <= self.recoverable:
             where += i18n.pick(lang, f"，{red_months}个月超过{_pct(self.recoverable)}（红色）",
-                               f", {red_months} month{'s' if red_months > 1 else ''} above {_pct(self.recoverable)} (red)")
+                               f", {i18n.counted(red_months, 'month')} above {_pct(self.recoverable)} (red)")
         when = i18n.window(self.window.start, self.window.end, lang)
         overdue = i18n.count(self.overdue, lang)
         if not self.overdue:
@@ -1026,7 +1026,7 @@ def referral_trend(patients: pd.DataFrame, visits: pd.DataFrame, *, start, end,
         zh, en = "分析期内没有新患者，无法计算转介绍占比。", "No new patients in the period: no referral share."
     elif len(new) < MIN_COHORT:
         zh = f"本期只有{i18n.count(len(new))}位新患者，转介绍占{i18n.rate(share)}，人数太少，暂不下结论。"
-        en = f"Only {len(new)} new patients in the period ({i18n.rate(share, 'en')} referred): too few to judge."
+        en = f"Only {i18n.counted(len(new), 'new patient')} in the period ({i18n.rate(share, 'en')} referred): too few to judge."
     elif flags:
         zh, en = flags[0].sentence("zh"), flags[0].sentence("en")
     else:
@@ -1158,9 +1158,9 @@ def rfm(visits: pd.DataFrame, charges: pd.DataFrame, *, start, end,
     act_n, act_share = int(act["patients"].sum()), float(act["revenue_share"].sum())
     zh = (f"重要价值客户{i18n.count(top['patients'])}人贡献了{i18n.rate(top['revenue_share'])}的收入；"
           f"消费高但近期未再来的重要保持与挽留客户有{i18n.count(act_n)}人（占收入{i18n.rate(act_share)}），应列入流失预警名单优先回访。")
-    en = (f"{i18n.count(top['patients'], 'en')} champions paid {i18n.rate(top['revenue_share'], 'en')} of revenue; {i18n.count(act_n, 'en')} high "
-          f"spenders who have not come lately (share {i18n.rate(act_share, 'en')}) belong on the churn-warning list "
-          f"and should be called first.")
+    en = (f"{i18n.counted(top['patients'], 'champion')} paid {i18n.rate(top['revenue_share'], 'en')} of revenue; "
+          f"{i18n.counted(act_n, 'high spender')} who have not come lately (share {i18n.rate(act_share, 'en')}) belong "
+          f"on the churn-warning list and should be called first.")
     return Rfm("rfm", table, zh, en, patients=frame)
 
 
@@ -1244,7 +1244,7 @@ def abc_classes(visits: pd.DataFrame, charges: pd.DataFrame, *, start, end,
     a = table.loc["A"]
     zh = (f"A类客户{i18n.count(a['patients'])}人，只占患者的{i18n.rate(a['patient_share'])}，却贡献了"
           f"{i18n.rate(a['revenue_share'])}的收入（人均{i18n.money(a['average'])}）：由固定的医生和咨询师一对一维护，按期提醒复诊。")
-    en = (f"{i18n.count(a['patients'], 'en')} A-class patients, {i18n.rate(a['patient_share'], 'en')} of patients, paid "
+    en = (f"{i18n.counted(a['patients'], 'A-class patient')}, {i18n.rate(a['patient_share'], 'en')} of patients, paid "
           f"{i18n.rate(a['revenue_share'], 'en')} of revenue ({i18n.money(a['average'], 'en')} each): give each a "
           f"named doctor and consultant and remind them of every return.")
     return AbcClasses("abc_classes", table, zh, en, patients=frame)
@@ -1360,10 +1360,12 @@ def churn_warning(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.Data
     else:
         gone_doctors = "、".join(sorted({str(d) for d in table.loc[table["why"] == "departed", "last_doctor"]}))
         zh_gone = f"，其中{i18n.count(n_gone)}位的医生（{gone_doctors}）已离开" if n_gone else ""
-        en_gone = f", {i18n.count(n_gone, 'en')} of them patients of a doctor who has left ({gone_doctors})" if n_gone else ""
+        en_gone = (f", {i18n.count(n_gone, 'en')} of them {i18n.plural(n_gone, 'a patient', 'patients')} of a doctor "
+                   f"who has left ({gone_doctors.replace('、', ', ')})" if n_gone else "")
         zh = (f"{i18n.count(a_total)}位A类客户中有{i18n.count(len(table))}位已超过平时的复诊间隔未再来（期内共消费{i18n.money(spend)}）{zh_gone}："
               f"本周按下表逐一致电，先打消费最高的。")
-        en = (f"{i18n.count(len(table), 'en')} of {i18n.count(a_total, 'en')} A-class patients are past their usual return interval (they paid "
+        en = (f"{i18n.count(len(table), 'en')} of {i18n.counted(a_total, 'A-class patient')} "
+              f"{i18n.plural(len(table), 'is', 'are')} past their usual return interval (they paid "
               f"{i18n.money(spend, 'en')} in the period){en_gone}: call each this week, highest spend first.")
     return ChurnWarning("churn_warning", table, zh, en, spend=spend)
 
@@ -1480,7 +1482,7 @@ def child_family(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataF
         zh, en = flags[0].sentence("zh"), flags[0].sentence("en")
     else:
         zh = f"本期{i18n.count(len(kids))}位儿童患者带来{i18n.count(len(family))}位家人就诊（{ratio:.2f}:1），达到约{line.value:g}:1的常态；继续做好家庭会员。"
-        en = (f"The period's {i18n.count(len(kids), 'en')} child patients brought {i18n.count(len(family), 'en')} family members ({ratio:.2f}:1), at the "
+        en = (f"The period's {i18n.counted(len(kids), 'child patient')} brought {i18n.counted(len(family), 'family member')} ({ratio:.2f}:1), at the "
               f"usual {line.value:g}:1: keep the family membership going.")
     return ChildFamily("child_family", table, zh, en, flags, ratio=ratio, line=line.value)
 

@@ -12,7 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import schema
+from . import i18n, schema
 from .errors import ConfigError
 from .thresholds import DEFAULTS
 
@@ -119,8 +119,13 @@ class ClinicConfig(BaseModel):
     period: Period
     lang: Literal["zh", "en"] = "zh"
     consultant: str | None = None
-    # table -> file name in the clinic folder, when the file is not named after the table
+    # what kind of clinic, for the portfolio's peer groups (playbook.clinic_type); omitted: read from the data
+    type: Literal["general", "children", "orthodontic", "implant"] | None = None
+    # table -> file name in the clinic folder, when the file is not named after the table; a pattern
+    # (收费明细*.csv) names several files of one table, which are stacked
     files: dict[str, str] = Field(default_factory=dict)
+    # the clinic's time zone: timestamps written with an offset (2024-01-05T14:00:00+08:00) are read as its local time
+    timezone: str = "Asia/Shanghai"
     # table -> {the export's header: canonical column}
     headers: dict[str, dict[str, str]] = Field(default_factory=dict)
     # table -> column -> {the export's value: canonical value}, e.g. visits: {status: {已到店: arrived}}
@@ -148,7 +153,18 @@ class ClinicConfig(BaseModel):
     def _known_tables(cls, value: dict) -> dict:
         unknown = sorted(set(value) - set(schema.TABLES))
         if unknown:
-            raise ValueError(f"unknown table(s) {unknown}; tables are {sorted(schema.TABLES)}")
+            raise ValueError(f"unknown {i18n.plural(len(unknown), 'table')} {unknown}; tables are {sorted(schema.TABLES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; write one such as Asia/Shanghai") from None
         return value
 
     @field_validator("thresholds")
@@ -156,7 +172,7 @@ class ClinicConfig(BaseModel):
     def _known_thresholds(cls, value: dict) -> dict:
         unknown = sorted(set(value) - set(DEFAULTS))
         if unknown:
-            raise ValueError(f"unknown threshold(s) {unknown}; thresholds are {sorted(DEFAULTS)}")
+            raise ValueError(f"unknown {i18n.plural(len(unknown), 'threshold')} {unknown}; thresholds are {sorted(DEFAULTS)}")
         return value
 
     @model_validator(mode="after")
@@ -165,7 +181,7 @@ class ClinicConfig(BaseModel):
             columns = {c.name for c in schema.TABLES[table].columns}
             bad = sorted(set(mapping.values()) - columns)
             if bad:
-                raise ValueError(f"headers.{table} maps to unknown column(s) {bad}; columns are {sorted(columns)}")
+                raise ValueError(f"headers.{table} maps to unknown {i18n.plural(len(bad), 'column')} {bad}; columns are {sorted(columns)}")
         return self
 
     @property

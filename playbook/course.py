@@ -537,7 +537,7 @@ EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in (
                        "不低于80%时回答“没有”。",
              rubric_en="Under 80%: its new patients a month up 20% or more → acquisition (it brings the wrong people); "
                        "otherwise → experience. At 80% or more answer \"none\"."),
-    Exercise("03.4", "触发止损的渠道（ROI连续2周低于1.5）", "The channel(s) in stop-loss (ROI under 1.5 two weeks running)",
+    Exercise("03.4", "触发止损的渠道（ROI连续2周低于1.5）", "The channels in stop-loss (ROI under 1.5 two weeks running)",
              CHOICE, _stop_loss_channels,
              rubric_zh="[S0]：13周滚动ROI到最近可评判的一周仍连续2周以上低于1.5的渠道；没有就回答“没有”。",
              rubric_en="[S0]: a channel whose 13-week ROI is still under 1.5 for 2 weeks or more at the latest week "
@@ -545,7 +545,7 @@ EXERCISES: dict[str, Exercise] = {ex.id: ex for ex in (
     # 04 cohorts and loyalty
     Exercise("04.1", "最近6个月的转介绍占比", "Referral share of the last six months", RATE,
              _loyalty_kpi("referral_share_recent")),
-    Exercise("04.2", "老患者逾期比例异常高的医生", "The doctor(s) whose established patients are overdue far more often",
+    Exercise("04.2", "老患者逾期比例异常高的医生", "The doctors whose established patients are overdue far more often",
              CHOICE, _doctors_losing_patients,
              rubric_zh="某医生老患者的逾期比例达到其他医生的1.5倍及以上；没有就回答“没有”。",
              rubric_en="A doctor whose patients are overdue 1.5 times as often as the others' or more; \"none\" if none."),

@@ -56,7 +56,7 @@ class Diagnosis:
         """The analyses the clinic's data could not support, and the sentence saying what they need."""
         names = {name: (zh, en) for name, zh, en, _ in ANALYSES} | {
             "drivers_period": ("营收驱动因素：与上期比较", "Revenue drivers against the previous period"),
-            "drivers_recent": ("营收驱动因素：近半年", "Revenue drivers over the last six months"),
+            "drivers_recent": ("营收驱动因素：近半年", "Revenue drivers over the last 6 months"),
             "drivers_year_earlier": ("营收驱动因素：与去年同期比较", "Revenue drivers against a year earlier")}
         rows = [{i18n.pick(lang, "分析", "Analysis"): i18n.pick(lang, *names.get(r.name, (r.name, r.name))),
                  i18n.pick(lang, "原因与所需数据", "Why, and the data it needs"): r.finding(lang)}

@@ -1319,11 +1319,11 @@ def no_show_channels(visits: pd.DataFrame, patients: pd.DataFrame, *, start: dt.
             worst = judged["rate_judged"].idxmax()
             rate = _num(judged.loc[worst, "rate_judged"])
             outside_zh = "（不含高爽约时段）" if busy_slots else ""
-            outside_en = " outside the high no-show slots" if busy_slots else ""
+            outside_en = "Outside the high no-show slots, every" if busy_slots else "Every"
             zh = (f"预约足够多的渠道，{when_zh}爽约率{outside_zh}都在{line.value:.0%}的警戒线以下（最高为"
                   f"{channel_name(worst, 'zh')}，{i18n.rate(rate, 'zh')}）{few_zh}"
                   + ("：爽约问题在时段，不在渠道。" if busy_slots else "。"))
-            en = (f"Every channel with enough bookings is under the {line.value:.0%} alert line in {when_en}{outside_en} "
+            en = (f"{outside_en} channel with enough bookings was under the {line.value:.0%} alert line in {when_en} "
                   f"(highest: {channel_name(worst, 'en')}, {i18n.rate(rate, 'en')}){few_en}"
                   + (": the problem is the time slot, not the channel." if busy_slots else "."))
     windows = dict(recent=Window(recent_start.date(), end), before=Window(start, (recent_start - pd.Timedelta(days=1)).date())) \

@@ -686,14 +686,14 @@ def _tree_sentences(tree: DriverTree, where: dict[str, tuple[str, str, float] | 
         top = falls.index[0]
         zh = (head_zh + f"下降{i18n.money(-delta, 'zh')}{pct_zh}，其中{_driver_name(top, 'zh')}下降贡献了"
               f"{i18n.money(-falls.iloc[0], 'zh')}，是最大的原因{_segment_hint(where.get(top), 'zh')}")
-        en = (head_en + f"{i18n.money(-delta, 'en')}{pct_en} less than in {base_en}; the fall of "
-              f"{_driver_name(top, 'en').lower()} explains {i18n.money(-falls.iloc[0], 'en')} of it, the largest "
+        en = (head_en + f"{i18n.money(-delta, 'en')}{pct_en} less than in {base_en}; the fall in "
+              f"{sentences.driver_phrase(top, 'en')} explains {i18n.money(-falls.iloc[0], 'en')} of it, the largest "
               f"cause{_segment_hint(where.get(top), 'en')}")
         if len(falls) > 1 and falls.iloc[1] < 0.2 * delta:
             second = falls.index[1]
             zh += (f"；其次是{_driver_name(second, 'zh')}（少收{i18n.money(-falls.iloc[1], 'zh')}）"
                    f"{_segment_hint(where.get(second), 'zh')}")
-            en += (f"; then {_driver_name(second, 'en').lower()} ({i18n.money(-falls.iloc[1], 'en')})"
+            en += (f"; then {sentences.driver_phrase(second, 'en')} ({i18n.money(-falls.iloc[1], 'en')})"
                    f"{_segment_hint(where.get(second), 'en')}")
         return (zh + f"。下一步：{sentences.DRIVER_ADVICE['zh'][top]}。",
                 en + f". Next: {sentences.DRIVER_ADVICE['en'][top]}.")
@@ -702,12 +702,12 @@ def _tree_sentences(tree: DriverTree, where: dict[str, tuple[str, str, float] | 
         zh = (head_zh + f"增加{i18n.money(delta, 'zh')}{pct_zh}，主要来自{_driver_name(top, 'zh')}"
               f"（{_signed_money(rises.iloc[0], 'zh')}）")
         en = (head_en + f"{i18n.money(delta, 'en')}{pct_en} more than in {base_en}, mostly from "
-              f"{_driver_name(top, 'en').lower()} ({_signed_money(rises.iloc[0], 'en')})")
+              f"{sentences.driver_phrase(top, 'en')} ({_signed_money(rises.iloc[0], 'en')})")
         if len(falls) and (r0 <= 0 or line.breached(falls.iloc[0] / r0)):
             low = falls.index[0]
             zh += (f"；但{_driver_name(low, 'zh')}下降抵消了{i18n.money(-falls.iloc[0], 'zh')}"
                    f"{_segment_hint(where.get(low), 'zh')}，值得留意：{sentences.DRIVER_ADVICE['zh'][low]}。")
-            en += (f"; but the fall of {_driver_name(low, 'en').lower()} offset {i18n.money(-falls.iloc[0], 'en')}"
+            en += (f"; but the fall in {sentences.driver_phrase(low, 'en')} offset {i18n.money(-falls.iloc[0], 'en')}"
                    f"{_segment_hint(where.get(low), 'en')}, worth watching: {sentences.DRIVER_ADVICE['en'][low]}.")
         else:
             zh += "；没有哪个驱动因素明显拖累营收，保持当前做法并按周跟踪。"
@@ -1024,7 +1024,7 @@ def diagnose(clinic, thresholds: dict[str, Threshold]) -> DriversSection:
         recent = Unavailable.because(
             "drivers_recent", needs=["a period of six months or more"],
             zh_reason="分析期不足半年，最近几个月的变化就是整个分析期的比较。",
-            en_reason="The period is under six months: the recent change is the comparison of the whole period.")
+            en_reason="The period is under 6 months: the recent change is the comparison of the whole period.")
     else:
         recent = _tree(data, window[0], window[1], None, None, "previous", "recent", thresholds)
     focus = window or (start, end)

@@ -722,7 +722,9 @@ def _note_words(r: EvaluationResult, note: Note, lang: str) -> str:
                          f"Branch {note.subject} covers only {_pct(note.value, signed=False)} of the periods and is "
                          f"not used as a control.")
     return i18n.pick(lang, f"分院{_join(list(note.items), lang)}的数据有问题，没有用作对照。",
-                     f"Branch(es) {_join(list(note.items), lang)} have input problems and are not used as controls.")
+                     f"{i18n.plural(len(note.items), 'Branch', 'Branches')} {_join(list(note.items), lang)} "
+                     f"{i18n.plural(len(note.items), 'has', 'have')} input problems and {i18n.plural(len(note.items), 'is', 'are')} "
+                     f"not used as controls.")
 
 
 def _check_words(r: EvaluationResult, check: Check, lang: str) -> str:
@@ -908,7 +910,7 @@ def _dates(raw: pd.Series, column: str, path) -> pd.Series:
         invalid = invalid & labels.isna()
     if invalid.any():
         examples = ", ".join(repr(str(v)) for v in raw[invalid].head(3))
-        raise EvaluationInputError(f"{int(invalid.sum())} value(s) cannot be read as dates, e.g. {examples}",
+        raise EvaluationInputError(f"{i18n.counted(int(invalid.sum()), 'value')} cannot be read as dates, e.g. {examples}",
                                    path=path, column=column, rows=_rows(invalid),
                                    fix="write dates like 2025-07-01, 2025/7/1 or 2025年7月1日 (a month 2025年7月, "
                                        "a quarter 2025Q3, a year 2025)")
@@ -921,7 +923,7 @@ def _values(raw: pd.Series, column: str, path) -> pd.Series:
     parsed, invalid = parse_amounts(raw)
     if invalid.any():
         examples = ", ".join(repr(str(v)) for v in raw[invalid].head(3))
-        raise EvaluationInputError(f"{int(invalid.sum())} value(s) are not numbers, e.g. {examples}", path=path,
+        raise EvaluationInputError(f"{i18n.counted(int(invalid.sum()), 'value is', 'values are')} not numbers, e.g. {examples}", path=path,
                                    column=column, rows=_rows(invalid),
                                    fix="write numbers such as 12, 0.35 or ¥1,234.50; leave a cell empty when unknown")
     return parsed.astype("float64")
@@ -1051,7 +1053,7 @@ def _prepare(series: pd.DataFrame, *, date: str, value: str, controls: list[str]
     frame = frame[~blank]  # an empty row between tables is formatting, not a period
     dates = _dates(frame["date_raw"], date, path)
     if dates.isna().any():
-        raise EvaluationInputError(f"{int(dates.isna().sum())} row(s) have a value but no date", path=path,
+        raise EvaluationInputError(f"{i18n.counted(int(dates.isna().sum()), 'row has', 'rows have')} a value but no date", path=path,
                                    column=date, rows=[int(i) + 2 for i in frame.index[dates.isna()]],
                                    fix="give every row its period's date, or delete the row")
     data = pd.DataFrame({"date": dates, "y": _values(frame["y_raw"], value, path)})
@@ -1142,7 +1144,7 @@ def evaluate(series: pd.DataFrame, *, date: str, value: str, intervention, contr
         series, controls = _wide(series, date=date, value=value, by=by, treated=treated, path=path)
     clash = [c for c in controls if c in RESERVED or str(c).startswith(("week_", "year_")) or c == value]
     if clash:
-        raise EvaluationInputError(f"control name(s) {', '.join(map(repr, clash))} clash with the KPI or the model's "
+        raise EvaluationInputError(f"{i18n.plural(len(clash), 'control name', 'control names')} {', '.join(map(repr, clash))} {i18n.plural(len(clash), 'clashes', 'clash')} with the KPI or the model's "
                                    f"own terms", path=path, fix="rename the column (or unit), e.g. to branch_2")
     start = _intervention_day(intervention)
     s = _prepare(series, date=date, value=value, controls=controls, start=start, frequency=frequency, path=path)
@@ -1187,7 +1189,7 @@ def _period_counts(s: _Series, start: pd.Timestamp, effect: str, path) -> tuple[
     need_post = MIN_SLOPE_POST if effect != "step" else MIN_FIT_POST
     if n_pre < MIN_FIT_PRE or n_post < need_post:
         raise EvaluationInputError(
-            f"too few points to fit: {n_pre} period(s) before the intervention and {n_post} after "
+            f"too few points to fit: {i18n.counted(n_pre, 'period')} before the intervention and {n_post} after "
             f"(at least {MIN_FIT_PRE} before and {need_post} after are needed for a {effect} effect, {MIN_PRE} "
             f"before for a reliable estimate)", path=path, fix="give a longer series, or a finer frequency (weekly, daily)",
             zh=f"数据太短，无法估计：干预前只有{n_pre}期、干预后{n_post}期（至少需要干预前{MIN_FIT_PRE}期、干预后"

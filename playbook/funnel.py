@@ -44,7 +44,7 @@ Flags:
   none) — what coming back to the line would bring in, counted over the first 90 days only.
 - ``roi_weekly_latest`` (thresholds ``channel_roi_stop_loss`` and ``channel_roi_stop_loss_weeks``, [S0]):
   a channel with spend whose weekly ROI is below 1.5 in the latest week the data can judge and the
-  week(s) before it (2 consecutive weeks). A week holds a handful of new patients and one implant case
+  weeks before it (2 consecutive weeks in all). A week holds a handful of new patients and one implant case
   swings its revenue tenfold, so each week (Monday to Sunday) is judged on the 13 weeks ending with it
   (playbook default): ROI of week w = revenue in 90 days of the channel's new patients first arriving
   in those of weeks w−12..w in which the channel spent / the channel's spend in weeks w−12..w. A week
@@ -420,7 +420,8 @@ def _conversion_sentences(summary, flags, line, first, last, empty, min_patients
     if flags:
         worst = flags[0]
         more_zh = f"另有{len(flags) - 1}个渠道也低于复盘线。" if len(flags) > 1 else "其他渠道都在复盘线以上。"
-        more_en = (f" {len(flags) - 1} more channel(s) are under the line too." if len(flags) > 1
+        more_en = (f" {len(flags) - 1} more {i18n.plural(len(flags) - 1, 'channel is', 'channels are')} under the "
+                   "line too." if len(flags) > 1
                    else " The other channels are above the line.")
         return worst.sentence("zh") + more_zh, worst.sentence("en") + more_en
     judged = summary[summary["judged"]]
@@ -667,7 +668,8 @@ def channel_economics(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.
         names = "、".join(unmatched)
         zh += (f"营销活动表中的渠道「{names}」在患者档案里找不到同名来源渠道，其投放{i18n.money(sum(unmatched.values()), 'zh')}"
                f"没有算入回报：请把两份导出的渠道名称统一。")
-        en += (f" The campaigns name channel(s) {', '.join(unmatched)} that no patient's source channel matches, so "
+        en += (f" The campaigns name {i18n.plural(len(unmatched), 'a channel', 'channels')} {', '.join(unmatched)} that "
+               f"no patient's source channel matches, so "
                f"their spend ({i18n.money(sum(unmatched.values()), 'en')}) is left out of ROI: use the same channel "
                f"names in both exports.")
     return ChannelEconomics("channels", table, zh, en, monthly=monthly, scalars=scalars,
@@ -886,7 +888,9 @@ def channel_stop_loss(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.
     zh, en = _stop_loss_sentences(streaks, flags, latest, line, bool(channels or unmatched), running)
     if unmatched:
         zh += f"活动表中的渠道「{'、'.join(unmatched)}」在患者档案里没有同名来源渠道，未能评判：请统一渠道名称。"
-        en += (f" Campaign channel(s) {', '.join(unmatched)} match no patient's source channel and are not judged: "
+        en += (f" {i18n.plural(len(unmatched), 'Campaign channel', 'Campaign channels')} {', '.join(unmatched)} "
+               f"{i18n.plural(len(unmatched), 'matches', 'match')} no patient's source channel and "
+               f"{i18n.plural(len(unmatched), 'is', 'are')} not judged: "
                f"use the same channel names in both exports.")
     return StopLoss("campaign_roi", table, zh, en, flags, streaks=streaks, line=line.value, latest_week=latest)
 
@@ -927,7 +931,8 @@ def _stop_loss_sentences(streaks, flags, latest, line, any_spend, running) -> tu
                    f"before repeating those campaigns.")
     if flags:
         more_zh = f"另有{len(flags) - 1}个渠道也在止损区。" if len(flags) > 1 else ""
-        more_en = f" {len(flags) - 1} more channel(s) are in stop-loss too." if len(flags) > 1 else ""
+        more_en = (f" {len(flags) - 1} more {i18n.plural(len(flags) - 1, 'channel is', 'channels are')} in stop-loss "
+                   "too." if len(flags) > 1 else "")
         return flags[0].sentence("zh") + more_zh + past_zh, flags[0].sentence("en") + more_en + past_en
     return (f"最近可评估的一周（{i18n.week_of(latest, 'zh')}，新患者已满90天）各投放渠道回报都不低于{line.value:g}，"
             f"无需止损。" + past_zh,
@@ -1113,7 +1118,7 @@ def _arrival_sentences(result: LeadArrival, empty: bool) -> tuple[str, str]:
     flags, summary = result.flags, result.summary
     if flags:
         more_zh = f"另有{len(flags) - 1}个渠道到店率也在下降。" if len(flags) > 1 else ""
-        more_en = f" {len(flags) - 1} more channel{'s' if len(flags) > 2 else ''} fell too." if len(flags) > 1 else ""
+        more_en = f" {i18n.counted(len(flags) - 1, 'more channel')} fell too." if len(flags) > 1 else ""
         return flags[0].sentence("zh") + more_zh, flags[0].sentence("en") + more_en
     top = summary.index[0]
     rate = summary.loc[top, "rate"]
@@ -1267,7 +1272,8 @@ def campaign_roi(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataF
     unmatched = list(dict.fromkeys(table.loc[~table["matched"], "channel"]))
     if unmatched:
         zh += f"活动表中的渠道「{'、'.join(unmatched)}」在患者档案里没有同名来源渠道，这些活动无法计算回报：请统一渠道名称。"
-        en += (f" Campaign channel(s) {', '.join(unmatched)} match no patient's source channel, so those campaigns have "
+        en += (f" {i18n.plural(len(unmatched), 'Campaign channel', 'Campaign channels')} {', '.join(unmatched)} "
+               f"{i18n.plural(len(unmatched), 'matches', 'match')} no patient's source channel, so those campaigns have "
                f"no ROI: use the same channel names in both exports.")
     return CampaignRoi("campaign_roi", table, zh, en, line=line.value)
 

@@ -10,6 +10,8 @@ import math
 import re
 import unicodedata
 
+from babel import Locale
+
 NO_DATA = {"zh": "无数据", "en": "no data"}
 MINUS = "\u2212"  # −, the minus sign of typeset numbers; "-" is a hyphen
 
@@ -85,6 +87,22 @@ def minus_signs(text: str) -> str:
 def display_width(text: str) -> int:
     """Width in half-width units, as a monospaced layout counts it: a Chinese character counts two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+# CLDR plural rules (Babel): English has "one" (1, 1.0) and "other" (0, 2, 1.5 …); Chinese has one form.
+_PLURAL_FORM = Locale.parse("en").plural_form
+
+
+def plural(n, one: str, other: str | None = None) -> str:
+    """The English word that agrees with ``n``: plural(1, "finding") → 'finding', plural(12, "finding") →
+    'findings', plural(1, "needs", "need") → 'needs'. ``other`` defaults to ``one`` + "s"; give it for
+    any other plural ("status", "statuses"; "person", "people"). Chinese writes a measure word instead."""
+    return one if _PLURAL_FORM(abs(n)) == "one" else (other if other is not None else one + "s")
+
+
+def counted(n, one: str, other: str | None = None) -> str:
+    """A count and its English noun: counted(1456, "patient") → '1,456 patients', counted(1, "finding") → '1 finding'."""
+    return f"{count(n, 'en')} {plural(n, one, other)}"
 
 
 def rate(value, lang: str = "zh") -> str:

@@ -54,8 +54,8 @@ _FINDING = {
            "healthy": "，两项均在方法的健康线以上。", "sep": "；", "end": "。",
            "first_visit_conversion": "初诊成交率低于{line}，应与医生逐例复盘初诊沟通",
            "referral_share": "转介绍占比低于{line}，说明服务体验与口碑需要改进"},
-    "en": {"head": "In the period ({window}) the clinic took revenue of {revenue} from {new} new patients; first-visit "
-                   "conversion was {conversion} and referral share {referral}",
+    "en": {"head": "In the period ({window}) the clinic took revenue of {revenue} and saw {new} new patients; "
+                   "first-visit conversion was {conversion} and referral share {referral}",
            "healthy": ", both above the method's healthy lines.", "sep": "; ", "end": ".",
            "first_visit_conversion": "conversion below {line} calls for a case-by-case review with the doctors",
            "referral_share": "referral share below {line} points to a service and word-of-mouth problem"},
@@ -124,7 +124,7 @@ class HeadlineKpis:
         """The revenue chart's sentence: the last two quarters against the two before them."""
         window, recent, change = self._trend()
         if not window:
-            return i18n.pick(lang, "分析期不足半年，暂不比较趋势。", "The period is under six months: no trend is compared.")
+            return i18n.pick(lang, "分析期不足半年，暂不比较趋势。", "The period is under 6 months: no trend is compared.")
         if change is None:
             return i18n.pick(lang, "此前没有收入，无法比较趋势。", "No revenue before: the trend cannot be compared.")
         now, then = self._trend_windows(window, lang)

@@ -388,7 +388,7 @@ def _sentences(plans: pd.DataFrame, tasks: pd.DataFrame, share_closed: float) ->
     share = f"{share_closed:.0%}"
     zh = (f"执行处方{names_zh}，共{len(tasks)}项任务，每项有负责部门、指标、目标和期限；"
           f"若各项目标弥补诊断差距的{share}，每年约可带回营收{i18n.money(total, 'zh')}（各发现可能重叠，按上限估算）。")
-    en = (f"Carry out plan(s) {names_en}: {len(tasks)} tasks, each with an owner, a KPI, a target and a deadline; "
+    en = (f"Carry out {i18n.plural(len(chosen), 'plan')} {names_en}: {i18n.counted(len(tasks), 'task')}, each with an owner, a KPI, a target and a deadline; "
           f"if the targets close {share} of the diagnosed gaps, they bring back about {i18n.money(total, 'en')} "
           "of revenue a year (findings may overlap: an upper bound).")
     return zh, en

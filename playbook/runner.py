@@ -10,6 +10,7 @@ nothing an earlier run produced is deleted.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -24,7 +25,7 @@ from jupyter_client.blocking import BlockingKernelClient  # noqa: E402
 from jupyter_client.manager import KernelManager  # noqa: E402
 from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 
-from . import report  # noqa: E402
+from . import i18n, report  # noqa: E402
 from .clinic import load_clinic  # noqa: E402
 from .config import METRICS_MIMETYPE, NOTEBOOKS_DIR, read_config  # noqa: E402
 from .errors import ChapterError, PlaybookError, ReportBuildError  # noqa: E402
@@ -52,7 +53,7 @@ class InputErrors(PlaybookError):
 
     def __init__(self, folder: Path, problems: list[PlaybookError]):
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the input of {folder}:\n" +
+        super().__init__(f"{i18n.counted(len(problems), 'problem')} in the input of {folder}:\n" +
                          "\n".join(f"- {p}" for p in problems))
 
 
@@ -194,7 +195,7 @@ def run_clinic(folder: Path | str, out_root: Path | str, *, notebooks: list[Path
     run.kpis = _write_kpis(out_dir, config, metrics, complete=run.ok)
     if run.ok:
         on_stage("report")
-        _build_report(run, config)
+        _build_report(run, config, metrics.get("period"))
     run.timings["total"] = time.perf_counter() - started
     return run
 
@@ -242,7 +243,9 @@ def _first_line(text: str) -> str:
 def _write_kpis(out_dir: Path, config, metrics: dict, *, complete: bool) -> Path:
     payload = {"clinic_id": config.clinic_id, "clinic_name": config.name,  # the portfolio labels clinics by name
                "period": {"start": config.period.start.isoformat(), "end": config.period.end.isoformat()},
-               "kpis": {}, "channels": {}}
+               "kpis": {}, "channels": {},
+               # what can move a headline KPI (playbook.health): the audit chapter publishes the entries
+               "data_health": []}
     deep_merge(payload, metrics)
     payload["complete"] = complete
     path = out_dir / "kpis.json"
@@ -258,9 +261,12 @@ def _write_atomically(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-def _build_report(run: ClinicRun, config) -> None:
-    meta = report.ReportMeta(clinic_id=config.clinic_id, clinic_name=config.name, period_start=config.period.start,
-                             period_end=config.period.end, lang=config.lang, consultant=config.consultant)
+def _build_report(run: ClinicRun, config, period: dict | None = None) -> None:
+    # The period the KPIs cover: clinic.yaml's, or the audit's when it was trimmed to the data (issue 13).
+    start, end = ((dt.date.fromisoformat(period["start"]), dt.date.fromisoformat(period["end"])) if period
+                  else (config.period.start, config.period.end))
+    meta = report.ReportMeta(clinic_id=config.clinic_id, clinic_name=config.name, period_start=start,
+                             period_end=end, lang=config.lang, consultant=config.consultant)
     tick = time.perf_counter()
     run.html = report.build_html(run.notebooks, run.out_dir, meta)
     run.timings["report_html"] = time.perf_counter() - tick

@@ -195,7 +195,9 @@ def new_clinic(folder: Path, *, clinic_id: str | None = None, name: str | None =
     text = yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
     text += ("# Optional: files: {patients: 患者档案.xlsx}, headers: {visits: {到院时间: scheduled_at}},\n"
              "# values: {visits: {status: {已到店: arrived}}}, catalogue: {high_value: [种植套餐]}, items: {VIP卡: other}\n"
-             "# referral_channels: [老客介绍]   # channels that count as referral besides 转介绍\n")
+             "# referral_channels: [老客介绍]   # channels that count as referral besides 转介绍\n"
+             "# type: general   # general | children | orthodontic | implant (the portfolio's peer group; "
+             "omitted: read from the data)\n")
     written = [folder / CONFIG_NAME]
     written[0].write_text(text, encoding="utf-8")
     # The minimal tables go in the folder itself (fill them, or replace them with the system's exports);

@@ -46,12 +46,22 @@ def _c(name, kind, *headers, required=False, pii=False, zh=""):
     return Column(name, kind, tuple(headers), required=required, pii=pii, zh=zh or headers[0])
 
 
+# Visit statuses as real systems write them; the audit lists which word was read as what.
 VISIT_STATUS = {
-    "已到诊": "arrived", "到诊": "arrived", "已就诊": "arrived", "已到": "arrived", "arrived": "arrived",
-    "爽约": "no_show", "未到": "no_show", "未到诊": "no_show", "no_show": "no_show", "no-show": "no_show",
-    "已取消": "cancelled", "取消": "cancelled", "cancelled": "cancelled", "canceled": "cancelled",
+    **dict.fromkeys(("已到诊", "到诊", "已就诊", "已到", "已到店", "到店", "已签到", "签到", "已接诊", "接诊", "就诊中",
+                     "已看诊", "已治疗", "已完成", "完成", "已结账", "结账", "已收费", "已离店", "已离开",
+                     "arrived", "attended", "completed", "checked in", "show"), "arrived"),
+    **dict.fromkeys(("爽约", "失约", "未到", "未到诊", "未到店", "未就诊", "未来", "过号",
+                     "no_show", "no-show", "no show", "noshow", "missed"), "no_show"),
+    **dict.fromkeys(("已取消", "取消", "取消预约", "患者取消", "诊所取消", "改约", "已改约", "退约", "已退约", "撤销",
+                     "已撤销", "作废", "已作废", "cancelled", "canceled"), "cancelled"),
+    # Booked and not yet past: neither an arrival nor a no-show (the contract counts neither).
+    **dict.fromkeys(("已预约", "预约", "预约中", "待到诊", "待就诊", "待确认", "已确认", "未开始",
+                     "booked", "scheduled", "pending"), "booked"),
 }
 VISIT_TYPE = {"初诊": "first", "复诊": "return", "first": "first", "return": "return"}
+CHARGE_KIND = {"收费": "charge", "缴费": "charge", "收款": "charge", "消费": "charge", "charge": "charge",
+               "退费": "refund", "退款": "refund", "refund": "refund"}
 PLAN_STATUS = {
     "已提出": "proposed", "待确认": "proposed", "proposed": "proposed",
     "已接受": "accepted", "已确认": "accepted", "治疗中": "accepted", "accepted": "accepted",
@@ -109,8 +119,13 @@ CHARGES = Table(
         _c("amount_paid", AMOUNT, "实收金额", "实收", "实付金额", required=True),
         _c("doctor_id", TEXT, "医生", "医生编号", "主治医生"),
         _c("designated", FLAG, "是否指定", "指定医生"),
+        # Refunds in their own column, or lines marked 退费 with a positive amount: the loader folds
+        # both into amount_paid as negative amounts, as the contract counts refunds.
+        _c("refund", AMOUNT, "退费金额", "退款金额", "退费", "退款"),
+        _c("charge_kind", STATUS, "收支类型", "单据类型", "交易类型", "收费类型"),
     ),
     minimal=True,
+    values={"charge_kind": CHARGE_KIND},
 )
 
 TREATMENT_PLANS = Table(
@@ -194,8 +209,20 @@ TABLES: dict[str, Table] = {
 }
 MINIMAL_TABLES = [t.name for t in TABLES.values() if t.minimal]
 
-# Headers that carry personal data the playbook never needs: dropped at load, named in the audit.
+# Headers that carry personal data the playbook never needs: dropped at load (never read), named in the
+# audit. A header no table recognises that holds one of these words is dropped the same way.
 DROPPED_PII_HEADERS = ("身份证号", "身份证", "证件号", "证件号码", "地址", "家庭住址", "住址", "微信", "微信号", "邮箱")
+PERSONAL_HEADER_WORDS = ("身份证", "证件", "地址", "住址", "微信", "邮箱", "电话", "手机", "qq", "联系人", "姓名",
+                         "监护人", "家长", "紧急")
+
+# Id columns that hold the same ids across tables (a referrer is a patient); others by their name.
+ID_FAMILY = {"referrer_patient_id": "patient_id"}
+
+# The date that places each row of an event table in time: a row whose date is implausible
+# (a 1900 placeholder, years before the rest, after the export) is left out of every KPI.
+EVENT_DATE = {"visits": "scheduled_at", "charges": "paid_at", "treatment_plans": "created_at", "leads": "created_at"}
 
 # Source channels that count as referral (转介绍) for referral_share [S3].
 REFERRAL_CHANNELS = ("转介绍", "老带新")
+# Words in a channel's name that suggest a referral the clinic has not listed (the audit asks).
+REFERRAL_WORDS = ("介绍", "推荐", "老带新", "转介", "朋友", "亲友", "口碑", "熟人")

@@ -53,7 +53,7 @@ def _referral(lang: str) -> tuple[str, str]:
 _DRIVER_EFFECT = {
     "zh": "{{ window|window }}比{{ reference_window|window }}，{{ driver|term }}下降让营收少了{{ loss|money }}"
           "（{{ reference_window|window }}营收的{{ (-value)|rate }}）{% if segment %}，主要在{{ segment }}{% endif %}",
-    "en": "From {{ reference_window|window }} to {{ window|window }} the fall of {{ driver|term }} cost {{ loss|money }} "
+    "en": "From {{ reference_window|window }} to {{ window|window }} the fall in {{ driver|driver }} cost {{ loss|money }} "
           "({{ (-value)|rate }} of the earlier revenue){% if segment %}, mostly in {{ segment }}{% endif %}",
 }
 # What to do first about a driver that cost revenue (the driver tree's own sentence says it too).
@@ -216,7 +216,7 @@ EN: dict[str, tuple[str, str | None]] = {
         "confirm their bookings by phone the day before and consider a deposit"),
     "revenue_change": (
         "Revenue in {{ window|window }} fell {{ (-value)|rate }} against {{ reference_window|window }}, past the "
-        "{{ (-line)|rate }} alert line; the largest cause is the fall of {{ driver|term }} ({{ driver_loss|money }} lost)",
+        "{{ (-line)|rate }} alert line; the largest cause is the fall in {{ driver|driver }} ({{ driver_loss|money }} lost)",
         None),
     **{f"{driver}_effect": (_DRIVER_EFFECT["en"], advice) for driver, advice in DRIVER_ADVICE["en"].items()},
     "channel_conversion_volume": (
@@ -290,7 +290,7 @@ STAKES = {
         "channel_conversion_gap": "(review line − conversion) × a year of new patients at the recent pace × what a "
                                   "converted new patient pays in 90 days",
         "roi_gap": "(stop-loss line − ROI) × a year of spend at the pace of the last 13 weeks",
-        "arrival_fall": "leads a year × the fall of the arrival rate × what a new patient pays in 90 days",
+        "arrival_fall": "leads a year × the fall in the arrival rate × what a new patient pays in 90 days",
         "cost_excess": "the share above the range's top × revenue a year: the profit kept by coming back",
     },
 }
@@ -345,7 +345,16 @@ def segment(segment, lang: str = "zh", *, short: bool = False) -> str:
             f"{name}科" if lang == "zh" else f"the {i18n.term(name, 'en')} department")
     if segment.kind == "doctor":
         return name
-    return i18n.term(name, lang)
+    term = i18n.term(name, lang)
+    # a table's or chart's label starts with a capital in English ("High-value items"), a sentence's does not
+    return term[:1].upper() + term[1:] if short and lang == "en" else term
+
+
+def driver_phrase(driver: str, lang: str) -> str:
+    """A revenue driver in running text: 客单价; in English with the article a sentence needs ("the fall in
+    the average ticket", "the fall in conversion")."""
+    name = i18n.term(driver, lang)
+    return f"the {name}" if lang == "en" and driver == "ticket" else name
 
 
 def line(threshold) -> str:
@@ -382,6 +391,7 @@ def _environment(lang: str) -> jinja2.Environment:
         "window": lambda w: i18n.window(_window(w).start, _window(w).end, lang),
         "months": lambda w: i18n.months(_window(w).start, _window(w).end, lang),
         "term": lambda v: i18n.term(v, lang),
+        "driver": lambda v: driver_phrase(v, lang),
         "fixed": lambda v, digits: f"{v:.{digits}f}",
         "g": lambda v: f"{v:g}",
     })

@@ -40,14 +40,15 @@ from . import i18n, parsing
 from .errors import PlaybookError
 from .results import GREEN, RED, YELLOW
 from .thresholds import DEFAULTS
-from .weekly import (STATUS_WORDS, WEEKLY_METRICS, Benefit, MetricError, TargetProgress, Week, WeekError, behind,
-                     metric_label, parse_metric, status_values, week_value)
+from .weekly import (MARGIN_WEEKS, STATUS_WORDS, WEEKLY_METRICS, Benefit, MetricError, TargetProgress, Week, WeekError,
+                     behind, change_text, department_name, metric_label, parse_metric, status_values, week_value)
 from .workbook import Sheet, write_workbook
 
 __all__ = ["BOARD_NAME", "BoardError", "Board", "ThreeEffect", "board_rows", "board_sheet", "board_table",
            "write_board", "read_board", "three_effect", "board_sentence"]
 
 BOARD_NAME = "taskboard.xlsx"
+MARGIN_ALERT = 0.05  # a high-value margin 5 points under the weeks before is worth a sentence
 
 # key, 中文 header, English header
 COLUMNS = (
@@ -101,6 +102,7 @@ def board_rows(pack, previous: "Board | None" = None) -> pd.DataFrame:
     coming = week.shift(1)
     progress = pack.progress.table.set_index("metric_id")
     targets = pack.targets_of(coming).table.set_index("metric_id")["target"]
+    lang = pack.lang
     rows: list[dict] = []
     seen: set[str] = set()
 
@@ -131,24 +133,36 @@ def board_rows(pack, previous: "Board | None" = None) -> pd.DataFrame:
             metric_id = _metric_id(task.metric)
             actual, target, metric_status = numbers(metric_id)
             rows.append({"task_id": str(task.task_id), "prescription": task.prescription, "task": task.task,
-                         "owner_department": task.owner_department, "owner": _text(getattr(task, "owner", None)),
-                         "metric_id": metric_id, "last_actual": actual, "target": target,
+                         "owner_department": task.owner_department,
+                         "owner": _text(getattr(task, "owner", None)) or head_of(task.owner_department, lang),
+                         "metric_id": metric_id, "last_actual": actual,
+                         "target": target if metric_id else i18n.pick(lang, "截止前完成", "done by the deadline"),
                          "deadline": pd.Timestamp(task.deadline).date(),
                          "status": RED if metric_status == RED else YELLOW, "done_on": None, "result": None})
             seen.add(str(task.task_id))
     tracked = {r["metric_id"] for r in rows if r["metric_id"]}
-    lang = pack.lang
     red = pack.progress.table.assign(owner_department=pack.progress.owners(lang))
     red = red[(red["status"] == RED) & ~red["metric_id"].isin(tracked)]
     for number, row in enumerate(red.itertuples(index=False), start=1):
         lag = abs(row.deviation) * 100
-        rows.append({"task_id": f"{week.label}-R{number}", "prescription": None,
+        # the coming week's target, else this week's held: the task is to close that gap
+        target = targets.get(row.metric_id, row.target)
+        rows.append({"task_id": f"{week.label}-R{number}", "prescription": i18n.pick(lang, "周会", "Meeting"),
                      "task": i18n.pick(lang, f"5Why复盘：{metric_label(row.metric_id)}落后目标{lag:.0f}%",
                                        f"5-Why: {metric_label(row.metric_id, 'en')} {lag:.0f}% behind target"),
-                     "owner_department": row.owner_department, "owner": None, "metric_id": row.metric_id,
-                     "last_actual": row.actual, "target": targets.get(row.metric_id), "deadline": coming.end,
+                     "owner_department": row.owner_department, "owner": head_of(row.owner_department, lang),
+                     "metric_id": row.metric_id, "last_actual": row.actual, "target": target, "deadline": coming.end,
                      "status": YELLOW, "done_on": None, "result": None})
     return pd.DataFrame(rows, columns=KEYS)
+
+
+def head_of(department, lang: str = "zh") -> str | None:
+    """The person a task falls to until the meeting names one: the head of its (first) department."""
+    first = _text(department)
+    if first is None:
+        return None
+    first = department_name(first.split("、")[0], lang)
+    return i18n.pick(lang, f"{first}负责人", f"Head of {first}")
 
 
 def _text(value) -> str | None:
@@ -244,7 +258,8 @@ def board_table(rows: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame({
         i18n.pick(lang, "编号", "ID"): rows["task_id"].fillna("—").to_numpy(),
         i18n.pick(lang, "任务", "Task"): rows["task"].fillna("—").to_numpy(),
-        i18n.pick(lang, "责任部门", "Department"): rows["owner_department"].fillna("—").to_numpy(),
+        i18n.pick(lang, "责任部门", "Department"): [department_name(d, lang) if isinstance(d, str) else "—"
+                                                  for d in rows["owner_department"]],
         i18n.pick(lang, "指标", "Metric"): [metric_label(m, lang) if isinstance(m, str) and m else "—"
                                           for m in rows["metric_id"]],
         i18n.pick(lang, "上周完成", "Last week"): [number(v, m) for v, m in zip(rows["last_actual"], metrics)],
@@ -257,10 +272,16 @@ def board_table(rows: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
 
 
 def board_sentence(rows: pd.DataFrame, week: Week, lang: str = "zh", *,
-                   red_line: float = DEFAULTS["deviation_red"].value) -> str:
+                   red_line: float = DEFAULTS["deviation_red"].value, upcoming: dt.date | None = None) -> str:
+    """The board in one sentence; ``upcoming``: the day the prescribed tasks start, when it is later."""
     if rows.empty:
-        return i18n.pick(lang, f"{week.label}还没有任务：会上按SMART原则认领任务后，写进 {BOARD_NAME}。",
-                         f"No task for {week.label} yet: after the meeting assigns SMART tasks, add them to {BOARD_NAME}.")
+        text = i18n.pick(lang, f"{week.label}的任务看板还是空的：会上按SMART原则认领的任务写进 {BOARD_NAME}。",
+                         f"The board of {week.label} is empty: write the SMART tasks the meeting assigns in {BOARD_NAME}.")
+        if upcoming is not None:
+            text += i18n.pick(lang, f"处方任务从{i18n.day(upcoming)}开始，那一周的看板会列出它们。",
+                              f" The prescribed tasks start on {i18n.day(upcoming, 'en')}; the board of that week "
+                              f"lists them.")
+        return text
     red, line = int((rows["status"] == RED).sum()), behind(red_line)
     red_zh = f"其中{red}项开局即为红色（指标落后目标超过{line}），会上优先讨论；" if red else ""
     red_en = f" {red} start red (their metric is more than {line} behind target): discuss them first." if red else ""
@@ -269,10 +290,10 @@ def board_sentence(rows: pd.DataFrame, week: Week, lang: str = "zh", *,
     why_en = (f" A 5-Why task is about a metric more than {line} behind this week: ask why five times to reach the "
               "cause, then put the remedy in place [S0].") if why_zh else ""
     return i18n.pick(lang, f"下周共{len(rows)}项任务。{red_zh}{why_zh}各部门在 {BOARD_NAME} 中每天更新状态，完成时填写完成日期和成果，"
-                           f"下周的数据包据此做三效评估。",
-                     f"{len(rows)} tasks for next week.{red_en}{why_en} Each department updates its status in "
-                     f"{BOARD_NAME} daily, with the day and the result when done; next week's pack reviews the board "
-                     f"from it.")
+                           f"负责人一栏在会上改为具体的人；下周的数据包据此做三效评估。",
+                     f"{i18n.counted(len(rows), 'task')} for next week.{red_en}{why_en} Each department updates its "
+                     f"status in {BOARD_NAME} daily, with the day and the result when done, and the meeting puts a "
+                     f"name in place of each department head; next week's pack reviews the board from it.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -386,12 +407,13 @@ def _statuses(table: pd.DataFrame, path: Path, problems: list[PlaybookError]) ->
     if bad:
         shown = ", ".join(repr(v) for _, v in bad[:3])
         problems.append(BoardError(
-            f"{len(bad)} status(es) are not red, yellow or green, e.g. {shown}; those tasks are left out of the review",
+            f"{i18n.counted(len(bad), 'status is', 'statuses are')} not red, yellow or green, e.g. {shown}; "
+            f"{i18n.plural(len(bad), 'that task is', 'those tasks are')} left out of the review",
             path=path, column="状态", rows=[r for r, _ in bad], fix="write 红, 黄 or 绿 (or red, yellow, green)",
             zh=f"{len(bad)} 个状态不是红、黄、绿，例如 {shown}，这些任务未计入复盘：请改为 红、黄 或 绿"))
     if blank:
         problems.append(BoardError(
-            f"{len(blank)} task(s) have no status; they count as not done", path=path, column="状态", rows=blank,
+            f"{i18n.counted(len(blank), 'task has', 'tasks have')} no status; {i18n.plural(len(blank), 'it counts', 'they count')} as not done", path=path, column="状态", rows=blank,
             fix="write 红, 黄 or 绿 for every task", zh=f"{len(blank)} 项任务没有填写状态，按未完成计：请为每项任务填写 红、黄 或 绿"))
     return out
 
@@ -401,7 +423,7 @@ def _dates(table: pd.DataFrame, key: str, header: str, path: Path, problems: lis
     if invalid.any():
         examples = ", ".join(repr(v) for v in table.loc[invalid, key].head(3))
         problems.append(BoardError(
-            f"{int(invalid.sum())} value(s) are not dates, e.g. {examples}", path=path, column=header,
+            f"{i18n.counted(int(invalid.sum()), 'value is', 'values are')} not dates, e.g. {examples}", path=path, column=header,
             rows=table.loc[invalid, "row"].tolist(), fix="write dates like 2025-12-03 or 2025/12/3",
             zh=f"{int(invalid.sum())} 个值不是日期，例如 {examples}：请写成 2025-12-03 或 2025/12/3"))
     return [None if pd.isna(d) else d.date() for d in parsed]
@@ -448,64 +470,98 @@ class ThreeEffect:
     def attainment(self) -> float | None:
         return self.met / self.judged if self.judged else None
 
-    def _rows(self, lang: str) -> list[tuple[str, str, str, str]]:
-        b = self.benefit
+    def _rows(self, lang: str) -> list[dict]:
+        """The measures the review has numbers for: value, what it is compared with, the change, a note.
+
+        A measure without data (no board yet, no target, satisfaction, which no export holds) is not a
+        row of "no data": `finding` says once what was not reviewed and why."""
         rows = []
-        if self.board is None:
-            rows.append((i18n.pick(lang, "效率", "Efficiency"), i18n.pick(lang, "任务按时完成率", "Tasks done on time"),
-                         i18n.NO_DATA[lang], i18n.pick(lang, "没有找到本周的任务看板", "no task board found for the week")))
-        else:
+        if self.board is not None and self.tasks:
             counts = i18n.pick(lang, "，".join(f"{STATUS_WORDS[s][0]}{self.counts.get(s, 0)}项" for s in STATUS_WORDS),
                                ", ".join(f"{self.counts.get(s, 0)} {STATUS_WORDS[s][1]}" for s in STATUS_WORDS))
-            value = f"{self.on_time}/{self.due}（{i18n.rate(self.on_time_rate, lang)}）" if self.due else \
-                i18n.pick(lang, "本周无到期任务", "none due")
-            rows.append((i18n.pick(lang, "效率", "Efficiency"), i18n.pick(lang, "任务按时完成率", "Tasks done on time"),
-                         value if lang == "zh" else value.replace("（", " (").replace("）", ")"),
-                         i18n.pick(lang, f"看板{self.tasks}项：{counts}；到期后才完成{self.late}项，逾期未完成{self.overdue}项",
-                                   f"{self.tasks} on the board: {counts}; {self.late} done late, {self.overdue} overdue")))
-        attained = (f"{self.met}/{self.judged}（{i18n.rate(self.attainment, lang)}）" if self.judged
-                    else i18n.NO_DATA[lang])
-        rows.append((i18n.pick(lang, "效果", "Effect"), i18n.pick(lang, "目标达成率", "Targets met"),
-                     attained if lang == "zh" else attained.replace("（", " (").replace("）", ")"),
-                     i18n.pick(lang, "已有结果的目标中达标的比例（暂计且未达标的不计）",
-                               "of the targets whose outcome is known (provisional ones not yet met are left out)")))
-        rows.append((i18n.pick(lang, "效果", "Effect"), i18n.pick(lang, "客户满意度", "Patient satisfaction"),
-                     i18n.NO_DATA[lang], i18n.pick(lang, "导出数据中没有满意度调查，请另行收集",
-                                                  "no export holds a satisfaction survey: collect one separately")))
-        if b is not None:
-            name = i18n.pick(lang, "单客成本", "Cost per patient") if b.basis != "acquisition" else \
-                i18n.pick(lang, "获客成本（无成本表）", "Cost per new patient (no costs table)")
-            change = b.cost_change
-            note = (i18n.pick(lang, f"前4周平均{i18n.money(b.cost_per_patient_before, lang)}，"
-                                    f"{'下降' if change <= 0 else '上升'}{abs(change) * 100:.1f}%",
-                              f"{abs(change) * 100:.1f}% {'lower' if change <= 0 else 'higher'} than the 4 weeks before "
-                              f"({i18n.money(b.cost_per_patient_before, lang)})")
-                    if change is not None else i18n.pick(lang, "无可比数据", "nothing to compare with"))
-            rows.append((i18n.pick(lang, "效益", "Benefit"), name, i18n.money(b.cost_per_patient, lang), note))
-            margin = b.margin_change
-            note = (i18n.pick(lang, f"前4周平均{i18n.rate(b.high_value_margin_before, lang)}，{margin * 100:+.1f}个百分点",
-                              f"{margin * 100:+.1f} points against the 4 weeks before "
-                              f"({i18n.rate(b.high_value_margin_before, lang)})")
-                    if margin is not None else i18n.pick(lang, "需要成本表中的加工费和耗材", "needs lab fees and "
-                                                                                "consumables in the costs table"))
-            rows.append((i18n.pick(lang, "效益", "Benefit"), i18n.pick(lang, "高值项目利润率", "High-value margin"),
-                         i18n.rate(b.high_value_margin, lang), note))
+            due = (i18n.pick(lang, f"到期{self.due}项，按时完成{self.on_time}项", f"{self.on_time} of {self.due} due done on time")
+                   if self.due else i18n.pick(lang, "本周无到期任务", "none due this week"))
+            rows.append({"dimension": ("效率", "Efficiency"), "measure": ("任务按时完成率", "Tasks done on time"),
+                         "value": self.on_time_rate, "kind": "percent",
+                         "note": i18n.pick(lang, f"看板{self.tasks}项：{counts}；{due}；到期后才完成{self.late}项，"
+                                                 f"逾期未完成{self.overdue}项",
+                                           f"{i18n.counted(self.tasks, 'task')} on the board: {counts}; {due}; "
+                                           f"{self.late} done late, {self.overdue} overdue")})
+        if self.judged:
+            rows.append({"dimension": ("效果", "Effect"), "measure": ("目标达成率", "Targets met"),
+                         "value": self.attainment, "kind": "percent",
+                         "note": i18n.pick(lang, f"已有结果的{self.judged}项目标中达标{self.met}项（暂计且未达标的不计）",
+                                           f"{self.met} of the {i18n.counted(self.judged, 'target')} whose outcome "
+                                           f"is known (provisional ones not yet met are left out)")})
+        b = self.benefit
+        if b is not None and b.cost_per_patient is not None:
+            measure = ("单客成本", "Cost per patient") if b.basis != "acquisition" else \
+                ("获客成本（无成本表）", "Cost per new patient (no costs table)")
+            rows.append({"dimension": ("效益", "Benefit"), "measure": measure, "value": b.cost_per_patient,
+                         "kind": "money", "before": b.cost_per_patient_before, "change": b.cost_change,
+                         "change_kind": "change",
+                         "note": i18n.pick(lang, "本周成本（月度成本按天摊）÷ 本周到诊患者",
+                                           "the week's costs (each month's spread by day) / patients seen")})
+        if b is not None and b.high_value_margin is not None:
+            rows.append({"dimension": ("效益", "Benefit"),
+                         "measure": (f"高值项目利润率（近{MARGIN_WEEKS}周）", f"High-value margin ({MARGIN_WEEKS} weeks)"),
+                         "value": b.high_value_margin, "kind": "percent", "before": b.high_value_margin_before,
+                         "change": b.margin_change, "change_kind": "points",
+                         "note": i18n.pick(lang, f"按{MARGIN_WEEKS}周计：加工费和耗材按月记账，一周的高值收入会让利润率大起大落",
+                                           f"over {MARGIN_WEEKS} weeks: lab fees and consumables are booked by the "
+                                           f"month, and one week's high-value revenue would swing it")})
         return rows
 
+    def _labels(self, lang: str) -> list[str]:
+        return [i18n.pick(lang, zh, en) for zh, en in (
+            ("维度", "Dimension"), ("指标", "Measure"), ("本周", "This week"), ("之前4周", "The 4 weeks before"),
+            ("变化", "Change"), ("说明", "Notes"))]
+
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
-        return pd.DataFrame(self._rows(lang), columns=[i18n.pick(lang, "维度", "Dimension"),
-                                                       i18n.pick(lang, "指标", "Measure"),
-                                                       i18n.pick(lang, "本周", "This week"),
-                                                       i18n.pick(lang, "说明", "Notes")])
+        def number(value, kind):
+            if value is None or pd.isna(value):
+                return "—"
+            return i18n.rate(value, lang) if kind == "percent" else i18n.money(value, lang)
+
+        rows = self._rows(lang)
+        return pd.DataFrame([[i18n.pick(lang, *r["dimension"]), i18n.pick(lang, *r["measure"]),
+                              number(r["value"], r["kind"]), number(r.get("before"), r["kind"]),
+                              change_text(r.get("change"), "rate" if r.get("change_kind") == "points" else "yuan", lang),
+                              r["note"]] for r in rows], columns=self._labels(lang))
 
     def sheet(self, lang: str = "zh"):
-        return Sheet(i18n.pick(lang, "三效评估", "Three-effect review"), self.table_for(lang),
-                     note=i18n.pick(lang, f"{self.week.text('zh')}：效率、效果、效益 [S0]",
-                                    f"{self.week.text('en')}: efficiency, effect, benefit [S0]"))
+        """The review with its numbers as numbers (a rate's change in points), formatted per row."""
+        rows = self._rows(lang)
+        labels = self._labels(lang)
+        frame = pd.DataFrame([[i18n.pick(lang, *r["dimension"]), i18n.pick(lang, *r["measure"]), r["value"],
+                               r.get("before"), None if r.get("change") is None else
+                               r["change"] * (100 if r.get("change_kind") == "points" else 1), r["note"]]
+                              for r in rows], columns=labels)
+        kinds = [r["kind"] for r in rows]
+        return Sheet(i18n.pick(lang, "三效评估", "Three-effect review"), frame,
+                     formats={labels[2]: kinds, labels[3]: kinds, labels[4]: [r.get("change_kind") for r in rows]},
+                     note=i18n.pick(lang, f"{self.week.text('zh')}：效率、效果、效益 [S0]；{self.unreviewed('zh')}",
+                                    f"{self.week.text('en')}: efficiency, effect, benefit [S0]; "
+                                    f"{self.unreviewed('en')}"))
+
+    def unreviewed(self, lang: str = "zh") -> str:
+        """What the review could not measure this week, and why, in one clause."""
+        missing = []
+        if self.board is None:
+            missing.append(i18n.pick(lang, f"任务按时完成率（还没有上周的任务看板：从本周起每天更新本数据包的 {BOARD_NAME}，"
+                                           f"下周即可评估）", f"tasks on time (no board from last week: keep this pack's "
+                                           f"{BOARD_NAME} up to date daily and next week's pack reviews it)"))
+        elif not self.tasks:
+            missing.append(i18n.pick(lang, "任务按时完成率（上周的看板上没有任务）", "tasks on time (last week's board had none)"))
+        if not self.judged:
+            missing.append(i18n.pick(lang, "目标达成率（本周没有已有结果的目标）", "targets met (no target with a known outcome)"))
+        missing.append(i18n.pick(lang, "客户满意度（导出数据中没有满意度调查，请另行收集）",
+                                 "patient satisfaction (no export holds a survey: collect one separately)"))
+        return i18n.pick(lang, "本次未评估：" + "、".join(missing), "not reviewed: " + ", ".join(missing))
 
     def finding(self, lang: str = "zh") -> str:
         if self.board is None:
-            head = no_board_sentence(self.board_path, self.week, lang)
+            head = ""  # the clause on what was not reviewed says it
         elif not self.tasks:
             head = i18n.pick(lang, "上周的任务看板上没有任务：会上按SMART原则认领任务并写进看板，下周才能评估执行效率。",
                              "Last week's task board had no task: assign SMART tasks at the meeting and write them on "
@@ -513,13 +569,13 @@ class ThreeEffect:
         elif self.due:
             head = i18n.pick(lang, f"本周到期的{self.due}项任务按时完成{self.on_time}项（{i18n.rate(self.on_time_rate)}）"
                                    + (f"，逾期未完成{self.overdue}项：会上说明原因并重新约定完成日期。" if self.overdue else "。"),
-                             f"{self.on_time} of the {self.due} tasks due this week were done on time "
-                             f"({i18n.rate(self.on_time_rate, 'en')})"
-                             + (f"; {self.overdue} are overdue: explain why at the meeting and agree a new date."
-                                if self.overdue else "."))
+                             f"{self.on_time} of the {i18n.counted(self.due, 'task')} due this week "
+                             f"{i18n.plural(self.on_time, 'was', 'were')} done on time ({i18n.rate(self.on_time_rate, 'en')})"
+                             + (f"; {self.overdue} {i18n.plural(self.overdue, 'is', 'are')} overdue: explain why at "
+                                f"the meeting and agree a new date." if self.overdue else "."))
         else:
-            head = i18n.pick(lang, f"看板上{self.tasks}项任务本周都未到期。", f"None of the {self.tasks} tasks on the board "
-                                                                      f"was due this week.")
+            head = i18n.pick(lang, f"看板上{self.tasks}项任务本周都未到期。",
+                             f"None of the {i18n.counted(self.tasks, 'task')} on the board was due this week.")
         tail = ""
         if self.judged:
             tail = i18n.pick(lang, f"目标达成{self.met}/{self.judged}。", f" {self.met} of {self.judged} targets were met.")
@@ -528,16 +584,14 @@ class ThreeEffect:
             tail += i18n.pick(lang, f"单客成本比前4周上升{b.cost_change * 100:.0f}%：检查本周的投放和人工安排。",
                               f" Cost per patient rose {b.cost_change * 100:.0f}% on the 4 weeks before: check this "
                               f"week's spend and staffing.")
-        return head + tail
-
-
-def no_board_sentence(path: Path | None, week: Week, lang: str = "zh") -> str:
-    shown = f"{path.parent.name}/{path.name}" if path else ""  # the week's folder: the full path runs off the page
-    where = f"（{shown}）" if path and lang == "zh" else f" ({shown})" if path else ""
-    return i18n.pick(lang, f"没有找到{week.label}的任务看板{where}，本次不评估任务按时完成率：从本周起按数据包中的任务看板更新，"
-                           f"下周即可评估。",
-                     f"No task board for {week.label} was found{where}, so tasks on time are not reviewed: keep the "
-                     f"board of this pack up to date and next week's pack reviews it.")
+        if b is not None and b.margin_change is not None and b.margin_change <= -MARGIN_ALERT:
+            tail += i18n.pick(lang, f"高值项目利润率（近{MARGIN_WEEKS}周）比之前{MARGIN_WEEKS}周低"
+                                    f"{-b.margin_change * 100:.1f}个百分点：检查加工费单价、返工和高值项目的折扣。",
+                              f" The high-value margin of the last {MARGIN_WEEKS} weeks is "
+                              f"{-b.margin_change * 100:.1f} points below the {MARGIN_WEEKS} weeks before: check lab "
+                              f"prices, remakes and discounts on high-value cases.")
+        rest = self.unreviewed(lang)
+        return (head + tail + i18n.pick(lang, f"{rest}。", f" {rest[0].upper()}{rest[1:]}.")).strip()
 
 
 def three_effect(board: Board | None, progress: TargetProgress, benefit: Benefit | None, week: Week, *,

@@ -49,12 +49,12 @@ import numpy as np
 import pandas as pd
 from matplotlib import transforms
 
-from . import cohorts, funnel, i18n, parsing
+from . import cohorts, funnel, i18n, parsing, sentences
 from .clinic import Clinic
 from .costs import classify_costs
 from .errors import PlaybookError
 from .kpis import channel_name
-from .metrics import WEEKLY, METRICS, Metric, MetricError, format_number, metric_label, parse_metric
+from .metrics import DEPARTMENTS, WEEKLY, METRICS, Metric, MetricError, format_number, metric_label, parse_metric
 from .plotting import ACTION_RED, PALETTE
 from .prescribe import prescribe
 from .results import GREEN, RED, YELLOW, AnalysisResult, Unavailable
@@ -69,9 +69,14 @@ __all__ = ["WEEKLY_METRICS", "Week", "WeekError", "MetricError", "WeekData", "Ta
            "status_values", "status_cell", "format_number"]
 
 TREND_WEEKS = 8  # [S0] 近8周
+BEFORE_WEEKS = 4  # without a target, a week is set against the 4 weeks before it
+# A change becomes a practice to keep (固化为常规 [S0]) only once it has held this many weeks: one good
+# week (a holiday, a year-end rush, one large case) is not a practice.
+SUSTAINED_WEEKS = 3
 STOP_LOSS_LOOKBACK_WEEKS = 26  # how far back the stop-loss streaks are traced
 TIERS_DAYS = 365  # customer tiers over the 12 months to the week's end
-BENEFIT_BASE_WEEKS = 4  # cost per patient and high-value margin compared with the 4 weeks before
+BENEFIT_BASE_WEEKS = 4  # cost per patient compared with the 4 weeks before
+MARGIN_WEEKS = 4  # the high-value margin is counted over 4 weeks (see Benefit)
 INVENTORY = "inventory"  # a stock level, not a cost of the week (playbook.costs)
 
 STATUS_WORDS = {RED: ("红", "red"), YELLOW: ("黄", "yellow"), GREEN: ("绿", "green")}
@@ -473,49 +478,79 @@ def status_values(lang: str) -> dict[str, str]:
 
 @dataclass
 class TargetProgress(AnalysisResult):
-    """目标进度表 [S0]: each target of the week, the actual, the deviation, the colour and the owner."""
+    """目标进度表 [S0]: each target of the week, the actual, the deviation, the colour and the owner.
+
+    Without a target, each metric of the week beside the ``BEFORE_WEEKS`` weeks before it (``before``,
+    ``change``), so that the page shows the trend instead of empty columns.
+    """
 
     week: Week = None
     has_targets: bool = True
     partial_days: int = 7  # days of the week the data covers
     red_line: float = field(kw_only=True)  # the threshold ``deviation_red`` in force (−0.20: behind by 20%)
 
-    def table_for(self, lang: str = "zh") -> pd.DataFrame:
+    def _actuals(self, lang: str) -> list[str]:
         t = self.table
+        return [format_number(v, k, lang) + (i18n.pick(lang, "（暂计）", " (so far)") if p and pd.notna(v) else "")
+                for v, k, p in zip(t["actual"], t["unit"], t["provisional"])]
+
+    def _labels(self, lang: str) -> dict[str, str]:
+        return {c: i18n.pick(lang, zh, en) for c, zh, en in (
+            ("metric", "指标", "Metric"), ("target", "周目标", "Weekly target"), ("actual", "完成情况", "Actual"),
+            ("deviation", "偏差率", "Deviation"), ("status", "状态", "Status"), ("provisional", "暂计", "So far"),
+            ("owner", "责任部门", "Owner"), ("source", "目标来源", "Target from"), ("this", "本周", "This week"),
+            ("before", f"前{BEFORE_WEEKS}周平均", f"Average of the {BEFORE_WEEKS} weeks before"),
+            ("change", "变化", "Change"))}
+
+    def table_for(self, lang: str = "zh") -> pd.DataFrame:
+        t, label = self.table, self._labels(lang)
+        metrics = [metric_label(m, lang) for m in t["metric_id"]]
+        if not self.has_targets:
+            return pd.DataFrame({label["metric"]: metrics, label["this"]: self._actuals(lang),
+                                 label["before"]: [format_number(v, u, lang) for v, u in zip(t["before"], t["unit"])],
+                                 label["change"]: [change_text(c, u, lang) for c, u in zip(t["change"], t["unit"])],
+                                 label["owner"]: self.owners(lang)})
         return pd.DataFrame({
-            i18n.pick(lang, "指标", "Metric"): [metric_label(m, lang) for m in t["metric_id"]],
-            i18n.pick(lang, "周目标", "Weekly target"): [format_number(v, u, lang) for v, u in zip(t["target"], t["unit"])],
-            i18n.pick(lang, "完成情况", "Actual"): [format_number(v, k, lang) + (i18n.pick(lang, "（暂计）", " (so far)") if p and
-                                                  pd.notna(v) else "")
-                                              for v, k, p in zip(t["actual"], t["unit"], t["provisional"])],
-            i18n.pick(lang, "偏差率", "Deviation"): [_signed(v) for v in t["deviation"]],
-            i18n.pick(lang, "状态", "Status"): [status_cell(s, lang) or "—" for s in t["status"]],
-            i18n.pick(lang, "责任部门", "Owner"): self.owners(lang),
-            i18n.pick(lang, "目标来源", "Target from"): [_source_text(o, s, lang) for o, s in zip(t["origin"], t["source"])],
+            label["metric"]: metrics,
+            label["target"]: [format_number(v, u, lang) for v, u in zip(t["target"], t["unit"])],
+            label["actual"]: self._actuals(lang),
+            label["deviation"]: [_signed(v) for v in t["deviation"]],
+            label["status"]: [status_cell(s, lang) or "—" for s in t["status"]],
+            label["owner"]: self.owners(lang),
+            label["source"]: [_source_text(o, s, lang) for o, s in zip(t["origin"], t["source"])],
         })
 
     def owners(self, lang: str = "zh") -> list[str]:
         """Each target's department: the one the target names, else the metric's usual one."""
-        return [o if isinstance(o, str) and o else WEEKLY_METRICS[m].owner_name(lang)
+        return [department_name(o, lang) if isinstance(o, str) and o else WEEKLY_METRICS[m].owner_name(lang)
                 for o, m in zip(self.table["owner_department"], self.table["metric"])]
 
     def sheet(self, lang: str = "zh"):
-        t = self.table
+        t, label = self.table, self._labels(lang)
         kinds = [WEEKLY_METRICS[m].sheet_format for m in t["metric"]]
-        label = {c: i18n.pick(lang, zh, en) for c, zh, en in (
-            ("metric", "指标", "Metric"), ("target", "周目标", "Weekly target"), ("actual", "完成情况", "Actual"),
-            ("deviation", "偏差率", "Deviation"), ("status", "状态", "Status"), ("provisional", "暂计", "So far"),
-            ("owner", "责任部门", "Owner"), ("source", "目标来源", "Target from"))}
+        provisional = [i18n.pick(lang, "是", "yes") if p else "" for p in t["provisional"]]
+        name = i18n.pick(lang, "目标进度", "Target progress")
+        if not self.has_targets:
+            frame = pd.DataFrame({
+                label["metric"]: [metric_label(m, lang) for m in t["metric_id"]], label["this"]: t["actual"].to_numpy(),
+                label["before"]: t["before"].to_numpy(), label["change"]: change_numbers(t["change"], t["unit"]),
+                label["provisional"]: provisional, label["owner"]: self.owners(lang)})
+            return Sheet(name, frame, formats={label["this"]: kinds, label["before"]: kinds,
+                                               label["change"]: change_formats(t["unit"])},
+                         note=i18n.pick(lang, f"{self.week.text('zh')}　没有目标：本周与前{BEFORE_WEEKS}周平均比较"
+                                              f"（比率的变化为百分点）", f"{self.week.text('en')}. No targets: the week "
+                                              f"against the average of the {BEFORE_WEEKS} weeks before (a rate's "
+                                              f"change in points)"))
         frame = pd.DataFrame({
             label["metric"]: [metric_label(m, lang) for m in t["metric_id"]],
             label["target"]: t["target"].to_numpy(), label["actual"]: t["actual"].to_numpy(),
             label["deviation"]: t["deviation"].to_numpy(),
             label["status"]: [status_cell(s, lang) for s in t["status"]],
-            label["provisional"]: [i18n.pick(lang, "是", "yes") if p else "" for p in t["provisional"]],
+            label["provisional"]: provisional,
             label["owner"]: self.owners(lang),
             label["source"]: [_source_text(o, s, lang) for o, s in zip(t["origin"], t["source"])],
         })
-        return Sheet(i18n.pick(lang, "目标进度", "Target progress"), frame,
+        return Sheet(name, frame,
                      formats={label["target"]: kinds, label["actual"]: kinds, label["deviation"]: "percent"},
                      status=label["status"], status_values=status_values(lang),
                      note=i18n.pick(lang, f"{self.week.text('zh')}　偏差率 =（完成 − 目标）/ 目标；红 = 落后超过"
@@ -524,10 +559,48 @@ class TargetProgress(AnalysisResult):
                                     f"more than {behind(self.red_line)} [S0]"))
 
 
+_DEPARTMENTS_EN = {zh: en for zh, en in DEPARTMENTS.values()}
+
+
+def department_name(text, lang: str = "zh"):
+    """A department as a target or a task writes it (市场部, 前台、客服部) in the pack's language: the
+    registry's departments in English for an English pack, any other name as written."""
+    if lang == "zh" or not isinstance(text, str):
+        return text
+    return ", ".join(_DEPARTMENTS_EN.get(part.strip(), part.strip()) for part in text.split("、"))
+
+
 def behind(red_line: float) -> str:
     """The red line (``deviation_red``) as the pack and the task board state it: −0.20 → 20% (behind by
     more than that is red)."""
     return f"{-red_line * 100:g}%"
+
+
+def change_of(now, before, unit: str) -> float | None:
+    """A week against the weeks before it: a rate's change in points (0.032 = 3.2 points), else relative."""
+    if now is None or before is None or pd.isna(now) or pd.isna(before):
+        return None
+    if unit == "rate":
+        return float(now) - float(before)
+    return float(now) / float(before) - 1 if before else None
+
+
+def change_text(change, unit: str, lang: str = "zh") -> str:
+    """+3.2个百分点 / +3.2 points for a rate, +12.5% otherwise; "—" when there is nothing to compare."""
+    if change is None or pd.isna(change):
+        return "—"
+    if unit == "rate":
+        return i18n.pick(lang, f"{change * 100:+.1f}个百分点", f"{change * 100:+.1f} points")
+    return _signed(change)
+
+
+def change_numbers(changes, units) -> list:
+    """Changes as the workbooks store them: a rate's in points (3.2), any other as a fraction (0.125)."""
+    return [None if c is None or pd.isna(c) else c * 100 if u == "rate" else c for c, u in zip(changes, units)]
+
+
+def change_formats(units) -> list[str]:
+    return ["points" if u == "rate" else "change" for u in units]
 
 
 def _source_text(origin, source, lang: str) -> str:
@@ -538,9 +611,26 @@ def _source_text(origin, source, lang: str) -> str:
     return "—"
 
 
-def target_progress(data: WeekData, targets: Targets, *, red_line: float = DEFAULTS["deviation_red"].value
-                    ) -> TargetProgress:
-    """The target progress table of ``targets.week``: actual, deviation and colour of each target."""
+def span_value(data: WeekData, metric: Metric, first: Week, last: Week, scope: str | None = None) -> float | None:
+    """A metric over the weeks ``first``..``last`` as a week reads it: a count or total per week of the days
+    the data covers, a rate or an average pooled over them (the registry's count over the whole span)."""
+    start, end = max(_ts(first.start), data.data_start), min(_ts(last.end), data.as_of)
+    if not metric.available(data) or end < start:
+        return None
+    value = metric.value(data, start, end, scope)
+    if value is None or pd.isna(value):
+        return None
+    return value * 7 / ((end - start).days + 1) if metric.additive else value
+
+
+def target_progress(data: WeekData, targets: Targets, *, red_line: float = DEFAULTS["deviation_red"].value,
+                    history: Callable[[Week], Targets] | None = None) -> TargetProgress:
+    """The target progress table of ``targets.week``: actual, deviation and colour of each target.
+
+    ``history`` gives another week's targets (the pack's), to tell a target beaten for
+    ``SUSTAINED_WEEKS`` weeks running, a practice worth keeping, from one good week. Without any
+    target, each metric is set against the ``BEFORE_WEEKS`` weeks before.
+    """
     week = targets.week
     t = targets.table
     has_targets = not t.empty
@@ -554,54 +644,151 @@ def target_progress(data: WeekData, targets: Targets, *, red_line: float = DEFAU
     rows = []
     for row in t.itertuples(index=False):
         metric = WEEKLY_METRICS[row.metric]
-        target = row.target
-        if metric.additive and pd.notna(target) and covered < 7:
-            target = target * covered / 7  # a week the data covers in part is judged on its days
-        actual = week_value(data, metric, week, row.metric_id.partition(":")[2] or None)
+        scope = row.metric_id.partition(":")[2] or None
+        target = _week_target(row.target, metric, covered)
+        actual = week_value(data, metric, week, scope)
+        before = span_value(data, metric, week.shift(-BEFORE_WEEKS), week.shift(-1), scope)
         provisional = metric.settle_days > 0 and not settled
-        status = traffic_light(actual, target if pd.notna(target) else None,
-                               higher_is_better=metric.higher_is_better, red_line=red_line)
-        if provisional and status == RED:
-            status = YELLOW  # it can still rise: never red before its outcome is known
         rows.append({"metric_id": row.metric_id, "metric": row.metric, "unit": metric.unit, "target": target,
-                     "actual": actual, "deviation": deviation(actual, target if pd.notna(target) else None),
-                     "status": status, "provisional": provisional, "higher_is_better": metric.higher_is_better,
-                     "owner_department": row.owner_department, "origin": row.origin,
-                     "source": row.source})
+                     "actual": actual, "deviation": deviation(actual, target),
+                     "status": _status(actual, target, metric, provisional, red_line), "provisional": provisional,
+                     "higher_is_better": metric.higher_is_better, "owner_department": row.owner_department,
+                     "origin": row.origin, "source": row.source, "before": before,
+                     "change": change_of(actual, before, metric.unit)})
     table = pd.DataFrame(rows)
-    zh, en = _progress_sentences(table, has_targets, week, covered, red_line)
+    best = _best(table)
+    streak = _green_streak(data, week, best, history, red_line) if best is not None else 0
+    zh, en = (_progress_sentence(table, has_targets, week, covered, red_line, streak=streak,
+                                 plan_start=data.clinic.config.plan_start_day, lang=lang) for lang in ("zh", "en"))
     return TargetProgress("target_progress", table, zh, en, week=week, has_targets=has_targets, partial_days=covered,
                           red_line=red_line)
+
+
+def _week_target(target, metric: Metric, covered: int) -> float | None:
+    """A week's target as it is judged: a count or money target cut to the days the data covers."""
+    if target is None or pd.isna(target):
+        return None
+    return float(target) * covered / 7 if metric.additive and covered < 7 else float(target)
+
+
+def _status(actual, target, metric: Metric, provisional: bool, red_line: float) -> str | None:
+    status = traffic_light(actual, target, higher_is_better=metric.higher_is_better, red_line=red_line)
+    return YELLOW if provisional and status == RED else status  # it can still rise: never red before it is known
+
+
+def _best(table: pd.DataFrame) -> str | None:
+    """The target beaten by the widest margin this week, None when none was met."""
+    green = table[table["status"] == GREEN]
+    return None if green.empty else green.loc[green["deviation"].abs().idxmax(), "metric_id"]
+
+
+def _green_streak(data: WeekData, week: Week, metric_id: str, history, red_line: float) -> int:
+    """Weeks in a row, this one included, that ``metric_id`` met its target (at most SUSTAINED_WEEKS)."""
+    name, _, scope = metric_id.partition(":")
+    metric = WEEKLY_METRICS[name]
+    weeks = 1
+    while history is not None and weeks < SUSTAINED_WEEKS:
+        earlier = week.shift(-weeks)
+        found = history(earlier).table
+        found = found[found["metric_id"] == metric_id]
+        if found.empty or data.covered_days(earlier) < 7:
+            break
+        target = _week_target(found["target"].iloc[0], metric, 7)
+        if traffic_light(week_value(data, metric, earlier, scope or None), target,
+                         higher_is_better=metric.higher_is_better, red_line=red_line) != GREEN:
+            break
+        weeks += 1
+    return weeks
 
 
 def _names(table: pd.DataFrame, lang: str) -> str:
     return i18n.pick(lang, "、", ", ").join(metric_label(m, lang) for m in table["metric_id"])
 
 
-def _progress_sentences(t: pd.DataFrame, has_targets: bool, week: Week, covered: int,
-                        red_line: float) -> tuple[str, str]:
-    part_zh = f"（数据只覆盖本周{covered}天，数量和金额目标按天数折算）" if covered < 7 else ""
-    part_en = (f" (the data covers {covered} days of the week; count and money targets are cut to those days)"
-               if covered < 7 else "")
+def _progress_sentence(t: pd.DataFrame, has_targets: bool, week: Week, covered: int, red_line: float, *,
+                       streak: int, plan_start: dt.date, lang: str) -> str:
+    part = ""
+    if covered < 7:
+        part = i18n.pick(lang, f"（数据只覆盖本周{covered}天，数量和金额目标按天数折算）",
+                         f" (the data covers {covered} days of the week; count and money targets are cut to those days)")
     if not has_targets:
-        return ("本周没有目标（目标表中没有本周或本月的目标，处方任务也还没有开始），下表只列出完成情况：在目标表"
-                f"（targets）中按周或按月填写目标后重新生成，即可看到偏差率和红黄绿状态。{part_zh}",
-                "No target covers this week (the targets table has none for its week or month, and the prescribed "
-                "tasks have not started), so the table shows the actuals only: fill in the targets table by week or "
-                f"month and build the pack again to see deviations and colours.{part_en}")
-    red, yellow, green = (t[t["status"] == s] for s in (RED, YELLOW, GREEN))
+        return _no_target_sentence(t, week, plan_start, lang) + part
     line = behind(red_line)
-    head_zh = f"本周{len(t)}项目标：{len(green)}项达标，{len(yellow)}项落后{line}以内，{len(red)}项落后超过{line}"
-    head_en = (f"Of this week's {len(t)} targets, {len(green)} are met, {len(yellow)} are behind by up to {line} and "
-               f"{len(red)} by more than {line}")
+    pending = t[t["provisional"] & (t["status"] != GREEN)]
+    settled = t.drop(pending.index)
+    red, yellow, green = (settled[settled["status"] == s] for s in (RED, YELLOW, GREEN))
+    if lang == "zh":
+        text = f"本周{len(t)}项目标：{len(green)}项达标，{len(yellow)}项落后{line}以内，{len(red)}项落后超过{line}"
+        text += f"（{_names(red, 'zh')}）" if len(red) else ""
+        if len(pending):
+            text += (f"，另有{len(pending)}项还没有结果（{_pending(pending, 'zh')}，30天内还会上升，暂不判红黄）")
+        text += part
+    else:
+        text = (f"Of this week's {i18n.counted(len(t), 'target')}, {len(green)} {i18n.plural(len(green), 'is', 'are')} "
+                f"met, {len(yellow)} behind by up to {line} and {len(red)} by more than {line}")
+        text += f" ({_names(red, 'en')})" if len(red) else ""
+        if len(pending):
+            text += (f"; {len(pending)} more {i18n.plural(len(pending), 'is', 'are')} not settled yet "
+                     f"({_pending(pending, 'en')}, still rising for 30 days, so not judged red or yellow)")
+        text += part
     if len(red):
-        return (f"{head_zh}（{_names(red, 'zh')}）{part_zh}：会上对红色指标逐项用5Why追查原因，由责任部门认领补救任务。",
-                f"{head_en} ({_names(red, 'en')}){part_en}: at the meeting, ask 'why' five times for each red metric "
-                f"and have its department take on a task to recover it.")
-    best = green.assign(gain=green["deviation"].abs()).sort_values("gain", ascending=False).head(1)
-    more_zh = f"；超额最多的是{_names(best, 'zh')}，拆解成功要素并固化为常规做法" if len(best) else ""
-    more_en = f"; {_names(best, 'en')} beat its target most: find out why and make it routine" if len(best) else ""
-    return (f"{head_zh}{part_zh}{more_zh}。", f"{head_en}{part_en}{more_en}.")
+        return text + i18n.pick(lang, "：会上对红色指标逐项用5Why追查原因，由责任部门认领补救任务。",
+                                f": at the meeting, ask 'why' five times for each red metric and have its department "
+                                f"take on a task to recover it.")
+    best = _best(t)
+    if best is None:
+        return text + i18n.pick(lang, "。", ".")
+    name = metric_label(best, lang)
+    if streak >= SUSTAINED_WEEKS:
+        return text + i18n.pick(lang, f"；{name}超额最多，已连续{streak}周达标：拆解成功要素并固化为常规做法。",
+                                f"; {name} beat its target most, {streak} weeks running: find out why and make it "
+                                f"routine.")
+    return text + i18n.pick(lang, f"；{name}超额最多，但只有{streak}周：连续{SUSTAINED_WEEKS}周达标后再总结做法。",
+                            f"; {name} beat its target most, but for {i18n.counted(streak, 'week')} only: sum up what "
+                            f"worked once it holds for {SUSTAINED_WEEKS} weeks.")
+
+
+def in_sentence(label: str) -> str:
+    """An English label inside a sentence: 'First-visit conversion' → 'first-visit conversion' (ROI stays)."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+def _pending(t: pd.DataFrame, lang: str) -> str:
+    """Provisional targets named with their deviation so far: 初诊成交率暂计−51.4%."""
+    return i18n.pick(lang, "、", ", ").join(
+        i18n.pick(lang, f"{metric_label(m, 'zh')}暂计{_signed(d)}", f"{metric_label(m, 'en')} {_signed(d)} so far")
+        for m, d in zip(t["metric_id"], t["deviation"]))
+
+
+def _no_target_sentence(t: pd.DataFrame, week: Week, plan_start: dt.date, lang: str) -> str:
+    """How to set targets, and the week against the weeks before it (the table's trend)."""
+    step, gap = DEFAULTS["target_step_relative"].value, DEFAULTS["target_gap_closed"].value
+    if plan_start > week.end:
+        why = i18n.pick(lang, f"（处方任务从{i18n.day(plan_start)}开始）",
+                        f" (the prescribed tasks start on {i18n.day(plan_start, 'en')})")
+    else:
+        why = i18n.pick(lang, "（目标表中没有本周或本月的目标）", " (the targets table has none for its week or month)")
+    how = i18n.pick(lang, f"本周还没有目标{why}。设目标时以近13周的平均为基线，按方法加一步（新患者、成交率等提高"
+                          f"{step:.0%}，爽约率等向方法线收回{gap:.0%}），按周或按月写进目标表（targets）后重新生成，"
+                          f"即可看到偏差率和红黄绿。",
+                    f"No target covers this week yet{why}. Set each from its average of the last 13 weeks plus the "
+                    f"method's step (new patients, conversion and the like {step:.0%} higher; no-shows and the like "
+                    f"{gap:.0%} of the way to the method's line), write them by week or month in the targets table "
+                    f"and build the pack again to see deviations and colours.")
+    # the metric that moved most against its direction, relative to its own level
+    moves = [(-(c if hb else -c) / (b if u == "rate" and b else 1), m, c, u) for m, c, b, u, hb in
+             zip(t["metric_id"], t["change"], t["before"], t["unit"], t["higher_is_better"])
+             if c is not None and pd.notna(c) and (c < 0 if hb else c > 0)]
+    if not moves:
+        return how + i18n.pick(lang, f"与前{BEFORE_WEEKS}周平均相比，没有哪项变差。",
+                               f" Against the average of the {BEFORE_WEEKS} weeks before, nothing got worse.")
+    _, metric_id, change, unit = max(moves)
+    return how + i18n.pick(lang, f"与前{BEFORE_WEEKS}周平均相比，变差最多的是{metric_label(metric_id, 'zh')}"
+                                 f"（{change_text(change, unit, 'zh')}）。",
+                           f" Against the average of the {BEFORE_WEEKS} weeks before, "
+                           f"{in_sentence(metric_label(metric_id, 'en'))} moved most the wrong way "
+                           f"({change_text(change, unit, 'en')}).")
+
 
 
 # --------------------------------------------------------------------------------------------------
@@ -617,6 +804,15 @@ class ChannelEffect(AnalysisResult):
     has_leads: bool = False
     line: float = field(kw_only=True)  # the stop-loss line in force (``channel_roi_stop_loss``)
     weeks: int = field(kw_only=True)  # weeks in a row under it (``channel_roi_stop_loss_weeks``)
+    judged_week: pd.Timestamp | None = None  # the latest week with 90 days of revenue behind it (its Monday)
+    min_patients: int = funnel.MIN_ROI_PATIENTS  # fewer new patients in a week's 13 weeks: not judged
+
+    def judged_label(self, lang: str = "zh") -> str:
+        """The column of the judged week's ROI, named by its week: ROI（9月22日那周）/ ROI, week of 2025-09-22."""
+        if self.judged_week is None:
+            return i18n.pick(lang, "ROI（可评估周）", "ROI, judged week")
+        return i18n.pick(lang, f"ROI（{self.judged_week.month}月{self.judged_week.day}日那周）",
+                         f"ROI, week of {self.judged_week:%d %b}")
 
     def _columns(self, lang: str) -> dict:
         t = self.table
@@ -633,17 +829,24 @@ class ChannelEffect(AnalysisResult):
         out[i18n.pick(lang, "转化周期", "Days to deal")] = [
             "—" if pd.isna(v) else i18n.pick(lang, f"{v:.0f}天", f"{v:.0f}") for v in t["conversion_days"]]
         if self.has_spend:
-            out[i18n.pick(lang, "ROI(13周)", "ROI (13 wk)")] = ["—" if pd.isna(v) else f"{v:.2f}" for v in t["roi_13w"]]
-            out[i18n.pick(lang, "止损判断", "Stop-loss")] = [_stop_text(r, lang, self.line) for r in t.itertuples()]
+            out[i18n.pick(lang, "ROI近13周（暂计）", "ROI, 13 wk so far")] = [
+                "—" if pd.isna(v) else f"{v:.2f}" for v in t["roi_13w"]]
+            out[self.judged_label(lang)] = ["—" if pd.isna(v) else f"{v:.2f}" for v in t["roi_judged"]]
+            out[i18n.pick(lang, "止损判断", "Stop-loss")] = [self.judgement(r, lang) for r in t.itertuples()]
         return out
 
     def note(self, lang: str = "zh") -> str:
         """What the columns mean, printed above the table."""
-        spend_zh = ("到店成本 = 本周投放 ÷ 本周新患者；ROI(13周) = 截至本周13周内投放日首诊新患者90天内的消费 ÷ 投放，"
-                    "止损判断看最近一个已满90天、可以评估的周 [S0]。") if self.has_spend else ""
-        spend_en = ("Cost each = the week's spend / its new patients; ROI (13 wk) = revenue within 90 days of the "
-                    "new patients of the 13 weeks' spending days / spend; the stop-loss judges the latest week whose "
-                    "90 days have passed [S0]. ") if self.has_spend else ""
+        judged_zh = (f"{self.judged_week.month}月{self.judged_week.day}日那周" if self.judged_week is not None
+                     else "最近一个已满90天的周")
+        judged_en = f"the week of {self.judged_week:%d %b}" if self.judged_week is not None else "the latest week"
+        spend_zh = ("到店成本 = 本周投放 ÷ 本周新患者；ROI = 13周内投放日首诊新患者90天内的消费 ÷ 投放。截至本周的ROI"
+                    f"还在上升（暂计）；止损看{judged_zh}的ROI，它之后90天的消费已经齐全，连续{self.weeks}周低于"
+                    f"{self.line:g}即止损 [S0]。") if self.has_spend else ""
+        spend_en = ("Cost each = the week's spend / its new patients; ROI = revenue within 90 days of the new "
+                    "patients of the 13 weeks' spending days / spend. The ROI to this week is still rising (so far); "
+                    f"the stop-loss judges the ROI of {judged_en}, whose 90 days of revenue are in, and stops a "
+                    f"channel under {self.line:g} for {self.weeks} weeks running [S0]. ") if self.has_spend else ""
         rising_zh = "、".join(w for w, shown in (("到店率", self.has_leads), ("成交率", True), ("ROI", self.has_spend)) if shown)
         rising_en = ", ".join(w for w, shown in (("arrival rate", self.has_leads), ("conversion", True),
                                                  ("ROI", self.has_spend)) if shown)
@@ -655,7 +858,7 @@ class ChannelEffect(AnalysisResult):
                                f"转化周期 = 近13周新患者从首诊到首次高值项目付费的天数（中位数）。"
                                + (f"提供{missing_zh}后，表中会加上相应的列。" if missing_zh else ""),
                          f"How each source channel brought patients in {self.week.text('en')}. {spend_en}"
-                         f"{rising_en.capitalize()} can still rise over the next 30–90 days (so far); days to deal = median "
+                         f"{rising_en[0].upper()}{rising_en[1:]} can still rise over the next 30–90 days (so far); days to deal = median "
                          f"days from first visit to the first high-value payment, new patients of the last 13 weeks."
                          + (f" Give {missing_en} to see more columns." if missing_en else ""))
 
@@ -674,7 +877,7 @@ class ChannelEffect(AnalysisResult):
                 ("conversion", "初诊成交率（暂计）", "Conversion (so far)", "percent", True),
                 ("conversion_days", "转化周期（天）", "Days to high-value deal", "count", True),
                 ("roi_13w", "ROI（近13周，暂计）", "ROI (13 weeks, so far)", "ratio", self.has_spend),
-                ("roi_judged", "最近可评估周ROI", "ROI, latest judged week", "ratio", self.has_spend)]
+                ("roi_judged", self.judged_label("zh"), self.judged_label("en"), "ratio", self.has_spend)]
         for key, zh, en, kind, shown in spec:
             if shown:
                 label = i18n.pick(lang, zh, en)
@@ -684,6 +887,7 @@ class ChannelEffect(AnalysisResult):
         if self.has_spend:
             status = i18n.pick(lang, "止损", "Stop-loss")
             cols[status] = [status_cell(RED, lang) if s else None for s in t["stop_loss"]]
+            cols[i18n.pick(lang, "止损判断", "Judgement")] = [self.judgement(r, lang) for r in t.itertuples()]
         return Sheet(i18n.pick(lang, "渠道效果", "Channel effect"), pd.DataFrame(cols), formats=formats, status=status,
                      status_values=status_values(lang),
                      note=i18n.pick(lang, f"{self.week.text('zh')}　ROI连续{self.weeks}周低于{self.line:g}即止损 [S0]",
@@ -691,12 +895,21 @@ class ChannelEffect(AnalysisResult):
                                     f"[S0]"))
 
 
-def _stop_text(row, lang: str, line: float) -> str:
-    if row.stop_loss:
-        return i18n.pick(lang, f"止损（{int(row.streak_weeks)}周<{line:g}）", f"stop ({int(row.streak_weeks)} wk < {line:g})")
-    if pd.notna(row.roi_judged):
-        return i18n.pick(lang, f"正常 {row.roi_judged:.2f}", f"no, {row.roi_judged:.2f}")
-    return i18n.pick(lang, "未评估", "not judged")
+    def judgement(self, row, lang: str = "zh") -> str:
+        """The stop-loss rule on a channel's row, in words: stopped, passed, or why it is not judged."""
+        if row.stop_loss:
+            return i18n.pick(lang, f"止损（连续{int(row.streak_weeks)}周<{self.line:g}）",
+                             f"stop ({int(row.streak_weeks)} wk under {self.line:g})")
+        if pd.notna(row.roi_judged):
+            return i18n.pick(lang, f"不止损（≥{self.line:g}）", f"keep (≥{self.line:g})") \
+                if row.roi_judged >= self.line else i18n.pick(lang, f"低于{self.line:g}，未连续{self.weeks}周",
+                                                              f"under {self.line:g}, not {self.weeks} wk running")
+        if pd.isna(row.judged_spend):
+            return i18n.pick(lang, "无投放", "no spend")
+        if not row.judged_spend:
+            return i18n.pick(lang, "该周无投放", "no spend that week")
+        return i18n.pick(lang, f"新患者不足{self.min_patients}人，不评估",
+                         f"under {self.min_patients} new patients: not judged")
 
 
 def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEffect | Unavailable:
@@ -750,8 +963,9 @@ def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEff
         weekly = stop.table
         now = weekly[weekly["week"] == start].set_index("channel")
         table["roi_13w"] = now["roi"]
-        judged = weekly[weekly["judged"] & (weekly["week"] == stop.latest_week)].set_index("channel")
-        table["roi_judged"] = judged["roi"]
+        at_judged = weekly[weekly["week"] == stop.latest_week].set_index("channel")
+        table["roi_judged"] = at_judged["roi"].where(at_judged["judged"])
+        table["judged_spend"] = at_judged["spend"]  # the judged week's own spend: none, none judged
         current = stop.streaks[stop.streaks["current"]].set_index("channel")
         table["stop_loss"] = table.index.isin(current.index)
         table["streak_weeks"] = current["weeks"]
@@ -768,7 +982,8 @@ def channel_effect(data: WeekData, week: Week, *, thresholds=None) -> ChannelEff
     zh, en = _channel_sentence(table, has_spend, "zh"), _channel_sentence(table, has_spend, "en")
     return ChannelEffect("channel_effect", table, zh + stop_zh, f"{en} {stop_en}".strip(), week=week,
                          has_spend=has_spend, has_leads=has_leads, line=lines["channel_roi_stop_loss"].value,
-                         weeks=int(lines["channel_roi_stop_loss_weeks"].value))
+                         weeks=int(lines["channel_roi_stop_loss_weeks"].value),
+                         judged_week=stop.latest_week if has_spend else None)
 
 
 def _channel_sentence(t: pd.DataFrame, has_spend: bool, lang: str) -> str:
@@ -818,6 +1033,7 @@ def customer_tiers(data: WeekData, week: Week, *, thresholds=None):
 
 TREND_METRICS = ("revenue", "high_value_revenue", "new_patients", "arrived_visits", "first_visit_conversion",
                  "no_show_rate", "referral_share", "average_ticket", "arrival_rate", "plan_acceptance")
+TREND_CHANGE = 0.10  # a week more than 10% off the weeks before it is worth a sentence
 TREND_SHOWN = ("revenue", "high_value_revenue", "new_patients", "arrived_visits", "first_visit_conversion",
                "no_show_rate")  # the pages' table; the workbook has them all
 
@@ -831,6 +1047,30 @@ class Trend(AnalysisResult):
     campaigns: pd.DataFrame = None  # name, start, end (those overlapping the weeks)
     events: pd.DataFrame = None  # label, date, end
     missing: int = 0  # weeks of the 8 before the data starts
+    lines: dict = field(default_factory=dict)  # metric name -> the method's line in force (playbook.thresholds)
+
+    @property
+    def settled(self) -> list[bool]:
+        """Each week: its conversions have had their 30 days (an unsettled rate can still rise)."""
+        return [pd.Timestamp(s) + pd.Timedelta(days=6 + SETTLE_DAYS) <= self.as_of for s in self.table["week_start"]]
+
+    def past_line(self, name: str) -> list[bool]:
+        """Each week: the metric is past the method's line (a settled value only: one still rising is not judged)."""
+        line, metric = self.lines.get(name), WEEKLY_METRICS[name]
+        return [line is not None and pd.notna(v) and (ok or not metric.settle_days) and bool(line.breached(v))
+                for v, ok in zip(self.table[name], self.settled)]
+
+    def cell_status(self, lang: str = "zh") -> list[dict[str, str]]:
+        """Per row of `table_for`, the cells past the method's line, red: {column label: "red"}."""
+        shown = self.table_for(lang).columns
+        marks = [{} for _ in range(len(self.table))]
+        for name in TREND_SHOWN:
+            label = WEEKLY_METRICS[name].label(lang)
+            if label in shown:
+                for row, past in zip(marks, self.past_line(name)):
+                    if past:
+                        row[label] = RED
+        return marks
 
     def plot(self, ax=None, *, lang: str = "zh", **kwargs):
         """Revenue by week, its target when set, red for a week behind by more than 20%; campaigns and events marked."""
@@ -861,7 +1101,7 @@ class Trend(AnalysisResult):
         t = self.table
         out = {i18n.pick(lang, "周", "Week"): [Week.parse(w).short(lang) + f" {pd.Timestamp(s):%m.%d}"
                                               for w, s in zip(t["week"], t["week_start"])]}
-        settled = [pd.Timestamp(s) + pd.Timedelta(days=6 + SETTLE_DAYS) <= self.as_of for s in t["week_start"]]
+        settled = self.settled
         for name in TREND_SHOWN:
             if name in t and t[name].notna().any():
                 m = WEEKLY_METRICS[name]
@@ -871,8 +1111,12 @@ class Trend(AnalysisResult):
 
     @property
     def provisional_note(self) -> dict[str, str]:
-        return {"zh": "带 * 的成交率还会上升：这些周的新患者还没满30天。",
-                "en": "Conversions marked * will still rise: those weeks' new patients have not had their 30 days."}
+        zh, en = "带 * 的成交率还会上升：这些周的新患者还没满30天。", \
+            "Conversions marked * will still rise: those weeks' new patients have not had their 30 days."
+        if any(any(self.past_line(n)) for n in TREND_SHOWN if n in self.lines):
+            zh += "红色：超过方法线（见上）。"
+            en += " Red: past the method's line (see above)."
+        return {"zh": zh, "en": en}
 
     def sheet(self, lang: str = "zh"):
         t = self.table
@@ -891,16 +1135,18 @@ class Trend(AnalysisResult):
         note = i18n.pick(lang, "近8周每周数据 [S0]；成交率、到店率、方案接受率在30天内仍会上升",
                          "The last 8 weeks [S0]; conversion, arrival rate and plan acceptance still rise for 30 days")
         if self.missing:
-            note += i18n.pick(lang, f"；数据开始前的{self.missing}周没有数据", f"; {self.missing} week(s) fall before the data")
+            note += i18n.pick(lang, f"；数据开始前的{self.missing}周没有数据", f"; {i18n.counted(self.missing, 'week falls', 'weeks fall')} before the data")
         return Sheet(i18n.pick(lang, "近8周趋势", "8-week trend"), pd.DataFrame(cols), formats=formats, note=note)
 
 
 def trend(data: WeekData, week: Week, *, targets: Callable[[Week], Targets] | None = None,
-          weeks: int = TREND_WEEKS, red_line: float = DEFAULTS["deviation_red"].value) -> Trend:
+          weeks: int = TREND_WEEKS, red_line: float = DEFAULTS["deviation_red"].value, thresholds=None) -> Trend:
     """The last ``weeks`` weeks to ``week``: every unscoped metric, the revenue target, campaigns and events.
 
     Weeks before the data starts are left out and counted in ``missing`` (the sentence says so).
-    ``targets``: a function giving a week's `Targets`, for the revenue target line.
+    ``targets``: a function giving a week's `Targets`, for the revenue target line. ``thresholds``: the
+    clinic's lines in force (`playbook.thresholds.resolve`); a settled week past a shown metric's line
+    (no-shows over 15%, conversion under 80%) is named and coloured.
     """
     wanted = [week.shift(-k) for k in range(weeks - 1, -1, -1)]
     shown = [w for w in wanted if data.covered_days(w) > 0]
@@ -922,9 +1168,13 @@ def trend(data: WeekData, week: Week, *, targets: Callable[[Week], Targets] | No
     first, last = _ts(shown[0].start), _ts(week.end)
     campaigns = _campaigns_between(data, first, last)
     events = _events_between(data, first, last)
-    zh, en = _trend_sentences(table, campaigns, events, len(wanted) - len(shown), data.data_start)
-    return Trend("trend", table, zh, en, week=week, as_of=data.as_of, campaigns=campaigns, events=events,
-                 missing=len(wanted) - len(shown))
+    in_force = thresholds or resolve_thresholds()
+    lines = {name: in_force[WEEKLY_METRICS[name].line] for name in TREND_SHOWN if WEEKLY_METRICS[name].line}
+    result = Trend("trend", table, "", "", week=week, as_of=data.as_of, campaigns=campaigns, events=events,
+                   missing=len(wanted) - len(shown), lines=lines)
+    result.zh, result.en = (
+        _trend_sentence(result, data.data_start, lang) for lang in ("zh", "en"))
+    return result
 
 
 def _campaigns_between(data: WeekData, first, last) -> pd.DataFrame:
@@ -944,38 +1194,99 @@ def _events_between(data: WeekData, first, last) -> pd.DataFrame:
     return frame[(frame["date"] <= last) & (frame["end"] >= first)].reset_index(drop=True)
 
 
-def _trend_sentences(t, campaigns, events, missing, data_start) -> tuple[str, str]:
+def _run(values: pd.Series, sign: int) -> int:
+    """How many weeks at the end each stood more than 10% above (sign 1) or below (−1) the mean of the weeks
+    before them all: 1 for one week's jump, 3 or more for a change that held."""
+    weeks = 0
+    for k in range(1, len(values) - 1):  # at least two weeks stay before the run
+        base = values.iloc[:-k].mean()
+        if not base or not all(sign * (v / base - 1) > TREND_CHANGE for v in values.iloc[-k:]):
+            break
+        weeks = k
+    return weeks
+
+
+def _trend_sentence(trend: Trend, data_start, lang: str) -> str:
+    t = trend.table
     now, before = t["revenue"].iloc[-1], t["revenue"].iloc[:-1]
-    marks_zh = "、".join([*campaigns["name"], *events["label"]])
-    marks_en = ", ".join([*campaigns["name"], *events["label"]])
     if before.empty:
-        zh, en = "本周是数据的第一周，还没有趋势可比。", "This is the first week of the data: no trend to compare yet."
+        text = i18n.pick(lang, "本周是数据的第一周，还没有趋势可比。", "This is the first week of the data: no trend to compare yet.")
     else:
         change = now / before.mean() - 1 if before.mean() else 0.0
-        worst = t.loc[t["revenue"].idxmin(), "week"]
-        if change < -0.10:
-            zh = (f"本周实收比前{len(before)}周平均低{abs(change) * 100:.0f}%：对照图中同期的活动和事件，"
-                  f"在会上查明是哪项业务下滑（新患者、成交还是客单价），再定补救任务。")
-            en = (f"Revenue this week is {abs(change) * 100:.0f}% below the average of the {len(before)} weeks before: "
-                  f"check the campaigns and events of the chart and find at the meeting which part fell (new "
-                  f"patients, conversion or ticket) before agreeing the tasks to recover it.")
-        elif change > 0.10:
-            zh = (f"本周实收比前{len(before)}周平均高{change * 100:.0f}%：找出带来增长的活动或做法，能复制的固化为常规。")
-            en = (f"Revenue this week is {change * 100:.0f}% above the average of the {len(before)} weeks before: find "
-                  f"the campaign or practice behind it and keep what can be repeated.")
+        worst = Week.parse(t.loc[t["revenue"].idxmin(), "week"])
+        if change > TREND_CHANGE:
+            text = _rise_sentence(t["revenue"], change, lang)
+        elif change < -TREND_CHANGE:
+            weeks = _run(t["revenue"], -1)
+            held = (i18n.pick(lang, f"已连续{weeks}周低于之前的水平，", f"It has been low for {weeks} weeks running: ")
+                    if weeks >= SUSTAINED_WEEKS else "")
+            text = i18n.pick(lang, f"本周实收比前{len(before)}周平均低{abs(change) * 100:.0f}%：{held}对照图中同期的活动和事件，"
+                                   f"在会上查明是哪项业务下滑（新患者、成交还是客单价），再定补救任务。",
+                             f"Revenue this week is {abs(change) * 100:.0f}% below the average of the {len(before)} "
+                             f"weeks before. {held}check the campaigns and events of the chart and find at the meeting "
+                             f"which part fell (new patients, conversion or ticket) before agreeing the tasks to "
+                             f"recover it.")
         else:
-            zh = (f"本周实收与前{len(before)}周平均相差不到10%，最低的是{Week.parse(worst).short('zh')}：业绩平稳，"
-                  f"重点看目标进度表中的红色指标。")
-            en = (f"Revenue this week is within 10% of the {len(before)} weeks before (lowest: "
-                  f"{Week.parse(worst).short('en')}): steady; focus on the red metrics of the target table.")
-    if marks_zh:
-        zh += f"图中标出了同期的活动和事件：{marks_zh}。"
-        en += f" The chart marks the campaigns and events of these weeks: {marks_en}."
-    if missing:
-        zh += f"数据从{i18n.day(data_start.date())}开始，前{missing}周没有数据，图中只有{len(t)}周。"
-        en += (f" The data starts on {i18n.day(data_start.date(), 'en')}: {missing} of the 8 weeks fall before it, so "
-               f"the chart shows {len(t)}.")
-    return zh, en
+            text = i18n.pick(lang, f"本周实收与前{len(before)}周平均相差不到10%，最低的是{worst.short('zh')}：业绩平稳，"
+                                   f"重点看目标进度表中的红色指标。",
+                             f"Revenue this week is within 10% of the {len(before)} weeks before (lowest: "
+                             f"{worst.short('en')}): steady; focus on the red metrics of the target table.")
+    text += _line_sentence(trend, lang)
+    marks = [*trend.campaigns["name"], *trend.events["label"]]
+    if marks:
+        text += i18n.pick(lang, f"图中标出了同期的活动和事件：{'、'.join(marks)}。",
+                          f" The chart marks the campaigns and events of these weeks: {', '.join(marks)}.")
+    if trend.missing:
+        text += i18n.pick(lang, f"数据从{i18n.day(data_start.date())}开始，前{trend.missing}周没有数据，图中只有{len(t)}周。",
+                          f" The data starts on {i18n.day(data_start.date(), 'en')}: {trend.missing} of the 8 weeks "
+                          f"fall before it, so the chart shows {len(t)}.")
+    return text
+
+
+def _rise_sentence(revenue: pd.Series, change: float, lang: str) -> str:
+    """A rise to keep only when it held [S0]: one week up (a holiday, a year-end rush, one large case) is
+    not yet a practice."""
+    n, weeks = len(revenue) - 1, _run(revenue, 1)
+    if weeks >= SUSTAINED_WEEKS:
+        base = revenue.iloc[:-weeks].mean()
+        low = min(v / base - 1 for v in revenue.iloc[-weeks:])
+        return i18n.pick(lang, f"实收已连续{weeks}周比之前{len(revenue) - weeks}周的平均高{low * 100:.0f}%以上："
+                               f"找出带来增长的活动或做法，固化为常规。",
+                         f"Revenue has been at least {low * 100:.0f}% above the average of the "
+                         f"{len(revenue) - weeks} weeks before for {weeks} weeks running: find the campaign or "
+                         f"practice behind it and make it routine.")
+    only = i18n.pick(lang, "只此一周" if weeks <= 1 else f"只有{weeks}周",
+                     "one week only" if weeks <= 1 else f"{weeks} weeks only")
+    return i18n.pick(lang, f"本周实收比前{n}周平均高{change * 100:.0f}%，但{only}：先查明原因（节假日、年末集中付款或"
+                           f"一两笔大额治疗），连续{SUSTAINED_WEEKS}周以上再作为做法固化。",
+                     f"Revenue this week is {change * 100:.0f}% above the average of the {n} weeks before, but for "
+                     f"{only}: find out why first (a holiday, a year-end rush of payments, one or two large cases); "
+                     f"make it a practice only once it holds for {SUSTAINED_WEEKS} weeks or more.")
+
+
+def _line_sentence(trend: Trend, lang: str) -> str:
+    """The settled weeks past the method's line, per metric: 第50、51周爽约率超过15%的警戒线（18.3%、18.3%）."""
+    parts = []
+    for name, line in trend.lines.items():
+        past = trend.past_line(name)
+        if not any(past):
+            continue
+        m = WEEKLY_METRICS[name]
+        rows = trend.table[past]
+        weeks = [Week.parse(w).short(lang) for w in rows["week"]]
+        values = [m.format(v, lang) for v in rows[name]]
+        # the line's kind as its name ends: 复盘线 / review line, 警戒线 / alert line
+        kind_zh, kind_en = line.zh[-3:], " ".join(line.en.lower().split()[-2:])
+        if lang == "zh":
+            parts.append(f"{'、'.join(weeks)}{m.zh}{'超过' if line.direction == 'max' else '低于'}"
+                         f"{sentences.line(line)}的{kind_zh}（{'、'.join(values)}）")
+        else:
+            parts.append(f"{in_sentence(m.en)} was {'over' if line.direction == 'max' else 'under'} the "
+                         f"{sentences.line(line)} {kind_en} in {', '.join(weeks)} ({', '.join(values)})")
+    if not parts:
+        return ""
+    return i18n.pick(lang, "；".join(parts) + "（表中红色）。",
+                     " " + "; ".join(parts)[0].upper() + "; ".join(parts)[1:] + " (red in the table).")
 
 
 def plot_trend(data: pd.DataFrame, *, x: str = "week_start", y: str = "revenue", target: str | None = None,
@@ -1057,14 +1368,18 @@ def plot_trend(data: pd.DataFrame, *, x: str = "week_start", y: str = "revenue",
 
 @dataclass
 class Benefit:
-    """Cost per patient and high-value margin of a week and of the 4 weeks before it [S0].
+    """Cost per patient of a week and of the 4 weeks before it, and the high-value margin of the 4 weeks to
+    the week against the 4 before those [S0].
 
     ``cost_per_patient``: the week's costs (the costs table's monthly amounts spread evenly over their
     days, inventory left out: it is a stock, not a cost) / patients with an arrived visit in the week;
     without a costs table, campaign spend / new patients (``basis`` "acquisition"). ``high_value_margin``
     (playbook reading of 高值项目利润率): (high-value revenue − lab fees − consumables × the high-value
     share of revenue) / high-value revenue; lab fees go to crowns, implants and aligners, the high-value
-    tier, and consumables are shared by revenue. None when the costs table does not cover the week.
+    tier, and consumables are shared by revenue. It is counted over ``MARGIN_WEEKS`` weeks: the costs are
+    booked by the month and spread by day, while one implant case moves a week's high-value revenue, so
+    one week's margin would swing by tens of points with no change in how the clinic works. None when
+    the costs table does not cover the weeks.
     """
 
     week: Week
@@ -1102,38 +1417,45 @@ def _week_costs(data: WeekData, week: Week) -> dict | None:
             "consumables": float(spread.get("consumables", 0.0)), "has_lab": "lab" in per_month.columns}
 
 
-def _benefit_of(data: WeekData, week: Week) -> tuple[str | None, float | None, float | None]:
+def _cost_of(data: WeekData, week: Week) -> tuple[str | None, float | None]:
+    """(basis, cost per patient) of one week: the costs table's, else the campaigns' per new patient."""
     start, end = _ts(week.start), _ts(week.end)
     costs = _week_costs(data, week)
     v = data.visits
-    patients = v.loc[v["day"].between(start, end) & v["status"].eq("arrived"), "patient_id"].nunique()
     if costs is not None:
-        basis, cost = "costs", (costs["total"] / patients if patients else None)
-    elif data.campaigns is not None and data.clinic.has("campaigns", "spend"):
+        patients = v.loc[v["day"].between(start, end) & v["status"].eq("arrived"), "patient_id"].nunique()
+        return "costs", (costs["total"] / patients if patients else None)
+    if data.campaigns is not None and data.clinic.has("campaigns", "spend"):
         spend = daily_spend(data.campaigns)
         new = METRICS["new_patients"].value(data, start, end)
-        basis, cost = "acquisition", (float(spend.loc[spend["day"].between(start, end), "spend"].sum()) / new
-                                      if new else None)
-    else:
-        basis, cost = None, None
-    margin = None
-    if costs is not None and costs["has_lab"]:
-        revenue = METRICS["revenue"].value(data, start, end)
-        high = METRICS["high_value_revenue"].value(data, start, end)
-        if high > 0 and revenue > 0:
-            margin = (high - costs["lab"] - costs["consumables"] * high / revenue) / high
-    return basis, cost, margin
+        return "acquisition", (float(spend.loc[spend["day"].between(start, end), "spend"].sum()) / new if new else None)
+    return None, None
+
+
+def _margin_of(data: WeekData, last: Week, weeks: int = MARGIN_WEEKS) -> float | None:
+    """The high-value margin of the ``weeks`` weeks to ``last`` (see `Benefit`); None without lab fees for them all."""
+    span = [last.shift(-k) for k in range(weeks)]
+    costs = [_week_costs(data, w) for w in span]
+    if any(c is None or not c["has_lab"] for c in costs) or any(data.covered_days(w) < 7 for w in span):
+        return None
+    start, end = _ts(span[-1].start), _ts(last.end)
+    revenue = METRICS["revenue"].value(data, start, end)
+    high = METRICS["high_value_revenue"].value(data, start, end)
+    if not high or high <= 0 or not revenue or revenue <= 0:
+        return None
+    lab, consumables = sum(c["lab"] for c in costs), sum(c["consumables"] for c in costs)
+    return (high - lab - consumables * high / revenue) / high
 
 
 def benefit(data: WeekData, week: Week, *, weeks_before: int = BENEFIT_BASE_WEEKS) -> Benefit:
-    """The week's cost per patient and high-value margin, and their means over the ``weeks_before`` weeks before."""
-    basis, cost, margin = _benefit_of(data, week)
-    before = [_benefit_of(data, week.shift(-k)) for k in range(1, weeks_before + 1)
+    """The week's cost per patient against the ``weeks_before`` weeks before it, and the high-value margin of
+    the `MARGIN_WEEKS` weeks to it against the weeks before those."""
+    basis, cost = _cost_of(data, week)
+    before = [_cost_of(data, week.shift(-k)) for k in range(1, weeks_before + 1)
               if data.covered_days(week.shift(-k)) == 7]
-    costs = [c for b, c, _ in before if c is not None and b == basis]
-    margins = [m for _, _, m in before if m is not None]
-    return Benefit(week, basis, cost, float(np.mean(costs)) if costs else None, margin,
-                   float(np.mean(margins)) if margins else None)
+    costs = [c for b, c in before if c is not None and b == basis]
+    return Benefit(week, basis, cost, float(np.mean(costs)) if costs else None, _margin_of(data, week),
+                   _margin_of(data, week.shift(-MARGIN_WEEKS)))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1189,11 +1511,12 @@ def weekly_pack(clinic: Clinic, week: Week | str | None = None, *, tasks: pd.Dat
 
     targets = targets_of(week)
     problems += targets.problems
-    progress = target_progress(data, targets, red_line=red_line)
+    progress = target_progress(data, targets, red_line=red_line, history=targets_of)
     channels = channel_effect(data, week, thresholds=thresholds)
     rfm, warning = customer_tiers(data, week, thresholds=thresholds)
     return WeeklyPack(clinic, week, lang, data, targets, progress, channels, rfm, warning,
-                      trend(data, week, targets=targets_of, red_line=red_line), benefit(data, week), tasks,
+                      trend(data, week, targets=targets_of, red_line=red_line, thresholds=thresholds),
+                      benefit(data, week), tasks,
                       list(dict.fromkeys(problems)))
 
 

@@ -33,7 +33,7 @@ from .errors import PlaybookError, ReportBuildError  # noqa: E402
 from .report import ReportMeta, build_html, build_pdf  # noqa: E402
 from .results import GREEN, RED, YELLOW  # noqa: E402
 from .schema import MINIMAL_TABLES  # noqa: E402
-from .weekly import Week, WeeklyPack, status_cell, status_values, weekly_pack  # noqa: E402
+from .weekly import Week, WeeklyPack, behind, status_cell, status_values, weekly_pack  # noqa: E402
 from .workbook import FILLS, Sheet, write_workbook  # noqa: E402
 
 __all__ = ["WeeklyFiles", "build_weekly"]
@@ -188,12 +188,16 @@ def _pack_notebook(pack: WeeklyPack, review, coming: pd.DataFrame, problems: lis
     pages = _Pages(lang)
     w = pack.week
     pages.heading(1, i18n.pick(lang, "目标进度表", "Target progress"))
-    pages.say(i18n.pick(lang, f"{w.text('zh')}的目标与完成情况。偏差率 =（完成 − 目标）/ 目标；红 = 落后超过20%，"
-                              f"黄 = 落后20%以内，绿 = 达标 [S0]。成交率、到店率和方案接受率在30天内还会上升，标“暂计”。",
-                        f"Targets and actuals of {w.text('en')}. Deviation = (actual − target) / target; red = behind "
-                        f"by more than 20%, yellow = behind by less, green = met [S0]. Conversion, arrival rate and "
-                        f"plan acceptance still rise for 30 days and are marked 'so far'."))
-    pages.table(pack.progress.table_for(lang), status=pack.progress.table["status"].tolist())
+    line = behind(pack.progress.red_line)
+    if pack.progress.has_targets:
+        pages.say(i18n.pick(lang, f"{w.text('zh')}的目标与完成情况。偏差率 =（完成 − 目标）/ 目标；红 = 落后超过{line}，"
+                                  f"黄 = 落后{line}以内，绿 = 达标 [S0]。成交率、到店率和方案接受率在30天内还会上升，标“暂计”。",
+                            f"Targets and actuals of {w.text('en')}. Deviation = (actual − target) / target; red = "
+                            f"behind by more than {line}, yellow = behind by less, green = met [S0]. Conversion, "
+                            f"arrival rate and plan acceptance still rise for 30 days and are marked 'so far'."))
+        pages.table(pack.progress.table_for(lang), status=pack.progress.table["status"].tolist())
+    else:
+        pages.table(pack.progress.table_for(lang))
     pages.say(pack.progress.finding(lang))
 
     pages.heading(1, i18n.pick(lang, "渠道效果表", "Channel effect"))
@@ -217,7 +221,7 @@ def _pack_notebook(pack: WeeklyPack, review, coming: pd.DataFrame, problems: lis
     pack.trend.plot(ax=ax, lang=lang)
     pages.chart(figure)
     pages.say(pack.trend.finding(lang))
-    pages.table(pack.trend.table_for(lang))
+    pages.table(pack.trend.table_for(lang), cells=pack.trend.cell_status(lang))
     pages.say(pack.trend.provisional_note[lang])
 
     pages.heading(1, i18n.pick(lang, "三效评估", "Three-effect review"))
@@ -225,11 +229,16 @@ def _pack_notebook(pack: WeeklyPack, review, coming: pd.DataFrame, problems: lis
     pages.say(review.finding(lang))
 
     coming_week = w.shift(1)
-    pages.heading(1, i18n.pick(lang, f"任务看板（{coming_week.year}年第{coming_week.number}周）",
-                               f"Task board for {coming_week.label}"))
-    pages.say(taskboard.board_sentence(coming, coming_week, lang, red_line=pack.progress.red_line))
+    title = i18n.pick(lang, f"任务看板（{coming_week.year}年第{coming_week.number}周）", f"Task board for {coming_week.label}")
+    sentence = taskboard.board_sentence(coming, coming_week, lang, red_line=pack.progress.red_line,
+                                        upcoming=_upcoming(pack, coming_week))
     if len(coming):
+        pages.heading(1, title)
+        pages.say(sentence)
         pages.table(taskboard.board_table(coming, lang), status=coming["status"].tolist())
+    else:  # an empty board is a sentence under the review, not a page of its own
+        pages.heading(2, title)
+        pages.say(sentence)
 
     if problems:
         pages.heading(1, i18n.pick(lang, "数据问题", "Input problems"))
@@ -238,6 +247,12 @@ def _pack_notebook(pack: WeeklyPack, review, coming: pd.DataFrame, problems: lis
                             "build it again."))
         pages.say("\n".join(f"- {_problem_text(p, lang)}" for p in problems))
     return pages.notebook
+
+
+def _upcoming(pack: WeeklyPack, week: Week) -> dt.date | None:
+    """The day the prescriptions' tasks start, when that is after ``week`` (the plan's start, clinic.yaml)."""
+    start = pack.clinic.config.plan_start_day
+    return start if start > week.end else None
 
 
 def _problem_text(problem: PlaybookError, lang: str) -> str:
@@ -251,6 +266,10 @@ def _problem_text(problem: PlaybookError, lang: str) -> str:
 
 # The workbook's traffic-light fills, so that the xlsx, the HTML and the PDF show one red, yellow, green.
 _ROW_FILLS = {status: f"#{FILLS[status].start_color.rgb[-6:]}" for status in (RED, YELLOW, GREEN)}
+
+
+def _fill(status) -> str:
+    return f' style="background-color: {_ROW_FILLS[status]}"' if status in _ROW_FILLS else ""
 
 
 class _Pages:
@@ -271,11 +290,13 @@ class _Pages:
     def say(self, text: str) -> None:
         self.notebook.cells.append(nbformat.v4.new_markdown_cell(text))
 
-    def table(self, frame: pd.DataFrame, *, status: Sequence | None = None) -> None:
-        """A table as the chapters show one, each row filled with the colour of its ``status`` [S0].
+    def table(self, frame: pd.DataFrame, *, status: Sequence | None = None,
+              cells: Sequence[dict] | None = None) -> None:
+        """A table as the chapters show one, each row filled with the colour of its ``status`` [S0], and a
+        cell with its own in ``cells`` (per row, {column label: status}).
 
-        The fill is the row's inline background: the HTML shows it, and the report's Lua filter turns it
-        into the Typst fill of each cell, so the PDF shows the same red, yellow and green.
+        The fill is the row's or the cell's inline background: the HTML shows it, and the report's Lua
+        filter turns it into the Typst fill of each cell, so the PDF shows the same red, yellow and green.
         """
         if frame.empty:
             return
@@ -284,8 +305,9 @@ class _Pages:
         for i, row in enumerate(frame.itertuples(index=False)):
             fill = _ROW_FILLS.get(status[i]) if status is not None and i < len(status) else None
             style = f' style="background-color: {fill}"' if fill else ""
-            cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in row)
-            body.append(f"<tr{style}>{cells}</tr>")
+            marked = cells[i] if cells is not None and i < len(cells) else {}
+            tds = "".join(f"<td{_fill(marked.get(c))}>{html.escape(str(v))}</td>" for c, v in zip(frame.columns, row))
+            body.append(f"<tr{style}>{tds}</tr>")
         self._output({"text/html": f'<table border="0" class="dataframe playbook-table"><thead><tr>{head}</tr>'
                                    f'</thead><tbody>{"".join(body)}</tbody></table>'})
 

@@ -27,7 +27,9 @@ ACTION_RED = "C0392B"  # plotting.ACTION_RED, without importing matplotlib for a
 HEADER_FILL = PatternFill("solid", start_color="EEEEEE", end_color="EEEEEE")
 # Excel number formats by kind of column.
 NUMBER_FORMATS = {"percent": "0.0%", "money": "#,##0", "money2": "#,##0.00", "count": "#,##0",
-                  "ratio": "0.00", "date": "yyyy-mm-dd"}
+                  "ratio": "0.00", "date": "yyyy-mm-dd",
+                  "change": "+0.0%;-0.0%;0.0%",  # a relative change, signed
+                  "points": "+0.0;-0.0;0.0"}  # a rate's change in percentage points
 MAX_WIDTH = 48
 
 
@@ -42,7 +44,8 @@ class Sheet:
     frame : DataFrame
         The table; its column labels become the header row as they are (Chinese when ``zh``).
     formats : mapping of column label -> kind, or -> one kind per row
-        Number formats by kind: percent, money, money2, count, ratio, date. A sequence gives each
+        Number formats by kind: percent, money, money2, count, ratio, date, change (a signed relative
+        change), points (a rate's change in percentage points, stored as 3.2). A sequence gives each
         row its own kind (a column mixing counts, money and rates); None leaves a row as it is.
     status : column label, optional
         A column whose cells hold one of ``status_values``' keys; its whole row is coloured by a

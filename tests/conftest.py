@@ -67,32 +67,40 @@ def hand_clinic(tmp_path):
 
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory):
-    """A bundled sample clinic run end to end, once per session and language: ``sample_run("children_clinic")``
-    in its clinic.yaml's language, ``sample_run("general_clinic", "en")`` in another (a copy of the
-    sample whose clinic.yaml says so)."""
-    import shutil
-
-    import yaml
-
+    """A bundled sample clinic run end to end, once per session: ``sample_run("children_clinic")``."""
     from playbook import runner
     from playbook.config import SAMPLES_DIR
 
     runs = {}
 
-    def run(name: str, lang: str | None = None):
-        if (name, lang) not in runs:
-            folder = SAMPLES_DIR / name
-            if lang is not None:
-                folder = shutil.copytree(folder, tmp_path_factory.mktemp(f"{name}-{lang}-input") / name)
-                config = yaml.safe_load((folder / "clinic.yaml").read_text(encoding="utf-8"))
-                config["lang"] = lang
-                (folder / "clinic.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-            result = runner.run_clinic(folder, tmp_path_factory.mktemp(f"{name}-{lang or 'own'}"))
+    def run(name: str):
+        if name not in runs:
+            result = runner.run_clinic(SAMPLES_DIR / name, tmp_path_factory.mktemp(name))
             assert result.ok, result.error
-            runs[name, lang] = result
-        return runs[name, lang]
+            runs[name] = result
+        return runs[name]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def english_runs(tmp_path_factory):
+    """Both samples copied with ``lang: en`` and run end to end, side by side: {name: (folder, report.html)};
+    the chapters' executed notebooks stand beside report.html."""
+    import shutil
+
+    from playbook.batch import OK, run_clinics
+    from playbook.config import SAMPLES_DIR
+
+    root = tmp_path_factory.mktemp("english")
+    for name in ("general_clinic", "children_clinic"):
+        shutil.copytree(SAMPLES_DIR / name, root / "clinics" / name)
+        config = root / "clinics" / name / "clinic.yaml"
+        config.write_text(config.read_text(encoding="utf-8").replace("lang: zh", "lang: en"), encoding="utf-8")
+    results = run_clinics([root / "clinics"], root / "out", jobs=2, show_progress=False)
+    assert all(r.status == OK for r in results), [r.detail for r in results]
+    return {name: (root / "clinics" / name, root / "out" / name / "report.html")
+            for name in ("general_clinic", "children_clinic")}
 
 
 @pytest.fixture(scope="session")

@@ -71,13 +71,14 @@ def test_a_date_that_is_not_a_date(clinic):
 
 
 def test_an_unknown_status_word(clinic):
-    _edit_visits(clinic, lambda lines: lines[:5] + [lines[5].replace("已到诊", "改约").replace("爽约", "改约")] + lines[6:])
+    _edit_visits(clinic, lambda lines: lines[:5] + [lines[5].replace("已到诊", "待回访").replace("爽约", "待回访")] + lines[6:])
     error = _error(audit(clinic), "visits")
     assert error.column == "到诊状态" and error.rows == [6] and "values:" in error.fix
 
 
 def test_duplicate_ids(clinic):
-    _edit_visits(clinic, lambda lines: lines + [lines[3]])
+    # the same visit id with other content (an exact copy of the row is a duplicate export, dropped)
+    _edit_visits(clinic, lambda lines: lines + [lines[3].replace("已到诊", "已取消").replace("爽约", "已取消")])
     error = _error(audit(clinic), "visits")
     assert isinstance(error, DuplicateIdError)
     assert error.column == "预约编号" and error.rows[0] == 4 and len(error.rows) == 2

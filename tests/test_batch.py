@@ -242,7 +242,7 @@ def test_the_summary_has_one_line_per_clinic_and_one_line_why(tmp_path):
         "chengxi    skipped (unchanged)      —  /out/chengxi/report.pdf",
         "城南       failed                0.5s  —",
         "  why: clinic.yaml: not found; fix: create one",
-        "3 clinic(s): 1 ok, 1 skipped (unchanged), 1 failed",
+        "3 clinics: 1 ok, 1 skipped (unchanged), 1 failed",
     ]
     assert batch.exit_status(results) == 2 and batch.exit_status(results[:2]) == 0
 

@@ -75,16 +75,18 @@ def test_targets_bounds_and_event_dates_are_not_statements():
 
 
 @pytest.fixture(scope="module")
-def reports(sample_run):
-    """(sample, lang) -> (Markdown of the report, its statements), each sample run once per language."""
+def reports(sample_run, english_runs):
+    """(sample, lang) -> (Markdown of the report, its statements), each sample run once per language (the
+    session's runs, shared with the other end-to-end tests)."""
     out = {}
     for sample, lang in RUNS:
-        run = sample_run(sample) if lang == "zh" else sample_run(sample, lang)
+        notebooks = (sample_run(sample).notebooks if lang == "zh"
+                     else sorted(english_runs[sample][1].parent.glob("*.ipynb")))
         clinic = load_clinic(SAMPLES_DIR / sample)
         period = clinic.config.period
         meta = ReportMeta(clinic_id=clinic.config.clinic_id, clinic_name=clinic.config.name,
                           period_start=period.start, period_end=period.end, lang=lang)
-        markdown, _ = build_markdown(run.notebooks, meta)
+        markdown, _ = build_markdown(notebooks, meta)
         out[sample, lang] = markdown, statements(markdown, lang, period=(period.start, period.end),
                                                  segments=segment_names(clinic))
     return out

@@ -356,8 +356,9 @@ def _tables(rows_per_week: dict[str, list[int]]) -> dict[str, pd.DataFrame]:
                                "department": "综合"})
     weeks = max(len(counts) for counts in rows_per_week.values())
     last_sunday = START + pd.Timedelta(weeks=weeks) - pd.Timedelta(days=1)  # the data covers whole weeks
-    charges = pd.DataFrame({"charge_id": ["C1"], "patient_id": [patients[0]["patient_id"]],
-                            "paid_at": [last_sunday], "item": ["洁牙"], "amount_paid": [100.0]})
+    # charges span the data too (a zero line on its first day): an export that stops early is a data-health stop
+    charges = pd.DataFrame({"charge_id": ["C0", "C1"], "patient_id": [patients[0]["patient_id"]] * 2,
+                            "paid_at": [START, last_sunday], "item": ["洁牙"] * 2, "amount_paid": [0.0, 100.0]})
     return {"patients": pd.DataFrame(patients), "visits": pd.DataFrame(visits), "charges": charges}
 
 

@@ -118,13 +118,14 @@ def test_the_portfolio_reads_the_published_kpis_back(case, tmp_path):
         folder = tmp_path / clinic_id
         folder.mkdir()
         payload = {"clinic_id": clinic_id, "clinic_name": clinic_id, "complete": True,
-                   "period": {"start": start.isoformat(), "end": end.isoformat()}, **headline.to_dict()}
+                   "period": {"start": start.isoformat(), "end": end.isoformat()}, **headline.to_dict(),
+                   "doctors": {"甲医生": {"working_days": 20}, "乙医生": {"working_days": 30}}}
         (folder / "kpis.json").write_text(json.dumps(payload, allow_nan=False), encoding="utf-8")
     row = portfolio.read_portfolio(tmp_path).clinics.iloc[0]
     for measure in portfolio.MEASURES:
         if measure.metric.table is None:
             continue  # computed by the driver tree over its own windows: not in this fragment
-        value = row[measure.name] * row["months"] if measure.per_month else row[measure.name]
+        value = row[measure.name] * row["doctor_days"] if measure.per_doctor_day else row[measure.name]
         assert value == pytest.approx(expected[measure.metric.name], abs=1e-6, nan_ok=True), measure.name
 
 

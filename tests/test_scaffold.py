@@ -46,7 +46,7 @@ def test_every_required_column_is_in_its_template():
 def test_templates_have_drop_downs_for_statuses_yes_no_channels_and_cost_categories():
     books = {t: load_workbook(INTAKE_TEMPLATES_DIR / f"{t}.xlsx").worksheets[0] for t in schema.TABLES}
     visits = _drop_downs(books["visits"])
-    assert visits["到诊状态"] == (["已到诊", "爽约", "已取消"], "stop") and visits["初复诊"] == (["初诊", "复诊"], "stop")
+    assert visits["到诊状态"] == (["已到诊", "爽约", "已取消", "已预约"], "stop") and visits["初复诊"] == (["初诊", "复诊"], "stop")
     assert _drop_downs(books["treatment_plans"])["计划状态"][0] == ["已提出", "已接受", "已拒绝", "已完成", "中断"]
     for table, header in (("patients", "会员"), ("charges", "是否指定"), ("leads", "是否预约"), ("leads", "是否到店")):
         assert _drop_downs(books[table])[header] == (["是", "否"], "stop"), (table, header)
@@ -113,9 +113,11 @@ def test_new_clinic_then_filled_templates_pass_the_audit(tmp_path):
                                                                "charges.xlsx"}
     # Empty templates are not data yet: the audit says so instead of crashing.
     assert not audit(folder).usable
-    rows = {"patients": [["P1", "张三", "13800000000", "2025-03-01", "美团"]],
-            "visits": [["V1", "P1", "2025/3/1 10:00", "已到诊", "初诊"]],
-            "charges": [["C1", None, "P1", "2025/3/1", "种植牙", None, None, None, 9800]]}
+    # the period's first and last weeks have data (a period running past the data is trimmed, issue 13)
+    rows = {"patients": [["P1", "张三", "13800000000", "2025-01-02", "美团"]],
+            "visits": [["V1", "P1", "2025/1/2 10:00", "已到诊", "初诊"], ["V2", "P1", "2025/12/30 10:00", "已到诊", "复诊"]],
+            "charges": [["C1", None, "P1", "2025/1/2", "种植牙", None, None, None, 9800],
+                        ["C2", None, "P1", "2025/12/30", "洁牙", None, None, None, 200]]}
     for table, data in rows.items():
         book = load_workbook(folder / f"{table}.xlsx")
         for row in data:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
@@ -64,7 +65,8 @@ def test_a_board_round_trips_through_excel_with_the_clinics_edits(tmp_path):
     # due by 7 December: A1, B1, C1, K1; on time: A1; late: B1; overdue: C1, K1. D1 runs into January.
     assert (review.tasks, review.due, review.on_time, review.late, review.overdue) == (5, 4, 1, 1, 2)
     assert review.on_time_rate == pytest.approx(0.25)
-    assert "1/4" in review.table_for("zh").iloc[0, 2]
+    efficiency = review.table_for("zh").iloc[0]
+    assert efficiency.iloc[2] == "25.0%" and "到期4项，按时完成1项" in efficiency.iloc[5]
 
 
 def test_a_typo_in_a_status_is_named_with_file_row_and_fix_and_the_rest_is_reviewed(tmp_path):
@@ -139,10 +141,19 @@ def test_three_effect_review_counts_targets_met_and_compares_benefit_with_the_we
     # the provisional conversion not yet met is left out; the provisional referral share already met counts
     assert (review.met, review.judged) == (2, 3)
     table = review.table_for("zh")
-    assert table.iloc[0, 2] == "无数据" and "没有找到" in table.iloc[0, 3]
-    assert table.iloc[2, 1] == "客户满意度" and table.iloc[2, 2] == "无数据"
-    assert table.iloc[3, 3] == "前4周平均500元，上升10.0%"
-    assert "-8.0个百分点" in table.iloc[4, 3]
-    assert "上升10%" in review.finding("zh")
+    # what cannot be measured (no board yet, satisfaction in no export) is said once, never a row of 无数据
+    assert table["指标"].tolist() == ["目标达成率", "单客成本", "高值项目利润率（近4周）"]
+    assert "无数据" not in table.to_string()
+    assert table.iloc[0, 2] == "66.7%"
+    assert table.iloc[1, 2:5].tolist() == ["550元", "500元", "+10.0%"]
+    assert table.iloc[2, 2:5].tolist() == ["62.0%", "70.0%", "−8.0个百分点".replace("−", "-")]
+    finding = review.finding("zh")
+    assert "上升10%" in finding and "低8.0个百分点" in finding
+    assert "任务按时完成率（还没有上周的任务看板" in finding and "客户满意度" in finding
+    assert "taskboard.xlsx" in finding and not re.search(r"W\d+/", finding)  # a file the clinic keeps, no path
     english = review.table_for("en")
-    assert "10.0% higher" in english.iloc[3, 3] and english.iloc[0, 2] == "no data"
+    assert english.iloc[1, 2:5].tolist() == ["¥550", "¥500", "+10.0%"] and "points" in english.iloc[2, 4]
+    # the workbook keeps the numbers as numbers, a rate's change in points
+    sheet = review.sheet("zh").frame
+    assert sheet.iloc[1, 2:5].tolist() == [550.0, 500.0, pytest.approx(0.1)]
+    assert sheet.iloc[2, 4] == pytest.approx(-8.0)

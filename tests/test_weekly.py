@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from playbook import weekly
 from playbook.clinic import clinic_from_tables
 from playbook.config import SAMPLES_DIR
 from playbook.results import GREEN, RED, YELLOW
@@ -263,10 +265,12 @@ def test_the_general_sample_pack_builds_with_its_files_and_an_owner_ready_workbo
     assert book.sheetnames == ["目标进度", "渠道效果", "客户分层", "流失预警", "近8周趋势", "三效评估", "任务看板"]
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A3"  # title line, then the frozen header row
-    assert [c.value for c in book["目标进度"][2]][:5] == ["指标", "周目标", "完成情况", "偏差率", "状态"]
+    # no target yet (the plan starts on 2026-01-05): the week against the 4 before it, not a table of dashes
+    assert [c.value for c in book["目标进度"][2]][:4] == ["指标", "本周", "前4周平均", "变化"]
     rules = [r.formula[0] for cf in book["渠道效果"].conditional_formatting for r in cf.rules]
     assert '$L3="红"' in rules  # a channel in stop-loss is red by a conditional format, not paint
-    stop = {row[0]: row[-1] for row in book["渠道效果"].iter_rows(min_row=3, values_only=True)}
+    header = [c.value for c in book["渠道效果"][2]]
+    stop = {row[0]: row[header.index("止损")] for row in book["渠道效果"].iter_rows(min_row=3, values_only=True)}
     assert stop["抖音"] == "红"  # the planted 9.9-yuan card: ROI under 1.5 for weeks [S0]
     names = [row[0] for row in book["流失预警"].iter_rows(min_row=3, values_only=True)]
     assert names and all("*" in n for n in names)  # masked at load, never unmasked
@@ -303,3 +307,106 @@ def test_the_command_names_bad_input_and_still_writes_the_pack(tmp_path):
     edited = board.read_bytes()
     again = CliRunner().invoke(main, ["weekly", str(folder), "--week", "2024-W02", "--out", str(out)])
     assert "kept" in again.output and board.read_bytes() == edited
+
+
+# --------------------------------------------------------------------------------------------------
+# The general sample's packs as the meeting reads them: 2025-W52 with no target yet (the plan starts on
+# 2026-01-05), 2025-W48 with the README's November targets
+
+
+@pytest.fixture(scope="module")
+def sample_packs(tmp_path_factory):
+    from playbook.clinic import load_clinic
+
+    folder = tmp_path_factory.mktemp("weekly") / "general_clinic"
+    shutil.copytree(SAMPLES_DIR / "general_clinic", folder)
+    (folder / "targets.csv").write_text("周期,指标,目标,责任部门\n2025-11,新患者数,110,市场部\n2025-11,实收营业额,480000,"
+                                        "院长办公室\n2025-11,初诊成交率,0.8,咨询部\n2025-11,爽约率,0.12,前台\n", encoding="utf-8")
+    plain = load_clinic(SAMPLES_DIR / "general_clinic")
+    with_targets = load_clinic(folder)
+    return {"W52": weekly_pack(plain, "2025-W52"), "W51": weekly_pack(plain, "2025-W51"),
+            "W48": weekly_pack(with_targets, "2025-W48"), "W48en": weekly_pack(with_targets, "2025-W48", lang="en")}
+
+
+def test_one_roi_per_channel_and_week_and_the_judgement_says_why(sample_packs):
+    channels = sample_packs["W52"].channels
+    table = channels.table_for("zh").set_index("渠道")
+    judged = channels.judged_label("zh")
+    assert judged == "ROI（9月22日那周）"  # the week the stop-loss judges, named in the column
+    assert table.loc["抖音", judged] == "0.90" and "9月22日那周为0.90" in channels.finding("zh")
+    assert table.loc["抖音", "ROI近13周（暂计）"] == "0.62"  # this week's, still rising, beside it
+    assert table.loc["抖音", "止损判断"].startswith("止损")
+    assert table.loc["美团", "止损判断"] == "不止损（≥1.5）"  # its ROI is in its own column, not "正常 2.88"
+    assert table.loc["地推", "止损判断"] == "新患者不足10人，不评估"  # has a 13-week ROI, too few patients to judge
+    assert table.loc["转介绍", "止损判断"] == "无投放"
+
+
+def test_a_provisional_target_is_not_counted_as_behind_by_up_to_20_percent(sample_packs):
+    progress = sample_packs["W48"].progress
+    zh, en = progress.finding("zh"), progress.finding("en")
+    # conversion is 38.9% against 80% so far (−51.4%): not "behind by up to 20%", and not red while it can rise
+    assert "0项落后20%以内，3项落后超过20%" in zh and "另有1项还没有结果（初诊成交率暂计-51.4%" in zh
+    assert "0 behind by up to 20% and 3 by more than 20%" in en and "1 more is not settled yet" in en
+
+
+def test_without_targets_the_pack_shows_the_trend_and_how_to_set_them(sample_packs):
+    pack = sample_packs["W52"]
+    table = pack.progress.table_for("zh")
+    assert list(table.columns) == ["指标", "本周", "前4周平均", "变化", "责任部门"]
+    assert not (table == "—").any().any()  # no column of dashes
+    row = table.set_index("指标").loc["实收营业额"]
+    assert row["本周"] == "10.8万元" and row["前4周平均"] == "8.3万元" and row["变化"] == "+29.6%"
+    finding = pack.progress.finding("zh")
+    assert "处方任务从2026年1月5日开始" in finding and "近13周的平均为基线" in finding
+
+
+def test_a_practice_to_keep_only_from_a_rise_that_held_three_weeks(sample_packs):
+    # the general sample's last two weeks (year-end) are 15% over the 7 before: not yet a practice
+    text = sample_packs["W52"].trend.finding("zh")
+    assert "高15%，但只有2周" in text and "固化为常规" not in text
+    weeks = pd.Series([100.0, 100, 100, 100, 100, 120, 125, 130])
+    assert "连续3周" in weekly._rise_sentence(weeks, 0.25, "zh") and "make it routine" in weekly._rise_sentence(weeks, 0.25, "en")
+    one = pd.Series([100.0, 100, 100, 100, 100, 100, 100, 130])
+    assert "只此一周" in weekly._rise_sentence(one, 0.3, "zh") and "固化为常规" not in weekly._rise_sentence(one, 0.3, "zh")
+
+
+def test_weeks_past_the_methods_line_are_named_and_coloured(sample_packs):
+    trend = sample_packs["W52"].trend
+    assert "第48周、第50周、第51周爽约率超过15%的警戒线（15.2%、18.3%、18.3%）" in trend.finding("zh")
+    cells = trend.cell_status("zh")
+    weeks = trend.table["week"].tolist()
+    assert [weeks[i] for i, c in enumerate(cells) if c.get("爽约率") == RED] == ["2025-W48", "2025-W50", "2025-W51"]
+
+
+def test_the_high_value_margin_is_counted_over_four_weeks_and_does_not_jump(sample_packs):
+    w51, w52 = sample_packs["W51"].benefit, sample_packs["W52"].benefit
+    # one week's margin jumped from 49.7% to 77.9%; over four weeks consecutive packs move a few points
+    assert abs(w52.high_value_margin - w51.high_value_margin) < 0.05
+    assert w52.high_value_margin_before == pytest.approx(weekly._margin_of(sample_packs["W52"].data, Week(2025, 48)))
+
+
+def test_the_task_board_has_its_key_fields_filled(sample_packs):
+    from playbook.taskboard import board_rows
+
+    rows = board_rows(sample_packs["W48"])
+    assert len(rows) == 3  # a 5-Why task for each red metric
+    for key in ("task_id", "prescription", "task", "owner_department", "owner", "metric_id", "last_actual", "target",
+                "deadline", "status"):
+        assert rows[key].notna().all(), key
+    assert rows.set_index("metric_id").loc["new_patients", "owner"] == "市场部负责人"
+
+
+def test_the_english_pack_reads_as_english(sample_packs):
+    from playbook.taskboard import board_rows, board_table, three_effect
+
+    pack = sample_packs["W48en"]
+    review = three_effect(None, pack.progress, pack.benefit, pack.week)
+    texts = [pack.progress.finding("en"), pack.channels.finding("en"), pack.channels.note("en"),
+             pack.trend.finding("en"), review.finding("en"), *pack.progress.table_for("en").astype(str).to_numpy().ravel(),
+             *board_table(board_rows(pack), "en").astype(str).to_numpy().ravel()]
+    campaigns = "".join(pack.trend.campaigns["name"])  # names as the data writes them
+    for text in texts:
+        assert "(s)" not in text and text.count("(") == text.count(")"), text
+        assert all(ch in campaigns for ch in re.findall(r"[\u4e00-\u9fff]", text)), text
+    assert pack.progress.table_for("en")["Owner"].tolist()[:2] == ["Marketing", "Owner's office"]  # 市场部, 院长办公室
+    assert board_rows(pack)["owner"].iloc[0] == "Head of Marketing"

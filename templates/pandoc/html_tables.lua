@@ -75,14 +75,20 @@ local function keep_short_cells_whole(tbl)
 end
 
 -- A row coloured by its status (the weekly pack's red / yellow / green, [S0]) keeps its colour in the
--- PDF: the row's CSS background becomes each cell's Typst fill, over the zebra stripes.
+-- PDF: the row's CSS background becomes each cell's Typst fill, over the zebra stripes; a cell coloured
+-- on its own (a week past the method's line in the trend table) keeps its own.
+local function background(attr)
+  return (attr.attributes.style or ""):match("background%-color:%s*(#%x%x%x%x%x%x)")
+end
+
 local function keep_row_fills(tbl)
   for _, body in ipairs(tbl.bodies) do
     for _, row in ipairs(body.body) do
-      local colour = (row.attr.attributes.style or ""):match("background%-color:%s*(#%x%x%x%x%x%x)")
-      if colour then
-        for _, cell in ipairs(row.cells) do
-          cell.attr.attributes["typst:fill"] = string.format('rgb("%s")', colour)
+      local colour = background(row.attr)
+      for _, cell in ipairs(row.cells) do
+        local fill = background(cell.attr) or colour
+        if fill then
+          cell.attr.attributes["typst:fill"] = string.format('rgb("%s")', fill)
         end
       end
     end
