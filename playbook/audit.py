@@ -23,6 +23,8 @@ from .results import _need_zh
 # order, named as the analyses name themselves (their `Unavailable` results say the same). A need
 # ("clinic.yaml", key) is a setting the consultant adds to the configuration.
 CONFIG_NEEDS_ZH = {"opening_hours": "营业时间", "chairs": "各科室椅位数", "interventions": "要评估的干预措施"}
+CONFIG_NEEDS_EN = {"opening_hours": "opening hours", "chairs": "chairs per department",
+                   "interventions": "the interventions to evaluate"}
 MINIMAL = [("patients", None), ("visits", None), ("charges", None)]
 ANALYSES: list[tuple[str, str, str, list[tuple[str, str | None]]]] = [
     ("headline_kpis", "核心指标", "Headline KPIs", MINIMAL),
@@ -195,8 +197,10 @@ class AuditResult:
         rows = []
         for name, zh, en, needs in ANALYSES:
             absent = [(t, c) for t, c in needs if not self._has(t, c)]
-            missing = [f"{t}: {c}" if t == "clinic.yaml" else f"{t}.{c}" if c else t for t, c in absent]
-            missing_zh = [f"诊所配置的“{CONFIG_NEEDS_ZH.get(c, c)}”" if t == "clinic.yaml" else _need_zh(f"{t}.{c}" if c else t)
+            # in the owner's words: which data to add, never a file or a configuration key
+            missing = [f"the clinic's {CONFIG_NEEDS_EN.get(c, c)}" if t == "clinic.yaml" else
+                       f"the {t} table's “{c}” column" if c else f"the {t} table" for t, c in absent]
+            missing_zh = [f"诊所的“{CONFIG_NEEDS_ZH.get(c, c)}”" if t == "clinic.yaml" else _need_zh(f"{t}.{c}" if c else t)
                           for t, c in absent]
             rows.append({"analysis": name, "zh": zh, "en": en, "can_run": not missing, "needs": ", ".join(missing),
                          "needs_zh": "、".join(missing_zh)})

@@ -33,6 +33,7 @@ analysed: ``inputs``, ``status``, ``breakeven_conversion``, ``breakeven_cases``,
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
@@ -44,7 +45,7 @@ from . import i18n
 from .catalogue import HIGH_VALUE
 from .errors import PlaybookError
 from .jsonsafe import scalar as _r
-from .results import AnalysisResult, Section, Unavailable, deep_merge
+from .results import AnalysisResult, Section, Unavailable, Window, deep_merge
 from .tables import REVENUE_WINDOW_DAYS, data_end, new_patient_economics
 
 # `playbook breakeven` imports this module in 0.5 s; statsmodels (+1.3 s) and the plotting stack (+1.2 s)
@@ -326,7 +327,7 @@ class CampaignHistory(AnalysisResult):
         from .plotting import GREY, PALETTE, set_title
 
         ax = ax if ax is not None else plt.gca()
-        t = self.table[self.table["judged"] > 0]
+        t = self.shown()
         y = np.arange(len(t))
         colors = [PALETTE[1] if used else "#b0b7bf" for used in t["used"]]
         low, high = self.conf_int()
@@ -339,12 +340,23 @@ class CampaignHistory(AnalysisResult):
         ax.invert_yaxis()
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}%"))
         ax.set_xlim(left=0)
-        ax.set_xlabel(i18n.pick(lang, f"90天内成交大项目的比例（线段为{1 - self.alpha:.0%}区间，虚线与色带为合计）",
+        hidden = int((self.table["judged"] > 0).sum()) - len(t)
+        note = i18n.pick(lang, f"；另有{hidden}个活动不足{MIN_SHOWN}人未列出", f"; {hidden} campaigns under {MIN_SHOWN} "
+                               f"patients not shown") if hidden else ""
+        ax.set_xlabel(i18n.pick(lang, f"90天内成交大项目的比例（线段为{1 - self.alpha:.0%}区间，虚线与色带为合计{note}）",
                                 f"Share buying a high-value case within 90 days (bars: {1 - self.alpha:.0%} "
-                                f"intervals; dashed line and band: pooled)"))
+                                f"intervals; dashed line and band: pooled{note})"))
         set_title(ax, self.title(lang), lang)
         ax.grid(axis="y", visible=False)
         return ax
+
+    def shown(self) -> pd.DataFrame:
+        """The campaigns the chart draws and the sentence compares: those with at least ``MIN_SHOWN``
+        patients who have had their 90 days (fewer give an interval too wide to read), or every campaign
+        with any when none has that many."""
+        judged = self.table[self.table["judged"] > 0]
+        enough = judged[judged["judged"] >= MIN_SHOWN]
+        return enough if len(enough) else judged
 
     def title(self, lang: str = "zh") -> str:
         """The chart's finding: the pooled high-value conversion of campaign patients, with its interval."""
@@ -394,7 +406,7 @@ def _history_sentences(h: CampaignHistory) -> tuple[str, str]:
     en = (f"{h.successes:,} of the {h.trials:,} {h.scope_en} (those with 90 days behind them) bought a high-value case "
           f"(implant, orthodontics, crowns) within 90 days: {_pct(h.rate, 'en')} ({level} interval {_pct(low, 'en')}–"
           f"{_pct(high, 'en')})")
-    shown = h.table[h.table["used"] & (h.table["judged"] >= MIN_SHOWN)]
+    shown = h.shown()  # the campaigns the chart draws: the highest named is the highest drawn
     if len(shown) >= 2:
         lo, hi = shown.loc[shown["rate"].idxmin()], shown.loc[shown["rate"].idxmax()]
         if hi["rate"] - lo["rate"] >= 0.05:
@@ -487,9 +499,11 @@ def campaign_history(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.D
         result.scope_zh = f"{names}期间的首诊患者"
         result.scope_en = (f"patients who first came during {', '.join(used['name'])}" if len(used) <= 3
                            else f"patients who first came during {len(used)} campaigns")
-    else:
-        result.scope_zh = f"{len(used)}个营销活动期间的首诊患者"
-        result.scope_en = f"patients who first came during the {len(used)} campaigns"
+    else:  # all the campaigns of the data, named by the years they ran (not the analysis period's)
+        years = Window(dt.date(int(used["start"].min().year), 1, 1), dt.date(int(used["end"].max().year), 12, 31))
+        result.scope_zh = f"{i18n.window(years.start, years.end, 'zh')}{len(used)}个营销活动期间的首诊患者"
+        result.scope_en = (f"patients who first came during the {len(used)} campaigns of "
+                           f"{i18n.window(years.start, years.end, 'en')}")
     result.zh, result.en = _history_sentences(result)
     return result
 
@@ -537,6 +551,12 @@ class BreakevenResult(AnalysisResult):
     def breakeven_cases(self) -> float | None:
         q = self.breakeven_conversion
         return None if q is None else q * self.campaign.redeemed
+
+    @property
+    def breakeven_whole_cases(self) -> int | None:
+        """The cases the campaign needs, whole: a patient buys a case or does not (39.1 → 40)."""
+        cases = self.breakeven_cases
+        return None if cases is None else math.ceil(round(cases, 9))
 
     @property
     def breakeven_cards(self) -> int | None:
@@ -591,7 +611,7 @@ class BreakevenResult(AnalysisResult):
                  f"a high-value case"]
         if self.status == REACHABLE:
             lines.append(f"break-even conversion: {_pct(self.breakeven_conversion, lang)} of the patients who come "
-                         f"({self.breakeven_cases:,.1f} high-value cases)")
+                         f"(at least {self.breakeven_whole_cases:,} high-value cases)")
         elif self.status == ALWAYS:
             lines.append("break-even conversion: 0% - the card income covers the delivery and fixed costs, so the "
                          "campaign pays even if no one buys a high-value case")
@@ -726,9 +746,10 @@ def _sentences(result: BreakevenResult) -> tuple[str, str]:
     head_en = f"{c.name}: " if c.name else ""
     if result.status == REACHABLE:
         q = result.breakeven_conversion
-        zh = f"{head_zh}至少要有{_pct(q, 'zh')}的到店者成交大项目才能回本（{c.redeemed:,.0f}位到店者中约{result.breakeven_cases:,.1f}例）"
+        zh = (f"{head_zh}至少要有{_pct(q, 'zh')}的到店者成交大项目才能回本（{c.redeemed:,.0f}位到店者中至少"
+              f"{result.breakeven_whole_cases:,}例）")
         en = (f"{head_en}the campaign pays only if at least {_pct(q, 'en')} of the patients who come buy a high-value case "
-              f"(about {result.breakeven_cases:,.1f} of {c.redeemed:,.0f})")
+              f"(at least {result.breakeven_whole_cases:,} of {c.redeemed:,.0f})")
     elif result.status == ALWAYS:
         zh = f"{head_zh}即使没有人成交大项目也能回本：卡费收入已覆盖履约和固定成本，每个大项目都是利润"
         en = (f"{head_en}the campaign pays even if no one buys a high-value case: the card income covers the delivery and "
@@ -741,18 +762,19 @@ def _sentences(result: BreakevenResult) -> tuple[str, str]:
     if result.conversion is not None:
         q, cards, unit = result.conversion, result.breakeven_cards, c.contribution_per_card(result.conversion)
         if cards is None:
-            zh += (f"；按{_pct(q, 'zh')}的转化率，每卖一张卡{_signed_money(unit, 'zh')}，卖得越多亏得越多，"
+            zh += (f"；按{_pct(q, 'zh')}的大项目成交率，每卖一张卡{_signed_money(unit, 'zh')}，卖得越多亏得越多，"
                    f"卖多少张都不能回本")
-            en += (f"; at {_pct(q, 'en')} conversion each card sold makes {_signed_money(unit, 'en')}, so selling more only "
-                   f"loses more and no number of cards breaks even")
+            en += (f"; at a high-value conversion of {_pct(q, 'en')} each card sold makes {_signed_money(unit, 'en')}, "
+                   f"so selling more only loses more and no number of cards breaks even")
         elif cards == 0:
-            zh += f"；按{_pct(q, 'zh')}的转化率，没有固定成本要摊，卖多少张都回本"
-            en += f"; at {_pct(q, 'en')} conversion there is no fixed cost to cover, so any number of cards pays"
+            zh += f"；按{_pct(q, 'zh')}的大项目成交率，没有固定成本要摊，卖多少张都回本"
+            en += (f"; at a high-value conversion of {_pct(q, 'en')} there is no fixed cost to cover, so any number of "
+                   f"cards pays")
         else:
-            zh += (f"；按{_pct(q, 'zh')}的转化率，需要卖出{cards:,}张卡（卖{c.cards:,.0f}张时"
+            zh += (f"；按{_pct(q, 'zh')}的大项目成交率，需要卖出{cards:,}张卡（卖{c.cards:,.0f}张时"
                    f"{'利润' if result.profit >= 0 else ''}{_signed_money(result.profit, 'zh')}）")
-            en += (f"; at {_pct(q, 'en')} conversion it must sell {cards:,} cards ({c.cards:,.0f} cards make "
-                   f"{_signed_money(result.profit, 'en')})")
+            en += (f"; at a high-value conversion of {_pct(q, 'en')} it must sell {cards:,} cards ({c.cards:,.0f} cards "
+                   f"make {_signed_money(result.profit, 'en')})")
     zh, en = zh + "。", en + "."
     h = result.history
     if h is not None:
@@ -919,9 +941,11 @@ def clinic_breakeven(clinic: Clinic, *, campaign_id: str | None = None, seller_s
         "delivery_cost": (f"{table_zh}：单次成本", f"{table_en}: delivery cost"),
         "fixed_cost": (f"{table_zh}：投放金额" if spend else "活动表未记录投放，按0计",
                        f"{table_en}: spend" if spend else "no spend recorded: taken as 0"),
-        "margin": (f"所有活动患者90天内大项目平均实收{i18n.money(value, 'zh')} × 毛利率{margin_rate:.0%}（本书默认值，诊所可改）",
+        "margin": (f"所有活动患者90天内大项目平均实收{i18n.money(value, 'zh')} × 毛利率{margin_rate:.0%}（假设：扣除材料、"
+                   f"加工和医生提成后约剩一半；诊所知道自己的毛利率时以它为准）",
                    f"all campaign patients' mean high-value payments within 90 days {i18n.money(value, 'en')} × margin "
-                   f"{margin_rate:.0%} (playbook default; the clinic may know better)"),
+                   f"{margin_rate:.0%} (assumed: about half is left after materials, lab fees and the doctor's share; "
+                   f"use the clinic's own margin when it is known)"),
         "conversion": (f"{scope_zh}的首诊患者：{similar.successes:,}/{similar.trials:,}",
                        f"patients of {scope_en}: {similar.successes:,} of {similar.trials:,}"),
     }

@@ -96,11 +96,11 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from . import i18n
+from . import i18n, sentences
 from .clinic import Clinic
 from .jsonsafe import scalar as _num
 from .kpis import return_within_12m
-from .plotting import ACTION_RED, GREY, PALETTE, SEQUENTIAL, month_ticks, set_title
+from .plotting import ACTION_RED, GREY, PALETTE, SEQUENTIAL, month_ticks, note, set_title
 from .results import RED, YELLOW, AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
 from .schema import REFERRAL_CHANNELS
 from .tables import RETURN_WINDOW_DAYS, first_arrivals
@@ -291,9 +291,12 @@ class ReturnCurves(AnalysisResult):
     """Monthly first-arrival cohorts of the period and the share returning in month 1..12 after."""
 
     return_12m: float | None = None  # the contract's return_within_12m
-    recent: float | None = None
-    before: float | None = None
-    change: float | None = None
+    recent: float | None = None  # the 12-month return of the latest half-year of complete cohorts …
+    before: float | None = None  # … and of the cohorts before it
+    change: float | None = None  # (recent − before) / before
+    windows: dict = field(default_factory=dict)  # name -> Window: "year", "recent", "before" (first arrivals)
+    first_month: dict = field(default_factory=dict)  # the month-1 return: "recent", "before", "change", windows
+    level: float = DEFAULTS["return_12m_fall"].value  # the fall that counts (return_12m_fall): smaller is "level"
 
     def metrics(self) -> dict:
         cohorts = {f"{m:%Y-%m}": {"size": int(row["size"]), "return_12m": _num(row["return_12m"])}
@@ -321,20 +324,47 @@ class ReturnCurves(AnalysisResult):
         ax.set_ylabel(i18n.pick(lang, "首诊月份", "First-visit month"))
         ax.tick_params(axis="y", labelsize=8, rotation=0)
         ax.tick_params(axis="x", labelsize=8, rotation=0)
+        if self.first_month.get("recent") is not None and self.first_month.get("before") is not None:
+            # the title's two figures are pooled over rows, which no single cell shows: written under the chart
+            ax.text(0, -0.16, self._first_month_note(lang), transform=ax.transAxes, fontsize=8, va="top",
+                    color=GREY)
         return set_title(ax, self.title(lang), lang)
 
+    def _first_month_note(self, lang: str) -> str:
+        fm = self.first_month
+        recent, before = fm["recent_window"], fm["before_window"]
+        return i18n.pick(
+            lang, f"第1月合计：{_cohorts(before, lang)}{i18n.rate(fm['before'], lang)}，"
+                  f"{_cohorts(recent, lang)}{i18n.rate(fm['recent'], lang)}",
+            f"Month 1, pooled: {_cohorts(before, lang)} {i18n.rate(fm['before'], lang)}, "
+            f"{_cohorts(recent, lang)} {i18n.rate(fm['recent'], lang)}")
+
     def title(self, lang: str = "zh") -> str:
-        """The chart's finding: the 12-month return, and the latest cohorts against the earlier ones."""
+        """The chart's finding: the first month after the first visit, the latest cohorts against the
+        earlier ones (the first place a change shows), else the 12-month return of the cohorts."""
+        fm = self.first_month
+        if fm.get("recent") is not None and fm.get("before") is not None:
+            recent, before = fm["recent_window"], fm["before_window"]
+            if self._fell(fm["change"]):
+                return i18n.pick(lang, f"首月复诊率下降：{_cohorts(recent, lang)}{i18n.rate(fm['recent'], lang)}，"
+                                       f"{_cohorts(before, lang)}为{i18n.rate(fm['before'], lang)}",
+                                 f"Month-1 return fell: {i18n.rate(fm['recent'], lang)} for "
+                                 f"{_cohorts(recent, lang)}, against {i18n.rate(fm['before'], lang)} for "
+                                 f"{_cohorts(before, lang)}")
+            return i18n.pick(lang, f"首月复诊率持平：{_cohorts(recent, lang)}{i18n.rate(fm['recent'], lang)}，"
+                                   f"{_cohorts(before, lang)}为{i18n.rate(fm['before'], lang)}",
+                             f"Month-1 return is level: {i18n.rate(fm['recent'], lang)} for {_cohorts(recent, lang)}, "
+                             f"{i18n.rate(fm['before'], lang)} for {_cohorts(before, lang)}")
         if self.return_12m is None:
             return i18n.pick(lang, "首诊后各月复诊比例（还没有满12个月的首诊患者）",
                              "Coming back after the first visit (no cohort has had 12 months yet)")
-        head = i18n.pick(lang, f"{i18n.rate(self.return_12m, lang)}的新患者在首诊后12个月内复诊",
-                         f"{i18n.rate(self.return_12m, lang)} of new patients come back within 12 months")
-        if self.recent is None or self.before is None:
-            return head
-        return head + i18n.pick(lang, f"；较近一批为{i18n.rate(self.recent, lang)}（此前{i18n.rate(self.before, lang)}）",
-                                f"; the latest cohorts {i18n.rate(self.recent, lang)} (earlier "
-                                f"{i18n.rate(self.before, lang)})")
+        year = self.windows["year"]
+        return i18n.pick(lang, f"{_cohorts(year, lang)}12个月复诊率{i18n.rate(self.return_12m, lang)}",
+                         f"12-month return of {_cohorts(year, lang)}: {i18n.rate(self.return_12m, lang)}")
+
+    def _fell(self, change: float | None) -> bool:
+        """The stated rule for "level": a relative change smaller than the return_12m_fall line (5%)."""
+        return change is not None and change <= self.level
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         table = self.table[["size", "return_12m"]].reset_index()
@@ -342,6 +372,30 @@ class ReturnCurves(AnalysisResult):
                              i18n.pick(lang, "首诊人数", "Patients"): table["size"].map(lambda v: i18n.count(v, lang)),
                              i18n.pick(lang, "12个月复诊率", "Returned within 12 months"):
                                  table["return_12m"].map(lambda v: i18n.rate(None if pd.isna(v) else v, lang))})
+
+
+def _cohorts(window: Window, lang: str) -> str:
+    """Patients by the window of their first visit: 2024年首诊的患者 / patients first seen in 2024."""
+    return i18n.pick(lang, f"{i18n.window(window.start, window.end, lang)}首诊的患者",
+                     f"patients first seen in {i18n.window(window.start, window.end, lang)}")
+
+
+def _first_month(shares: pd.DataFrame, size: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> dict:
+    """The month-1 return of the cohorts of the period's last six months (those whose month 1 has been
+    seen) against the cohorts before them: the first place a change in returns shows, half a year or
+    more before the 12-month return can. Pooled over the cohorts' patients."""
+    seen = shares[1].dropna()
+    recent_from = (end + pd.Timedelta(days=1) - pd.DateOffset(months=RECENT_MONTHS)).normalize()
+    parts = {"recent": seen[seen.index >= recent_from], "before": seen[seen.index < recent_from]}
+    out = {}
+    for name, part in parts.items():
+        n = size.reindex(part.index)
+        if n.sum() < MIN_COHORT or part.empty:
+            return {}
+        out[name] = float((part * n).sum() / n.sum())
+        out[f"{name}_window"] = Window(part.index.min().date(), (part.index.max() + pd.offsets.MonthEnd(0)).date())
+    out["change"] = rate_or_none(out["recent"] - out["before"], out["before"])
+    return out
 
 
 def _returned_within(first: pd.Series, days: pd.DataFrame, window_days: int = RETURN_WINDOW_DAYS) -> pd.Index:
@@ -406,18 +460,22 @@ def return_curves(visits: pd.DataFrame, *, start, end, charges: pd.DataFrame | N
 
     flags = []
     line = t["return_12m_fall"]
+    windows = {"year": Window(start.date(), last_start.date()),
+               "recent": Window((split + pd.Timedelta(days=1)).date(), last_start.date()),
+               "before": Window(start.date(), split.date())}
     if line.breached(change):
         per_year = len(cohort[cohort <= last_start]) / max((last_start - start).days + 1, 1) * 365
         value = _returner_value(cohort[cohort <= last_start], charges) if charges is not None else None
         at_stake = (before - recent) * per_year * value if value else 0.0
         flags.append(Finding.past(
             line, change, kind="return_within_12m_change", problem_class="loyalty", reference=before,
-            window=Window((split + pd.Timedelta(days=1)).date(), last_start.date()),
-            reference_window=Window(start.date(), split.date()),
+            window=windows["recent"], reference_window=windows["before"],
             stake=Stake(round(float(at_stake), 2), "returning_patients"), facts={"recent": recent}))
-    zh, en = _returns_sentence(table, return_12m, recent, before, change, flags)
-    return ReturnCurves("return_curves", table, zh, en, flags, return_12m=return_12m, recent=recent,
-                        before=before, change=change)
+    result = ReturnCurves("return_curves", table, "", "", flags, return_12m=return_12m, recent=recent,
+                          before=before, change=change, windows=windows,
+                          first_month=_first_month(shares, size, start, end), level=line.value)
+    result.zh, result.en = _returns_sentences(result)
+    return result
 
 
 def _returner_value(cohort: pd.Series, charges: pd.DataFrame) -> float | None:
@@ -431,24 +489,63 @@ def _returner_value(cohort: pd.Series, charges: pd.DataFrame) -> float | None:
     return float(later["amount"].sum()) / returners if returners else None
 
 
-def _returns_sentence(table, return_12m, recent, before, change, flags) -> tuple[str, str]:
+def _returns_sentences(r: ReturnCurves) -> tuple[str, str]:
+    """The chapter's first sentence: which measure says what. The 12-month return of the cohorts that
+    have had their year (level or not, by the stated rule), then the month-1 return of the latest
+    cohorts, where a change shows first; then what to do."""
+    table = r.table
     if table.empty:
         return ("分析期内没有首诊患者，无法观察复诊。", "No patient had a first visit in the period: returns cannot be followed.")
-    month1 = table[1].dropna()
-    m1 = (table.loc[month1.index, "size"] * month1).sum() / table.loc[month1.index, "size"].sum() if len(month1) else None
-    if return_12m is None:
-        return (f"分析期不足一年，12个月复诊率尚无法计算；首诊后第1个月再次到诊的占{i18n.rate(m1)}，"
-                f"请确保每位首诊患者离院前预约下次复诊。",
-                f"The period is too short for the 12-month return; {i18n.rate(m1, 'en')} came back in the first month: "
-                f"make sure every first-visit patient books the next visit before leaving.")
-    if flags:
-        return flags[0].sentence("zh"), flags[0].sentence("en")
-    trend_zh = f"，最近半年首诊患者为{i18n.rate(recent)}，与之前（{i18n.rate(before)}）相当" if change is not None else ""
-    trend_en = (f"; of those first seen in the latest half-year, {i18n.rate(recent, 'en')}, level with "
-                f"{i18n.rate(before, 'en')} before" if change is not None else "")
-    return (f"首诊后12个月内再次到诊的患者占{i18n.rate(return_12m)}{trend_zh}；保持首诊当场预约复诊、按期回访的做法。",
-            f"{i18n.rate(return_12m, 'en')} of patients came back within 12 months of their first visit{trend_en}; "
-            f"keep booking the next visit at the first one and calling on time.")
+    pct = f"{-r.level * 100:g}%"
+    fm = r.first_month
+    if r.flags:  # the fall and what to do, then the first month as it stands
+        zh, en = (sentences.render(r.flags[0], lang, "full") for lang in ("zh", "en"))
+        if not fm:
+            return zh, en
+        recent, before = fm["recent_window"], fm["before_window"]
+        trend_zh, trend_en = ("也在下降", "fell too") if r._fell(fm["change"]) else ("变化不到" + pct, f"moved less than {pct}")
+        return (zh + f"首诊后第1个月的复诊{trend_zh}：{_cohorts(recent, 'zh')}首月复诊率{i18n.rate(fm['recent'])}，"
+                     f"{_cohorts(before, 'zh')}为{i18n.rate(fm['before'])}。",
+                en + f" The month-1 return {trend_en}: {i18n.rate(fm['recent'], 'en')} for {_cohorts(recent, 'en')}, "
+                     f"{i18n.rate(fm['before'], 'en')} for {_cohorts(before, 'en')}.")
+    if r.return_12m is None:
+        zh, en = ("还没有首诊满12个月的患者，12个月复诊率尚无法计算",
+                  "No patient has had 12 months since the first visit yet, so the 12-month return cannot be computed")
+        if not fm:
+            month1 = table[1].dropna()
+            m1 = ((table.loc[month1.index, "size"] * month1).sum() / table.loc[month1.index, "size"].sum()
+                  if len(month1) else None)
+            return (zh + f"；首诊后第1个月再次到诊的占{i18n.rate(m1)}，请确保每位首诊患者离院前预约下次复诊。",
+                    en + f"; {i18n.rate(m1, 'en')} came back in the first month: make sure every first-visit patient "
+                         f"books the next visit before leaving.")
+    else:
+        year = r.windows["year"]
+        zh = f"{_cohorts(year, 'zh')}12个月复诊率{i18n.rate(r.return_12m)}"
+        en = f"The 12-month return of {_cohorts(year, 'en')} was {i18n.rate(r.return_12m, 'en')}"
+        if r.change is not None:
+            recent, before = r.windows["recent"], r.windows["before"]
+            zh += (f"（{_cohorts(before, 'zh')}{i18n.rate(r.before)}，{_cohorts(recent, 'zh')}{i18n.rate(r.recent)}，"
+                   f"变化不到{pct}，视为持平）")
+            en += (f" ({i18n.rate(r.before, 'en')} for {_cohorts(before, 'en')}, {i18n.rate(r.recent, 'en')} for "
+                   f"{_cohorts(recent, 'en')}: a change under {pct}, taken as level)")
+        if not fm:
+            return (zh + "；保持首诊当场预约复诊、按期回访的做法。",
+                    en + "; keep booking the next visit at the first one and calling on time.")
+    recent, before = fm["recent_window"], fm["before_window"]
+    if r._fell(fm["change"]):
+        return (zh + f"。首诊后第1个月就回来的患者在减少：{_cohorts(recent, 'zh')}首月复诊率{i18n.rate(fm['recent'])}，"
+                     f"比{_cohorts(before, 'zh')}的{i18n.rate(fm['before'])}低{i18n.rate(-fm['change'])}，超过{pct}；"
+                     f"这些患者还没满12个月，12个月复诊率还看不出来：检查首诊后是否当场预约下次复诊，并由客服在首诊后两周内回访。",
+                en + f". Fewer patients come back in the first month: the month-1 return of {_cohorts(recent, 'en')} "
+                     f"was {i18n.rate(fm['recent'], 'en')}, {i18n.rate(-fm['change'], 'en')} below the "
+                     f"{i18n.rate(fm['before'], 'en')} of {_cohorts(before, 'en')}, past {pct}; they have not had their "
+                     f"12 months yet, so the 12-month return cannot show it: check that every first visit books the "
+                     f"next one and that the front desk calls within two weeks.")
+    return (zh + f"；首诊后第1个月的复诊持平（{_cohorts(recent, 'zh')}{i18n.rate(fm['recent'])}，{_cohorts(before, 'zh')}"
+                 f"{i18n.rate(fm['before'])}，变化不到{pct}）：保持首诊当场预约复诊、按期回访的做法。",
+            en + f"; the month-1 return is level ({i18n.rate(fm['recent'], 'en')} for {_cohorts(recent, 'en')}, "
+                 f"{i18n.rate(fm['before'], 'en')} for {_cohorts(before, 'en')}, a change under {pct}): keep booking the "
+                 f"next visit at the first one and calling on time.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -485,12 +582,23 @@ class Churn(AnalysisResult):
             _line(ax, value * 100, color, f"{i18n.pick(lang, zh, en)} {_pct(value)}")
         ax.set_ylim(0, max(self.recoverable * 100 * 1.25, float(rates.max()) * 1.15))
         ax.set_ylabel(i18n.pick(lang, "当月流失的老患者 %", "% of established patients lost that month"))
+        if self.overdue:
+            note(ax, i18n.pick(lang, f"逾期待约回：{i18n.count(self.overdue, lang)}人（老患者的{i18n.rate(self.overdue_share, lang)}）",
+                               f"overdue now: {i18n.count(self.overdue, lang)} ({i18n.rate(self.overdue_share, lang)} of "
+                               f"established patients)"), corner="upper left")
         ax.grid(axis="x", visible=False)
         return set_title(ax, self.title(lang), lang)
 
+    @property
+    def window(self) -> Window | None:
+        """The months the churn rate pools (the last 12 of the period with history enough to judge)."""
+        if self.table.empty:
+            return None
+        return Window(self.table.index[0].date(), (self.table.index[-1] + pd.offsets.MonthEnd(0)).date())
+
     def title(self, lang: str = "zh") -> str:
-        """The chart's finding: monthly churn against the method's lines [S3], and the recall list."""
-        months = len(self.table)
+        """The chart's finding: monthly churn against the method's lines [S3], and the recall list beside
+        it (churn counts a patient only after more than three missed returns: it shows late)."""
         if self.rate is None:
             return i18n.pick(lang, "每月流失率（历史数据不足）", "Churn by month (too little history)")
         rate = i18n.rate(self.rate, lang)
@@ -499,14 +607,19 @@ class Churn(AnalysisResult):
         elif self.rate > self.ideal:
             where = i18n.pick(lang, f"高于{_pct(self.ideal)}理想线", f"above the {_pct(self.ideal)} ideal")
         else:
-            where = i18n.pick(lang, f"不超过{_pct(self.ideal)}理想线", f"within the {_pct(self.ideal)} ideal")
+            where = i18n.pick(lang, f"在{_pct(self.ideal)}理想线以内", f"within the {_pct(self.ideal)} ideal")
         red_months = int((self.table["rate"] > self.recoverable).sum())
         if red_months and self.rate <= self.recoverable:
             where += i18n.pick(lang, f"，{red_months}个月超过{_pct(self.recoverable)}（红色）",
                                f", {i18n.counted(red_months, 'month')} above {_pct(self.recoverable)} (red)")
-        return i18n.pick(lang, f"近{months}个月每月流失{rate}的老患者，{where}；{i18n.count(self.overdue, lang)}人逾期待约回",
-                         f"{rate} of established patients lost a month over {months} months, {where}; "
-                         f"{i18n.count(self.overdue, lang)} overdue to call back")
+        when = i18n.window(self.window.start, self.window.end, lang)
+        overdue = i18n.count(self.overdue, lang)
+        if not self.overdue:
+            return i18n.pick(lang, f"{when}每月流失率{rate}，{where}", f"Monthly churn in {when}: {rate}, {where}")
+        return i18n.pick(lang, f"{when}每月流失率{rate}，{where}；但已有{overdue}人（老患者的"
+                               f"{i18n.rate(self.overdue_share, lang)}）逾期待约回",
+                         f"Monthly churn in {when}: {rate}, {where}; but {overdue} established patients "
+                         f"({i18n.rate(self.overdue_share, lang)}) are overdue")
 
 
 def _episodes(visits: pd.DataFrame, *, end, missed_line: float) -> pd.DataFrame:
@@ -586,34 +699,43 @@ def churn(visits: pd.DataFrame, charges: pd.DataFrame | None = None, *, start, e
             recoverable, rate, kind="churn_rate", problem_class="loyalty",
             window=Window(max(table.index[0], start).date(), end.date()),
             stake=Stake(round(float(at_stake), 2), "churn_excess"), facts={"months": len(table)}))
-    zh, en = _churn_sentence(rate, len(table), overdue, ideal, recoverable, line_missed, flags)
-    return Churn("churn", table, zh, en, flags, rate=rate, churned=churned, overdue=overdue,
-                 overdue_share=overdue_share, interval=clinic_interval, ideal=ideal.value,
-                 recoverable=recoverable.value)
+    result = Churn("churn", table, "", "", flags, rate=rate, churned=churned, overdue=overdue,
+                   overdue_share=overdue_share, interval=clinic_interval, ideal=ideal.value,
+                   recoverable=recoverable.value)
+    result.zh, result.en = _churn_sentences(result, ideal, recoverable, line_missed, end)
+    return result
 
 
-def _churn_sentence(rate, months, overdue, ideal, recoverable, missed, flags) -> tuple[str, str]:
-    if rate is None:
+def _churn_sentences(c: Churn, ideal: Threshold, recoverable: Threshold, missed: float, end) -> tuple[str, str]:
+    """Churn and the recall list side by side, each saying what it measures: churn [S3] counts a patient
+    only after more than three missed returns, so it shows a loss late; the overdue patients (past their
+    usual interval at the period's end) are the ones to call now."""
+    if c.rate is None:
         return ("还无法判断流失：到诊记录的历史太短（需要约四个复诊周期），或期内没有老患者；积累更长的记录后再看。",
                 "Churn cannot be judged yet: the visit history is too short (about four return intervals are "
                 "needed) or there are no established patients; look again with a longer history.")
-    if flags:
-        return flags[0].sentence("zh"), flags[0].sentence("en")
-    lines_zh = lines_en = _pct(ideal.value)
-    if ideal.breached(rate):
-        where_zh = f"高于{lines_zh}的理想线、仍在{_pct(recoverable.value)}的可约回线以内"
-        where_en = f"above the {lines_en} ideal but within the {_pct(recoverable.value)} recoverable line"
+    when_zh, when_en = i18n.window(c.window.start, c.window.end, "zh"), i18n.window(c.window.start, c.window.end, "en")
+    if c.flags:
+        zh, en = (sentences.render(c.flags[0], lang, "full", end=False) for lang in ("zh", "en"))
     else:
-        where_zh, where_en = f"在{lines_zh}的理想线以内", f"within the {lines_en} ideal"
-    if overdue:
-        todo_zh = f"另有{overdue}位老患者已逾期未复诊，还能约回：请客服按名单回访。"
-        todo_en = (f"{i18n.count(overdue, 'en')} more {i18n.plural(overdue, 'is', 'are')} overdue and can still be "
-                   f"won back: have the front desk call them.")
-    else:
-        todo_zh, todo_en = "目前没有逾期未复诊的老患者，保持按期提醒。", "no established patient is overdue now: keep the reminders going."
-    return (f"近{months}个月每月流失老患者的{i18n.rate(rate)}（超过{missed:g}次未按期复诊即算流失），{where_zh}；{todo_zh}",
-            f"Over the last {months} months {i18n.rate(rate, 'en')} of established patients were lost each month "
-            f"(more than {missed:g} missed returns), {where_en}; {todo_en}")
+        if ideal.breached(c.rate):
+            where_zh = f"高于{_pct(ideal.value)}的理想线、仍在{_pct(recoverable.value)}的可约回线以内"
+            where_en = f"above the {_pct(ideal.value)} ideal but within the {_pct(recoverable.value)} recoverable line"
+        else:
+            where_zh, where_en = f"在{_pct(ideal.value)}的理想线以内", f"within the {_pct(ideal.value)} ideal"
+        zh = f"{when_zh}每月流失率{i18n.rate(c.rate)}（超过{missed:g}次未按期复诊才算流失），{where_zh}"
+        en = (f"Monthly churn in {when_en} was {i18n.rate(c.rate, 'en')} (lost = more than {missed:g} missed returns), "
+              f"{where_en}")
+    day_zh, day_en = i18n.day(pd.Timestamp(end).date(), "zh"), i18n.day(pd.Timestamp(end).date(), "en")
+    if not c.overdue:
+        return (zh + f"；截至{day_zh}没有逾期未复诊的老患者，保持按期提醒。",
+                en + f"; on {day_en} no established patient is overdue: keep the reminders going.")
+    people_zh, share = f"{i18n.count(c.overdue, 'zh')}人", c.overdue_share
+    return (zh + f"。但流失要等患者错过{missed:g}次以上复诊才算，反映得晚：截至{day_zh}，已有{people_zh}"
+                 f"（老患者的{i18n.rate(share)}）超过自己平时的复诊间隔未再来，这些人还能约回：请客服按名单回访。",
+            en + f". Churn counts a patient only after more than {missed:g} missed returns, so it shows late: on "
+                 f"{day_en}, {i18n.count(c.overdue, 'en')} established patients ({i18n.rate(share, 'en')}) were past "
+                 f"their usual return interval and can still be won back: have the front desk call them.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -642,7 +764,7 @@ class DoctorRetention(AnalysisResult):
         colors = [ACTION_RED if d in flagged else PALETTE[1] for d in table.index]
         ax.barh(labels, table["overdue_share"] * 100, color=colors, **kwargs)
         for y, (share, n) in enumerate(zip(table["overdue_share"], table["patients"])):
-            ax.text(share * 100 + 1, y, f"{i18n.rate(share, lang)}（{int(n)}人）" if lang == "zh"
+            ax.text(share * 100 + 1, y, f"{i18n.rate(share, lang)}（{i18n.count(n, lang)}人）" if lang == "zh"
                     else f"{i18n.rate(share, lang)} (of {int(n)})", va="center", fontsize=8, zorder=3,
                     bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
         if self.clinic_share is not None:
@@ -770,6 +892,8 @@ class ReferralTrend(AnalysisResult):
     trend: float | None = None
     healthy: float = field(kw_only=True)  # the threshold in force
     act: float = field(kw_only=True)  # the threshold in force
+    window: Window | None = None  # the period (first arrivals)
+    recent_window: Window | None = None  # its last six months
 
     def metrics(self) -> dict:
         quarters = {str(q): {"new_patients": int(r["new_patients"]), "referral_share": _num(r["share"])}
@@ -798,6 +922,14 @@ class ReferralTrend(AnalysisResult):
         for value, color, zh, en in ((self.healthy, PALETTE[2], "健康线", "healthy line"),
                                      (self.act, GREY, "行动线", "action line")):
             _line(ax, value * 100, color, f"{i18n.pick(lang, zh, en)} {_pct(value)}")
+        if self.recent is not None and self.recent_window is not None:  # the title's half-year, over its quarters
+            inside = [x for x, q in enumerate(self.table.index) if q.start_time.date() >= self.recent_window.start]
+            if inside:
+                ax.plot([inside[0] - 0.4, inside[-1] + 0.4], [self.recent * 100] * 2, color=PALETTE[0], lw=1.6,
+                        linestyle="--")
+                when = i18n.window(self.recent_window.start, self.recent_window.end, lang)
+                note(ax, i18n.pick(lang, f"虚线：{when}合计{i18n.rate(self.recent, lang)}",
+                                   f"dashed: {when} together, {i18n.rate(self.recent, lang)}"))
         ax.set_ylim(0, max(60.0, float(shares.max()) * 1.2))
         ax.set_ylabel(i18n.pick(lang, "新患者中转介绍占比 %", "% of new patients referred"))
         ax.grid(axis="x", visible=False)
@@ -806,7 +938,8 @@ class ReferralTrend(AnalysisResult):
     def title(self, lang: str = "zh") -> str:
         """The chart's finding: the recent referral share against the 40% and 30% lines [S3][S2]."""
         value = self.recent if self.recent is not None else self.share
-        when = i18n.pick(lang, "近半年", "in the last 6 months") if self.recent is not None else i18n.pick(lang, "本期", "in the period")
+        window = self.recent_window if self.recent is not None else self.window
+        when = i18n.window(window.start, window.end, lang) if window is not None else ""
         if value is None:
             return i18n.pick(lang, "每季度转介绍占比", "Referral share by quarter")
         rate = i18n.rate(value, lang)
@@ -818,7 +951,7 @@ class ReferralTrend(AnalysisResult):
             where = i18n.pick(lang, f"达到{_pct(self.healthy)}健康线", f"at or above the {_pct(self.healthy)} healthy line")
         if value >= self.act and (self.table["share"].fillna(0) < self.act).any():
             where += i18n.pick(lang, f"；红色季度低于{_pct(self.act)}", f"; red quarters under {_pct(self.act)}")
-        return i18n.pick(lang, f"{when}转介绍占比{rate}，{where}", f"Referral share {when}: {rate}, {where}")
+        return i18n.pick(lang, f"{when}转介绍占比{rate}，{where}", f"Referral share in {when}: {rate}, {where}")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table.reset_index()
@@ -866,6 +999,7 @@ def referral_trend(patients: pd.DataFrame, visits: pd.DataFrame, *, start, end,
             en_reason=f"No patient's source channel is referral ({', '.join(referral_channels)}): check that the "
                       f"clinic's system records referrals before judging the referral share.")
     healthy, act = t["referral_share_healthy"], t["referral_share_act"]
+    recent_window = Window((split + pd.Timedelta(days=1)).date(), end.date())
     # The period's share first, then the last six months'; the first below the action line wins (red
     # [S2]), else the first below the healthy line (yellow [S3]). Parts under MIN_COHORT are not judged.
     candidates = [(m, v, p) for m, v, p in (("referral_share", share, new), ("referral_share_recent", recent, recent_part))
@@ -879,7 +1013,6 @@ def referral_trend(patients: pd.DataFrame, visits: pd.DataFrame, *, start, end,
         per_year, referred = len(part) / years, part["referred"].sum() / years
         missing = max(0.0, healthy.value * (per_year - referred) / (1 - healthy.value) - referred)
         dropped = metric == "referral_share" and trend is not None and trend <= -0.05
-        recent_window = Window((split + pd.Timedelta(days=1)).date(), end.date())
         flags.append(Finding.past(
             line, value, kind=metric, problem_class="experience", severity=RED if line is act else YELLOW,
             segment=Segment("channel", str(referral_channels[0])) if len(referral_channels) else None,
@@ -887,24 +1020,27 @@ def referral_trend(patients: pd.DataFrame, visits: pd.DataFrame, *, start, end,
             reference=before if metric == "referral_share_recent" else None,
             reference_window=Window(start.date(), split.date()) if metric == "referral_share_recent" else None,
             stake=Stake(round(float(missing * (first_year_value or 0.0)), 2), "referral_missing"),
-            facts={"dropped_to": recent if dropped else None, "acting": line is act or act.breached(recent),
-                   "healthy_line": healthy.value, "act_line": act.value}))
+            facts={"dropped_to": recent if dropped else None, "recent_window": recent_window,
+                   "acting": line is act or act.breached(recent), "healthy_line": healthy.value, "act_line": act.value}))
     if share is None:
         zh, en = "分析期内没有新患者，无法计算转介绍占比。", "No new patients in the period: no referral share."
     elif len(new) < MIN_COHORT:
-        zh = f"本期只有{len(new)}位新患者，转介绍占{i18n.rate(share)}，人数太少，暂不下结论。"
+        zh = f"本期只有{i18n.count(len(new))}位新患者，转介绍占{i18n.rate(share)}，人数太少，暂不下结论。"
         en = f"Only {i18n.counted(len(new), 'new patient')} in the period ({i18n.rate(share, 'en')} referred): too few to judge."
     elif flags:
         zh, en = flags[0].sentence("zh"), flags[0].sentence("en")
     else:
-        trend_zh = f"，最近半年为{i18n.rate(recent)}" if recent is not None else ""
-        trend_en = f" ({i18n.rate(recent, 'en')} in the last 6 months)" if recent is not None else ""
-        zh = f"本期新患者中转介绍占{i18n.rate(share)}{trend_zh}，达到{_pct(healthy.value)}的健康线，说明患者满意、愿意推荐；保持老带新的做法。"
-        en = (f"{i18n.rate(share, 'en')} of new patients came by referral{trend_en}, at or above the "
-              f"{_pct(healthy.value)} healthy line: patients are satisfied and recommend the clinic; keep the "
-              f"referral programme going.")
+        now_zh, now_en = i18n.window(recent_window.start, recent_window.end, "zh"), i18n.window(recent_window.start, recent_window.end, "en")
+        trend_zh = f"，{now_zh}为{i18n.rate(recent)}" if recent is not None else ""
+        trend_en = f" ({i18n.rate(recent, 'en')} in {now_en})" if recent is not None else ""
+        zh = (f"{i18n.window(start, end, 'zh')}新患者的转介绍占比{i18n.rate(share)}{trend_zh}，达到{_pct(healthy.value)}的健康线，"
+              f"说明患者满意、愿意推荐；保持老带新的做法。")
+        en = (f"The referral share of new patients was {i18n.rate(share, 'en')} in {i18n.window(start, end, 'en')}"
+              f"{trend_en}, at or above the {_pct(healthy.value)} healthy line: patients are satisfied and recommend "
+              f"the clinic; keep the referral programme going.")
     return ReferralTrend("referral_trend", table, zh, en, flags, share=share, recent=recent, before=before,
-                         trend=trend, healthy=healthy.value, act=act.value)
+                         trend=trend, healthy=healthy.value, act=act.value, window=Window(start.date(), end.date()),
+                         recent_window=recent_window)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -951,17 +1087,25 @@ class Rfm(AnalysisResult):
                   for s in table.index]
         ax.barh(labels[::-1], (table["revenue_share"] * 100).to_numpy()[::-1], color=colors[::-1], **kwargs)
         for y, (share, n) in enumerate(zip(table["revenue_share"][::-1], table["patients"][::-1])):
-            ax.text(share * 100, y, f" {i18n.rate(share, lang)}，{int(n)}人" if lang == "zh"
+            ax.text(share * 100, y, f" {i18n.rate(share, lang)}，{i18n.count(n, lang)}人" if lang == "zh"
                     else f" {i18n.rate(share, lang)}, {int(n)}", va="center", fontsize=8)
         ax.set_xlim(0, max(float(table["revenue_share"].max()) * 125, 10))
         ax.set_xlabel(i18n.pick(lang, "占期内收入 %（标注：收入占比，人数）", "% of the period's revenue (labels: share, patients)"))
+        n, share = self._warning()
+        note(ax, i18n.pick(lang, f"红色合计：{i18n.count(n, lang)}人，占收入{i18n.rate(share, lang)}",
+                           f"red together: {i18n.count(n, lang)} patients, {i18n.rate(share, lang)} of revenue"),
+             corner="lower right")
         ax.grid(axis="y", visible=False)
         return set_title(ax, self.title(lang), lang)
 
+    def _warning(self) -> tuple[int, float]:
+        """Patients and revenue share of the churn-warning tiers together (the red bars)."""
+        act = self.table.loc[list(ACTION_SEGMENTS)]
+        return int(act["patients"].sum()), float(act["revenue_share"].sum())
+
     def title(self, lang: str = "zh") -> str:
         """The chart's finding: the high spenders not seen lately (the churn-warning tiers [S0])."""
-        act = self.table.loc[list(ACTION_SEGMENTS)]
-        n, share = int(act["patients"].sum()), float(act["revenue_share"].sum())
+        n, share = self._warning()
         return i18n.pick(lang, f"高价值流失预警{i18n.count(n, lang)}人，占期内收入{i18n.rate(share, lang)}（红色）",
                          f"{i18n.count(n, lang)} high spenders not seen lately paid {i18n.rate(share, lang)} of revenue (red)")
 
@@ -1012,11 +1156,11 @@ def rfm(visits: pd.DataFrame, charges: pd.DataFrame, *, start, end,
     table.index.name = "segment"
     top, act = table.loc["important_value"], table.loc[list(ACTION_SEGMENTS)]
     act_n, act_share = int(act["patients"].sum()), float(act["revenue_share"].sum())
-    zh = (f"重要价值客户{int(top['patients'])}人贡献了{i18n.rate(top['revenue_share'])}的收入；"
-          f"消费高但近期未再来的重要保持与挽留客户有{act_n}人（占收入{i18n.rate(act_share)}），应列入流失预警名单优先回访。")
+    zh = (f"重要价值客户{i18n.count(top['patients'])}人贡献了{i18n.rate(top['revenue_share'])}的收入；"
+          f"消费高但近期未再来的重要保持与挽留客户有{i18n.count(act_n)}人（占收入{i18n.rate(act_share)}），应列入流失预警名单优先回访。")
     en = (f"{i18n.counted(top['patients'], 'champion')} paid {i18n.rate(top['revenue_share'], 'en')} of revenue; "
-          f"{i18n.counted(act_n, 'high spender')} who have not come lately (share {i18n.rate(act_share, 'en')}) belong on the churn-warning list "
-          f"and should be called first.")
+          f"{i18n.counted(act_n, 'high spender')} who have not come lately (share {i18n.rate(act_share, 'en')}) belong "
+          f"on the churn-warning list and should be called first.")
     return Rfm("rfm", table, zh, en, patients=frame)
 
 
@@ -1098,7 +1242,7 @@ def abc_classes(visits: pd.DataFrame, charges: pd.DataFrame, *, start, end,
     table["revenue_share"] = table["revenue"] / float(frame["monetary"].sum())
     table["average"] = (table["revenue"] / table["patients"].replace(0, np.nan)).fillna(0.0)
     a = table.loc["A"]
-    zh = (f"A类客户{int(a['patients'])}人，只占患者的{i18n.rate(a['patient_share'])}，却贡献了"
+    zh = (f"A类客户{i18n.count(a['patients'])}人，只占患者的{i18n.rate(a['patient_share'])}，却贡献了"
           f"{i18n.rate(a['revenue_share'])}的收入（人均{i18n.money(a['average'])}）：由固定的医生和咨询师一对一维护，按期提醒复诊。")
     en = (f"{i18n.counted(a['patients'], 'A-class patient')}, {i18n.rate(a['patient_share'], 'en')} of patients, paid "
           f"{i18n.rate(a['revenue_share'], 'en')} of revenue ({i18n.money(a['average'], 'en')} each): give each a "
@@ -1139,9 +1283,13 @@ class ChurnWarning(AnalysisResult):
         colors = [ACTION_RED if d in departed else PALETTE[1] for d in by.index]
         labels = [f"{d}{i18n.pick(lang, '（已离开）', ' (left)')}" if d in departed else str(d) for d in by.index]
         ax.barh(labels, by["spend"] / scale, color=colors, **kwargs)
-        for y, (s, n) in enumerate(zip(by["spend"], by["n"])):
-            ax.text(s / scale, y, f" {int(n)}人" if lang == "zh" else f" {int(n)} patients", va="center", fontsize=8)
-        ax.set_xlim(0, float(by["spend"].max()) / scale * 1.2)
+        for y, (s, n) in enumerate(zip(by["spend"], by["n"])):  # the label states the bar's own figure first
+            people = i18n.pick(lang, f"（{i18n.count(n, lang)}人）", f" ({i18n.count(n, lang)} patient{'s' if n != 1 else ''})")
+            ax.text(s / scale, y, f" {i18n.money(s, lang)}{people}", va="center", fontsize=8)
+        ax.set_xlim(0, float(by["spend"].max()) / scale * 1.35)
+        note(ax, i18n.pick(lang, f"合计{i18n.count(len(self.table), lang)}人，期内消费{i18n.money(self.spend, lang)}",
+                           f"in all {i18n.count(len(self.table), lang)} patients, {i18n.money(self.spend, lang)} paid"),
+             corner="lower right")
         ax.set_xlabel(i18n.pick(lang, f"逾期A类客户期内消费（{unit}），按最后接诊医生",
                                 f"Period spend of overdue A-class patients ({unit}), by last doctor"))
         ax.grid(axis="y", visible=False)
@@ -1207,16 +1355,17 @@ def churn_warning(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.Data
     a_total = len(a_class)
     n_gone = int((table["why"] == "departed").sum())
     if table.empty:
-        zh = f"{a_total}位A类客户都在按期复诊，暂无流失预警；继续按期提醒。"
-        en = f"All {a_total} A-class patients are returning on time: no warning; keep reminding them."
+        zh = f"{i18n.count(a_total)}位A类客户都在按期复诊，暂无流失预警；继续按期提醒。"
+        en = f"All {i18n.count(a_total, 'en')} A-class patients are returning on time: no warning; keep reminding them."
     else:
         gone_doctors = "、".join(sorted({str(d) for d in table.loc[table["why"] == "departed", "last_doctor"]}))
-        zh_gone = f"，其中{n_gone}位的医生（{gone_doctors}）已离开" if n_gone else ""
+        zh_gone = f"，其中{i18n.count(n_gone)}位的医生（{gone_doctors}）已离开" if n_gone else ""
         en_gone = (f", {i18n.count(n_gone, 'en')} of them {i18n.plural(n_gone, 'a patient', 'patients')} of a doctor "
                    f"who has left ({gone_doctors.replace('、', ', ')})" if n_gone else "")
-        zh = (f"{a_total}位A类客户中有{len(table)}位已超过平时的复诊间隔未再来（期内共消费{i18n.money(spend)}）{zh_gone}："
+        zh = (f"{i18n.count(a_total)}位A类客户中有{i18n.count(len(table))}位已超过平时的复诊间隔未再来（期内共消费{i18n.money(spend)}）{zh_gone}："
               f"本周按下表逐一致电，先打消费最高的。")
-        en = (f"{i18n.count(len(table), 'en')} of {i18n.counted(a_total, 'A-class patient')} {i18n.plural(len(table), 'is', 'are')} past their usual return interval (they paid "
+        en = (f"{i18n.count(len(table), 'en')} of {i18n.counted(a_total, 'A-class patient')} "
+              f"{i18n.plural(len(table), 'is', 'are')} past their usual return interval (they paid "
               f"{i18n.money(spend, 'en')} in the period){en_gone}: call each this week, highest spend first.")
     return ChurnWarning("churn_warning", table, zh, en, spend=spend)
 
@@ -1254,13 +1403,14 @@ class ChildFamily(AnalysisResult):
         if self.ratio is None:
             return i18n.pick(lang, "儿童带动家庭就诊", "Children bringing their families")
         ratio = f"{self.ratio:.2f}"
+        # a ratio, never "0.37 family members": people come whole
         if self.ratio < self.line:
-            return i18n.pick(lang, f"每位儿童患者只带来{ratio}位家庭成员，低于约{self.line:g}:1的参考线（红色）",
-                             f"Each child patient brought only {ratio} family members, under about {self.line:g}:1 (red)")
+            return i18n.pick(lang, f"儿童患者与所带家人之比只有{ratio}:1，低于约{self.line:g}:1的参考线（红色）",
+                             f"Child patients brought family members at only {ratio}:1, under about {self.line:g}:1 (red)")
         red = "" if not (self.table["ratio"].fillna(0) < self.line).any() else i18n.pick(lang, "；红色半年低于参考线",
                                                                                         "; red half-years under it")
-        return i18n.pick(lang, f"每位儿童患者带来{ratio}位家庭成员，达到约{self.line:g}:1的参考线{red}",
-                         f"Each child patient brought {ratio} family members, at about {self.line:g}:1 or better{red}")
+        return i18n.pick(lang, f"儿童患者与所带家人之比{ratio}:1，达到约{self.line:g}:1的参考线{red}",
+                         f"Child patients brought family members at {ratio}:1, about {self.line:g}:1 or better{red}")
 
 
 def child_patients(patients: pd.DataFrame, visits: pd.DataFrame, *, end) -> tuple[pd.Index, float]:
@@ -1331,7 +1481,7 @@ def child_family(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataF
     elif flags:
         zh, en = flags[0].sentence("zh"), flags[0].sentence("en")
     else:
-        zh = f"本期{len(kids)}位儿童患者带来{len(family)}位家人就诊（{ratio:.2f}:1），达到约{line.value:g}:1的常态；继续做好家庭会员。"
+        zh = f"本期{i18n.count(len(kids))}位儿童患者带来{i18n.count(len(family))}位家人就诊（{ratio:.2f}:1），达到约{line.value:g}:1的常态；继续做好家庭会员。"
         en = (f"The period's {i18n.counted(len(kids), 'child patient')} brought {i18n.counted(len(family), 'family member')} ({ratio:.2f}:1), at the "
               f"usual {line.value:g}:1: keep the family membership going.")
     return ChildFamily("child_family", table, zh, en, flags, ratio=ratio, line=line.value)
@@ -1350,6 +1500,24 @@ class LoyaltySection(Section):
     abc: AnalysisResult
     warning: AnalysisResult
     family: AnalysisResult
+    missed_line: float = 3  # churn_missed_returns in force
+
+    def measures(self, lang: str = "zh") -> str:
+        """What each of the chapter's return measures says, so that a high 12-month return, a low churn and
+        a long recall list read as one story: each looks at different patients, and sees a change at a
+        different time."""
+        missed = f"{self.missed_line:g}"
+        return i18n.pick(
+            lang,
+            "本章用四个指标看患者回不回来，各说一件事：**12个月复诊率**看新患者首诊后一年内有没有再来过，要满一年才知道；"
+            "**首月复诊率**看首诊后一个月内有没有再来，最早反映变化；**逾期未复诊**看老患者现在是否已超过自己平时的复诊间隔，"
+            f"是要约回的名单；**月流失率**按 [S3] 的规则，超过{missed}次未按期复诊才算流失，反映得最晚。",
+            "This chapter reads returns with four measures, each answering its own question: the **12-month return** "
+            "asks whether new patients came back at all within a year of their first visit, known only once the year "
+            "is over; the **month-1 return** asks whether they came back within a month, the first place a change "
+            "shows; **overdue** established patients are past their own usual return interval now, the list to "
+            f"call; **monthly churn** counts, by [S3]'s rule, only patients past more than {missed} missed returns, "
+            "and shows a loss last.")
 
 
 def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> LoyaltySection:
@@ -1378,4 +1546,5 @@ def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> LoyaltySection
         family = Unavailable.because("child_family", needs, ("child_family_ratio",))
     else:
         family = child_family(patients, visits, charges, start=start, end=end, thresholds=thresholds)
-    return LoyaltySection(returns, lost, doctors, referral, segments, abc, warning, family)
+    return LoyaltySection(returns, lost, doctors, referral, segments, abc, warning, family,
+                          missed_line=thresholds["churn_missed_returns"].value)

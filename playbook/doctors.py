@@ -197,9 +197,9 @@ class DoctorPerformance(AnalysisResult):
         if len(departed):
             doctor, row = departed.index[0], departed.iloc[0]
             when = i18n.month(row["last_active_day"].date(), lang) if not pd.isna(row["last_active_day"]) else ""
-            return i18n.pick(lang, f"{doctor}{when}后已停诊，此前占全院实收{i18n.rate(_num(row['revenue_share']), lang)}（红色）",
+            return i18n.pick(lang, f"{doctor}在{when}之后停诊，分析期内占全院实收的{i18n.rate(_num(row['revenue_share']), lang)}（红色）",
                              f"{doctor} stopped seeing patients after {when}, having taken "
-                             f"{i18n.rate(_num(row['revenue_share']), lang)} of revenue (red)")
+                             f"{i18n.rate(_num(row['revenue_share']), lang)} of the period's revenue (red)")
         flagged = [f.subject for f in self.flags if f.subject in t.index]
         if flagged:  # a key person [S3]: most of their patients chose them
             doctor = flagged[0]
@@ -410,7 +410,10 @@ def _departure_flag(doctor, row, inactive: Threshold, designation: Threshold, ra
         segment=Segment("doctor", doctor), window=Window(row.last_active_day.date(), data_end.date()),
         stake=Stake(_num(row.revenue_last_year) or 0.0, "departed_revenue"),
         facts={"last_day": row.last_active_day.date(), "designation": rate if designation.breached(rate) else None,
-               "designation_line": designation.value})
+               "designation_line": designation.value,
+               # the window of the revenue at stake: the 365 days up to the last working day
+               "before_leaving": Window((row.last_active_day - pd.Timedelta(days=364)).date(),
+                                        row.last_active_day.date())})
 
 
 def _designation_flag(doctor, row, designation: Threshold, rate: float, at_stake: float, start, end) -> Finding:
@@ -491,8 +494,10 @@ class DoctorLoad(AnalysisResult):
         if len(over):
             return i18n.pick(lang, f"{doctor}每个出诊日接诊{load}人次，超过上限{capacity}（红色）",
                              f"{doctor} sees {load} patients a working day, over the {capacity} capacity (red)")
-        return i18n.pick(lang, f"各医生接诊量都在上限以内；负荷最高的{doctor}每日{load}人次（上限{capacity}）",
-                         f"Every doctor is within capacity; the busiest, {doctor}, sees {load} a day (capacity {capacity})")
+        # the closest to capacity is not the one with the most patients a day (capacities differ): say which
+        return i18n.pick(lang, f"各医生接诊量都在上限以内；离上限最近的{doctor}每日{load}人次（上限{capacity}人次）",
+                         f"Every doctor is within capacity; the nearest to it, {doctor}, sees {load} a day "
+                         f"(capacity {capacity})")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table
@@ -948,6 +953,20 @@ def _rates(data: pd.DataFrame, by) -> pd.DataFrame:
     return out
 
 
+def _hour_name(weekday: int, hour: int, lang: str) -> str:
+    """A heatmap cell as the owner names it: 周一18点 / Mon 18:00."""
+    return i18n.pick(lang, f"{WEEKDAYS_ZH[weekday]}{hour}点", f"{WEEKDAYS_EN[weekday]} {hour}:00")
+
+
+def _peak_cell(heatmap: pd.DataFrame | None) -> tuple[int, int, float] | None:
+    """(weekday, hour, rate) of a weekday × hour table's highest cell, or None when it has none."""
+    if heatmap is None or heatmap.isna().all().all():
+        return None
+    cells = heatmap.stack().dropna()
+    (day, hour), rate = cells.idxmax(), float(cells.max())
+    return int(day), int(hour), rate
+
+
 def _slot_name(slot: str, lang: str) -> str:
     day, part = slot.split("_")
     zh, en, first, last = SLOTS[part]
@@ -991,29 +1010,39 @@ class NoShowTimes(AnalysisResult):
                 for col, hour in enumerate(hours):
                     if first <= hour < last and not np.isnan(data.iloc[row, col]):
                         ax.add_patch(plt.Rectangle((col, row), 1, 1, fill=False, edgecolor=ACTION_RED, linewidth=1.6))
-        note = i18n.pick(lang, f"数字为爽约率%；空白为预约太少；红框为超过{self.line:.0%}的时段",
-                         f"numbers: no-show %; blank: too few bookings; red frame: a slot above {self.line:.0%}")
-        ax.set_xlabel(note if self.busy_slots else note.split("；红框")[0].split("; red frame")[0])
+        frame = i18n.pick(lang, "；红框为超过警戒线的时段", "; red frame: a slot above the line")
+        ax.set_xlabel(i18n.pick(lang, f"数字为爽约率%（警戒线{self.line:.0%}）；空白为预约太少",
+                                f"numbers: no-show % (alert line {self.line:.0%}); blank: too few bookings")
+                      + (frame if self.busy_slots else ""))
         ax.set_ylabel("")
         ax.tick_params(axis="y", rotation=0)
         return set_title(ax, title, lang)
 
     def title(self, lang: str = "zh") -> str:
-        """The chart's finding: the time slots above the 15% alert line, else the clinic's rate."""
+        """The chart's finding, of what it draws: the time slots above the 15% alert line (framed), else
+        the weekday and hour with the most no-shows, against the line."""
         line = f"{self.line:.0%}"
         if self.busy_slots:
             slot = max(self.busy_slots, key=lambda s: self.table.loc[s, "rate"] if s in self.table.index else 0)
             rate = i18n.rate(_num(self.table.loc[slot, "rate"]), lang) if slot in self.table.index else ""
             return i18n.pick(lang, f"{i18n.term(slot, lang)}爽约率{rate}，超过{line}警戒线（红框）",
                              f"No-shows on {i18n.term(slot, lang)} run at {rate}, above the {line} alert line (red frame)")
-        judged = self.table.loc[self.table["booked"] >= MIN_BOOKED, "rate"].dropna()
-        if judged.empty:
-            return i18n.pick(lang, f"各时段预约不足{MIN_BOOKED}人次，暂不判断；全院爽约率{i18n.rate(self.overall, lang)}",
-                             f"Too few bookings per slot to judge; clinic-wide no-show rate {i18n.rate(self.overall, lang)}")
-        high = judged.idxmax()
-        return i18n.pick(lang, f"各时段爽约率都在{line}警戒线以下，最高为{i18n.term(high, lang)}{i18n.rate(judged[high], lang)}",
-                         f"Every time slot is under the {line} alert line; highest {i18n.term(high, lang)} "
-                         f"{i18n.rate(judged[high], lang)}")
+        peak = self.peak()
+        if peak is None:
+            return i18n.pick(lang, f"各钟点预约不足{MIN_HEATMAP_CELL}人次，暂不判断；全院爽约率{i18n.rate(self.overall, lang)}",
+                             f"Too few bookings per hour to judge; clinic-wide no-show rate {i18n.rate(self.overall, lang)}")
+        day, hour, rate = peak
+        when = _hour_name(day, hour, lang)
+        if rate > self.line:
+            return i18n.pick(lang, f"爽约最多的钟点是{when}（{i18n.rate(rate, lang)}），超过{line}警戒线；按时段合计未超过",
+                             f"The hour with most no-shows is {when} ({i18n.rate(rate, lang)}), above the {line} alert "
+                             f"line; no time slot as a whole is")
+        return i18n.pick(lang, f"各钟点爽约率都在{line}警戒线以下，最高为{when}的{i18n.rate(rate, lang)}",
+                         f"Every hour is under the {line} alert line; highest {when} at {i18n.rate(rate, lang)}")
+
+    def peak(self) -> tuple[int, int, float] | None:
+        """(weekday, hour, rate) of the heatmap's highest cell (cells with enough bookings), or None."""
+        return _peak_cell(self.heatmap)
 
     def metrics(self) -> dict:
         slots = self.table
@@ -1083,10 +1112,23 @@ def no_show_times(visits: pd.DataFrame, *, start: dt.date, end: dt.date,
             en = (f"The clinic's no-show rate is {i18n.rate(overall, 'en')} ({side_en} the {line.value:.0%} alert line); "
                   f"every time slot has fewer than {MIN_BOOKED} bookings, so slots are not judged.")
         else:
-            zh = (f"全院爽约率{i18n.rate(overall, 'zh')}，预约足够多的时段都在{line.value:.0%}的警戒线以下{few_zh}；"
-                  f"保持到诊前一天提醒。")
-            en = (f"The clinic's no-show rate is {i18n.rate(overall, 'en')} and every time slot with enough bookings is "
-                  f"under the {line.value:.0%} alert line{few_en}; keep the day-before reminders.")
+            high = judged["rate"].idxmax()
+            zh = (f"全院爽约率{i18n.rate(overall, 'zh')}；按时段合计（工作日、周末的上午、下午、傍晚），爽约最多的是"
+                  f"{_slot_name(high, 'zh')}，爽约率{i18n.rate(float(judged.loc[high, 'rate']), 'zh')}，没有超过"
+                  f"{line.value:.0%}的警戒线{few_zh}")
+            en = (f"The clinic's no-show rate is {i18n.rate(overall, 'en')}; of the time slots with enough bookings "
+                  f"(weekday and weekend mornings, afternoons and evenings), {_slot_name(high, 'en')} miss most, "
+                  f"{i18n.rate(float(judged.loc[high, 'rate']), 'en')}, within the {line.value:.0%} alert line{few_en}")
+            peak = _peak_cell(heatmap)
+            if peak is not None and line.breached(peak[2]):
+                day, hour, rate = peak
+                booked = int(cells.loc[(day, hour), "booked"])
+                zh += (f"；单看钟点，{_hour_name(day, hour, 'zh')}的爽约率{i18n.rate(rate, 'zh')}，超过警戒线，"
+                       f"但只有{i18n.count(booked, 'zh')}人次预约，先按周观察")
+                en += (f"; hour by hour, {_hour_name(day, hour, 'en')} is at {i18n.rate(rate, 'en')}, above the "
+                       f"line, on only {i18n.count(booked, 'en')} bookings: watch it week by week")
+            zh += "；保持到诊前一天提醒。"
+            en += "; keep the day-before reminders."
     return NoShowTimes("no_show_times", slots, zh, en, flags, heatmap=heatmap, line=line.value, overall=overall,
                        recent_rate=rate_or_none(recent["missed"].sum(), len(recent)),
                        busy_slots=[f.subject for f in flags])
@@ -1099,6 +1141,15 @@ class NoShowChannels(AnalysisResult):
     line: float = field(kw_only=True)  # the threshold in force
     recent_months: int = RECENT_MONTHS
     busy_slots: list[str] = field(default_factory=list)  # left out of the recent rates judged
+    recent: Window | None = None  # the window judged ("recently"), and the one before it in the period
+    before: Window | None = None
+
+    def _names(self, lang: str) -> tuple[str, str]:
+        """The recent window and the one before, as the chart and the table name them."""
+        if self.recent is None or self.before is None:
+            return i18n.pick(lang, "分析期", "the period"), i18n.pick(lang, "此前", "before")
+        return (i18n.window(self.recent.start, self.recent.end, lang),
+                i18n.window(self.before.start, self.before.end, lang))
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Per channel: the rate before (grey) and recently (blue; red when flagged), with the line."""
@@ -1110,8 +1161,7 @@ class NoShowChannels(AnalysisResult):
             return no_data(ax, lang, title)
         flagged = {f.subject for f in self.flags}
         y = np.arange(len(t))
-        recent = i18n.pick(lang, f"最近{self.recent_months}个月", f"last {self.recent_months} months")
-        before = i18n.pick(lang, "此前", "before")
+        recent, before = self._names(lang)
         if self.busy_slots:  # both bars leave out the slots already over the line
             recent += i18n.pick(lang, "（不含超警戒线时段）", " (other slots)")
             before += i18n.pick(lang, "（不含超警戒线时段）", " (other slots)")
@@ -1140,35 +1190,37 @@ class NoShowChannels(AnalysisResult):
         t = self.table.dropna(subset=["rate_judged"])
         t = t[t.index != UNKNOWN_CHANNEL]
         flagged = [f.subject for f in sorted(self.flags, key=lambda f: -f.value) if f.subject in t.index]
+        recent, before = self._names(lang)
         if flagged:
             name, row = flagged[0], t.loc[flagged[0]]
-            return i18n.pick(lang, f"{channel_name(name, lang)}患者最近爽约率{i18n.rate(_num(row['rate_judged']), lang)}，"
-                                   f"超过{line}警戒线（红色），此前{i18n.rate(_num(row['rate_before_judged']), lang)}",
-                             f"{channel_name(name, lang)} patients miss {i18n.rate(_num(row['rate_judged']), lang)} of "
-                             f"bookings lately, above the {line} alert line (red); "
-                             f"{i18n.rate(_num(row['rate_before_judged']), lang)} before")
+            return i18n.pick(lang, f"{channel_name(name, lang)}患者{recent}爽约率{i18n.rate(_num(row['rate_judged']), lang)}，"
+                                   f"超过{line}警戒线（红色），{before}为{i18n.rate(_num(row['rate_before_judged']), lang)}",
+                             f"{channel_name(name, lang)} patients' no-show rate was "
+                             f"{i18n.rate(_num(row['rate_judged']), lang)} in {recent}, above the {line} alert line "
+                             f"(red); {before}: {i18n.rate(_num(row['rate_before_judged']), lang)}")
         t = t[t["booked_judged"] >= MIN_BOOKED]
         if t.empty:
-            return i18n.pick(lang, f"各渠道最近预约不足{MIN_BOOKED}人次，暂不判断爽约率",
-                             f"Too few recent bookings per channel (under {MIN_BOOKED}) to judge no-shows")
+            return i18n.pick(lang, f"{recent}各渠道预约不足{MIN_BOOKED}人次，暂不判断爽约率",
+                             f"Too few bookings per channel in {recent} (under {MIN_BOOKED}) to judge no-shows")
         high = t["rate_judged"].idxmax()
-        return i18n.pick(lang, f"各渠道最近爽约率都在{line}警戒线以下，最高为{channel_name(high, lang)}"
+        return i18n.pick(lang, f"{recent}各渠道爽约率都在{line}警戒线以下，最高为{channel_name(high, lang)}"
                                f"{i18n.rate(_num(t.loc[high, 'rate_judged']), lang)}",
-                         f"Every channel is under the {line} alert line lately; highest {channel_name(high, lang)} "
-                         f"{i18n.rate(_num(t.loc[high, 'rate_judged']), lang)}")
+                         f"Every channel is under the {line} alert line in {recent}; highest "
+                         f"{channel_name(high, lang)} {i18n.rate(_num(t.loc[high, 'rate_judged']), lang)}")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table
+        recent, before = self._names(lang)
         out = pd.DataFrame({
             i18n.pick(lang, "来源渠道", "Channel"): [channel_name(c, lang) for c in t.index],
             i18n.pick(lang, "预约人次", "Booked"): [i18n.count(v, lang) for v in t["booked"]],
             i18n.pick(lang, "分析期爽约率", "No-show rate, period"): [i18n.rate(_num(v), lang) for v in t["rate"]],
-            i18n.pick(lang, "此前", "Before"): [i18n.rate(_num(v), lang) for v in t["rate_before"]],
-            i18n.pick(lang, f"最近{self.recent_months}个月", f"Last {self.recent_months} months"):
-                [i18n.rate(_num(v), lang) for v in t["rate_recent"]],
+            before: [i18n.rate(_num(v), lang) for v in t["rate_before"]],
+            recent: [i18n.rate(_num(v), lang) for v in t["rate_recent"]],
         })
         if self.busy_slots:
-            out[i18n.pick(lang, "最近（不含超警戒线时段）", "Recent, other slots")] = [i18n.rate(_num(v), lang) for v in t["rate_judged"]]
+            out[i18n.pick(lang, f"{recent}（不含超警戒线时段）", f"{recent}, other slots")] = [
+                i18n.rate(_num(v), lang) for v in t["rate_judged"]]
         return out
 
     def metrics(self) -> dict:
@@ -1247,23 +1299,26 @@ def no_show_channels(visits: pd.DataFrame, patients: pd.DataFrame, *, start: dt.
             [channel_name(c, "zh") for c in known.index[(known["booked_judged"] < MIN_BOOKED)
                                                         & (known["rate_judged"] > line.value)]],
             "最近预约人次", "recent bookings", MIN_BOOKED)
+        when_zh, when_en = ((i18n.window(recent_start.date(), end, "zh"), i18n.window(recent_start.date(), end, "en"))
+                            if months else ("分析期", "the period"))
         if judged.empty:
-            zh = f"最近各渠道的预约都不足{MIN_BOOKED}人次，暂不按渠道判断爽约率。"
-            en = f"Every channel has fewer than {MIN_BOOKED} recent bookings: no-shows are not judged by channel."
+            zh = f"{when_zh}各渠道的预约都不足{MIN_BOOKED}人次，暂不按渠道判断爽约率。"
+            en = f"Every channel has fewer than {MIN_BOOKED} bookings in {when_en}: no-shows are not judged by channel."
         else:
             worst = judged["rate_judged"].idxmax()
             rate = _num(judged.loc[worst, "rate_judged"])
             outside_zh = "（不含高爽约时段）" if busy_slots else ""
             outside_en = "Outside the high no-show slots, every" if busy_slots else "Every"
-            zh = (f"预约足够多的渠道，最近爽约率{outside_zh}都在{line.value:.0%}的警戒线以下（最高为{channel_name(worst, 'zh')}，"
-                  f"{i18n.rate(rate, 'zh')}）{few_zh}：爽约问题在时段，不在渠道。" if busy_slots else
-                  f"预约足够多的渠道，最近爽约率都在{line.value:.0%}的警戒线以下（最高为{channel_name(worst, 'zh')}，"
-                  f"{i18n.rate(rate, 'zh')}）{few_zh}。")
-            en = (f"{outside_en} channel with enough bookings has been under the {line.value:.0%} alert line lately "
+            zh = (f"预约足够多的渠道，{when_zh}爽约率{outside_zh}都在{line.value:.0%}的警戒线以下（最高为"
+                  f"{channel_name(worst, 'zh')}，{i18n.rate(rate, 'zh')}）{few_zh}"
+                  + ("：爽约问题在时段，不在渠道。" if busy_slots else "。"))
+            en = (f"{outside_en} channel with enough bookings was under the {line.value:.0%} alert line in {when_en} "
                   f"(highest: {channel_name(worst, 'en')}, {i18n.rate(rate, 'en')}){few_en}"
                   + (": the problem is the time slot, not the channel." if busy_slots else "."))
+    windows = dict(recent=Window(recent_start.date(), end), before=Window(start, (recent_start - pd.Timedelta(days=1)).date())) \
+        if months else {}
     return NoShowChannels("no_show_channels", table, zh, en, flags, line=line.value,
-                          recent_months=months or 0, busy_slots=list(busy_slots))
+                          recent_months=months or 0, busy_slots=list(busy_slots), **windows)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1280,11 +1335,11 @@ def chair_vacancy(config, thresholds: dict[str, Threshold] | None = None) -> Una
     line = sentences.line(_line(thresholds, "chair_vacancy_prime"))
     return Unavailable.because(
         "chair_vacancy", needs=[f"clinic.yaml: {key}" for key in missing or ["opening_hours", "chairs"]],
-        zh_reason="椅位空置率需要诊所的营业时间和各科室椅位数（clinic.yaml 中尚未配置），因此本报告不计算；"
-                  f"补充后可按科室和时段查看黄金时段空置是否超过{line}。",
-        en_reason="Chair vacancy needs the clinic's opening hours and chairs per department (not yet in "
-                  "clinic.yaml), so this report does not compute it; once given, prime-slot vacancy by department is "
-                  f"checked against the {line} line.")
+        zh_reason="椅位空置率需要两项诊所还没有提供的数据：每天的营业时间，和各科室的椅位数，因此本报告不计算；"
+                  f"提供后可按科室和时段查看黄金时段空置是否超过{line}。",
+        en_reason="Chair vacancy needs two things the clinic has not given yet: its opening hours and the number of "
+                  "chairs in each department, so this report does not compute it; once given, prime-slot vacancy by "
+                  f"department is checked against the {line} line.")
 
 
 # --------------------------------------------------------------------------------------------------

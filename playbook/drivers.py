@@ -395,9 +395,10 @@ def _signed_rate(value: float | None, lang: str) -> str:
 
 
 def _driver_values(values: pd.Series, lang: str) -> list[str]:
-    """A column of the drivers table: each driver in its own kind, the sums (ticket, revenue) in one unit."""
+    """A column of the drivers table: each driver in its own kind and unit (the average ticket in yuan,
+    1,696元, never beside revenue's 万元 as "0.2万元")."""
     kinds = {"arrivals": lambda v: i18n.count(round(v), lang), "conversion": lambda v: i18n.rate(v, lang),
-             "frequency": lambda v: f"{v:.2f}"}
+             "frequency": lambda v: f"{v:.2f}", "ticket": lambda v: i18n.money(v, lang)}
     sums = iter(i18n.money_column(values[[d not in kinds for d in values.index]], lang))
     return [next(sums) if d not in kinds else i18n.NO_DATA[lang] if _none(v) is None else kinds[d](v)
             for d, v in values.items()]
@@ -664,8 +665,10 @@ def _tree_sentences(tree: DriverTree, where: dict[str, tuple[str, str, float] | 
               f"cause{_segment_hint(where.get(top), 'en')}")
         if len(falls) > 1 and falls.iloc[1] < 0.2 * delta:
             second = falls.index[1]
-            zh += f"；其次是{_driver_name(second, 'zh')}（少收{i18n.money(-falls.iloc[1], 'zh')}）"
-            en += f"; then {sentences.driver_phrase(second, 'en')} ({i18n.money(-falls.iloc[1], 'en')})"
+            zh += (f"；其次是{_driver_name(second, 'zh')}（少收{i18n.money(-falls.iloc[1], 'zh')}）"
+                   f"{_segment_hint(where.get(second), 'zh')}")
+            en += (f"; then {sentences.driver_phrase(second, 'en')} ({i18n.money(-falls.iloc[1], 'en')})"
+                   f"{_segment_hint(where.get(second), 'en')}")
         return (zh + f"。下一步：{sentences.DRIVER_ADVICE['zh'][top]}。",
                 en + f". Next: {sentences.DRIVER_ADVICE['en'][top]}.")
     if delta > 0:
@@ -813,10 +816,21 @@ def _segments(data: _Data, by: str, windows, comparison: str, line: Threshold) -
     return result
 
 
+MOSTLY = 0.5  # "mostly in" a segment: its own loss of the driver is at least half the clinic's
+
+
 def _where(tree: DriverTree) -> dict[str, tuple[str, str, float] | None]:
-    """For each driver, the tier or department where it lost the most (departments only for arrivals)."""
+    """For each driver that lost revenue, the tier or department where it lost the most (departments only
+    for arrivals), when that segment's own loss of the driver is at least half the clinic's loss of it.
+
+    The segments' splits are decompositions of their own: a clinic-wide fall of the average ticket can
+    be a shift of the mix (fewer high-value buyers), which the tier split shows as the high-value tier's
+    conversion, not as its ticket. Saying "mostly in high-value items" of the ticket would then contradict
+    the tier table beside it, so a driver whose loss no segment holds most of names no segment.
+    """
     where = {}
     for driver in DRIVERS:
+        clinic = float(tree.effects[driver])
         # every tier shares the clinic's arrivals, so only departments say where arrivals fell
         splits = (tree.departments,) if driver == "arrivals" else (tree.tiers, tree.departments)
         found = None
@@ -824,7 +838,7 @@ def _where(tree: DriverTree) -> dict[str, tuple[str, str, float] | None]:
             worst = split.worst(driver) if isinstance(split, SegmentDrivers) else None
             if worst is not None and (found is None or worst[2] < found[2]):
                 found = (worst[0], split.by, worst[2])
-        where[driver] = found
+        where[driver] = found if found is not None and clinic < 0 and found[2] <= MOSTLY * clinic else None
     return where
 
 
@@ -941,8 +955,9 @@ def definitions(lang: str = "zh") -> pd.DataFrame:
     rows = {
         "arrivals": ("期内有到诊记录的患者人数（同一人只算一次）",
                      "patients with an arrived visit in the period, each counted once"),
-        "conversion": ("到诊患者中，为利润或高值项目付费的比例",
-                       "share of arriving patients who paid for a profit or high-value treatment"),
+        "conversion": ("到诊患者（不只新患者）中，为利润或高值项目付费的比例；与只看新患者30天内的初诊成交率不同",
+                       "share of arriving patients (not only new ones) who paid for a profit or high-value "
+                       "treatment; not the first-visit conversion, which follows new patients for 30 days"),
         "ticket": ("实收营业额 ÷ 付费人次（成交患者付费的天数）",
                    "revenue ÷ paying days (days on which a treated patient paid)"),
         "frequency": ("每位成交患者在期内付费的天数", "paying days per treated patient in the period"),

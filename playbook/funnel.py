@@ -238,6 +238,15 @@ class ChannelConversion(AnalysisResult):
     line: float = field(kw_only=True)  # the threshold in force
     recent_from: pd.Timestamp = None
     last_day: pd.Timestamp = None
+    before_from: pd.Timestamp | None = None  # the comparison window's first day (None: no comparison)
+    end: pd.Timestamp | None = None  # the period's last day
+
+    def windows(self, lang: str) -> tuple[str, str]:
+        """The recent window and the one before it, as the title and the table name them."""
+        recent = i18n.window(self.recent_from, self.end, lang)
+        if self.before_from is None:
+            return recent, i18n.pick(lang, "此前", "before")
+        return recent, i18n.window(self.before_from, self.recent_from - pd.Timedelta(days=1), lang)
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Monthly conversion per channel, months whose new patients all had their 30 days; red = flagged."""
@@ -276,32 +285,37 @@ class ChannelConversion(AnalysisResult):
         """The chart's finding: the channels under the review line, with their recent conversion."""
         flagged = [f.subject for f in self.flags if f.subject in self.summary.index]
         line = f"{self.line:.0%}"
+        when = self.windows(lang)[0]
         if flagged:
             rate = i18n.rate(_num(self.summary.loc[flagged[0], "recent"]), lang)
             if len(flagged) == 1:
-                return i18n.pick(lang, f"{_names(flagged, lang)}最近初诊成交率{rate}，低于{line}复盘线（红色）",
-                                 f"{_names(flagged, lang)} converts only {rate} of first visits lately, under the "
+                return i18n.pick(lang, f"{_names(flagged, lang)}{when}初诊成交率{rate}，低于{line}复盘线（红色）",
+                                 f"{_names(flagged, lang)}'s first-visit conversion was {rate} in {when}, under the "
                                  f"{line} review line (red)")
-            return i18n.pick(lang, f"{_names(flagged, lang)}最近初诊成交率低于{line}复盘线（红色），最低{rate}",
-                             f"{_names(flagged, lang)} convert under the {line} review line lately (red); lowest {rate}")
+            return i18n.pick(lang, f"{_names(flagged, lang)}{when}初诊成交率低于{line}复盘线（红色），最低{rate}",
+                             f"{_names(flagged, lang)} convert under the {line} review line in {when} (red); "
+                             f"lowest {rate}")
         judged = self.summary[self.summary["judged"]]["recent"].dropna()
         if judged.empty:
             return i18n.pick(lang, "各渠道初诊成交率（新患者太少，暂不判断）",
                              "First-visit conversion by channel (too few new patients to judge)")
         low = judged.idxmin()
-        return i18n.pick(lang, f"各渠道最近初诊成交率都不低于{line}，最低为{_channel(low, lang)}{i18n.rate(judged[low], lang)}",
-                         f"Every channel converts {line} or more lately; lowest {_channel(low, lang)} "
+        return i18n.pick(lang, f"{when}各渠道初诊成交率都不低于{line}，最低为{_channel(low, lang)}{i18n.rate(judged[low], lang)}",
+                         f"Every channel converts {line} or more in {when}; lowest {_channel(low, lang)} "
                          f"{i18n.rate(judged[low], lang)}")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         s = self.summary
+        recent, before = self.windows(lang)
         return pd.DataFrame({
             i18n.pick(lang, "来源渠道", "Channel"): [_channel(c, lang) for c in s.index],
-            i18n.pick(lang, "此前初诊成交率", "Conversion before"): [i18n.rate(_num(v), lang) for v in s["before"]],
-            i18n.pick(lang, "最近初诊成交率", "Conversion recently"): [i18n.rate(_num(v), lang) for v in s["recent"]],
-            i18n.pick(lang, "此前每月新患者", "New patients a month before"):
+            i18n.pick(lang, f"初诊成交率（{before}）", f"First-visit conversion, {before}"):
+                [i18n.rate(_num(v), lang) for v in s["before"]],
+            i18n.pick(lang, f"初诊成交率（{recent}）", f"First-visit conversion, {recent}"):
+                [i18n.rate(_num(v), lang) for v in s["recent"]],
+            i18n.pick(lang, f"每月新患者（{before}）", f"New patients a month, {before}"):
                 [i18n.NO_DATA[lang] if _num(v) is None else f"{v:.1f}" for v in s["per_month_before"]],
-            i18n.pick(lang, "最近每月新患者", "New patients a month recently"):
+            i18n.pick(lang, f"每月新患者（{recent}）", f"New patients a month, {recent}"):
                 [i18n.NO_DATA[lang] if _num(v) is None else f"{v:.1f}" for v in s["per_month_recent"]],
         })
 
@@ -374,7 +388,7 @@ def channel_conversion(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd
     summary["flagged"] = summary.index.isin([f.subject for f in flags])
     zh, en = _conversion_sentences(summary, flags, line, recent_from, _ts(end), new.empty, min_patients)
     return ChannelConversion("channels", monthly, zh, en, flags, summary=summary, line=line.value,
-                             recent_from=recent_from, last_day=last_day)
+                             recent_from=recent_from, last_day=last_day, before_from=before_from, end=_ts(end))
 
 
 def _value_of_a_conversion(new: pd.DataFrame) -> dict:
@@ -402,7 +416,7 @@ def _conversion_sentences(summary, flags, line, first, last, empty, min_patients
     if empty:
         return ("分析期内没有新患者，无法按渠道看初诊成交率。",
                 "No new patients in the period: conversion by channel cannot be shown.")
-    zh_when, en_when = i18n.months(first, last, "zh"), i18n.months(first, last, "en")
+    zh_when, en_when = i18n.window(first, last, "zh"), i18n.window(first, last, "en")
     if flags:
         worst = flags[0]
         more_zh = f"另有{len(flags) - 1}个渠道也低于复盘线。" if len(flags) > 1 else "其他渠道都在复盘线以上。"
@@ -419,7 +433,7 @@ def _conversion_sentences(summary, flags, line, first, last, empty, min_patients
     rate = judged.loc[low, "recent"]
     return (f"{zh_when}各主要渠道初诊成交率都不低于{line.value:.0%}的复盘线，最低的是{_channel(low, 'zh')}"
             f"（{i18n.rate(rate, 'zh')}）：保持按月跟踪。",
-            f"In {en_when} every sizeable channel converts at {line.value:.0%} or more; the lowest is "
+            f"In {en_when} every sizeable channel's first-visit conversion is {line.value:.0%} or more; the lowest is "
             f"{_channel(low, 'en')} ({i18n.rate(rate, 'en')}): keep tracking it monthly.")
 
 
@@ -695,9 +709,9 @@ def _economics_sentences(table: pd.DataFrame, has_spend: bool, empty: bool, line
     if not deals.empty:
         slow = deals["conversion_days_median"].idxmax()
         cycle = deals.loc[slow, "conversion_days_median"]
-        return (f"分析期内{int(deals['high_value_deals'].sum())}位新患者在90天内做了高值项目；{_channel(slow, 'zh')}"
+        return (f"分析期内的新患者中有{i18n.count(deals['high_value_deals'].sum())}位在90天内做了高值项目；{_channel(slow, 'zh')}"
                 f"的成交周期最长（中位{cycle:.0f}天）：对它的新患者跟进要更早更密。",
-                f"Over the period {int(deals['high_value_deals'].sum())} new patients bought a high-value treatment "
+                f"Over the period {i18n.count(deals['high_value_deals'].sum(), 'en')} of the new patients bought a high-value treatment "
                 f"within 90 days; {_channel(slow, 'en')} takes longest (median {cycle:.0f} days): follow its new "
                 f"patients up sooner and more often.")
     return ("分析期内新患者在90天内没有高值项目成交：检查高值项目的咨询与报价流程。",
@@ -936,6 +950,19 @@ class LeadArrival(AnalysisResult):
 
     summary: pd.DataFrame = None  # per channel: leads and rate recently and before, fall, z
     step: float = field(kw_only=True)  # the [S0] arrival-rate step in force (``arrival_rate_step``)
+    period: Window | None = None  # the leads' window (``rate``), the judged recent months and the months before
+    recent: Window | None = None
+    before: Window | None = None
+
+    def _name(self, window: Window | None, lang: str, default: tuple[str, str]) -> str:
+        return i18n.window(window.start, window.end, lang) if window is not None else i18n.pick(lang, *default)
+
+    def target(self, lang: str = "zh") -> str:
+        """The target the table's last column holds and the sentence asks for: one step [S0] above the
+        recent months' rate (not a step each month)."""
+        points = f"{self.step * 100:g}"
+        recent = self._name(self.recent, lang, ("最近", "lately"))
+        return i18n.pick(lang, f"比{recent}提升{points}个百分点", f"{points} points above {recent}")
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """Monthly arrival rate per channel (complete lead months); red = a fall that needs action."""
@@ -965,18 +992,20 @@ class LeadArrival(AnalysisResult):
     def title(self, lang: str = "zh") -> str:
         """The chart's finding: the channel whose leads arrive less than before, or the lowest rate."""
         flagged = [f.subject for f in self.flags if f.subject in self.summary.index]
+        now = self._name(self.recent, lang, ("最近", "lately"))
+        then = self._name(self.before, lang, ("此前", "before"))
         if flagged:
             row = self.summary.loc[flagged[0]]
-            return i18n.pick(lang, f"{_channel(flagged[0], lang)}线索到店率从{i18n.rate(_num(row['before']), lang)}降到"
-                                   f"{i18n.rate(_num(row['recent']), lang)}（红色）",
-                             f"{_channel(flagged[0], lang)}'s leads arrive less: {i18n.rate(_num(row['before']), lang)} "
-                             f"before, {i18n.rate(_num(row['recent']), lang)} lately (red)")
+            return i18n.pick(lang, f"{_channel(flagged[0], lang)}{now}线索到店率{i18n.rate(_num(row['recent']), lang)}，"
+                                   f"{then}为{i18n.rate(_num(row['before']), lang)}（红色）",
+                             f"{_channel(flagged[0], lang)}'s lead arrival rate was {i18n.rate(_num(row['recent']), lang)} "
+                             f"in {now} against {i18n.rate(_num(row['before']), lang)} in {then} (red)")
         recent = self.summary["recent"].dropna()
         if recent.empty:
             return i18n.pick(lang, "各渠道线索到店率", "Lead arrival rate by channel")
         low = recent.idxmin()
-        return i18n.pick(lang, f"各渠道到店率没有明显下降；最低的{_channel(low, lang)}只有{i18n.rate(recent[low], lang)}",
-                         f"No channel's arrival rate fell; the lowest, {_channel(low, lang)}, is "
+        return i18n.pick(lang, f"{now}各渠道线索到店率没有明显下降；最低的{_channel(low, lang)}为{i18n.rate(recent[low], lang)}",
+                         f"No channel's lead arrival rate fell in {now}; the lowest, {_channel(low, lang)}, is "
                          f"{i18n.rate(recent[low], lang)}")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
@@ -984,10 +1013,10 @@ class LeadArrival(AnalysisResult):
         return pd.DataFrame({
             i18n.pick(lang, "渠道", "Channel"): [_channel(c, lang) for c in s.index],
             i18n.pick(lang, "线索数", "Leads"): [i18n.count(v, lang) for v in s["leads"]],
-            i18n.pick(lang, "到店率", "Arrival rate"): [i18n.rate(_num(v), lang) for v in s["rate"]],
-            i18n.pick(lang, "此前", "Before"): [i18n.rate(_num(v), lang) for v in s["before"]],
-            i18n.pick(lang, "最近6个月", "Last 6 months"): [i18n.rate(_num(v), lang) for v in s["recent"]],
-            i18n.pick(lang, f"目标（+{self.step * 100:g}个百分点）", f"Target (+{self.step * 100:g} points)"):
+            self._name(self.period, lang, ("分析期", "Period")): [i18n.rate(_num(v), lang) for v in s["rate"]],
+            self._name(self.before, lang, ("此前", "Before")): [i18n.rate(_num(v), lang) for v in s["before"]],
+            self._name(self.recent, lang, ("最近", "Recently")): [i18n.rate(_num(v), lang) for v in s["recent"]],
+            i18n.pick(lang, f"目标（{self.target(lang)}）", f"Target ({self.target(lang)})"):
                 [i18n.rate(min(_num(v) + self.step, 1.0), lang) if _num(v) is not None else i18n.NO_DATA[lang]
                  for v in s["recent"]],
         })
@@ -1052,8 +1081,18 @@ def lead_arrival(leads: pd.DataFrame, *, start: dt.date, end: dt.date, threshold
         at_stake = row.recent_leads * 12 / max(len(recent_months), 1) * row.fall * per_patient
         flags.append(_arrival_flag(name, row, line, step, at_stake, recent_months, before_months))
     flags.sort(key=lambda f: -f.revenue_at_stake)
-    zh, en = _arrival_sentences(summary, flags, recent_months, frame.empty, step)
-    return LeadArrival("leads_funnel", table, zh, en, flags, summary=summary, step=step.value)
+    windows = {"period": Window(_ts(start).date(), _ts(end).date())}
+    if recent_months:
+        windows["recent"] = _month_window(recent_months)
+        windows["before"] = _month_window(before_months)
+    result = LeadArrival("leads_funnel", table, "", "", flags, summary=summary, step=step.value, **windows)
+    result.zh, result.en = _arrival_sentences(result, frame.empty)
+    return result
+
+
+def _month_window(months) -> Window:
+    """The window of consecutive months (first days), from the first's first day to the last's last."""
+    return Window(pd.Timestamp(months[0]).date(), (pd.Timestamp(months[-1]) + pd.offsets.MonthEnd(0)).date())
 
 
 def _z(a1, n1, a0, n0) -> float | None:
@@ -1066,32 +1105,33 @@ def _z(a1, n1, a0, n0) -> float | None:
 
 
 def _arrival_flag(name, row, line: Threshold, step: Threshold, at_stake: float, months, before_months) -> Finding:
-    first, last = pd.Timestamp(months[0]), pd.Timestamp(months[-1]) + pd.offsets.MonthEnd(0)
     return Finding.past(
         line, float(row.fall), kind="arrival_rate_fall", problem_class="acquisition", segment=Segment("channel", name),
-        window=Window(first.date(), last.date()), reference=float(row.before),
-        reference_window=Window(pd.Timestamp(before_months[0]).date(),
-                                (pd.Timestamp(before_months[-1]) + pd.offsets.MonthEnd(0)).date()),
+        window=_month_window(months), reference=float(row.before), reference_window=_month_window(before_months),
         stake=Stake(round(max(at_stake, 0.0), 2), "arrival_fall"),
         facts={"recent": float(row.recent), "step": step.value})
 
 
-def _arrival_sentences(summary, flags, months, empty, step: Threshold) -> tuple[str, str]:
+def _arrival_sentences(result: LeadArrival, empty: bool) -> tuple[str, str]:
     if empty:
         return ("分析期内没有线索记录，无法计算到店率。", "No leads in the period: the arrival rate cannot be computed.")
+    flags, summary = result.flags, result.summary
     if flags:
         more_zh = f"另有{len(flags) - 1}个渠道到店率也在下降。" if len(flags) > 1 else ""
         more_en = f" {i18n.counted(len(flags) - 1, 'more channel')} fell too." if len(flags) > 1 else ""
         return flags[0].sentence("zh") + more_zh, flags[0].sentence("en") + more_en
     top = summary.index[0]
     rate = summary.loc[top, "rate"]
-    trend_zh = "最近6个月各渠道到店率没有明显下降" if months else "线索记录不足一年，暂不判断趋势"
-    trend_en = "no channel's arrival rate fell in the last 6 months" if months else \
-        "under a year of leads, so no trend is judged"
-    points = f"{step.value * 100:g}"
-    return (f"线索最多的{_channel(top, 'zh')}到店率{i18n.rate(rate, 'zh')}；{trend_zh}：以每月提升{points}个百分点为目标跟踪。",
-            f"{_channel(top, 'en')}, the channel with most leads, arrives at {i18n.rate(rate, 'en')}; {trend_en}: aim "
-            f"for {points} points more each month.")
+    if result.recent is not None:
+        now_zh, now_en = result._name(result.recent, "zh", ("", "")), result._name(result.recent, "en", ("", ""))
+        trend_zh, trend_en = f"{now_zh}各渠道线索到店率没有明显下降", f"no channel's lead arrival rate fell in {now_en}"
+        aim_zh, aim_en = f"以{result.target('zh')}为目标跟踪（见表）", f"aim for {result.target('en')} (see the table)"
+    else:
+        trend_zh, trend_en = "线索记录不足一年，暂不判断趋势", "under a year of leads, so no trend is judged"
+        aim_zh, aim_en = "按月跟踪", "track it monthly"
+    return (f"分析期内线索最多的{_channel(top, 'zh')}线索到店率{i18n.rate(rate, 'zh')}；{trend_zh}：{aim_zh}。",
+            f"Over the period {_channel(top, 'en')}, the channel with most leads, had a lead arrival rate of "
+            f"{i18n.rate(rate, 'en')}; {trend_en}: {aim_en}.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1253,9 +1293,9 @@ def _campaign_sentences(table: pd.DataFrame, line: Threshold) -> tuple[str, str]
     big = low.sort_values("spend", ascending=False).iloc[0]
     partial_zh = "，只计新患者已满90天的部分" if (_num(big.judged_share) or 0) < 0.999 else ""
     partial_en = ", counting only the days whose new patients had 90 days" if (_num(big.judged_share) or 0) < 0.999 else ""
-    return (f"{len(judged)}个活动中有{len(low)}个的90天回报低于{line.value:g}的止损线；投入最多的是{big['name']}"
+    return (f"分析期内{len(judged)}个活动中有{len(low)}个的90天回报低于{line.value:g}的止损线；投入最多的是{big['name']}"
             f"（{i18n.money(big.spend, 'zh')}，回报{big.roi:.2f}{partial_zh}）：这类活动停止或改方案后再做。",
-            f"{len(low)} of {len(judged)} campaigns returned under the {line.value:g} stop-loss line in 90 days; the "
+            f"{len(low)} of the period's {len(judged)} campaigns returned under the {line.value:g} stop-loss line in 90 days; the "
             f"largest is {big['name']} ({i18n.money(big.spend, 'en')}, ROI {big.roi:.2f}{partial_en}): stop such "
             f"campaigns or redesign them before running them again.")
 

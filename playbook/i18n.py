@@ -291,7 +291,7 @@ TERMS: dict[str, tuple[str, str]] = {
     "weekend_evening": ("周末傍晚", "weekend evenings"),
     # the revenue drivers (playbook.drivers keys)
     "arrivals": ("到诊人数", "arrivals"),
-    "conversion": ("成交率", "conversion"),
+    "conversion": ("治疗转化率", "treatment conversion"),  # the driver tree's: not 初诊成交率 (first-visit conversion)
     "ticket": ("客单价", "average ticket"),
     "frequency": ("复购频次", "purchase frequency"),
     # doctors' titles (staff.title)

@@ -19,7 +19,7 @@ import pandas as pd
 from . import i18n, sentences
 from .metrics import HEADLINE as HEADLINE_NAMES
 from .metrics import METRICS
-from .plotting import ACTION_RED, PALETTE, month_ticks, set_title
+from .plotting import ACTION_RED, GREY, PALETTE, month_ticks, set_title
 from .schema import REFERRAL_CHANNELS
 from .tables import UNKNOWN_CHANNEL, MetricTables, clinic_tables, first_arrivals, new_patient_table, returned_within_year
 from .thresholds import Threshold, resolve
@@ -50,12 +50,12 @@ def return_within_12m(visits: pd.DataFrame, *, start: dt.date, end: dt.date) -> 
 
 # The headline sentence in each language; {line} is the threshold in force ([S2] 80%, [S3] 40% by default).
 _FINDING = {
-    "zh": {"head": "分析期内实收{revenue}，新患者{new}人，初诊成交率{conversion}，转介绍占比{referral}",
+    "zh": {"head": "分析期（{window}）实收{revenue}，新患者{new}人，初诊成交率{conversion}，转介绍占比{referral}",
            "healthy": "，两项均在方法的健康线以上。", "sep": "；", "end": "。",
            "first_visit_conversion": "初诊成交率低于{line}，应与医生逐例复盘初诊沟通",
            "referral_share": "转介绍占比低于{line}，说明服务体验与口碑需要改进"},
-    "en": {"head": "In the period the clinic took {revenue} and saw {new} new patients; first-visit conversion was "
-                   "{conversion} and referral share {referral}",
+    "en": {"head": "In the period ({window}) the clinic took revenue of {revenue} and saw {new} new patients; "
+                   "first-visit conversion was {conversion} and referral share {referral}",
            "healthy": ", both above the method's healthy lines.", "sep": "; ", "end": ".",
            "first_visit_conversion": "conversion below {line} calls for a case-by-case review with the doctors",
            "referral_share": "referral share below {line} points to a service and word-of-mouth problem"},
@@ -111,7 +111,8 @@ class HeadlineKpis:
         v = self.values
         weak = [k for k in WEAK if self.line(k).breached(v[k])]
         words = _FINDING[lang]
-        head = words["head"].format(revenue=i18n.money(v["revenue"], lang), new=i18n.count(v["new_patients"], lang),
+        head = words["head"].format(window=i18n.window(self.start, self.end, lang),
+                                    revenue=i18n.money(v["revenue"], lang), new=i18n.count(v["new_patients"], lang),
                                     conversion=i18n.rate(v["first_visit_conversion"], lang),
                                     referral=i18n.rate(v["referral_share"], lang))
         if not weak:
@@ -126,16 +127,23 @@ class HeadlineKpis:
             return i18n.pick(lang, "分析期不足半年，暂不比较趋势。", "The period is under 6 months: no trend is compared.")
         if change is None:
             return i18n.pick(lang, "此前没有收入，无法比较趋势。", "No revenue before: the trend cannot be compared.")
-        months = i18n.pick(lang, f"最近{window}个月", f"the last {window} months")
+        now, then = self._trend_windows(window, lang)
         if lang == "zh":
             direction = "低" if change < 0 else "高"
             todo = "下一步先分解是到诊、成交、客单价还是复购在下降。" if change < -0.05 else "保持当前节奏，按周跟踪。"
-            return f"{months}月均实收{i18n.money(recent, lang)}，比之前{window}个月{direction}{i18n.rate(abs(change), lang)}；{todo}"
+            return f"{now}月均实收{i18n.money(recent, lang)}，比{then}{direction}{i18n.rate(abs(change), lang)}；{todo}"
         direction = "below" if change < 0 else "above"
         todo = ("next, decompose whether arrivals, conversion, ticket size or repurchase fell." if change < -0.05
                 else "keep the pace and track it weekly.")
-        return (f"In {months} the clinic averaged {i18n.money(recent, lang)} a month, {i18n.rate(abs(change), lang)} "
-                f"{direction} the {window} months before; {todo}")
+        return (f"In {now} the clinic's monthly revenue averaged {i18n.money(recent, lang)}, "
+                f"{i18n.rate(abs(change), lang)} {direction} {then}; {todo}")
+
+    def _trend_windows(self, window: int, lang: str) -> tuple[str, str]:
+        """The recent months and the months before them, named: 2025年下半年, 2025年上半年."""
+        months = self.monthly_revenue.index
+        recent_end = min(pd.Timestamp(self.end), months[-1] + pd.offsets.MonthEnd(0))
+        return (i18n.window(months[-window], recent_end, lang),
+                i18n.window(months[-2 * window], months[-window] - pd.Timedelta(days=1), lang))
 
     def channel_finding(self, lang: str = "zh") -> str:
         """The channel table's sentence: the largest channel, and the weakest converter among sizeable ones."""
@@ -144,20 +152,21 @@ class HeadlineKpis:
             return i18n.pick(lang, "分析期内没有新患者。", "No new patients in the period.")
         sizeable = channels[channels["new_patients"] >= 0.1 * channels["new_patients"].sum()]
         weakest = sizeable["first_visit_conversion"].idxmin()
-        rate, count = sizeable.loc[weakest, "first_visit_conversion"], int(sizeable.loc[weakest, "new_patients"])
+        rate, count = sizeable.loc[weakest, "first_visit_conversion"], i18n.count(sizeable.loc[weakest, "new_patients"], lang)
         weakest = channel_name(weakest, lang)
         review = self.line("first_visit_conversion")
         line = sentences.line(review)
         if not review.breached(rate):
-            return i18n.pick(lang, f"各主要渠道的初诊成交率都不低于{line}，最低的是{weakest}（{i18n.rate(rate, lang)}）。",
-                             f"Every sizeable channel converts at {line} or more; the lowest is {weakest} "
-                             f"({i18n.rate(rate, lang)}).")
+            return i18n.pick(lang, f"分析期内各主要渠道的初诊成交率都不低于{line}，最低的是{weakest}（{i18n.rate(rate, lang)}）。",
+                             f"Over the period every sizeable channel's first-visit conversion was {line} or more; the "
+                             f"lowest is {weakest} ({i18n.rate(rate, lang)}).")
         return i18n.pick(
             lang,
-            f"{weakest}带来{count}位新患者，初诊成交率只有{i18n.rate(rate, lang)}，低于{line}的复盘线：先与医生复盘这个渠道的初诊，"
-            f"并检查它引来的是否是目标客户。",
-            f"{weakest} brought {count} new patients but converted only {i18n.rate(rate, lang)}, under the {line} review "
-            f"line: review its first visits with the doctors and check whether it brings the right patients.")
+            f"分析期内{weakest}带来{count}位新患者，初诊成交率只有{i18n.rate(rate, lang)}，低于{line}的复盘线：先与医生复盘"
+            f"这个渠道的初诊，并检查它引来的是否是目标客户。",
+            f"Over the period {weakest} brought {count} new patients, but its first-visit conversion was only "
+            f"{i18n.rate(rate, lang)}, under the {line} review line: review its first visits with the doctors and check "
+            f"whether it brings the right patients.")
 
     def _trend(self) -> tuple[int, float | None, float | None]:
         """(months compared, mean of the recent months, their change against the months before)."""
@@ -180,6 +189,18 @@ class HeadlineKpis:
             colors[-window:] = [ACTION_RED] * window
         ax.bar(range(len(self.monthly_revenue)), self.monthly_revenue.to_numpy() / scale,
                **{"color": colors, **kwargs})
+        if change is not None:  # the two monthly averages the title compares, each over its months
+            n = len(self.monthly_revenue)
+            before = float(self.monthly_revenue.iloc[-2 * window:-window].mean())
+            for first, level in ((n - 2 * window, before), (n - window, recent)):
+                ax.plot([first - 0.4, first + window - 0.6], [level / scale] * 2, color=GREY, linestyle="--", lw=1.2)
+            now, then = self._trend_windows(window, lang)
+            sign = "-" if change < 0 else "+"
+            ax.set_xlabel(i18n.pick(lang, f"虚线为月均：{then}{i18n.money(before, lang)}，{now}{i18n.money(recent, lang)}"
+                                          f"（{sign}{i18n.rate(abs(change), lang)}）",
+                                    f"dashed: monthly average, {i18n.money(before, lang)} in {then}, "
+                                    f"{i18n.money(recent, lang)} in {now} ({sign}{i18n.rate(abs(change), lang)})"),
+                          fontsize="small", color=GREY)
         month_ticks(ax, self.monthly_revenue.index, lang)
         ax.set_ylabel(unit)
         ax.grid(axis="x", visible=False)
@@ -187,11 +208,13 @@ class HeadlineKpis:
             title = i18n.pick(lang, f"分析期实收{i18n.money(self.values['revenue'], lang)}",
                               f"Revenue in the period: {i18n.money(self.values['revenue'], lang)}")
         elif lang == "zh":
-            title = (f"最近{window}个月月均实收{i18n.money(recent, lang)}，比之前{window}个月"
+            now, then = self._trend_windows(window, lang)
+            title = (f"{now}月均实收{i18n.money(recent, lang)}，比{then}"
                      f"{'低' if change < 0 else '高'}{i18n.rate(abs(change), lang)}" + ("（红色）" if falling else ""))
         else:
-            title = (f"The last {window} months averaged {i18n.money(recent, lang)} a month, "
-                     f"{i18n.rate(abs(change), lang)} {'below' if change < 0 else 'above'} the {window} before"
+            now, then = self._trend_windows(window, lang)
+            title = (f"Monthly revenue averaged {i18n.money(recent, lang)} in {now}, "
+                     f"{i18n.rate(abs(change), lang)} {'below' if change < 0 else 'above'} {then}"
                      + (" (red)" if falling else ""))
         return set_title(ax, title, lang)
 

@@ -350,6 +350,39 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
                    "Share of the treatment plans created in the period that were accepted (accepted, completed "
                    "or interrupted later)."),
        needs="treatment_plans", owner="consulting", aliases=("方案接受率",)),
+    # Computed by the chapters' own analyses (no one table counts them): here for their names, so that a
+    # sentence names each metric apart from its neighbours (治疗转化率 is not 初诊成交率).
+    _m("treatment_conversion", "治疗转化率", "Treatment conversion", "rate", None, None,
+       definition=("到诊患者（不只新患者）中，为利润或高值项目付费的比例：营收驱动因素之一 [S2]；与只看新患者30天内的初诊成交率不同。",
+                   "Share of arriving patients (not only new ones) who paid for a profit or high-value treatment: a "
+                   "driver of revenue [S2]; not the first-visit conversion, which follows new patients for 30 days."),
+       computed_by="playbook.drivers"),
+    _m("first_month_return", "首月复诊率", "Month-1 return", "rate", None, None,
+       definition=("首诊患者中，首诊后一个月（365/12天）内另有一天到诊的比例，按首诊月份的队列合计。",
+                   "Share of first-visit patients with another arrived visit within a month (365/12 days) of the "
+                   "first, pooled over the cohorts of first-visit months."),
+       computed_by="playbook.cohorts"),
+    _m("churn_rate", "每月流失率", "Monthly churn", "rate", None, None, higher_is_better=False,
+       definition=("每月初尚未流失的老患者中，当月超过3次未按期复诊（算作流失 [S3]）的比例，按月合计。",
+                   "Of the established patients not lost at a month's start, the share who pass more than 3 missed "
+                   "returns in the month (lost, [S3]), pooled over the months."),
+       thresholds=("churn_ideal", "churn_recoverable"), computed_by="playbook.cohorts"),
+    _m("overdue_share", "逾期比例", "Overdue share", "rate", None, None, higher_is_better=False,
+       definition=("期末尚未流失的老患者中，已超过自己平时复诊间隔未再来的比例。",
+                   "Of the established patients not lost at the period's end, the share past their own usual return "
+                   "interval."),
+       computed_by="playbook.cohorts"),
+    _m("designation_rate", "指定率", "Designation rate", "rate", None, None, higher_is_better=False,
+       definition=("医生的收费中患者指定该医生的比例 [S3]。", "Share of a doctor's charges where the patient chose "
+                   "that doctor [S3]."),
+       thresholds=("designation_key_person",), computed_by="playbook.doctors"),
+    _m("plan_completion", "完诊率", "Plan completion", "rate", None, None,
+       definition=("已结束的治疗计划中完成的比例 [S3][S4]。", "Share of ended treatment plans that were completed [S3][S4]."),
+       thresholds=("plan_completion",), computed_by="playbook.doctors"),
+    _m("operating_margin", "经营利润率", "Operating margin", "rate", None, None,
+       definition=("（实收 − 期间内各月的成本，库存不计）÷ 实收 [S1][S2]。",
+                   "(Revenue − the costs of the months in the period, inventory left out) / revenue [S1][S2]."),
+       computed_by="playbook.profit"),
     _m("revenue_change_recent", "近期营收变化", "Recent revenue change", "rate", None, None,
        definition=("期间最后6个月（不足一年时为3个月）的实收与紧接其前同样长度月份相比的变化 [S2]。",
                    "Revenue of the period's last 6 months (3 when the period is under a year) against the months "

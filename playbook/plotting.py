@@ -21,7 +21,7 @@ from . import i18n
 from .fonts import FONT_FAMILY, font_path
 
 __all__ = ["ACTION_RED", "PALETTE", "GREY", "SEQUENTIAL", "DIVERGING", "month_labels", "month_ticks", "month_axis",
-           "no_data", "reference_line", "set_theme", "set_title", "waterfall", "wrap_title"]
+           "no_data", "note", "reference_line", "set_theme", "set_title", "waterfall", "wrap_title"]
 
 # Red means "needs action" and nothing else, so it is kept out of the palette.
 ACTION_RED = "#c0392b"
@@ -228,6 +228,17 @@ def no_data(ax, lang: str, title: str):
     ax.text(0.5, 0.5, "无数据" if lang == "zh" else "no data", ha="center", va="center", transform=ax.transAxes)
     set_title(ax, title, lang)
     ax.set_axis_off()
+    return ax
+
+
+def note(ax, text: str, *, corner: str = "upper right"):
+    """A figure the title states that no bar or line shows by itself (a total, a pooled rate, a list's
+    size), written on the chart in a corner, so that what the title says is what the chart shows."""
+    top, right = corner.split()
+    x, y = (0.99, "right") if right == "right" else (0.01, "left")
+    ax.text(x, 0.98 if top == "upper" else 0.02, text, transform=ax.transAxes, ha=y,
+            va="top" if top == "upper" else "bottom", fontsize="small", color=GREY, zorder=5,
+            bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=2))
     return ax
 
 

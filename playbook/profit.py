@@ -150,15 +150,23 @@ class ProfitView(AnalysisResult):
         ax.set_ylabel(unit)
         ax.grid(axis="x", visible=False)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+        ax.set_xlabel(self._margins(lang), fontsize="small", color=GREY)  # the margins the title states, which no bar shows
         return set_title(ax, self.title(lang), lang)
+
+    def _margins(self, lang: str) -> str:
+        """The period's margin and the recent months' (named): what the title states and the chart notes."""
+        text = i18n.pick(lang, f"分析期经营利润率{i18n.rate(self.operating_margin, lang)}",
+                         f"Operating margin {i18n.rate(self.operating_margin, lang)} over the period")
+        recent = self.recent_margin
+        if recent is not None and len(self.monthly) >= 12:
+            last = self.monthly.index[-6:]
+            when = i18n.window(last[0], last[-1] + pd.offsets.MonthEnd(0), lang)  # the six months, named
+            text += i18n.pick(lang, f"，{when}{i18n.rate(recent, lang)}", f", {i18n.rate(recent, lang)} in {when}")
+        return text
 
     def title(self, lang: str = "zh") -> str:
         """The chart's finding: the period's margin, the recent months' margin, the break-even revenue."""
-        margin = i18n.rate(self.operating_margin, lang)
-        recent = self.recent_margin
-        head = i18n.pick(lang, f"分析期经营利润率{margin}", f"Operating margin {margin} over the period")
-        if recent is not None and len(self.monthly) >= 12:
-            head += i18n.pick(lang, f"，最近6个月{i18n.rate(recent, lang)}", f", {i18n.rate(recent, lang)} in the last 6 months")
+        head = self._margins(lang)
         if self.break_even_per_month:
             head += i18n.pick(lang, f"；每月实收{i18n.money(self.break_even_per_month, lang)}才能保本",
                               f"; break-even at {i18n.money(self.break_even_per_month, lang)} of revenue a month")

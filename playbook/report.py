@@ -44,7 +44,8 @@ from .config import COURSE_TAGS, TEMPLATES_DIR  # noqa: E402
 from .errors import ReportBuildError  # noqa: E402
 from .fonts import FONT_FAMILY, font_path  # noqa: E402
 
-__all__ = ["ReportBuildError", "ReportFiles", "ReportMeta", "build_html", "build_pdf", "build_report"]
+__all__ = ["ReportBuildError", "ReportFiles", "ReportMeta", "build_html", "build_markdown", "build_pdf",
+           "build_report"]
 
 log = logging.getLogger(__name__)
 
@@ -278,12 +279,7 @@ def build_html(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta, *, na
 
 def build_pdf(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta, *, name: str = "report") -> Path:
     """Write ``out_dir / f"{name}.pdf"`` (A4, cover, contents, running header, page numbers)."""
-    markdown, resources = MarkdownExporter(
-        config=_export_config(), template_name=MARKDOWN_TEMPLATE,
-        extra_template_basedirs=[str(TEMPLATES_DIR / "nbconvert")],
-    ).from_notebook_node(
-        _report_notebook(notebooks, meta)
-    )
+    markdown, resources = build_markdown(notebooks, meta)
     body = _markdown_to_typst(markdown)
     settings = {**meta.template_values(), "font": _PDF_FONT_FAMILY}
     _check_glyphs(body + json.dumps(settings, ensure_ascii=False))
@@ -292,6 +288,15 @@ def build_pdf(notebooks: Sequence[Path], out_dir: Path, meta: ReportMeta, *, nam
         main = _write_typst_project(Path(tmp), body, settings, resources.get("outputs", {}))
         pdf = _compile_typst(main, meta.generated)
     return _write(out_dir / f"{name}.pdf", pdf)
+
+
+def build_markdown(notebooks: Sequence[Path], meta: ReportMeta) -> tuple[str, dict]:
+    """The report as the PDF sets it, in Markdown (each chart an image whose alt text is its title and
+    sentence), and nbconvert's resources (``outputs``: the charts' PNGs by file name)."""
+    return MarkdownExporter(
+        config=_export_config(), template_name=MARKDOWN_TEMPLATE,
+        extra_template_basedirs=[str(TEMPLATES_DIR / "nbconvert")],
+    ).from_notebook_node(_report_notebook(notebooks, meta))
 
 
 def _report_notebook(notebooks: Sequence[Path], meta: ReportMeta) -> nbformat.NotebookNode:

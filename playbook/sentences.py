@@ -37,15 +37,15 @@ _END = {"zh": "。", "en": "."}
 # ---------------------------------------------------------------------------------------------------
 # The templates: kind -> (fact, advice). Advice None: the fact says it all (a symptom of the driver tree).
 
-def _referral(lang: str, when: str) -> tuple[str, str]:
+def _referral(lang: str) -> tuple[str, str]:
     if lang == "zh":
-        return (when + "新患者中转介绍只占{{ value|rate }}{% if dropped_to is not none %}，最近半年降到"
-                "{{ dropped_to|rate }}{% endif %}，{% if acting %}已低于{{ act_line|pct }}的行动线{% else %}低于"
+        return ("{{ window|window }}新患者的转介绍占比{{ value|rate }}{% if dropped_to is not none %}，{{ recent_window|window }}"
+                "降到{{ dropped_to|rate }}{% endif %}，{% if acting %}已低于{{ act_line|pct }}的行动线{% else %}低于"
                 "{{ healthy_line|pct }}的健康线{% endif %}",
                 "口碑在走弱，请医生与客服一起复盘服务体验，加强医生各项指标的学习，并设立老带新奖励")
-    return (when + " only {{ value|rate }} of new patients came by referral{% if dropped_to is not none %}, down to "
-            "{{ dropped_to|rate }} in the last 6 months{% endif %}, {% if acting %}now under the {{ act_line|pct }} "
-            "action line{% else %}under the {{ healthy_line|pct }} healthy line{% endif %}",
+    return ("The referral share of new patients was {{ value|rate }} in {{ window|window }}{% if dropped_to is not none %}, "
+            "down to {{ dropped_to|rate }} in {{ recent_window|window }}{% endif %}, {% if acting %}now under the "
+            "{{ act_line|pct }} action line{% else %}under the {{ healthy_line|pct }} healthy line{% endif %}",
             "word of mouth is weakening; review the patient experience with doctors and front desk, train the doctors "
             "on their indicators, and reward patients who bring others")
 
@@ -86,24 +86,26 @@ _COST_ADVICE = {
 ZH: dict[str, tuple[str, str | None]] = {
     # cohorts.py
     "return_within_12m_change": (
-        "最近半年首诊患者的12个月复诊率从之前的{{ reference|rate }}降到{{ recent|rate }}",
+        "{{ window|window }}首诊的患者12个月复诊率{{ recent|rate }}，比{{ reference_window|window }}首诊的"
+        "{{ reference|rate }}低{{ (-value)|rate }}",
         "检查首诊后是否当场预约下次复诊，并由客服按期回访"),
     "churn_rate": (
-        "近{{ months }}个月每月流失老患者的{{ value|rate }}，高于{{ line|pct }}的可约回线",
+        "{{ window|window }}每月流失率{{ value|rate }}，高于{{ line|pct }}的可约回线",
         "先逐一追踪流失原因（服务、态度、价格），再由医生和客服按逾期名单回访约回"),
     "overdue_share_by_doctor": (
         "{{ segment }}{% if departed %}（该医生近期已无接诊）{% endif %}的{{ patients|count }}位老患者中{{ share|rate }}已逾期未复诊，"
         "是其他医生患者（{{ reference|rate }}）的{{ value|fixed(1) }}倍",
         "{% if departed %}请科室其他医生逐一致电，接手复诊{% else %}请与该医生复盘复诊预约与沟通，并由客服按名单回访{% endif %}"),
-    "referral_share": _referral("zh", "本期"),
-    "referral_share_recent": _referral("zh", "最近半年"),
+    "referral_share": _referral("zh"),
+    "referral_share_recent": _referral("zh"),
     "child_family_ratio": (
         "本期{{ children|count }}位儿童患者只带来{{ family|count }}位家人就诊（{{ value|fixed(2) }}:1），低于约{{ line|g }}:1的常态",
         "在孩子复诊时为陪同的家长提供口腔检查，设家庭会员卡"),
     # doctors.py
     "doctor_weeks_inactive": (
         "{{ segment }}{% if designation is not none %}（指定率{{ designation|rate }}，超过{{ designation_line|pct }}的"
-        "关键人风险线，风险已经发生）{% endif %}{{ last_day|day }}后不再出诊，离开前一年带来实收{{ estimate|money }}",
+        "关键人风险线，风险已经发生）{% endif %}在{{ last_day|day }}之后不再出诊，离开前一年（{{ before_leaving|window }}）"
+        "带来实收{{ estimate|money }}",
         "尽快安排医生接手其患者并逐一回访"),
     "designation_rate": (
         "{{ segment }}指定率{{ value|rate }}，超过{{ line|pct }}的关键人风险线，每年约{{ estimate|money }}指定收入随其去留",
@@ -125,9 +127,9 @@ ZH: dict[str, tuple[str, str | None]] = {
         "{{ segment }}（{{ first_hour }}–{{ last_hour }}点）的预约爽约率{{ value|rate }}，超过{{ line|pct }}的警戒线",
         "{% if school_hours %}若多为儿童患者，这正是上课时间，尽量改约到放学后或周末；{% endif %}这个时段的预约提前一天确认"),
     "no_show_rate_channel": (
-        "{{ segment }}患者{% if months %}最近{{ months }}个月{% else %}分析期内{% endif %}爽约率{{ value|rate }}"
-        "{% if outside_slots %}（不含高爽约时段）{% endif %}{% if reference is not none %}（此前{{ reference|rate }}）{% endif %}，"
-        "超过{{ line|pct }}的警戒线",
+        "{{ segment }}患者{% if months %}{{ window|window }}{% else %}分析期内{% endif %}爽约率{{ value|rate }}"
+        "{% if outside_slots %}（不含高爽约时段）{% endif %}{% if reference is not none %}（{{ reference_window|window }}为"
+        "{{ reference|rate }}）{% endif %}，超过{{ line|pct }}的警戒线",
         "对该渠道的预约在到诊前一天电话确认，并考虑收取预约定金"),
     # drivers.py (symptoms: where revenue moved)
     "revenue_change": (
@@ -136,11 +138,11 @@ ZH: dict[str, tuple[str, str | None]] = {
     **{f"{driver}_effect": (_DRIVER_EFFECT["zh"], advice) for driver, advice in DRIVER_ADVICE["zh"].items()},
     # funnel.py
     "channel_conversion_volume": (
-        "{{ segment }}渠道{{ window|months }}初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线，而新患者从每月"
+        "{{ segment }}渠道{{ window|window }}初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线，而新患者从每月"
         "{{ per_month_before|fixed(0) }}人增至{{ per_month_recent|fixed(0) }}人",
         "这个渠道引来的多是不打算治疗的人，先调整它的活动和引流项目，再与医生复盘初诊"),
     "channel_conversion": (
-        "{{ segment }}渠道{{ window|months }}初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线",
+        "{{ segment }}渠道{{ window|window }}初诊成交率{{ value|rate }}，低于{{ line|pct }}的复盘线",
         "与医生和咨询师逐例复盘这个渠道的初诊"),
     "roi_weekly_latest": (
         "{{ segment }}的投放回报自{{ first_week|week }}起连续{{ weeks }}周低于{{ line|g }}的止损线，"
@@ -148,9 +150,9 @@ ZH: dict[str, tuple[str, str | None]] = {
         "按止损规则暂停或缩减这个渠道的投放{% if running %}（正在进行：{{ running|join('、') }}）{% endif %}，"
         "把预算转到回报高的渠道"),
     "arrival_rate_fall": (
-        "{{ segment }}线索到店率{{ window|months }}为{{ recent|rate }}，此前为{{ reference|rate }}，"
+        "{{ segment }}{{ window|window }}线索到店率{{ recent|rate }}，{{ reference_window|window }}为{{ reference|rate }}，"
         "下降{{ (value * 100)|fixed(1) }}个百分点",
-        "检查这个渠道的预约提醒与到店路线说明，以每月提升{{ step|points }}个百分点为目标"),
+        "检查这个渠道的预约提醒与到店路线说明，以比{{ window|window }}提升{{ step|points }}个百分点为目标"),
     # costs.py
     **{f"{key}_share_high": (_COST_HIGH["zh"][0], _COST_HIGH["zh"][1] + advice)
        for key, advice in _COST_ADVICE["zh"].items()},
@@ -160,28 +162,28 @@ ZH: dict[str, tuple[str, str | None]] = {
 
 EN: dict[str, tuple[str, str | None]] = {
     "return_within_12m_change": (
-        "The 12-month return of patients first seen in the latest half-year fell from {{ reference|rate }} to "
-        "{{ recent|rate }}",
+        "The 12-month return of patients first seen in {{ window|window }} was {{ recent|rate }}, "
+        "{{ (-value)|rate }} below the {{ reference|rate }} of those first seen in {{ reference_window|window }}",
         "check that every first visit books the next one and that the front desk calls on time"),
     "churn_rate": (
-        "Each month {{ value|rate }} of established patients were lost over the last {{ months }} months, above the "
-        "{{ line|pct }} recoverable line",
+        "Monthly churn in {{ window|window }} was {{ value|rate }}, above the {{ line|pct }} recoverable line",
         "trace why they left (service, manner, price), then have doctors and the front desk call the overdue list"),
     "overdue_share_by_doctor": (
         "{{ share|rate }} of {{ segment }}'s {{ patients|count }} established patients are overdue{% if departed %} (no visits "
         "lately){% endif %}, {{ value|fixed(1) }} times the others' {{ reference|rate }}",
         "{% if departed %}have a colleague call each of them and take over their care{% else %}review how this doctor "
         "books and follows up returns, and have the front desk call the list{% endif %}"),
-    "referral_share": _referral("en", "In the period"),
-    "referral_share_recent": _referral("en", "In the last 6 months"),
+    "referral_share": _referral("en"),
+    "referral_share_recent": _referral("en"),
     "child_family_ratio": (
         "The period's {{ children|count }} child patients brought only {{ family|count }} family members ({{ value|fixed(2) }}:1), "
         "below the usual {{ line|g }}:1",
         "offer accompanying parents a check-up at the child's visits and a family membership"),
     "doctor_weeks_inactive": (
-        "{{ segment }}{% if designation is not none %} (designation {{ designation|rate }}, above the "
+        "{{ segment }}{% if designation is not none %} (designation rate {{ designation|rate }}, above the "
         "{{ designation_line|pct }} key-person line: the risk has materialised){% endif %} has not worked since "
-        "{{ last_day|day }} and brought {{ estimate|money }} in the year before leaving",
+        "{{ last_day|day }} and brought revenue of {{ estimate|money }} in the year before leaving "
+        "({{ before_leaving|window }})",
         "have another doctor take over the patients and call each of them"),
     "designation_rate": (
         "{{ segment }}'s designation rate is {{ value|rate }}, above the {{ line|pct }} key-person line; about "
@@ -207,9 +209,10 @@ EN: dict[str, tuple[str, str | None]] = {
         "{% if school_hours %}if the patients are mostly children these are school hours, so book them after school or "
         "at weekends; {% endif %}confirm these bookings the day before"),
     "no_show_rate_channel": (
-        "{{ segment }} patients missed {{ value|rate }} of their bookings {% if months %}in the last {{ months }} months"
+        "{{ segment }} patients' no-show rate was {{ value|rate }} {% if months %}in {{ window|window }}"
         "{% else %}in the period{% endif %}{% if outside_slots %} outside the high no-show slots{% endif %}"
-        "{% if reference is not none %} (before: {{ reference|rate }}){% endif %}, above the {{ line|pct }} alert line",
+        "{% if reference is not none %} ({{ reference_window|window }}: {{ reference|rate }}){% endif %}, above the "
+        "{{ line|pct }} alert line",
         "confirm their bookings by phone the day before and consider a deposit"),
     "revenue_change": (
         "Revenue in {{ window|window }} fell {{ (-value)|rate }} against {{ reference_window|window }}, past the "
@@ -217,13 +220,13 @@ EN: dict[str, tuple[str, str | None]] = {
         None),
     **{f"{driver}_effect": (_DRIVER_EFFECT["en"], advice) for driver, advice in DRIVER_ADVICE["en"].items()},
     "channel_conversion_volume": (
-        "{{ segment }} converted {{ value|rate }} of its new patients in {{ window|months }}, under the {{ line|pct }} "
+        "{{ segment }}'s first-visit conversion was {{ value|rate }} in {{ window|window }}, under the {{ line|pct }} "
         "review line, while its new patients rose from {{ per_month_before|fixed(0) }} to {{ per_month_recent|fixed(0) }} "
         "a month",
         "it brings people who do not mean to be treated; change its offer first, then review first visits with the "
         "doctors"),
     "channel_conversion": (
-        "{{ segment }} converted {{ value|rate }} of its new patients in {{ window|months }}, under the {{ line|pct }} "
+        "{{ segment }}'s first-visit conversion was {{ value|rate }} in {{ window|window }}, under the {{ line|pct }} "
         "review line",
         "review its first visits case by case with the doctors and consultants"),
     "roi_weekly_latest": (
@@ -232,9 +235,9 @@ EN: dict[str, tuple[str, str | None]] = {
         "stop or cut its spend{% if running %} (running: {{ running|join(', ') }}){% endif %} and move the budget to "
         "channels that return more"),
     "arrival_rate_fall": (
-        "{{ segment }}'s leads arrived at {{ recent|rate }} in {{ window|months }} against {{ reference|rate }} before, "
-        "{{ (value * 100)|fixed(1) }} points down",
-        "check its booking reminders and directions, aiming for {{ step|points }} points more each month"),
+        "{{ segment }}'s lead arrival rate was {{ recent|rate }} in {{ window|window }} against {{ reference|rate }} in "
+        "{{ reference_window|window }}, {{ (value * 100)|fixed(1) }} points down",
+        "check its booking reminders and directions, aiming for {{ step|points }} points above {{ window|window }}"),
     **{f"{key}_share_high": (_COST_HIGH["en"][0], _COST_HIGH["en"][1] + advice)
        for key, advice in _COST_ADVICE["en"].items()},
     "cost_share_low": ("{{ segment|capitalize }} run at {{ value|rate }} of revenue, below the {{ low|pct_range(high) }} range"
@@ -461,14 +464,21 @@ def _environment(lang: str) -> jinja2.Environment:
         "count": lambda v: i18n.count(v, lang),
         "day": lambda v: i18n.day(v, lang),
         "week": lambda v: i18n.week_of(v, lang),
-        "window": lambda w: i18n.window(w.start, w.end, lang),
-        "months": lambda w: i18n.months(w.start, w.end, lang),
+        "window": lambda w: i18n.window(_window(w).start, _window(w).end, lang),
+        "months": lambda w: i18n.months(_window(w).start, _window(w).end, lang),
         "term": lambda v: i18n.term(v, lang),
         "driver": lambda v: driver_phrase(v, lang),
         "fixed": lambda v, digits: f"{v:.{digits}f}",
         "g": lambda v: f"{v:g}",
     })
     return env
+
+
+def _window(window):
+    """A window a sentence names: a finding that states one and has none is an error, never a blank."""
+    if window is None:
+        raise ValueError("the sentence names a window the finding does not have")
+    return window
 
 
 @cache

@@ -27,13 +27,14 @@ class Threshold:
     source_zh: str | None = None  # a playbook default's reason in Chinese (quoted sources are Chinese already)
 
     def cited(self, lang: str = "zh") -> str:
-        """The source as a report in ``lang`` prints it: no English in a Chinese report, and the reverse."""
+        """The source as a report in ``lang`` prints it: no English in a Chinese report, and the reverse; the
+        sources themselves are listed once, by title, in the appendix (`sources_table`)."""
         if lang == "zh":
             return self.source_zh or self.source
         if self.source_zh:  # a playbook default: its reason is written in English
             return self.source
         tag = self.source.split("]")[0] + "]"
-        return f"{tag} seeds/00{tag[2]}, as quoted in method.md"
+        return f"{tag} (quoted in Chinese; see the sources)"
 
     @property
     def overridden(self) -> bool:
@@ -93,36 +94,72 @@ DEFAULTS: dict[str, Threshold] = {t.name: t for t in (
     _t("child_family_ratio", 1.0, "min", "儿童带动家庭比例", "Child → family conversion", "[S3] 儿童与家庭约1:1"),
     _t("plan_completion", 0.70, "min", "完诊率复核线", "Plan completion review line",
        "playbook default: [S3][S4] say low completion needs review but give no number",
-       source_zh="本工具默认值：[S3][S4] 指出完诊率低需复核，但未给出数值"),
+       source_zh="经验设定（资料未给出数值）：[S3][S4] 指出完诊率低需复核，但未给出数值"),
     _t("no_show_rate", 0.15, "max", "爽约率警戒线", "No-show alert line",
        "playbook default: the sources track no-shows but give no number",
-       source_zh="本工具默认值：资料要求跟踪爽约，但未给出数值"),
+       source_zh="经验设定（资料未给出数值）：资料要求跟踪爽约，但未给出数值"),
     _t("revenue_change_alert", -0.05, "min", "营收下滑警戒线", "Revenue fall alert line",
        "playbook default: a fall of more than 5% on the previous period calls for diagnosis [S1]",
-       source_zh="本工具默认值：比上期下降超过5%即需诊断 [S1]"),
+       source_zh="经验设定（资料未给出数值）：比上期下降超过5%即需诊断 [S1]"),
     _t("doctor_inactive_weeks", 8, "max", "医生停诊周数上限", "Doctor inactive weeks",
        "playbook default: a regular doctor with no visit for 8 weeks has stopped working here; [S3] on key-person risk",
-       source_zh="本工具默认值：常规出诊的医生连续8周无接诊视为已离开；[S3] 医生离职风险"),
+       source_zh="经验设定（资料未给出数值）：常规出诊的医生连续8周无接诊视为已离开；[S3] 医生离职风险"),
     _t("overdue_doctor_ratio", 1.5, "max", "医生老患者逾期倍数上限", "Doctor's overdue patients vs the rest",
        "playbook default: a doctor whose patients are overdue 1.5 times as often as the others' is losing them; [S3] on tracing why patients leave",
-       source_zh="本工具默认值：某医生的老患者逾期比例达到其他医生的1.5倍，视为在流失；[S3] 追踪流失原因"),
+       source_zh="经验设定（资料未给出数值）：某医生的老患者逾期比例达到其他医生的1.5倍，视为在流失；[S3] 追踪流失原因"),
     _t("return_12m_fall", -0.05, "min", "12个月复诊率下滑警戒线", "12-month return fall alert line",
        "playbook default: a fall of more than 5% against the earlier cohorts calls for a look at recalls [S1]",
-       source_zh="本工具默认值：比早期队列下降超过5%需检查召回 [S1]"),
+       source_zh="经验设定（资料未给出数值）：比早期队列下降超过5%需检查召回 [S1]"),
     _t("arrival_rate_fall", 0.03, "max", "到店率下滑警戒线", "Arrival-rate fall alert line",
        "playbook default: a fall of one [S0] step (Douyin arrival rate 15% → target 18%, 3 points) over 6 months is a trend",
-       source_zh="本工具默认值：6个月内下降一个 [S0] 步长（抖音到店率15%→目标18%，即3个百分点）视为趋势"),
+       source_zh="经验设定（资料未给出数值）：6个月内下降一个 [S0] 步长（抖音到店率15%→目标18%，即3个百分点）视为趋势"),
     _t("cause_share_of_fall", 0.10, "min", "计为下降原因的最低占比", "Share of the fall that makes a cause",
        "playbook default: a finding is named a cause of the revenue fall when it explains at least a tenth of it "
        "(the driver tree [S2]); a smaller part stays in the finding's revenue at stake",
-       source_zh="本工具默认值：一项发现解释了营收下降的十分之一以上，才列为下降的原因（营收驱动树 [S2]）；更小的部分仍计入它每年涉及的营收"),
+       source_zh="经验设定（资料未给出数值）：一项发现解释了营收下降的十分之一以上，才列为下降的原因（营收驱动树 [S2]）；更小的部分仍计入它每年涉及的营收"),
     # Targets of the prescribed tasks (playbook/prescriptions.yaml): always a step from the clinic's own baseline.
     _t("target_step_relative", 0.20, "min", "任务目标提升幅度（相对基线）", "Task target step (relative to the baseline)",
        "[S0] 抖音渠道上月到店率15%，本周目标提升至18%（即提升五分之一）"),
     _t("target_gap_closed", 0.50, "min", "任务目标弥补差距的比例", "Share of the gap a task target closes",
        "playbook default: a task closes half the gap to the method's line by its deadline, the rest in the next cycle",
-       source_zh="本工具默认值：一个任务在期限内弥补到方法阈值差距的一半，其余留到下一轮"),
+       source_zh="经验设定（资料未给出数值）：一个任务在期限内弥补到方法阈值差距的一半，其余留到下一轮"),
 )}
+
+
+# The five articles the method comes from (method.md; seeds/000..004), as the appendix lists them once:
+# tag -> (title as published, what the playbook takes from it in Chinese, the same in English).
+SOURCES = {
+    "S0": ("《牙科门诊业绩下滑怎么办？口腔门诊周会实战指南：目标分解让业绩稳定增长》",
+           "周复盘会“三表一图”、目标分解与偏差率、渠道投入产出与止损、任务看板、项目分档",
+           "“What to do when a dental clinic's revenue falls: the weekly review meeting in practice”: the weekly "
+           "pack, targets and deviation, channel ROI and stop-loss, the task board, item tiers"),
+    "S1": ("拜博口腔网《企业业绩提升遇瓶颈？方法诊所如何精准对症开良方？》",
+           "诊断→处方→执行→评估的方法，七类问题与A–E五类处方",
+           "Bybo Dental, “When growth stalls, how does a clinic find the right remedy?”: the method diagnose → "
+           "prescribe → execute → evaluate, its seven problem classes and plans A–E"),
+    "S2": ("《口腔门诊运营方案》（文库文档）",
+           "营收驱动因素（到诊×成交×客单价×复购）、初诊成交率复盘线、转介绍行动线、运营循环",
+           "“Dental clinic operations plan” (a shared document): the revenue driver tree, the first-visit "
+           "conversion review line, the referral action line, the operations loop"),
+    "S3": ("《客户故事｜开业牙医的数据运营进阶之路》（瑞蕾齿科孙海欧的分享）",
+           "流失与可约回的比例、转介绍健康线、ABC客户、医生指定率、耗材加工费库存占比、9.9元引流卡保本案例",
+           "“Customer story: a practising dentist's path to data-driven operations” (Sun Haiou, Ruilei Dental): "
+           "churn and recovery rates, the referral healthy line, ABC patients, designation, cost shares, the 9.9-yuan "
+           "card case"),
+    "S4": ("《口腔诊所年终总结范文》（范文网站的文章）",
+           "咨询师的职责与考核：成交、留存、复购、转介绍",
+           "“A dental clinic's year-end review” (a sample text): the treatment consultant's role and KPIs: "
+           "conversion, retention, repurchase, referral"),
+}
+
+
+def sources_table(lang: str = "zh") -> pd.DataFrame:
+    """The appendix's list of sources: each [S0]..[S4] once, by title, with what the method takes from it."""
+    return pd.DataFrame({
+        i18n.pick(lang, "出处", "Source"): [f"[{tag}]" for tag in SOURCES],
+        i18n.pick(lang, "文章", "Article"): [i18n.pick(lang, f"{title}：{what}", en)
+                                             for title, what, en in SOURCES.values()],
+    })
 
 
 def resolve(overrides: Mapping[str, float] | None = None) -> dict[str, Threshold]:
@@ -148,4 +185,7 @@ def as_table(thresholds: Mapping[str, Threshold], lang: str = "zh") -> pd.DataFr
                      i18n.pick(lang, "数值", "Value"): value,
                      i18n.pick(lang, "来源", "Source"): t.cited(lang),
                      i18n.pick(lang, "调整", "Changed"): changed})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    changed = i18n.pick(lang, "调整", "Changed")
+    # a column of nothing tells the owner nothing: shown only when the consultant changed a line
+    return table if table.empty or table[changed].astype(bool).any() else table.drop(columns=changed)

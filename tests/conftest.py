@@ -81,3 +81,55 @@ def sample_run(tmp_path_factory):
         return runs[name]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def english_runs(tmp_path_factory):
+    """Both samples copied with ``lang: en`` and run end to end, side by side: {name: (folder, report.html)};
+    the chapters' executed notebooks stand beside report.html."""
+    import shutil
+
+    from playbook.batch import OK, run_clinics
+    from playbook.config import SAMPLES_DIR
+
+    root = tmp_path_factory.mktemp("english")
+    for name in ("general_clinic", "children_clinic"):
+        shutil.copytree(SAMPLES_DIR / name, root / "clinics" / name)
+        config = root / "clinics" / name / "clinic.yaml"
+        config.write_text(config.read_text(encoding="utf-8").replace("lang: zh", "lang: en"), encoding="utf-8")
+    results = run_clinics([root / "clinics"], root / "out", jobs=2, show_progress=False)
+    assert all(r.status == OK for r in results), [r.detail for r in results]
+    return {name: (root / "clinics" / name, root / "out" / name / "report.html")
+            for name in ("general_clinic", "children_clinic")}
+
+
+@pytest.fixture(scope="session")
+def drawn_charts():
+    """Every chart of both sample clinics in both languages, drawn once for the chart tests: dicts of
+    sample, lang, name, result, figure, ax, caption (the sentence the report shows under it), own names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from playbook import kpis, load_clinic, plotting
+    from playbook.config import SAMPLES_DIR
+    from test_chart_text import SAMPLES, _own_names, _results
+
+    drawn = []
+    for sample in SAMPLES:
+        clinic = load_clinic(SAMPLES_DIR / sample)
+        names = _own_names(clinic)
+        results = [(n, r) for n, r in _results(clinic, sample == "general_clinic") if getattr(r, "available", True)]
+        for lang in ("zh", "en"):
+            plotting.set_theme(lang)
+            for name, result in results:
+                figure, ax = plt.subplots(figsize=(9, 4.2))
+                result.plot(ax=ax, lang=lang)
+                caption = (result.trend_finding(lang) if isinstance(result, kpis.HeadlineKpis)
+                           else result.finding(lang) if hasattr(result, "finding") else "")
+                drawn.append(dict(sample=sample, lang=lang, name=name, result=result, figure=figure, ax=ax,
+                                  caption=caption, own=names))
+    yield drawn
+    for chart in drawn:
+        plt.close(chart["figure"])

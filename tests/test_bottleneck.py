@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import datetime as dt
 
 import matplotlib
 
@@ -10,7 +11,9 @@ matplotlib.use("Agg")
 from playbook import thresholds  # noqa: E402
 from playbook.bottleneck import rank  # noqa: E402
 from playbook.results import (CAUSE, MERGED, PROFIT, RED, RISK, STANDING, SYMPTOM, UPSIDE, YELLOW,  # noqa: E402
-                              Finding, Segment, Stake)
+                              Finding, Segment, Stake, Window)
+
+YEAR = Window(dt.date(2025, 1, 1), dt.date(2025, 12, 31))  # the window the churn sentence names
 
 
 def _flag(metric, problem_class, severity, gap, at_stake, subject=None):
@@ -19,7 +22,7 @@ def _flag(metric, problem_class, severity, gap, at_stake, subject=None):
                    problem_class=problem_class, severity=severity, gap=gap,
                    stake=Stake(at_stake, "churn_excess" if at_stake else "none"),
                    segment=Segment("channel" if subject == "抖音" else "doctor", subject) if subject else None,
-                   facts={"months": 12})
+                   window=YEAR, facts={"months": 12})
 
 
 FLAGS = [
@@ -50,7 +53,7 @@ def test_classes_ranked_by_their_strongest_finding_summing_their_findings():
 
 def test_finding_names_the_first_finding_and_counts_every_row():
     ranking = rank(FLAGS)
-    assert ranking.finding("zh").startswith("排在第一的是「获客与市场」：近12个月每月流失老患者的50.0%，高于8%的可约回线：")
+    assert ranking.finding("zh").startswith("排在第一的是「获客与市场」：2025年每月流失率50.0%，高于8%的可约回线：")
     assert "全部6条发现（其中5条需要立即处理）" in ranking.finding("zh")
     assert "acquisition and market" in ranking.finding("en") and "all 6 findings in order (5 to act on now)" in ranking.finding("en")
     assert ranking.metrics()["kpis"] == {"red_flags": 5, "bottleneck_class": "acquisition"}
@@ -86,7 +89,7 @@ def test_plot_draws_each_finding_with_revenue_at_stake_split_into_its_two_parts(
 def test_symptoms_rank_after_the_causes_of_the_same_severity():
     symptom = Finding(kind="churn_rate", metric="revenue_change_recent", value=-0.2, threshold="revenue_change_alert",
                       line=-0.05, problem_class="price_value", severity=RED, gap=3.0, stake=Stake(5_000_000),
-                      evidence="symptom", facts={"months": 12})
+                      evidence="symptom", window=YEAR, facts={"months": 12})
     ranking = rank([symptom, *FLAGS])
     metrics = ranking.findings["metric"].tolist()
     assert metrics.index("revenue_change_recent") == 5  # after the five red causes, before the yellow one
@@ -95,7 +98,7 @@ def test_symptoms_rank_after_the_causes_of_the_same_severity():
 
 def _placed(metric, role, severity=RED, *, decline=0.0, beyond=0.0, profit=0.0, counted_in=None, gap=0.2):
     return Finding(kind="churn_rate", metric=metric, value=0.5, threshold="churn_recoverable", line=0.08,
-                   problem_class="loyalty", severity=severity, gap=gap, role=role, facts={"months": 12},
+                   problem_class="loyalty", severity=severity, gap=gap, role=role, facts={"months": 12}, window=YEAR,
                    stake=Stake(decline + beyond, "driver_tree" if decline + beyond else "none", decline=decline,
                                beyond=beyond, profit=profit, counted_in=counted_in))
 

@@ -27,6 +27,8 @@ from playbook.config import SAMPLES_DIR  # noqa: E402
 from playbook.diagnosis import SECTIONS, diagnose  # noqa: E402
 from playbook.prescribe import prescribe  # noqa: E402
 
+from chart_figures import axes_of  # noqa: E402
+
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 ZH_ALLOWED_WORDS = {"ROI", "RFM", "ABC"}  # business abbreviations a Chinese owner reads as they are
 SAMPLES = ("general_clinic", "children_clinic")
@@ -62,29 +64,19 @@ def _own_names(clinic) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def charts():
-    """(sample, lang, name, title, texts, red_used, no_data, own names) of every chart, drawn once."""
-    drawn = []
-    for sample in SAMPLES:
-        clinic = load_clinic(SAMPLES_DIR / sample)
-        names = _own_names(clinic)
-        results = [(n, r) for n, r in _results(clinic, sample == "general_clinic") if getattr(r, "available", True)]
-        for lang in ("zh", "en"):
-            plotting.set_theme(lang)
-            for name, result in results:
-                figure, ax = plt.subplots(figsize=(9, 4.2))
-                result.plot(ax=ax, lang=lang)
-                tofu = [text for text in _texts(figure) if set(text) - _glyphs() - {"\n"}]
-                drawn.append(dict(sample=sample, lang=lang, name=name, title=plotting.chart_title(figure),
-                                  title_lines=ax.get_title("left").splitlines(),
-                                  texts=_texts(figure), red=_uses_red(figure), tofu=tofu,
-                                  no_data=any(t in i18n.NO_DATA.values() for t in _texts(figure)),
-                                  flags=len(getattr(result, "flags", []) or []), own=names,
-                                  alt=chapter.alt_text(figure, result.finding(lang) if hasattr(result, "finding")
-                                                       and not isinstance(result, kpis.HeadlineKpis)
-                                                       else result.trend_finding(lang))))
-                plt.close(figure)
-    return drawn
+def charts(drawn_charts):
+    """(sample, lang, name, title, texts, red_used, no_data, own names) of every chart (drawn once, conftest)."""
+    out = []
+    for chart in drawn_charts:
+        figure, ax, result = chart["figure"], chart["ax"], chart["result"]
+        texts = _texts(figure)
+        out.append(dict(sample=chart["sample"], lang=chart["lang"], name=chart["name"],
+                        title=plotting.chart_title(figure), title_lines=ax.get_title("left").splitlines(),
+                        texts=texts, red=_uses_red(figure), tofu=[t for t in texts if set(t) - _glyphs() - {"\n"}],
+                        no_data=any(t in i18n.NO_DATA.values() for t in texts),
+                        flags=len(getattr(result, "flags", []) or []), own=chart["own"],
+                        alt=chapter.alt_text(figure, chart["caption"])))
+    return out
 
 
 @functools.cache
@@ -100,18 +92,9 @@ def _glyphs() -> frozenset[str]:
     return frozenset(map(chr, codes))
 
 
-def _axes(figure):
-    """Every axes of a figure, the inset strips of the costs chart included."""
-    stack = list(figure.axes)
-    while stack:
-        ax = stack.pop()
-        yield ax
-        stack.extend(getattr(ax, "child_axes", []))
-
-
 def _texts(figure) -> list[str]:
     out = []
-    for ax in _axes(figure):
+    for ax in axes_of(figure):
         out += [ax.get_title(loc) for loc in ("left", "center", "right")]
         out += [ax.get_xlabel(), ax.get_ylabel()]
         out += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
@@ -122,7 +105,7 @@ def _texts(figure) -> list[str]:
 
 
 def _colours(figure):
-    for ax in _axes(figure):
+    for ax in axes_of(figure):
         for patch in ax.patches:
             yield patch.get_facecolor()
             yield patch.get_edgecolor()

@@ -24,6 +24,7 @@ P2, P3 → overdue_share = 1/2.
 from __future__ import annotations
 
 import json
+import datetime as dt
 import math
 
 import pandas as pd
@@ -88,7 +89,7 @@ def test_monthly_churn_by_the_data_side_of_the_rule():
     assert result.overdue == 1 and result.overdue_share == pytest.approx(0.5)
     assert result.interval == 180
     assert result.flags == []  # 7.1% is under the 8% recoverable line
-    assert "高于3%的理想线、仍在8%的可约回线以内" in result.zh and "1位老患者已逾期" in result.zh
+    assert "高于3%的理想线、仍在8%的可约回线以内" in result.zh and "已有1人（老患者的50.0%）超过自己平时的复诊间隔" in result.zh
     assert result.metrics()["kpis"]["churn_rate"] == round(2 / 28, 6)
 
 
@@ -167,7 +168,49 @@ def test_a_falling_12_month_return_is_a_loyalty_flag():
     assert (flag.threshold, flag.problem_class, flag.severity) == ("return_12m_fall", "loyalty", RED)
     assert flag.gap == pytest.approx((0.4 / 0.9 - 0.05) / 0.05)
     assert flag.revenue_at_stake == pytest.approx(round(0.4 * 40 / 366 * 365 * 500, 2))
-    assert result.zh == flag.sentence("zh") and "50.0%" in flag.sentence("zh") and "90.0%" in flag.sentence("zh")
+    assert result.zh.startswith(flag.sentence("zh")) and "50.0%" in flag.sentence("zh") and "90.0%" in flag.sentence("zh")
+
+
+def _month_one(returned_before: int, returned_recent: int):
+    """30 patients first seen on 2025-03-03 (before the period's last six months), ``returned_before`` of them
+    back on day 10 (month 1); 30 first seen on 2025-08-04, ``returned_recent`` back on day 10."""
+    rows = []
+    for cohort, day, back in (("B", "2025-03-03", returned_before), ("R", "2025-08-04", returned_recent)):
+        for i in range(30):
+            rows.append((f"{cohort}{i}", day, "arrived"))
+            if i < back:
+                rows.append((f"{cohort}{i}", pd.Timestamp(day) + pd.Timedelta(days=10), "arrived"))
+    return _visits(rows)
+
+
+def test_month_one_return_of_the_latest_cohorts_is_judged_by_the_stated_rule():
+    """Before: 24/30 = 80% back in month 1; recently 18/30 = 60%: a fall of 25%, past the 5% line of the
+    12-month return (return_12m_fall), so it is said to fall, with both windows named."""
+    result = cohorts.return_curves(_month_one(24, 18), start=START, end=END)
+    fm = result.first_month
+    assert fm["before"] == pytest.approx(0.8) and fm["recent"] == pytest.approx(0.6)
+    assert fm["change"] == pytest.approx(-0.25)
+    assert (fm["before_window"].start, fm["recent_window"].start) == (dt.date(2025, 3, 1), dt.date(2025, 8, 1))
+    assert result.title("zh") == "首月复诊率下降：2025年8月首诊的患者60.0%，2025年3月首诊的患者为80.0%"
+    assert "2025年8月首诊的患者首月复诊率60.0%，比2025年3月首诊的患者的80.0%低25.0%，超过5%" in result.zh
+    assert not result.flags  # a sentence for the chapter, not a finding of the ranking
+
+
+def test_month_one_return_within_the_line_is_level_not_similar_by_eye():
+    """80% → 76.7% is a fall of 4.2%, under the 5% line: level, and the sentence says by which rule."""
+    result = cohorts.return_curves(_month_one(24, 23), start=START, end=END)
+    assert result.first_month["change"] == pytest.approx(23 / 24 - 1)
+    assert result.title("zh").startswith("首月复诊率持平")
+    assert "变化不到5%" in result.zh and "持平" in result.zh and "相当" not in result.zh
+    tight = cohorts.return_curves(_month_one(24, 23), start=START, end=END,
+                                  thresholds=thresholds.resolve({"return_12m_fall": -0.03}))
+    assert tight.title("zh").startswith("首月复诊率下降")  # the line in force decides
+
+
+def test_churn_and_the_recall_list_are_told_as_one_story():
+    result = cohorts.churn(CHURN_VISITS, start=START, end=END)
+    assert result.title("zh") == "2025年每月流失率7.1%，高于3%理想线，2个月超过8%（红色）；但已有1人（老患者的50.0%）逾期待约回"
+    assert "流失要等患者错过3次以上复诊才算，反映得晚" in result.zh and "截至2025年12月31日" in result.zh
 
 
 # -- referral share [S3][S2] --------------------------------------------------------------------------
@@ -199,7 +242,7 @@ def test_referral_share_quarters_and_the_recent_half_year():
     # recent part: 20 patients over 2025-07-01..2025-12-21 (174 days), 4 referred; to reach 40% with the
     # 16 others unchanged needs 0.4·16/0.6 = 10.67 referred: 6.67 more per 174 days, × 1000 yuan
     assert flag.revenue_at_stake == pytest.approx(round((0.4 * 16 / 0.6 - 4) * 365 / 172 * 1000, 2))
-    assert "最近半年新患者中转介绍只占20.0%" in flag.sentence("zh") and "30%的行动线" in flag.sentence("zh")
+    assert "2025年下半年新患者的转介绍占比20.0%" in flag.sentence("zh") and "30%的行动线" in flag.sentence("zh")
 
 
 def test_referral_share_without_any_referral_channel_is_not_judged():

@@ -187,7 +187,7 @@ def test_department_column_of_charges_wins_over_the_visit():
 
 def test_finding_names_the_fall_and_its_largest_cause(hand_tree):
     assert hand_tree.finding("zh").startswith("2025年第2季度实收2,000元，比上期（2025年第1季度）下降2,000元（-50.0%），"
-                                              "其中成交率下降贡献了2,000元，是最大的原因")
+                                              "其中治疗转化率下降贡献了2,000元，是最大的原因")
     assert "其次是客单价（少收2,000元）" in hand_tree.finding("zh")
     assert "less than in Q1 2025" in hand_tree.finding("en") and "(-50.0%)" in hand_tree.finding("en")
 
@@ -208,7 +208,7 @@ def test_flags_hand_worked(hand_tree):
 def test_table_for_formats_every_cell(hand_tree):
     table = hand_tree.table_for("zh")
     assert list(table.columns) == ["驱动因素", "2025年第1季度", "2025年第2季度", "变化", "对营收的影响", "占变化的比例"]
-    assert table.iloc[1].tolist() == ["成交率", "50.0%", "25.0%", "-50.0%", "-2,000元", "100.0%"]
+    assert table.iloc[1].tolist() == ["治疗转化率", "50.0%", "25.0%", "-50.0%", "-2,000元", "100.0%"]
     assert not table.map(lambda v: bool(NAN.search(str(v)))).any().any()
 
 
@@ -388,7 +388,22 @@ def test_general_sample_h2_2025_fall_is_conversion_and_high_value(general):
     assert tiers["revenue_change"].idxmin() == "high_value"
     assert tree.tiers.worst() == ("high_value", "conversion", pytest.approx(tiers.loc["high_value", "conversion"]))
     assert tree.departments.table["revenue_change"].idxmin() == "种植"  # 王医生 left
-    assert "成交率" in tree.finding("zh") and "高值项目" in tree.tiers.finding("zh")
+    assert "治疗转化率" in tree.finding("zh") and "高值项目" in tree.tiers.finding("zh")
+
+
+def test_a_driver_is_mostly_in_a_segment_only_when_that_segment_holds_half_of_its_loss(general):
+    """The review's p.4 against p.5: the clinic's average ticket fell 49.4万元 and was said to fall 'mostly in
+    high-value items', while the tier table put only 12.7万元 of ticket loss there (the rest is the mix:
+    fewer high-value buyers, which the tier split shows as the high-value tier's conversion)."""
+    tree = drivers.driver_tree(general.charges, general.visits, start=dt.date(2025, 7, 1), end=dt.date(2025, 12, 31))
+    where = drivers._where(tree)
+    ticket = tree.tiers.worst("ticket")
+    assert ticket[0] == "high_value" and ticket[2] > drivers.MOSTLY * tree.effects["ticket"]  # under half of it
+    assert where["ticket"] is None and "客单价下降贡献了" in tree.zh and "客单价下降贡献了49.4万元，是最大的原因；" in tree.zh
+    assert where["conversion"][:2] == ("high_value", "tier")  # 82.5万元 of a 47.6万元 clinic-wide loss
+    assert "治疗转化率（少收47.6万元），主要在高值项目" in tree.zh
+    table = tree.table_for("zh")
+    assert table.iloc[2].tolist()[:3] == ["客单价", "1,970元", "1,696元"]  # in yuan, never 0.2万元
 
 
 def test_general_sample_conversion_fall_is_deeper_with_douyin(general):
@@ -409,7 +424,7 @@ def test_general_sample_section_flags_the_recent_fall_red(general):
     assert flags["conversion_effect_recent"].problem_class == "experience"
     assert flags["conversion_effect_recent"].segment == Segment("tier", "high_value")
     sentence = flags["conversion_effect_recent"].sentence("zh")
-    assert "成交率下降让营收少了" in sentence and "主要在高值项目" in sentence and sentence.endswith("。")
+    assert "治疗转化率下降让营收少了" in sentence and "主要在高值项目" in sentence and sentence.endswith("。")
     assert "mostly in high-value items" in flags["conversion_effect_recent"].sentence("en")
     assert not section.year_earlier.flags  # the same loss seen from a year earlier is not counted twice
     assert section.tiers.start == dt.date(2025, 7, 1)

@@ -7,7 +7,6 @@ never closed (a sentence cut short), a word left in Chinese that is not a name a
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from bs4 import BeautifulSoup
@@ -27,21 +26,6 @@ NAME_COLUMNS = {"patients": ("name",), "visits": ("doctor_id", "consultant_id"),
 
 
 SAMPLES = ("general_clinic", "children_clinic")
-
-
-@pytest.fixture(scope="session")
-def english_runs(tmp_path_factory):
-    """Both samples copied with ``lang: en`` and run end to end, side by side: {name: (folder, report.html)}."""
-    from playbook.batch import OK, run_clinics
-
-    root = tmp_path_factory.mktemp("english")
-    for name in SAMPLES:
-        shutil.copytree(SAMPLES_DIR / name, root / "clinics" / name)
-        config = root / "clinics" / name / "clinic.yaml"
-        config.write_text(config.read_text(encoding="utf-8").replace("lang: zh", "lang: en"), encoding="utf-8")
-    results = run_clinics([root / "clinics"], root / "out", jobs=2, show_progress=False)
-    assert all(r.status == OK for r in results), [r.detail for r in results]
-    return {name: (root / "clinics" / name, root / "out" / name / "report.html") for name in SAMPLES}
 
 
 @pytest.fixture(params=SAMPLES)

@@ -308,6 +308,20 @@ def test_arrival_rate_fall_is_flagged_on_complete_lead_months():
     assert flag.value == pytest.approx(0.2) and flag.revenue_at_stake == pytest.approx(240_000)
     table = result.table_for("zh")
     assert table.iloc[0, -1] == "23.0%"  # the [S0] step: 3 points more than the recent rate
+    # the table names its windows, and the sentence asks for the target the table holds (not "3 points a month")
+    assert list(table.columns[2:]) == ["2024–2025年", "2024年6月–2025年5月", "2025年6–11月", "目标（比2025年6–11月提升3个百分点）"]
+    assert "以比2025年6–11月提升3个百分点为目标" in flag.sentence("zh") and "每月" not in flag.sentence("zh")
+
+
+def test_the_sentence_and_the_table_state_one_target():
+    months = pd.date_range("2024-01-01", "2025-12-01", freq="MS")
+    result = funnel.lead_arrival(_leads([("抖音", m, 100, 15) for m in months]), start=dt.date(2024, 1, 1),
+                                 end=dt.date(2025, 12, 31), last_day=T("2025-12-31"))
+    assert not result.flags
+    for lang in ("zh", "en"):
+        target = result.target(lang)
+        assert any(target in column for column in result.table_for(lang).columns) and target in result.finding(lang)
+    assert "以比2025年6–11月提升3个百分点为目标跟踪" in result.zh
 
 
 def test_arrival_rate_needs_a_year_of_lead_months_to_judge_a_trend():

@@ -18,10 +18,10 @@ DOUYIN_CONVERSION = Finding.past(
 
 def test_a_finding_renders_its_numbers_and_advice_in_each_language():
     assert DOUYIN_CONVERSION.sentence("zh") == (
-        "抖音渠道2025年7月–12月初诊成交率23.0%，低于80%的复盘线，而新患者从每月14人增至40人："
+        "抖音渠道2025年下半年初诊成交率23.0%，低于80%的复盘线，而新患者从每月14人增至40人："
         "这个渠道引来的多是不打算治疗的人，先调整它的活动和引流项目，再与医生复盘初诊。")
     assert DOUYIN_CONVERSION.sentence("en") == (
-        "Douyin converted 23.0% of its new patients in Jul–Dec 2025, under the 80% review line, while its new patients "
+        "Douyin's first-visit conversion was 23.0% in H2 2025, under the 80% review line, while its new patients "
         "rose from 14 to 40 a month: it brings people who do not mean to be treated; change its offer first, then "
         "review first visits with the doctors.")
 
@@ -29,7 +29,7 @@ def test_a_finding_renders_its_numbers_and_advice_in_each_language():
 def test_the_short_form_is_a_rendering_of_its_own_not_a_cut_sentence():
     """The summary's form carries the numbers and no advice; nothing splits the full sentence at a colon."""
     short = DOUYIN_CONVERSION.sentence("zh", "short")
-    assert short == "抖音渠道2025年7月–12月初诊成交率23.0%，低于80%的复盘线，而新患者从每月14人增至40人。"
+    assert short == "抖音渠道2025年下半年初诊成交率23.0%，低于80%的复盘线，而新患者从每月14人增至40人。"
     assert DOUYIN_CONVERSION.sentence("en", "short").endswith("from 14 to 40 a month.")
     assert sentences.render(DOUYIN_CONVERSION, "zh", "short", end=False) == short[:-1]
     with pytest.raises(ValueError):
@@ -68,7 +68,7 @@ def test_every_kind_has_both_languages_and_every_stake_method_its_assumption():
 
 def test_a_missing_fact_is_an_error_not_a_blank():
     broken = Finding.past(thresholds.resolve()["churn_recoverable"], 0.1, kind="churn_rate", problem_class="loyalty")
-    with pytest.raises(Exception, match="months"):
+    with pytest.raises(Exception, match="window"):
         broken.sentence("zh")
 
 

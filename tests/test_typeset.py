@@ -157,3 +157,76 @@ def test_english_table_cells_are_never_hyphenated_or_stretched(tmp_path):
     assert text.count("王医生") == 3 and "王 医" not in text
     html = build_html([path], tmp_path, meta).read_text(encoding="utf-8")
     assert html.count('class="num"') == 3 * 8 + 8 and "keep" in html
+
+
+# --- pages: no near-empty page at a chapter's end, no chart pushed over a page for want of a little room ----
+
+
+def _chapters(folder, chapters: list[list], lang: str = "zh"):
+    """Notebooks of Markdown cells and charts (PNG bytes with alt text, as playbook.chapter.chart shows them)."""
+    paths = []
+    for i, cells in enumerate(chapters):
+        notebook = new_notebook()
+        for cell in cells:
+            if isinstance(cell, bytes):
+                code = new_code_cell("")
+                code.outputs = [new_output("display_data", data={"image/png": cell.decode("ascii")},
+                                           metadata={"image/png": {"alt": "图表"}})]
+                notebook.cells.append(code)
+            else:
+                notebook.cells.append(new_markdown_cell(cell))
+        paths.append(folder / f"{i:02d}.ipynb")
+        nbformat.write(notebook, paths[-1])
+    meta = ReportMeta(clinic_id="t", clinic_name="Test clinic", period_start=datetime.date(2025, 1, 1),
+                      period_end=datetime.date(2025, 12, 31), lang=lang, generated=datetime.date(2026, 1, 5))
+    return paths, meta
+
+
+def _png(width: int, height: int) -> bytes:
+    """A plain chart-sized PNG, base64 as a notebook holds it."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (52, 73, 94)).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue())
+
+
+def _pages(paths, folder, meta) -> list[str]:
+    """The text of each page after the cover and the contents."""
+    return [page.extract_text() for page in PdfReader(build_pdf(paths, folder, meta)).pages[2:]]
+
+
+PARAGRAPH = "诊所的营收在下半年下降，需要逐项查看到诊、成交、客单价和复购。" * 4
+
+
+def test_a_short_chapter_end_shares_its_page_with_the_next_chapter(tmp_path):
+    # the review's near-empty pages: every chapter opened a page, so a tail of two lines stood alone
+    paths, meta = _chapters(tmp_path, [["# 第一章", PARAGRAPH], ["# 第二章", PARAGRAPH], ["# 第三章", PARAGRAPH]])
+    pages = _pages(paths, tmp_path, meta)
+    assert len(pages) == 1 and all(f"第{n}章" in pages[0] for n in "一二三")
+
+
+def test_a_chapter_opens_a_new_page_when_the_page_is_well_filled(tmp_path):
+    paths, meta = _chapters(tmp_path, [["# 第一章", *[PARAGRAPH] * 9], ["# 第二章", PARAGRAPH]])
+    pages = _pages(paths, tmp_path, meta)
+    assert len(pages) == 2 and "第二章" not in pages[0] and "第二章" in pages[1]
+
+
+def _chart_after(folder, paragraphs: int, png: bytes) -> list[str]:
+    folder.mkdir()
+    paths, meta = _chapters(folder, [["# 第一章", *[PARAGRAPH] * paragraphs, "## 图", png, "图后的句子。"]])
+    return _pages(paths, folder, meta)
+
+
+def test_a_chart_a_little_too_tall_for_the_room_left_is_drawn_smaller_on_the_same_page(tmp_path):
+    chart = _png(990, 600)  # about 290pt high on the 480pt-wide text area
+    # below 7 paragraphs of text, the page has room for the whole chart; with 7, for 82% of it; with 9, 45%
+    natural = _chart_after(tmp_path / "natural", 5, chart)
+    shrunk = _chart_after(tmp_path / "shrunk", 7, chart)
+    moved = _chart_after(tmp_path / "moved", 9, chart)
+    assert len(natural) == 1
+    assert len(shrunk) == 1 and "图后的句子" in shrunk[0]  # a little smaller: it stays under its heading
+    assert len(moved) == 2 and "图后的句子" in moved[1]  # far too little room: heading and chart on the next page

@@ -95,7 +95,7 @@ local function keep_row_fills(tbl)
   end
 end
 
-function RawBlock(el)
+local function raw_block(el)
   if el.format == "html" then
     return pandoc.read(el.text, "html").blocks:walk({
       Table = function(tbl)
@@ -110,11 +110,48 @@ function RawBlock(el)
 end
 
 -- pandoc's Typst writer drops an image's alt text; keep it, so a screen reader can describe the chart.
-function Image(el)
+local function typst_image(el)
   local alt = pandoc.utils.stringify(el.caption)
   if alt == "" then
     return nil
   end
   local quoted = alt:gsub("\\", "\\\\"):gsub('"', '\\"')
-  return pandoc.RawInline("typst", string.format('#box(image("%s", alt: "%s"))', el.src, quoted))
+  return string.format('image("%s", alt: "%s")', el.src, quoted)
 end
+
+local function inline_image(el)
+  local image = typst_image(el)
+  return image and pandoc.RawInline("typst", "#box(" .. image .. ")")
+end
+
+-- A chart alone in its paragraph (every chart of a chapter) is set by report.typ's `chart`, which may
+-- draw it a little smaller to keep it on the page it starts on. A chart right under its heading is
+-- measured from a mark before the heading, since the heading moves with it.
+local function chart_of(block)
+  if block.t == "Para" and #block.content == 1 and block.content[1].t == "Image" then
+    return typst_image(block.content[1])
+  end
+end
+
+local function set_charts(blocks)
+  local out = pandoc.List()
+  for _, block in ipairs(blocks) do
+    local image = chart_of(block)
+    if image then
+      local after_heading = #out > 0 and out[#out].t == "Header"
+      if after_heading then
+        out:insert(#out, pandoc.RawBlock("typst", "#chart-mark()"))
+      end
+      out:insert(pandoc.RawBlock("typst", string.format("#chart(%s, after-heading: %s)", image, tostring(after_heading))))
+    else
+      out:insert(block)
+    end
+  end
+  return out
+end
+
+-- Charts first (a chart's paragraph still holds its Image), then the other images and the raw HTML.
+return {
+  { Blocks = set_charts },
+  { Image = inline_image, RawBlock = raw_block },
+}
