@@ -21,8 +21,7 @@ Method step 1 looks at the team as well as the patients [S1]. The rules applied 
   (cancelled left out, as the contract's ``no_show_rate``), against the playbook's 15% alert line:
   by weekday × hour and by time slot (`no_show_times`), and by source channel over the last six
   months of the period, leaving out the slots already over the line (`no_show_channels`).
-- Chair vacancy 椅位空置率 needs the clinic's opening hours and chair count, which clinic.yaml does not
-  carry yet: the analysis says so instead of guessing [S0].
+- Chair vacancy 椅位空置率 by department and hour is `playbook.chairs`' [S0]; waiting times `playbook.waits`'.
 
 kpis.json, under ``"kpis"`` (add, never rename):
 
@@ -71,7 +70,7 @@ from .jsonsafe import scalar as _json
 from .kpis import channel_name
 from .plotting import ACTION_RED, PALETTE, SEQUENTIAL, month_ticks, no_data, reference_line, set_title
 from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
-from .tables import UNKNOWN_CHANNEL, new_patient_table
+from .tables import UNKNOWN_CHANNEL, first_arrived_visits, new_patient_table, revenue_per_arrived_visit
 from .thresholds import DEFAULTS, Threshold
 
 # Fewer observations than these make a rate noise, not evidence: no flag is raised below them
@@ -764,9 +763,7 @@ def doctor_conversion(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.
 
 def _first_doctor(visits: pd.DataFrame) -> pd.Series:
     """The doctor of each patient's earliest arrived visit (first arrival, earliest time that day)."""
-    arrived = visits[(visits["status"] == "arrived")]
-    arrived = arrived.sort_values(["scheduled_at", "visit_id"], kind="stable").drop_duplicates("patient_id")
-    doctor = arrived.set_index("patient_id")["doctor_id"]
+    doctor = first_arrived_visits(visits)["doctor_id"]
     return doctor.astype("str").where(doctor.notna())
 
 
@@ -941,16 +938,21 @@ def _booked(visits: pd.DataFrame, patients: pd.DataFrame | None, *, start: dt.da
     if recent_start - pd.DateOffset(months=recent_months) < pd.Timestamp(start):
         recent_start = pd.Timestamp(start)  # too short a period to split: judge the whole of it
     frame["recent"] = (_days(when) >= recent_start).to_numpy()
-    weekend = np.where(frame["weekday"] >= 5, "weekend", "weekday")
-    part = np.select([frame["hour"] < SLOTS["morning"][3], frame["hour"] < SLOTS["afternoon"][3]],
-                     ["morning", "afternoon"], "evening")
-    frame["slot"] = pd.Series(weekend, index=frame.index).str.cat(pd.Series(part, index=frame.index), sep="_")
+    frame["slot"] = slot_of(when)
     if patients is not None and patients["source_channel"].notna().any():
         channel = patients.drop_duplicates("patient_id").set_index("patient_id")["source_channel"]
         frame["channel"] = channel.reindex(booked["patient_id"]).fillna(UNKNOWN_CHANNEL).astype("str").to_numpy()
     else:
         frame["channel"] = None
     return frame, recent_start
+
+
+def slot_of(when: pd.Series) -> pd.Series:
+    """The time slot of each timestamp: weekday or weekend × morning, afternoon, evening (``weekday_morning`` …)."""
+    day = np.where(when.dt.day_of_week >= 5, "weekend", "weekday")
+    part = np.select([when.dt.hour < SLOTS["morning"][3], when.dt.hour < SLOTS["afternoon"][3]], ["morning", "afternoon"],
+                     "evening")
+    return pd.Series(day, index=when.index).str.cat(pd.Series(part, index=when.index), sep="_")
 
 
 def _rates(data: pd.DataFrame, by) -> pd.DataFrame:
@@ -1278,27 +1280,6 @@ def no_show_channels(visits: pd.DataFrame, patients: pd.DataFrame, *, start: dt.
 
 
 # --------------------------------------------------------------------------------------------------
-# Chair vacancy: needs configuration the clinic does not give yet.
-
-def chair_vacancy(config, thresholds: dict[str, Threshold] | None = None) -> Unavailable:
-    """Chair vacancy 椅位空置率 by department and time slot, against ``chair_vacancy_prime`` (10%) in prime slots [S0].
-
-    Empty chair-hours / available chair-hours needs the hours the clinic is open and how many chairs it
-    has (per department), which clinic.yaml does not carry yet. A proxy from booked visits alone would
-    mislead: without opening hours and visit lengths every clinic looks mostly empty.
-    """
-    missing = [key for key in ("opening_hours", "chairs") if not getattr(config, key, None)]
-    line = sentences.line(_line(thresholds, "chair_vacancy_prime"))
-    return Unavailable.because(
-        "chair_vacancy", needs=[f"clinic.yaml: {key}" for key in missing or ["opening_hours", "chairs"]],
-        zh_reason="椅位空置率需要诊所的营业时间和各科室椅位数（clinic.yaml 中尚未配置），因此本报告不计算；"
-                  f"补充后可按科室和时段查看黄金时段空置是否超过{line}。",
-        en_reason="Chair vacancy needs the clinic's opening hours and chairs per department (not yet in "
-                  "clinic.yaml), so this report does not compute it; once given, prime-slot vacancy by department is "
-                  f"checked against the {line} line.")
-
-
-# --------------------------------------------------------------------------------------------------
 # The section.
 
 @dataclass
@@ -1310,7 +1291,6 @@ class DoctorsSection(Section):
     plans: AnalysisResult = field(default=None)
     no_show_times: AnalysisResult = field(default=None)
     no_show_channels: AnalysisResult = field(default=None)
-    chair_vacancy: AnalysisResult = field(default=None)
 
 
 _NO_DOCTOR = {"zh_reason": "本分析需要预约记录或收费明细中的医生列（如“医生”“主治医生”），当前数据中没有；请导出含医生的记录后重新运行。",
@@ -1355,9 +1335,7 @@ def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> DoctorsSection
             en_reason="This analysis needs the treatment plans export (accepted/completed/interrupted), which the clinic "
                       "has not given; ask for it and run again.")
 
-    period_arrivals = int(((visits["status"] == "arrived") & _in_period(visits["scheduled_at"], start, end)).sum())
-    period_revenue = float(charges.loc[_in_period(charges["paid_at"], start, end), "amount_paid"].sum())
-    per_visit = max(period_revenue / period_arrivals, 0.0) if period_arrivals else 0.0
+    per_visit = revenue_per_arrived_visit(visits, charges, start, end)
     section.no_show_times = no_show_times(visits, start=start, end=end, thresholds=thresholds,
                                           revenue_per_visit=per_visit)
     if clinic.has("patients", "source_channel"):
@@ -1370,5 +1348,4 @@ def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> DoctorsSection
             zh_reason="患者档案中没有来源渠道，无法按渠道比较爽约率；请导出含“来源渠道”的患者档案。",
             en_reason="The patients export has no source channel, so no-shows cannot be compared by channel; export "
                       "patients with their source channel.")
-    section.chair_vacancy = chair_vacancy(clinic.config, thresholds)
     return section

@@ -24,7 +24,7 @@ from .weekly import WEEKLY_METRICS
 
 _KIND_ZH = {schema.ID: "编号", schema.TEXT: "文字", schema.DATE: "日期，如 2025-01-05 或 2025/1/5",
             schema.AMOUNT: "金额，如 1234.50", schema.INT: "整数", schema.FLAG: "是 / 否（下拉选择）",
-            schema.STATUS: "状态（下拉选择）"}
+            schema.STATUS: "状态（下拉选择）", schema.SCORE: "评分，如 9"}
 _REQUIRED_FILL = PatternFill("solid", fgColor="FDE9D9")
 _EXAMPLE_FONT = Font(italic=True, color="808080")
 # The layout of every data sheet: a legend, one example row and the header above the clinic's rows. The loader
