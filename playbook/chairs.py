@@ -319,7 +319,7 @@ def diagnose(clinic, thresholds: dict[str, Threshold]) -> ChairsSection:
     if not (config.week and config.chairs):
         missing = [need for need, given in (("opening hours", config.week), ("chairs", config.chairs)) if not given]
         return ChairsSection(chair_vacancy=Unavailable.because(
-            "chair_vacancy", needs=missing,
+            "chair_vacancy", needs=missing, nulls=("chair_vacancy", "chair_vacancy_prime", "chair_vacancy_prime_recent"),
             zh_reason="要计算椅位空置率，还需要诊所告诉我们两件事：每天几点到几点营业，以及有几张牙椅（全院共几张，或各科室各几张）。"
                       f"有了这两项，就能按科室和时段看黄金时段的椅位是否空置超过{line}。",
             en_reason="Chair vacancy needs two facts from the clinic: its opening hours on each day of the week, and how "

@@ -190,7 +190,7 @@ def scorecard(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataFram
     window = Window(start, end)
     if new.empty:
         return Unavailable.because(
-            "coordinators", needs=["visits.consultant_id"],
+            "coordinators", needs=["visits.consultant_id"], nulls=("consultant_conversion_min",),
             zh_reason="分析期内没有新患者的首次就诊记下了咨询师，无法按咨询师考核；请在预约到诊记录中登记接待的咨询师。",
             en_reason="No new patient's first visit in the period names a coordinator: record the coordinator who "
                       "received each patient in the visits.")
@@ -309,7 +309,7 @@ def diagnose(clinic, thresholds: dict[str, Threshold]) -> CoordinatorsSection:
     start, end = clinic.config.period.start, clinic.config.period.end
     if not clinic.has("visits", "consultant_id"):
         return CoordinatorsSection(scorecard=Unavailable.because(
-            "coordinators", needs=["visits.consultant_id"],
+            "coordinators", needs=["visits.consultant_id"], nulls=("consultant_conversion_min",),
             zh_reason="预约到诊记录中没有“咨询师”列，无法按[S4]考核咨询师的成交、预约下次复诊、完诊与推荐；请导出含接待咨询师的预约记录。",
             en_reason="The visits export has no coordinator (咨询师) column, so [S4]'s coordinator scorecard cannot be "
                       "made; export the visits with the coordinator who received each patient."))

@@ -147,7 +147,7 @@ class Reappointment(AnalysisResult):
                              f"In {when} only {i18n.rate(f.facts['rate'], lang)} of {f.subject}'s visits left with the "
                              f"next one booked, against {i18n.rate(f.reference, lang)} for the other coordinators (red)")
         what = i18n.pick(lang, "离开前约好下次就诊", "left with the next visit booked") if self.method == EXACT else \
-            i18n.pick(lang, "复诊间隔内已有下次预约", "had a later booking within the recall interval")
+            i18n.pick(lang, "在复诊间隔内已有下次预约", "had a later booking within the recall interval")
         return i18n.pick(lang, f"{when}全院{i18n.rate(self.rate, lang)}的到诊{what}",
                          f"In {when}, {i18n.rate(self.rate, lang)} of visits {what}")
 
@@ -191,7 +191,7 @@ def reappointment(visits: pd.DataFrame, *, start: dt.date, end: dt.date, thresho
     method = EXACT if exact else PROXY
     if frame.empty:
         return Unavailable.because(
-            "reappointment", needs=["visits"],
+            "reappointment", needs=["visits"], nulls=("reappointment_rate", "reappointment_method"),
             zh_reason="分析期内没有可判断的到诊（到诊后还需要一个复诊间隔的数据）；导出更长时间的预约记录后再看。",
             en_reason="No arrived visit of the period can be judged yet (a recall interval of data must follow it); "
                       "export a longer span of visits.")

@@ -197,7 +197,7 @@ def net_promoter(surveys: pd.DataFrame, *, start: dt.date, end: dt.date,
     valid = period["score"].between(0, 10)
     if valid.any() and period.loc[valid, "score"].max() <= 5 and len(period) >= MIN_RESPONSES:
         return Unavailable.because(
-            "nps", needs=["surveys.score"],
+            "nps", needs=["surveys.score"], nulls=("nps", "nps_recent"),
             zh_reason="满意度调查的评分都不超过5分，应是5分制满意度，不是0–10分的推荐意愿；净推荐值需要“您有多大可能把我们推荐给亲友（0–10分）”这一题。",
             en_reason="The survey's scores never exceed 5: a 5-point satisfaction scale, not the 0–10 recommend "
                       "question NPS needs (\"how likely are you to recommend us, 0–10\").")
@@ -227,7 +227,7 @@ def net_promoter(surveys: pd.DataFrame, *, start: dt.date, end: dt.date,
             fall = nps_of(then) - nps_of(now)
             if line.breached(fall):
                 flags.append(Finding.past(
-                    line, fall, kind="nps_fall", problem_class="experience",
+                    line, fall, kind="nps_fall", metric="nps_fall" if doctor else "nps_fall_clinic", problem_class="experience",
                     segment=Segment("doctor", doctor) if doctor else None, window=recent, reference=nps_of(then),
                     reference_window=before, facts={"nps": nps_of(now), "responses": int(len(now)),
                                                     "detractors": float((now <= DETRACTOR).mean())}))
@@ -350,7 +350,7 @@ def reviews(data: pd.DataFrame, *, start: dt.date, end: dt.date, thresholds: dic
     table["stars_recent"] = now.mean().reindex(table.index)
     table["stars_before"] = then.mean().reindex(table.index)
     flags = [Finding.past(line, float(r.stars_recent), kind="review_stars", problem_class="experience",
-                          segment=Segment("channel", p) if p != "unknown" else None, window=recent,
+                          segment=Segment("channel", p), window=recent,
                           reference=_num(r.stars_before), reference_window=before if before else None,
                           facts={"reviews": int(r.reviews_recent)})
              for p, r in table.iterrows() if r.reviews_recent >= MIN_REVIEWS and line.breached(_num(r.stars_recent))]
@@ -498,12 +498,14 @@ def diagnose(clinic, thresholds: dict[str, Threshold]) -> SatisfactionSection:
     surveys, online = clinic.table("surveys"), clinic.table("reviews")
     section = SatisfactionSection()
     section.nps = (net_promoter(surveys, start=start, end=end, thresholds=thresholds) if surveys is not None
-                   else Unavailable.because("nps", needs=["surveys"], **_NO_SURVEYS))
+                   else Unavailable.because("nps", needs=["surveys"], nulls=("nps", "nps_recent"),
+                                                         **_NO_SURVEYS))
     section.reviews = (reviews(online, start=start, end=end, thresholds=thresholds) if online is not None
-                       else Unavailable.because("reviews", needs=["reviews"], **_NO_REVIEWS))
+                       else Unavailable.because("reviews", needs=["reviews"],
+                                                             nulls=("review_stars", "review_stars_recent"), **_NO_REVIEWS))
     if surveys is None and online is None:
         section.complaints = Unavailable.because(
-            "complaints", needs=["surveys", "reviews"],
+            "complaints", needs=["surveys", "reviews"], nulls=("complaints",),
             zh_reason="没有满意度调查或在线评价，无法统计投诉的数量和主题。",
             en_reason="Without surveys or online reviews, complaints cannot be counted by theme.")
     else:

@@ -1272,7 +1272,7 @@ def _staff(spec: Spec) -> pd.DataFrame:
 WEEKS = {
     "general": {"opening_hours": {"mon-fri": "09:00-20:00", "sat-sun": "09:00-18:00"}, "chairs": 3,
                 "prime_hours": {"mon-fri": "14:00-17:00"}},
-    "children": {"opening_hours": {"mon-fri": "09:00-20:30", "sat-sun": "09:00-18:00"}, "chairs": 2,
+    "children": {"opening_hours": {"mon-fri": "09:00-20:30", "sat-sun": "09:00-18:00"}, "chairs": 1,
                  "prime_hours": {"mon-fri": "17:00-20:00", "sat-sun": "10:00-12:00"}},
 }
 CHERRY_PICKER = "周咨询师"  # takes the implant, orthodontic and prosthetic complaints, neglects the basic ones [S4]
@@ -1282,7 +1282,7 @@ HIGH_VALUE_DEPARTMENTS = ("种植", "正畸", "修复")
 REBOOK = {"treatment": 0.88, "recall": 0.55}  # the next visit booked at checkout: during treatment, for a recall
 CHERRY_REBOOK = 0.7  # the cherry-picker's patients are booked at checkout this much as often [S4]
 TURNOVER = 10  # minutes to clean and set up the chair after a patient (the playbook's chair_turnover_minutes)
-FLEXIBLE = {"general": 0.2, "children": 0.8}  # patients who take the prime-hour chair the front desk offers them
+FLEXIBLE = {"general": 0.2, "children": 0.0}  # patients who take the prime-hour chair the front desk offers them
 WAIT_MINUTES = 6.0  # mean wait after check-in (exponential)
 SLOW_DOCTOR = ("李医生", _day("2025-09-01"), 24.0)  # took over 王医生's patients: waits from then, mean minutes
 WEEKEND_CROWD = (_day("2025-07-01"), 27.0)  # children's clinic: weekend mornings crowded from then, mean minutes
@@ -1804,8 +1804,8 @@ def _money(values: np.ndarray) -> np.ndarray:
 def _text_dates(values: pd.Series, fmt: str) -> np.ndarray:
     if "%-" in fmt:  # unpadded month/day/hour as 2024/1/5 14:00; strftime's %-m is not portable
         s = values.dt
-        text = (s.year.astype(str) + "/" + s.month.astype(str) + "/" + s.day.astype(str) + " "
-                + s.strftime("%H:%M"))
+        part = lambda v: v.astype("Int64").astype(str)  # noqa: E731 -- 2024, not 2024.0, where a value is missing
+        text = part(s.year) + "/" + part(s.month) + "/" + part(s.day) + " " + s.strftime("%H:%M")
     else:
         text = values.dt.strftime(fmt)
     return text.where(values.notna(), "").to_numpy(dtype=object)

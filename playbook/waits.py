@@ -37,6 +37,7 @@ from .thresholds import DEFAULTS, Threshold
 
 MAX_WAIT = 240  # minutes; longer is a mistyped time
 MIN_VISITS = 30  # fewer timed visits make a mean wait noise (playbook default)
+_NULLS = ("wait_minutes_mean", "wait_minutes_max_slot", "wait_minutes_max_doctor")
 
 
 @dataclass
@@ -157,7 +158,7 @@ def wait_times(visits: pd.DataFrame, *, start: dt.date, end: dt.date,
     recent, before = Window(recent_start, end), (Window(start, before_end) if before_end else None)
     if frame.empty:
         return Unavailable.because(
-            "wait_times", needs=["visits.checked_in_at", "visits.started_at"],
+            "wait_times", needs=["visits.checked_in_at", "visits.started_at"], nulls=_NULLS,
             zh_reason="预约到诊记录中没有同时记下签到时间和开始就诊时间的到诊，无法计算候诊时间。",
             en_reason="No arrived visit of the period has both a check-in and a start time: waits cannot be measured.")
     frame["recent"] = frame["day"] >= pd.Timestamp(recent_start)
@@ -209,7 +210,7 @@ def diagnose(clinic, thresholds: dict[str, Threshold]) -> WaitsSection:
     """Wire the clinic's visits into the analysis (chapter 05); without the times, a sentence says what to export."""
     if not (clinic.has("visits", "checked_in_at") and clinic.has("visits", "started_at")):
         return WaitsSection(wait_times=Unavailable.because(
-            "wait_times", needs=["visits.checked_in_at", "visits.started_at"],
+            "wait_times", needs=["visits.checked_in_at", "visits.started_at"], nulls=_NULLS,
             zh_reason="要看患者候诊多久，预约到诊记录还需要两个时间：患者签到的时间和开始就诊的时间；导出时勾选这两列即可。",
             en_reason="Waiting times need two more times in the visits export: when the patient checked in and when "
                       "treatment started; tick both columns when exporting."))

@@ -151,8 +151,8 @@ def test_volume_and_scale(general):
     assert len(small.tables["patients"]) / len(t["patients"]) == pytest.approx(0.25, rel=0.1)
 
 
-def test_children_clinic_has_only_the_minimal_tables_plus_costs_and_staff(children):
-    assert set(children.tables) == {"patients", "visits", "charges", "costs", "staff"}
+def test_children_clinic_has_only_the_minimal_tables_plus_costs_staff_and_feedback(children):
+    assert set(children.tables) == {"patients", "visits", "charges", "costs", "staff", "surveys", "reviews"}
     assert 1700 <= len(children.tables["patients"]) <= 2400
 
 
