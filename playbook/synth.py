@@ -753,6 +753,7 @@ def _arrived_visits(spec: Spec, problems: bool, pts: pd.DataFrame, rng) -> pd.Da
     plan = plan[plan["day"].to_numpy() <= _day(spec.data_end)].reset_index(drop=True)
     plan["minute"] = _visit_times(spec, plan["day"].to_numpy(), pts["child"].to_numpy()[plan["patient"]], rng)
     plan["status"] = "arrived"
+    plan["source"] = np.arange(len(plan))  # a missed booking copied from this visit keeps its number
     return plan
 
 
@@ -985,7 +986,7 @@ def _never_arrived(spec: Spec, pts: pd.DataFrame, rng) -> pd.DataFrame:
     out = pd.DataFrame({"patient": rows, "day": pts["d0"].to_numpy()[rows], "role": FIRST,
                         "department": pts["department"].to_numpy()[rows],
                         "doctor": pts["doctor"].to_numpy()[rows],
-                        "chair": "", "consultant": "",
+                        "chair": "", "consultant": "", "source": -1,
                         "status": np.where(rng.random(len(rows)) < 0.7, "no_show", "cancelled")})
     out["chair"] = np.vectorize({d.doctor_id: d.chair for d in spec.doctors}.get, otypes=[object])(out["doctor"])
     out["minute"] = _visit_times(spec, out["day"].to_numpy(), pts["child"].to_numpy()[rows], rng)
@@ -1476,6 +1477,11 @@ def _visit_columns(spec: Spec, problems: bool, pts: pd.DataFrame, visits: pd.Dat
     coordinator = _coordinators(spec, problems, pts, visits, rng)
     length = _lengths(spec, visits, rng)
     minute = _seat(visits, length, spec, rng)
+    # a missed booking copied from an arrived visit (the no-show a week before it, a cancellation) moves with it
+    arrived = visits["status"].to_numpy() == "arrived"
+    shift = pd.Series(minute[arrived] - visits["minute"].to_numpy()[arrived], index=visits["source"].to_numpy()[arrived])
+    copied = ~arrived & (visits["source"].to_numpy() >= 0)
+    minute[copied] += shift.reindex(visits["source"].to_numpy()[copied]).fillna(0).to_numpy().astype(np.int64)
     moved = pd.Series((minute - visits["minute"].to_numpy()) * 60, index=table["visit_id"].to_numpy())
     visits = visits.assign(minute=minute)
     day = visits["day"].to_numpy()
