@@ -6,10 +6,11 @@ vacancy 椅位空置率 = empty chair-minutes / available chair-minutes, where
 - available = chairs × the minutes the clinic is open (clinic.yaml's ``opening_hours`` and ``chairs``:
   a count, or a count per department, ``其他`` / ``others`` for the departments not named), on the days
   it opened: a day of the week it opens on which no patient at all arrived (a holiday) is left out;
-- used = the arrived visits' chair time, from start (``started_at``, else the booked time) to end
-  (``ended_at`` when the export has it, else the department's default length ``visit_minutes_<kind>`` of
-  the thresholds table) plus the chair's turnover after the patient (``chair_turnover_minutes``, 10),
-  counted in each clock hour it covers and never more than the hour's chairs.
+- used = the arrived visits' chair time: from start (``started_at``, else the booked time) to end
+  when the export has end times (``ended_at``), else the block it was booked in (the booked time and
+  the department's default length ``visit_minutes_<kind>`` of the thresholds table); plus the chair's
+  turnover after the patient (``chair_turnover_minutes``, 10), counted in each clock hour it covers and
+  never more than the hour's chairs.
 
 Prime hours are clinic.yaml's ``prime_hours``, else [S0]'s 14:00–17:00 on every open day. A chair
 group (a department's chairs, or all of them) whose prime-hour vacancy over the last six months of the
@@ -69,14 +70,15 @@ def chair_minutes(visits: pd.DataFrame, thresholds: dict[str, Threshold] | None 
     """Each arrived visit's chair time: ``begin``, ``minutes`` (the visit, from the export's end time when it
     has one (``measured``), else the department's default length, plus the turnover after it)."""
     table = thresholds or DEFAULTS
-    begin = visits["scheduled_at"]
-    if "started_at" in visits:
-        begin = visits["started_at"].where(visits["started_at"].notna(), begin)
+    booked = visits["scheduled_at"]
     default = visits["department"].map(lambda d: table[f"visit_minutes_{department_kind(d)}"].value).astype(float)
     measured = pd.Series(np.nan, index=visits.index)
+    started = visits["started_at"].where(visits["started_at"].notna(), booked) if "started_at" in visits else booked
     if "ended_at" in visits:
-        measured = (visits["ended_at"] - begin).dt.total_seconds() / 60
+        measured = (visits["ended_at"] - started).dt.total_seconds() / 60
         measured = measured.where((measured > 0) & (measured <= MAX_VISIT_MINUTES))
+    # a measured visit runs from its start; a default one fills the block it was booked in
+    begin = started.where(measured.notna(), booked)
     turnover = table["chair_turnover_minutes"].value  # cleaning and setting up after the patient
     return pd.DataFrame({"begin": begin, "minutes": measured.fillna(default) + turnover, "measured": measured.notna()})
 

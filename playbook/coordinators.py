@@ -35,6 +35,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 import numpy as np
 import pandas as pd
 
@@ -86,8 +87,9 @@ class CoordinatorScorecard(AnalysisResult):
         ax.set_yticks(y, list(t.index))
         ax.set_xlim(0, 118)
         ax.set_xlabel(i18n.pick(lang, "初诊成交率（%），按新患者首次就诊的主诉", "first-visit conversion (%), by the complaint"))
-        handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0, -0.12), ncol=2, fontsize="small")
+        ax.legend(handles=[Patch(color=PALETTE[1], label=i18n.pick(lang, *COMPLAINTS[BASIC])),
+                           Patch(color=PALETTE[4], label=i18n.pick(lang, *COMPLAINTS[HIGH]))],
+                  loc="upper left", bbox_to_anchor=(0, -0.2), ncol=2, fontsize="small")
         set_title(ax, title, lang)
         ax.grid(axis="y", visible=False)
         return ax
@@ -152,8 +154,10 @@ class CoordinatorScorecard(AnalysisResult):
         keys = ("new_patients", "first_visit_conversion", "conversion_basic", "conversion_high_value",
                 "next_visit_booked", "plans_completed", "plans_interrupted", "plan_completion", "referrals", "revenue")
         judged = t.loc[t["new_patients"] >= MIN_NEW_PATIENTS, "first_visit_conversion"]
+        counts = ("new_patients", "plans_completed", "plans_interrupted", "referrals")
         return {"kpis": {"consultant_conversion_min": _json(judged.min()) if len(judged) else None},
-                "consultants": {str(name): {k: _json(row[k]) for k in keys} for name, row in t.iterrows()}}
+                "consultants": {str(name): {k: _json(int(row[k]) if k in counts else row[k]) for k in keys}
+                                for name, row in t.iterrows()}}
 
 
 def complaint_tiers(first: pd.DataFrame, charges: pd.DataFrame) -> pd.Series:

@@ -11,7 +11,8 @@ Method step 1 looks at the team as well as the patients [S1]. The rules applied 
   brought in their last twelve months.
 - Doctor load = arrived visits / working days (days with at least one arrived visit of the doctor),
   against the capacity of the staff table (``daily_capacity``) or the attending doctor's 12 a day; a
-  chief doctor (职称 主任) also against 5 surgeries a day [S0].
+  chief doctor (the staff table's 职称 主任, 副主任) also against 5 surgeries a day [S0]. Both lines are
+  daily: the share of working days over each is shown beside the averages.
 - First-visit conversion per doctor: the contract's definition (`playbook.tables.new_patient_table`)
   over the new patients whose first arrived visit was with that doctor; below 80% review it with the
   doctor [S2].
@@ -46,7 +47,7 @@ kpis.json, under ``"kpis"`` (add, never rename):
 
 Under ``"doctors"``, one entry per doctor as written in the data: revenue, revenue_share,
 designation_rate, designated_revenue, working_days, last_active_day, weeks_inactive, departed,
-arrived_visits, load_per_day, capacity, utilisation, days_over_capacity, surgeries_per_day,
+arrived_visits, load_per_day, capacity, utilisation, days_over_capacity, surgeries_per_day, surgery_days_over,
 new_patients, first_visit_conversion, plans_completed, plans_interrupted, plans_in_progress,
 plan_completion. Under ``"operations"``: ``no_show_by_channel`` (channel → booked, no_shows, rate,
 rate_before, rate_recent, booked_recent, rate_recent_other_slots) and ``no_show_by_slot`` (slot → booked,
@@ -505,6 +506,8 @@ class DoctorLoad(AnalysisResult):
             i18n.pick(lang, "负荷率", "Utilisation"): [i18n.rate(_num(v), lang) for v in t["utilisation"]],
             i18n.pick(lang, "超上限天数占比", "Days over capacity"): [i18n.rate(_num(v), lang) for v in t["days_over_capacity"]],
             i18n.pick(lang, "手术/出诊日（主任）", "Surgeries/day (chief)"): surgery,
+            i18n.pick(lang, "手术超上限天数占比", "Days over the surgery line"): [
+                i18n.rate(_num(v), lang) if not pd.isna(v) else "—" for v in t["surgery_days_over"]],
         })
 
     def metrics(self) -> dict:
@@ -516,7 +519,8 @@ class DoctorLoad(AnalysisResult):
                 "doctors": {str(d): {"arrived_visits": _json(r.arrived_visits), "load_per_day": _json(r.load_per_day),
                                      "capacity": _json(r.capacity), "utilisation": _json(r.utilisation),
                                      "days_over_capacity": _json(r.days_over_capacity),
-                                     "surgeries_per_day": _json(r.surgeries_per_day)}
+                                     "surgeries_per_day": _json(r.surgeries_per_day),
+                                     "surgery_days_over": _json(r.surgery_days_over)}
                             for d, r in t.iterrows()}}
 
 
@@ -555,9 +559,10 @@ def doctor_load(visits: pd.DataFrame, charges: pd.DataFrame | None = None, *, st
     over = daily.join(table["capacity"], on="doctor_id")
     table["days_over_capacity"] = (over["visits"] > over["capacity"]).groupby(over["doctor_id"]).mean()
     table["chief"] = table["title"].fillna("").str.contains(CHIEF_TITLE)
-    table["surgeries_per_day"] = np.nan
+    table["surgeries_per_day"] = table["surgery_days_over"] = np.nan
     if charges is not None and table["chief"].any():
-        table.loc[table["chief"], "surgeries_per_day"] = _surgeries_per_day(charges, table, start, end)
+        per_day, over = _surgeries(charges, table, start, end, chief_line.value)
+        table.loc[table["chief"], "surgeries_per_day"], table.loc[table["chief"], "surgery_days_over"] = per_day, over
     table = table.sort_values("load_per_day", ascending=False)
 
     flags = []
@@ -596,17 +601,22 @@ def _staff_info(staff: pd.DataFrame | None, doctors: pd.Index) -> pd.DataFrame:
     return out
 
 
-def _surgeries_per_day(charges: pd.DataFrame, table: pd.DataFrame, start: dt.date, end: dt.date) -> pd.Series:
+def _surgeries(charges: pd.DataFrame, table: pd.DataFrame, start: dt.date, end: dt.date,
+               line: float) -> tuple[pd.Series, pd.Series]:
+    """Each chief's surgeries per working day, and the share of working days with more than ``line`` [S0]."""
     chiefs = table.index[table["chief"]]
     lines = charges[charges["doctor_id"].isin(chiefs) & _in_period(charges["paid_at"], start, end)
                     & (charges["amount_paid"] > 0)]
     items = pd.Series(pd.unique(lines["item"].dropna()))
     is_surgery = dict(zip(items, items.astype("str").str.contains("|".join(SURGERY_KEYWORDS), regex=True)))
     surgical = lines["item"].map(is_surgery).fillna(False).astype(bool)
-    sessions = (pd.DataFrame({"doctor_id": lines["doctor_id"].astype("str"), "patient_id": lines["patient_id"],
-                              "day": _days(lines["paid_at"])})[surgical]
-                .drop_duplicates().groupby("doctor_id").size())
-    return (sessions.reindex(chiefs).fillna(0) / table.loc[chiefs, "working_days"]).astype(float)
+    daily = (pd.DataFrame({"doctor_id": lines["doctor_id"].astype("str"), "patient_id": lines["patient_id"],
+                           "day": _days(lines["paid_at"])})[surgical]
+             .drop_duplicates().groupby(["doctor_id", "day"]).size())
+    days = table.loc[chiefs, "working_days"]
+    per_day = (daily.groupby(level="doctor_id").sum().reindex(chiefs).fillna(0) / days).astype(float)
+    over = ((daily > line).groupby(level="doctor_id").sum().reindex(chiefs).fillna(0) / days).astype(float)
+    return per_day, over
 
 
 def _load_sentences(table: pd.DataFrame, flags: list[Finding], chief_line: Threshold) -> tuple[str, str]:
@@ -628,6 +638,14 @@ def _load_sentences(table: pd.DataFrame, flags: list[Finding], chief_line: Thres
     low, high = float(judged["load_per_day"].min()), float(judged["load_per_day"].max())
     util = float(judged["utilisation"].max())
     span = f"{low:.1f}" if abs(high - low) < 0.05 else f"{low:.1f}–{high:.1f}"
+    days_over = pd.concat([judged["days_over_capacity"], judged["surgery_days_over"]], axis=1).max(axis=1).dropna()
+    days_over = days_over[days_over > 0]
+    if len(days_over):  # within the line on average, over it on some days [S0]: the days say where to rebook
+        busiest = days_over.idxmax()
+        few_zh = (f"；但{busiest}有{i18n.rate(float(days_over.max()), 'zh')}的出诊日超过上限，这些日子的预约要分给其他医生"
+                  + few_zh)
+        few_en = (f"; but {busiest} is over the line on {i18n.rate(float(days_over.max()), 'en')} of working days: "
+                  f"move those days' bookings to other doctors" + few_en)
     chief = judged["surgeries_per_day"].dropna()
     chief = chief[chief > 0]  # a chief doctor who performs no surgery (a children's clinic) says nothing here
     chief_zh = f"；主任医师平均每日手术最多{chief.max():.1f}台，低于{chief_line.value:g}台" if len(chief) else ""

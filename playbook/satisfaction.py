@@ -30,6 +30,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 import numpy as np
 import pandas as pd
 
@@ -118,8 +119,8 @@ class NetPromoter(AnalysisResult):
         ax.set_xlim(min(-20, float(t[["nps_recent", "nps_before"]].min().min()) - 10), 110)
         ax.axvline(0, color="black", linewidth=0.6)
         ax.set_xlabel(i18n.pick(lang, "净推荐值NPS（推荐者% − 贬损者%）", "net promoter score (% promoters − % detractors)"))
-        handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(0, -0.14), ncol=2, fontsize="small")
+        ax.legend(handles=[Patch(color=PALETTE[1], label=recent), Patch(color=PALETTE[4], label=before)],
+                  loc="upper left", bbox_to_anchor=(0, -0.16), ncol=2, fontsize="small")
         set_title(ax, title, lang)
         ax.grid(axis="y", visible=False)
         return ax
@@ -279,8 +280,8 @@ class Reviews(AnalysisResult):
         colours = [ACTION_RED if red and d >= pd.Timestamp(self.recent.start) else PALETTE[1] for d in m.index]
         ax.bar(x, m["stars"], color=colours, width=0.7, **kwargs)
         ax.axhline(self.line, color="grey", linestyle="--", linewidth=1)
-        ax.text(len(m) - 0.5, self.line, i18n.pick(lang, f" 下限{self.line:g}星", f" line {self.line:g}"), va="bottom",
-                ha="right", fontsize="small", color="grey")
+        ax.text(-0.4, self.line - 0.05, i18n.pick(lang, f"下限{self.line:g}星", f"line {self.line:g}"), va="top",
+                ha="left", fontsize="small", color="grey")
         month_ticks(ax, m.index, lang)
         ax.set_ylim(1, 5.2)
         ax.set_ylabel(i18n.pick(lang, "平均星级", "mean stars"))
@@ -413,7 +414,7 @@ class Complaints(AnalysisResult):
                          f"{i18n.rate(share, lang)} of {total} complaints are about {_theme(top, lang)}")
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
-        t = self.table
+        t = self.table[self.table["complaints"] > 0].sort_values("complaints", ascending=False)
         return pd.DataFrame({i18n.pick(lang, "主题", "Theme"): [_theme(x, lang) for x in t.index],
                              i18n.pick(lang, "投诉", "Complaints"): [i18n.count(v, lang) for v in t["complaints"]],
                              i18n.pick(lang, "其中调查", "From surveys"): [i18n.count(v, lang) for v in t["surveys"]],

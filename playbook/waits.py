@@ -23,6 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 import numpy as np
 import pandas as pd
 
@@ -76,8 +77,8 @@ class WaitTimes(AnalysisResult):
         ax.set_xlim(0, max(float(data["mean_recent"].max()), self.line) * 1.3)
         ax.set_xlabel(i18n.pick(lang, "平均候诊分钟（签到或预约时间起，取较晚者，至开始就诊）",
                                 "mean wait in minutes (from check-in or the booked time, whichever is later, to start)"))
-        handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(0, -0.14), ncol=2, fontsize="small")
+        ax.legend(handles=[Patch(color=PALETTE[1], label=recent), Patch(color=PALETTE[4], label=before)],
+                  loc="upper left", bbox_to_anchor=(0, -0.16), ncol=2, fontsize="small")
         set_title(ax, title, lang)
         ax.grid(axis="y", visible=False)
         return ax
