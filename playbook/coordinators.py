@@ -129,8 +129,7 @@ class CoordinatorScorecard(AnalysisResult):
             i18n.pick(lang, "高值主诉成交", "High-value complaints"): [i18n.rate(_num(v), lang) for v in t["conversion_high_value"]],
             i18n.pick(lang, "约好下次就诊", "Next visit booked"): [i18n.rate(_num(v), lang) for v in t["next_visit_booked"]],
             i18n.pick(lang, "完诊率（中断）", "Plans completed (interrupted)"): [
-                f"{i18n.rate(_num(r), lang)}（{int(n)}）" if lang == "zh" else f"{i18n.rate(_num(r), lang)} ({int(n)})"
-                for r, n in zip(t["plan_completion"], t["plans_interrupted"])],
+                _rate_of(r, n, lang) for r, n in zip(t["plan_completion"], t["plans_interrupted"])],
             i18n.pick(lang, "带来转介绍", "Referrals"): [i18n.count(v, lang) for v in t["referrals"]],
             i18n.pick(lang, "患者实收", "Revenue"): i18n.money_column([_num(v) for v in t["revenue"]], lang),
         })
@@ -145,8 +144,7 @@ class CoordinatorScorecard(AnalysisResult):
         out = pd.DataFrame({i18n.pick(lang, "首诊科室", "First visit's department"):
                             [sentences.segment(Segment("department", x), lang, short=True) for x in rates.index]})
         for name in rates.columns:
-            out[name] = [f"{i18n.rate(_num(r), lang)}（{int(n)}）" if lang == "zh" else f"{i18n.rate(_num(r), lang)} ({int(n)})"
-                         if not pd.isna(n) else "—" for r, n in zip(rates[name], counts[name])]
+            out[name] = [_rate_of(r, n, lang) for r, n in zip(rates[name], counts[name])]
         return out
 
     def metrics(self) -> dict:
@@ -158,6 +156,13 @@ class CoordinatorScorecard(AnalysisResult):
         return {"kpis": {"consultant_conversion_min": _json(judged.min()) if len(judged) else None},
                 "consultants": {str(name): {k: _json(int(row[k]) if k in counts else row[k]) for k in keys}
                                 for name, row in t.iterrows()}}
+
+
+def _rate_of(rate, n, lang: str) -> str:
+    """A rate and its count in brackets, as a table cell: 56.9%（146）; a dash where there is none."""
+    if pd.isna(n):
+        return "—"
+    return i18n.pick(lang, f"{i18n.rate(_num(rate), lang)}（{int(n)}）", f"{i18n.rate(_num(rate), lang)} ({int(n)})")
 
 
 def complaint_tiers(first: pd.DataFrame, charges: pd.DataFrame) -> pd.Series:

@@ -396,7 +396,7 @@ class Complaints(AnalysisResult):
         if t.empty:
             return no_data(ax, lang, title)
         labels = [_theme(x, lang) for x in t.index]
-        ax.barh(labels, t["complaints"], color=[PALETTE[1]] * (len(t) - 1) + [ACTION_RED], **kwargs)
+        ax.barh(labels, t["complaints"], color=PALETTE[1], **kwargs)  # counts, not a line crossed: no red
         for y, n in enumerate(t["complaints"]):
             ax.text(n, y, f" {n:,}", va="center", fontsize="small")
         ax.set_xlabel(i18n.pick(lang, "投诉条数（一条可涉及多个主题）", "complaints (one may name several themes)"))
