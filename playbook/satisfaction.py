@@ -8,7 +8,8 @@ From two optional exports:
   net promoter score NPS = % promoters (9–10) − % detractors (0–6), in points from −100 to 100, by
   month, doctor and source channel. A doctor's NPS over the last six months of the period that is
   ``nps_fall`` (20 points, playbook default) or more below their own earlier NPS, with at least
-  ``MIN_RESPONSES`` answers in each window, is flagged; so is the clinic's.
+  ``MIN_RESPONSES`` answers in each window and a fall larger than twice its standard error (a doctor's
+  answers are few, and 20 points can be noise), is flagged; so is the clinic's.
 - **reviews** (在线评价: platform, date, stars 1–5, text): the mean stars by month and platform; a
   platform whose mean over the last six months is under ``review_stars_min`` (4 stars, playbook
   default), with at least ``MIN_REVIEWS`` reviews, is flagged.
@@ -66,6 +67,12 @@ def nps_of(scores: pd.Series) -> float | None:
     if scores.empty:
         return None
     return float(100 * ((scores >= PROMOTER).mean() - (scores <= DETRACTOR).mean()))
+
+
+def nps_error(scores: pd.Series) -> float:
+    """The standard error of an NPS in points: each answer counts +1, 0 or −1, so var = p + d − (p − d)², / n."""
+    promoters, detractors = (scores >= PROMOTER).mean(), (scores <= DETRACTOR).mean()
+    return float(100 * np.sqrt(max(promoters + detractors - (promoters - detractors) ** 2, 0.0) / len(scores)))
 
 
 def _windows(start: dt.date, end: dt.date) -> tuple[Window, Window | None]:
@@ -226,7 +233,8 @@ def net_promoter(surveys: pd.DataFrame, *, start: dt.date, end: dt.date,
             if len(now) < MIN_RESPONSES or len(then) < MIN_RESPONSES:
                 continue
             fall = nps_of(then) - nps_of(now)
-            if line.breached(fall):
+            # past the line, and more than twice the noise of two samples of answers (a doctor has few)
+            if line.breached(fall) and fall > 2 * np.hypot(nps_error(now), nps_error(then)):
                 flags.append(Finding.past(
                     line, fall, kind="nps_fall", metric="nps_fall" if doctor else "nps_fall_clinic", problem_class="experience",
                     segment=Segment("doctor", doctor) if doctor else None, window=recent, reference=nps_of(then),

@@ -92,3 +92,34 @@ def test_a_five_point_survey_is_not_an_nps_and_missing_tables_say_what_would_add
     section = satisfaction.diagnose(Bare(), thresholds.resolve())
     assert all(isinstance(r, Unavailable) for r in section.results())
     assert "0–10" in section.nps.zh and "大众点评" in section.reviews.zh
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sample", ["general_clinic", "children_clinic"])
+def test_no_comment_or_review_text_reaches_any_output_of_a_sample_run(sample, sample_run):
+    """What patients wrote, and the names and phones some of them signed with, appear in no output: the report,
+    kpis.json, the executed chapters."""
+    from playbook.clinic import load_clinic
+    from playbook.config import SAMPLES_DIR
+
+    clinic = load_clinic(SAMPLES_DIR / sample)
+    written = set(clinic.table("surveys")["comment"].dropna()) | set(clinic.table("reviews")["text"].dropna())
+    phrases = {part for text in written for part in text.split("，") if len(part) >= 4 and part != "还可以"}
+    assert any(text.startswith("我是") for text in written)  # the sample holds signed comments to leak
+    run = sample_run(sample)
+    outputs = [run.kpis, *run.out_dir.glob("*.ipynb"), run.out_dir / "report.html"]
+    for path in outputs:
+        text = path.read_text(encoding="utf-8")
+        leaked = [p for p in phrases if p in text]
+        assert not leaked and "我是" not in text, (path.name, leaked[:3])
+
+
+def test_a_fall_within_the_noise_of_few_answers_is_not_flagged():
+    """20 answers before (12 promoters, 4 detractors: +40) and 20 after (9 and 6: +15): 25 points, past the line,
+    but twice its standard error is 52 points: noise, not a finding."""
+    before = [10] * 12 + [7] * 4 + [3] * 4
+    after = [10] * 9 + [7] * 5 + [3] * 6
+    rows = [("2024-03-01", s, "A", "美团", None) for s in before] + [("2024-09-01", s, "A", "美团", None) for s in after]
+    result = satisfaction.net_promoter(_surveys(rows), start=START, end=END, thresholds=thresholds.resolve())
+    assert result.table.loc["A", "nps_before"] == pytest.approx(40) and result.table.loc["A", "nps_recent"] == 15
+    assert result.flags == []
