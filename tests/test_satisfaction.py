@@ -121,5 +121,5 @@ def test_a_fall_within_the_noise_of_few_answers_is_not_flagged():
     after = [10] * 9 + [7] * 5 + [3] * 6
     rows = [("2024-03-01", s, "A", "美团", None) for s in before] + [("2024-09-01", s, "A", "美团", None) for s in after]
     result = satisfaction.net_promoter(_surveys(rows), start=START, end=END, thresholds=thresholds.resolve())
-    assert result.table.loc["A", "nps_before"] == pytest.approx(40) and result.table.loc["A", "nps_recent"] == 15
+    assert result.table.loc["A", "nps_before"] == pytest.approx(40) and result.table.loc["A", "nps_recent"] == pytest.approx(15)
     assert result.flags == []
