@@ -339,6 +339,17 @@ def _plants(kind: str) -> list[dict]:
             {"id": "consumables_high", "what_en": "Consumables run at ~9% of revenue (method range 5-7%)",
              "what_zh": "耗材占流水约9%（方法标准5-7%）", "where": "costs 耗材", "from": "2022-01-01",
              "expected_signal_en": "costs 耗材 / revenue ~0.09 in every month"},
+            {"id": "coordinator_cherry_picking", "what_en": "The coordinator 周咨询师 picks cases [S4]: the "
+             "unconverted basic complaints land with him, and his patients are booked at checkout less often",
+             "what_zh": "周咨询师挑单：基础主诉患者成交少，患者离开前约好下次就诊的也少", "where": "consultant 周咨询师",
+             "from": "2022-01-01", "expected_signal_en": "consultants: 周咨询师 first_visit_conversion 10+ points "
+             "below the others', the gap on basic complaints only; next_visit_booked far below the others'"},
+            {"id": "doctor_nps_falls", "what_en": "刘医生's patients' recommend scores fall from 2025-07-01",
+             "what_zh": "刘医生的患者推荐意愿下降", "where": "doctor 刘医生", "from": "2025-07-01",
+             "expected_signal_en": "his NPS ~+48 before, ~0 in H2 2025; the other doctors steady"},
+            {"id": "slow_waits", "what_en": "李医生, who took over 王医生's patients, runs late: waits of ~24 "
+             "minutes from 2025-09-01", "what_zh": "李医生接手王医生的患者后候诊变长", "where": "doctor 李医生",
+             "from": "2025-09-01", "expected_signal_en": "his mean wait in H2 2025 above 15 minutes, ~6 before"},
         ]
     return [
         {"id": "low_family_conversion", "what_en": "Few parents of child patients become patients: "
@@ -352,6 +363,15 @@ def _plants(kind: str) -> list[dict]:
          "visits Monday-Friday 13:00-16:59", "from": "2023-01-01",
          "expected_signal_en": "no_show_rate ~0.30 for children's visits scheduled Mon-Fri 13:00-16:59 "
          "against ~0.08 in other slots"},
+        {"id": "idle_prime_chair", "what_en": "The clinic's one chair stands empty in its after-school and "
+         "weekend-morning prime hours: too few patients, the families that do not come among them",
+         "what_zh": "放学后和周末上午的黄金时段椅位空置超过10%", "where": "the chair", "from": "2023-01-01",
+         "expected_signal_en": "prime-hour chair vacancy above 10% in H2 2025 and before"},
+        {"id": "weekend_crowd", "what_en": "From 2025-07-01 weekend mornings are crowded: long waits, lower "
+         "scores from those patients, online reviews about waiting fall under 4 stars",
+         "what_zh": "周末上午拥挤：候诊变长，在线评价降到4星以下", "where": "weekend mornings; reviews",
+         "from": "2025-07-01", "expected_signal_en": "weekend-morning mean wait above 15 minutes; review stars "
+         "under 4 on the platforms in H2 2025"},
     ]
 
 
@@ -1457,7 +1477,8 @@ def _booking_times(spec: Spec, problems: bool, visits: pd.DataFrame, clock: pd.D
     phone = np.minimum(phone_day * 1440 + rng.integers(9 * 60, 21 * 60, n), when - 60)
     ahead = when - rng.integers(1, 15, n) * 1440 + rng.integers(-180, 180, n)
     out = np.empty(n, dtype=np.int64)
-    out[order] = np.where(first, ahead, np.where(at_checkout, checkout, phone))
+    # never after the booked time (a visit the same day, right after the one it was booked at)
+    out[order] = np.minimum(np.where(first, ahead, np.where(at_checkout, checkout, phone)), when - 5)
     return out
 
 
