@@ -12,6 +12,7 @@ import shutil
 import pytest
 from bs4 import BeautifulSoup
 
+from playbook import nondata
 from playbook.clinic import load_clinic
 from playbook.config import SAMPLES_DIR
 
@@ -65,6 +66,11 @@ def _names_in_data(folder) -> set[str]:
             names |= {str(v) for c in columns if c in frame for v in frame[c].dropna().unique()}
     for load in clinic.loads.values():
         names |= set(load.personal_data) | {load.sheet or ""}
+        # the audit quotes the export's own headers and status words (到诊状态: 已到诊 → arrived)
+        names |= set(load.mapping) | set(load.unrecognised)
+        names |= {word for words in load.words.values() for word in words}
+    # and the words of rows that are not data, as exports write them (合计, 制表人 …)
+    names |= {en for en, _ in nondata.REASONS.values()}
     return names
 
 
