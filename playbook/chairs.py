@@ -187,8 +187,7 @@ class ChairVacancy(AnalysisResult):
 
     def table_for(self, lang: str = "zh") -> pd.DataFrame:
         t = self.table
-        recent = i18n.window(self.recent.start, self.recent.end, lang)
-        before = i18n.window(self.before.start, self.before.end, lang) if self.before else i18n.pick(lang, "此前", "before")
+        recent, before = i18n.recent_and_before(self.recent, self.before, lang)
         return pd.DataFrame({
             i18n.pick(lang, "椅位", "Chairs"): [_group_name(g, lang) for g in t.index],
             i18n.pick(lang, "椅位数", "Count"): [i18n.count(v, lang) for v in t["chairs"]],

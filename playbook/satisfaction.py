@@ -101,9 +101,7 @@ class NetPromoter(AnalysisResult):
     left_out: int = 0  # scores outside 0-10
 
     def _names(self, lang: str) -> tuple[str, str]:
-        recent = i18n.window(self.recent.start, self.recent.end, lang)
-        before = i18n.window(self.before.start, self.before.end, lang) if self.before else i18n.pick(lang, "此前", "before")
-        return recent, before
+        return i18n.recent_and_before(self.recent, self.before, lang)
 
     def plot(self, ax: plt.Axes | None = None, *, lang: str = "zh", **kwargs) -> plt.Axes:
         """NPS per doctor, before (grey) and recently (red where it fell past the line)."""
@@ -296,9 +294,7 @@ class Reviews(AnalysisResult):
         return set_title(ax, title, lang)
 
     def _names(self, lang: str) -> tuple[str, str]:
-        recent = i18n.window(self.recent.start, self.recent.end, lang)
-        before = i18n.window(self.before.start, self.before.end, lang) if self.before else i18n.pick(lang, "此前", "before")
-        return recent, before
+        return i18n.recent_and_before(self.recent, self.before, lang)
 
     def title(self, lang: str = "zh") -> str:
         recent, before = self._names(lang)

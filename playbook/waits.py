@@ -84,9 +84,7 @@ class WaitTimes(AnalysisResult):
         return ax
 
     def _names(self, lang: str) -> tuple[str, str]:
-        recent = i18n.window(self.recent.start, self.recent.end, lang)
-        before = i18n.window(self.before.start, self.before.end, lang) if self.before else i18n.pick(lang, "此前", "before")
-        return recent, before
+        return i18n.recent_and_before(self.recent, self.before, lang)
 
     def title(self, lang: str = "zh") -> str:
         """The chart's finding: the slot or doctor where patients wait past the line, else the longest wait."""
