@@ -1297,7 +1297,7 @@ WEEKS = {
                  "prime_hours": {"mon-fri": "17:00-20:00", "sat-sun": "10:00-12:00"}},
 }
 CHERRY_PICKER = "周咨询师"  # takes the implant, orthodontic and prosthetic complaints, neglects the basic ones [S4]
-CHERRY_TAKES_UNCONVERTED = 0.3  # of the other coordinators' unconverted (basic) patients, this share lands with them
+CHERRY_TAKES_UNCONVERTED = 0.28  # of the other coordinators' unconverted (basic) patients, this share lands with them
 CHERRY_GIVES_BASIC = 0.25  # of their converting basic-complaint patients, this share they leave to the others
 HIGH_VALUE_DEPARTMENTS = ("种植", "正畸", "修复")
 REBOOK = {"treatment": 0.88, "recall": 0.55}  # the next visit booked at checkout: during treatment, for a recall

@@ -135,17 +135,17 @@ DEFAULTS: dict[str, Threshold] = {t.name: t for t in (
     # The treatment coordinator's scorecard [S4]: conversion and the next visit booked, against the other coordinators.
     _t("consultant_conversion_gap", 0.10, "max", "咨询师初诊成交率落后其他咨询师的幅度",
        "Coordinator's first-visit conversion behind the others'",
-       "playbook default: [S4] says a coordinator who picks cases (挑单) drags conversion down, but gives no number; "
+       "playbook default: [S4] says a coordinator who picks cases drags conversion down, but gives no number; "
        "10 points behind the other coordinators' is the review line",
        source_zh="本工具默认值：[S4] 指出咨询师“挑单”会拉低转化率，但未给出数值；落后其他咨询师10个百分点即复盘"),
     _t("reappointment_gap", 0.10, "max", "咨询师预约下次复诊率落后其他咨询师的幅度",
        "Coordinator's re-appointment behind the others'",
-       "playbook default: [S4] scores coordinators on whether each patient leaves with the next visit booked (留存), "
+       "playbook default: [S4] scores coordinators on whether each patient leaves with the next visit booked, "
        "but gives no number; 10 points behind the other coordinators' is the review line",
        source_zh="本工具默认值：[S4] 按“每天接诊患者中是否预约下次复诊”考核咨询师，但未给出数值；落后其他咨询师10个百分点即复盘"),
     # Waiting and satisfaction [S1]: the health check names them, the sources give no number.
     _t("wait_minutes", 15, "max", "平均候诊分钟上限", "Average wait ceiling (minutes)",
-       "playbook default: [S1] lists waiting time (候诊时间) among the efficiency indicators and long waits among "
+       "playbook default: [S1] lists waiting time among the efficiency indicators and long waits among "
        "patients' pain points, but gives no number",
        source_zh="本工具默认值：[S1] 把候诊时间列为效率指标、“候诊久”列为就诊痛点，但未给出数值"),
     _t("nps_fall", 20, "max", "净推荐值下降上限（分）", "NPS fall ceiling (points)",
@@ -153,7 +153,7 @@ DEFAULTS: dict[str, Threshold] = {t.name: t for t in (
        "no number; a doctor's or the clinic's NPS 20 points below its own earlier score is a change, not noise",
        source_zh="本工具默认值：[S1] 把NPS列为满意度指标并要求对回落预警，但未给出数值；医生或全院的NPS比此前低20分以上视为变化而非波动"),
     _t("review_stars_min", 4.0, "min", "在线评价平均星级下限", "Online review stars floor",
-       "playbook default: [S1] lists the number and quality of online reviews (大众点评, 好大夫在线) among the "
+       "playbook default: [S1] lists the number and quality of online reviews (Dianping, Haodf) among the "
        "satisfaction indicators but gives no number; under 4 of 5 stars the listing loses patients",
        source_zh="本工具默认值：[S1] 把在线评价数量与质量（大众点评、好大夫在线）列为满意度指标，但未给出数值；平均低于4星即影响获客"),
     _t("chair_turnover_minutes", 10, "max", "两位患者之间整理椅位的分钟数", "Chair turnover between patients (minutes)",
