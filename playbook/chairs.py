@@ -287,7 +287,7 @@ def chair_vacancy(visits: pd.DataFrame, *, week: WeeklyHours, prime: WeeklyHours
 
 def _sentences(result: ChairVacancy) -> tuple[str, str]:
     over = float(result.cells["over"].sum()) / max(float(result.cells["used"].sum() + result.cells["over"].sum()), 1.0)
-    how_zh = ("就诊时长取自导出的开始和结束时间" if result.measured >= 0.5 else "导出没有就诊结束时间，占椅时长按各科室的默认时长估算（见阈值表）")
+    how_zh = ("就诊时长取自导出的开始和结束时间" if result.measured >= 0.5 else "导出没有就诊结束时间，占椅时长按各科室的默认时长估算，见阈值表")
     how_en = ("chair time is taken from the export's start and end times" if result.measured >= 0.5 else
               "the export has no end times, so chair time uses each department's default length (see the thresholds)")
     over_zh = f"；另有{i18n.rate(over, 'zh')}的就诊时间超出了椅位数（同一时间在诊的患者多于椅位），请核对椅位数" if over > 0.05 else ""
