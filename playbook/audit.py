@@ -22,9 +22,10 @@ from .results import _need_zh
 # Which analyses the data supports: (name, 中文, English, needs [(table, column or None)]), in chapter
 # order, named as the analyses name themselves (their `Unavailable` results say the same). A need
 # ("clinic.yaml", key) is a setting the consultant adds to the configuration.
-CONFIG_NEEDS_ZH = {"opening_hours": "营业时间", "chairs": "各科室椅位数", "interventions": "要评估的干预措施"}
-CONFIG_NEEDS_EN = {"opening_hours": "opening hours", "chairs": "chairs per department",
-                   "interventions": "the interventions to evaluate"}
+# A setting as the owner's report names it (the terminal audit names the clinic.yaml key for the consultant).
+CONFIG_NEEDS = {"opening_hours": ("诊所每天的营业时间", "the clinic's opening hours"),
+                "chairs": ("诊所的椅位数（全院或各科室）", "how many chairs the clinic has (in all or per department)"),
+                "interventions": ("要评估的改进措施及开始日期", "the changes to evaluate and when they started")}
 MINIMAL = [("patients", None), ("visits", None), ("charges", None)]
 ANALYSES: list[tuple[str, str, str, list[tuple[str, str | None]]]] = [
     ("headline_kpis", "核心指标", "Headline KPIs", MINIMAL),
@@ -38,6 +39,10 @@ ANALYSES: list[tuple[str, str, str, list[tuple[str, str | None]]]] = [
     ("rfm", "RFM分层与ABC分类", "RFM segments and ABC classes", MINIMAL),
     ("churn_warning", "高价值客户流失预警", "High-value churn warnings", MINIMAL),
     ("child_family", "儿童带动家庭", "Child → family conversion", [("patients", "referrer_patient_id")]),
+    ("reappointment", "离开前预约下次复诊", "Re-appointment", MINIMAL),
+    ("nps", "净推荐值NPS", "Net promoter score", [("surveys", None)]),
+    ("reviews", "在线评价星级", "Online review stars", [("reviews", None)]),
+    ("complaints", "投诉主题", "Complaints by theme", [("surveys|reviews", None)]),
     ("doctors", "医生业绩", "Doctors: revenue and conversion", [("visits", "doctor_id")]),
     ("designation", "医生指定率", "Doctor designation", [("charges", "doctor_id"), ("charges", "designated")]),
     ("doctor_load", "医生负荷", "Doctor load against capacity", [("visits", "doctor_id")]),
@@ -45,6 +50,8 @@ ANALYSES: list[tuple[str, str, str, list[tuple[str, str | None]]]] = [
     ("no_show_times", "爽约时段", "No-shows by weekday and hour", MINIMAL),
     ("no_show_channels", "各渠道爽约率", "No-shows by channel", [("patients", "source_channel")]),
     ("chair_vacancy", "椅位空置率", "Chair vacancy", [("clinic.yaml", "opening_hours"), ("clinic.yaml", "chairs")]),
+    ("wait_times", "候诊时间", "Waiting time", [("visits", "checked_in_at"), ("visits", "started_at")]),
+    ("coordinators", "咨询师考核", "Coordinator scorecard", [("visits", "consultant_id")]),
     ("profit", "利润与各项成本占比", "Profit and cost shares", [("costs", None)]),
     ("cost_ratios", "耗材、加工费与库存占比", "Consumables, lab and inventory shares", [("costs", None)]),
     ("bottleneck", "瓶颈排序", "Bottleneck ranking", MINIMAL),
@@ -197,19 +204,22 @@ class AuditResult:
         rows = []
         for name, zh, en, needs in ANALYSES:
             absent = [(t, c) for t, c in needs if not self._has(t, c)]
-            # in the owner's words: which data to add, never a file or a configuration key
-            missing = [f"the clinic's {CONFIG_NEEDS_EN.get(c, c)}" if t == "clinic.yaml" else
-                       f"the {t} table's “{c}” column" if c else f"the {t} table" for t, c in absent]
-            missing_zh = [f"诊所的“{CONFIG_NEEDS_ZH.get(c, c)}”" if t == "clinic.yaml" else _need_zh(f"{t}.{c}" if c else t)
-                          for t, c in absent]
+            # the terminal names the clinic.yaml key; the owner's report says which data to add, in their words
+            missing = [f"{t}: {c}" if t == "clinic.yaml" else f"{t}.{c}" if c else t.replace("|", " or ")
+                       for t, c in absent]
+            missing_zh = [CONFIG_NEEDS[c][0] if t == "clinic.yaml" else
+                          "或".join(_need_zh(f"{x}.{c}" if c else x) for x in t.split("|")) for t, c in absent]
+            plain = [CONFIG_NEEDS[c][1] if t == "clinic.yaml" else
+                     " or ".join(f"the {x} table's “{c}” column" if c else f"the {x} table" for x in t.split("|"))
+                     for t, c in absent]
             rows.append({"analysis": name, "zh": zh, "en": en, "can_run": not missing, "needs": ", ".join(missing),
-                         "needs_zh": "、".join(missing_zh)})
+                         "needs_zh": "、".join(missing_zh), "needs_plain": ", ".join(plain)})
         return pd.DataFrame(rows)
 
     def _has(self, table: str, column: str | None) -> bool:
         if table == "clinic.yaml":  # a setting, not a table: the configuration has no such key yet
             return bool(getattr(self.clinic.config, column, None))
-        return self.clinic.has(table, column)
+        return any(self.clinic.has(name, column) for name in table.split("|"))  # surveys|reviews: either
 
     def _history(self, name: str) -> list[PlaybookError]:
         """Visits that begin inside the period: a patient's first arrival in the data may not be their
@@ -298,7 +308,7 @@ class AuditResult:
         return pd.DataFrame({
             i18n.pick(lang, "分析", "Analysis"): a["zh"] if lang == "zh" else a["en"],
             i18n.pick(lang, "可以进行", "Can run"): a["can_run"].map({True: i18n.pick(lang, "可以", "yes"), False: i18n.pick(lang, "否", "no")}),
-            i18n.pick(lang, "还需要", "Needs"): a["needs_zh"] if lang == "zh" else a["needs"],
+            i18n.pick(lang, "还需要", "Needs"): a["needs_zh"] if lang == "zh" else a["needs_plain"],
         })
 
     def words_for(self, lang: str = "zh") -> pd.DataFrame:
@@ -362,7 +372,7 @@ class AuditResult:
                           self.personal_data.to_string(index=False)]
             refunds = self.refunds
             parts += ["", f"Refunds: {i18n.counted(refunds['count'], 'line')}, {i18n.money(refunds['amount'], 'en')}",
-                      "", "Analyses", self.analyses.drop(columns="zh" if lang == "en" else "en").to_string(index=False)]
+                      "", "Analyses", self.analyses.drop(columns=["zh" if lang == "en" else "en", "needs_plain"]).to_string(index=False)]
         return "\n".join(parts)
 
 

@@ -12,7 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import i18n, schema
+from . import hours, i18n, schema
 from .errors import ConfigError
 from .thresholds import DEFAULTS
 
@@ -148,6 +148,13 @@ class ClinicConfig(BaseModel):
     # The weekly pack (playbook.weekly): events marked on its trend chart beside the campaigns [S0].
     events: list[Event] = Field(default_factory=list)
 
+    # Chair vacancy (playbook.chairs) [S0]: when the clinic is open ({mon-fri: "09:00-18:00", sat-sun: closed}),
+    # its chairs (a count, or per department: {种植: 1, 正畸: 1, 其他: 3}, 其他 = the departments not named), and
+    # its prime hours (same form; omitted: [S0]'s 14:00-17:00 on every open day)
+    opening_hours: dict[str, str | None] | None = None
+    chairs: int | dict[str, int] | None = None
+    prime_hours: dict[str, str | None] | None = None
+
     @field_validator("files", "headers", "values")
     @classmethod
     def _known_tables(cls, value: dict) -> dict:
@@ -175,6 +182,21 @@ class ClinicConfig(BaseModel):
             raise ValueError(f"unknown {i18n.plural(len(unknown), 'threshold')} {unknown}; thresholds are {sorted(DEFAULTS)}")
         return value
 
+    @field_validator("opening_hours", "prime_hours")
+    @classmethod
+    def _week(cls, value):
+        if value is not None:
+            hours.parse(value)  # a ValueError names the day or the time range to fix
+        return value
+
+    @field_validator("chairs")
+    @classmethod
+    def _chairs(cls, value):
+        counts = value.values() if isinstance(value, dict) else [] if value is None else [value]
+        if any(n < 0 for n in counts) or (value is not None and not sum(counts)):
+            raise ValueError("chairs must be a positive count, or a count per department such as {种植: 1, 其他: 3}")
+        return value
+
     @model_validator(mode="after")
     def _known_columns(self):
         for table, mapping in self.headers.items():
@@ -198,6 +220,17 @@ class ClinicConfig(BaseModel):
             return self.plan_start
         end = max(self.period.end, self.report_day)
         return end + dt.timedelta(days=7 - end.weekday())
+
+    @property
+    def week(self) -> hours.WeeklyHours | None:
+        """The opening hours, read (None when clinic.yaml gives none)."""
+        return hours.parse(self.opening_hours) if self.opening_hours else None
+
+    @property
+    def prime_week(self) -> hours.WeeklyHours | None:
+        """The prime hours inside the opening hours: clinic.yaml's, else [S0]'s 14:00-17:00 every open day."""
+        week = self.week
+        return week and week & hours.parse(self.prime_hours or hours.PRIME_DEFAULT)
 
     @property
     def referral(self) -> tuple[str, ...]:

@@ -25,7 +25,12 @@ SECTIONS = {
     "drivers": "playbook.drivers",
     "funnel": "playbook.funnel",
     "loyalty": "playbook.cohorts",
+    "reappointment": "playbook.reappointment",
+    "satisfaction": "playbook.satisfaction",
     "doctors": "playbook.doctors",
+    "chairs": "playbook.chairs",
+    "waits": "playbook.waits",
+    "coordinators": "playbook.coordinators",
     "costs": "playbook.costs",
 }
 

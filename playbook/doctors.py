@@ -11,7 +11,8 @@ Method step 1 looks at the team as well as the patients [S1]. The rules applied 
   brought in their last twelve months.
 - Doctor load = arrived visits / working days (days with at least one arrived visit of the doctor),
   against the capacity of the staff table (``daily_capacity``) or the attending doctor's 12 a day; a
-  chief doctor (职称 主任) also against 5 surgeries a day [S0].
+  chief doctor (the staff table's 职称 主任, 副主任) also against 5 surgeries a day [S0]. Both lines are
+  daily: the share of working days over each is shown beside the averages.
 - First-visit conversion per doctor: the contract's definition (`playbook.tables.new_patient_table`)
   over the new patients whose first arrived visit was with that doctor; below 80% review it with the
   doctor [S2].
@@ -21,8 +22,7 @@ Method step 1 looks at the team as well as the patients [S1]. The rules applied 
   (cancelled left out, as the contract's ``no_show_rate``), against the playbook's 15% alert line:
   by weekday × hour and by time slot (`no_show_times`), and by source channel over the last six
   months of the period, leaving out the slots already over the line (`no_show_channels`).
-- Chair vacancy 椅位空置率 needs the clinic's opening hours and chair count, which clinic.yaml does not
-  carry yet: the analysis says so instead of guessing [S0].
+- Chair vacancy 椅位空置率 by department and hour is `playbook.chairs`' [S0]; waiting times `playbook.waits`'.
 
 kpis.json, under ``"kpis"`` (add, never rename):
 
@@ -47,7 +47,7 @@ kpis.json, under ``"kpis"`` (add, never rename):
 
 Under ``"doctors"``, one entry per doctor as written in the data: revenue, revenue_share,
 designation_rate, designated_revenue, working_days, last_active_day, weeks_inactive, departed,
-arrived_visits, load_per_day, capacity, utilisation, days_over_capacity, surgeries_per_day,
+arrived_visits, load_per_day, capacity, utilisation, days_over_capacity, surgeries_per_day, surgery_days_over,
 new_patients, first_visit_conversion, plans_completed, plans_interrupted, plans_in_progress,
 plan_completion. Under ``"operations"``: ``no_show_by_channel`` (channel → booked, no_shows, rate,
 rate_before, rate_recent, booked_recent, rate_recent_other_slots) and ``no_show_by_slot`` (slot → booked,
@@ -71,7 +71,8 @@ from .jsonsafe import scalar as _json
 from .kpis import channel_name
 from .plotting import ACTION_RED, PALETTE, SEQUENTIAL, month_ticks, no_data, reference_line, set_title
 from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window, rate_or_none
-from .tables import SLOT_HOURS, UNKNOWN_CHANNEL, first_doctors, new_patient_table, time_slots
+from .tables import (SLOT_HOURS, UNKNOWN_CHANNEL, first_doctors, new_patient_table, revenue_per_arrived_visit,
+                     time_slots)
 from .thresholds import DEFAULTS, Threshold
 
 # Fewer observations than these make a rate noise, not evidence: no flag is raised below them
@@ -511,6 +512,8 @@ class DoctorLoad(AnalysisResult):
             i18n.pick(lang, "负荷率", "Utilisation"): [i18n.rate(_num(v), lang) for v in t["utilisation"]],
             i18n.pick(lang, "超上限天数占比", "Days over capacity"): [i18n.rate(_num(v), lang) for v in t["days_over_capacity"]],
             i18n.pick(lang, "手术/出诊日（主任）", "Surgeries/day (chief)"): surgery,
+            i18n.pick(lang, "手术超上限天数占比", "Days over the surgery line"): [
+                i18n.rate(_num(v), lang) if not pd.isna(v) else "—" for v in t["surgery_days_over"]],
         })
 
     def metrics(self) -> dict:
@@ -522,7 +525,8 @@ class DoctorLoad(AnalysisResult):
                 "doctors": {str(d): {"arrived_visits": _json(r.arrived_visits), "load_per_day": _json(r.load_per_day),
                                      "capacity": _json(r.capacity), "utilisation": _json(r.utilisation),
                                      "days_over_capacity": _json(r.days_over_capacity),
-                                     "surgeries_per_day": _json(r.surgeries_per_day)}
+                                     "surgeries_per_day": _json(r.surgeries_per_day),
+                                     "surgery_days_over": _json(r.surgery_days_over)}
                             for d, r in t.iterrows()}}
 
 
@@ -561,9 +565,10 @@ def doctor_load(visits: pd.DataFrame, charges: pd.DataFrame | None = None, *, st
     over = daily.join(table["capacity"], on="doctor_id")
     table["days_over_capacity"] = (over["visits"] > over["capacity"]).groupby(over["doctor_id"]).mean()
     table["chief"] = table["title"].fillna("").str.contains(CHIEF_TITLE)
-    table["surgeries_per_day"] = np.nan
+    table["surgeries_per_day"] = table["surgery_days_over"] = np.nan
     if charges is not None and table["chief"].any():
-        table.loc[table["chief"], "surgeries_per_day"] = _surgeries_per_day(charges, table, start, end)
+        per_day, over = _surgeries(charges, table, start, end, chief_line.value)
+        table.loc[table["chief"], "surgeries_per_day"], table.loc[table["chief"], "surgery_days_over"] = per_day, over
     table = table.sort_values("load_per_day", ascending=False)
 
     flags = []
@@ -602,17 +607,22 @@ def _staff_info(staff: pd.DataFrame | None, doctors: pd.Index) -> pd.DataFrame:
     return out
 
 
-def _surgeries_per_day(charges: pd.DataFrame, table: pd.DataFrame, start: dt.date, end: dt.date) -> pd.Series:
+def _surgeries(charges: pd.DataFrame, table: pd.DataFrame, start: dt.date, end: dt.date,
+               line: float) -> tuple[pd.Series, pd.Series]:
+    """Each chief's surgeries per working day, and the share of working days with more than ``line`` [S0]."""
     chiefs = table.index[table["chief"]]
     lines = charges[charges["doctor_id"].isin(chiefs) & _in_period(charges["paid_at"], start, end)
                     & (charges["amount_paid"] > 0)]
     items = pd.Series(pd.unique(lines["item"].dropna()))
     is_surgery = dict(zip(items, items.astype("str").str.contains("|".join(SURGERY_KEYWORDS), regex=True)))
     surgical = lines["item"].map(is_surgery).fillna(False).astype(bool)
-    sessions = (pd.DataFrame({"doctor_id": lines["doctor_id"].astype("str"), "patient_id": lines["patient_id"],
-                              "day": _days(lines["paid_at"])})[surgical]
-                .drop_duplicates().groupby("doctor_id").size())
-    return (sessions.reindex(chiefs).fillna(0) / table.loc[chiefs, "working_days"]).astype(float)
+    daily = (pd.DataFrame({"doctor_id": lines["doctor_id"].astype("str"), "patient_id": lines["patient_id"],
+                           "day": _days(lines["paid_at"])})[surgical]
+             .drop_duplicates().groupby(["doctor_id", "day"]).size())
+    days = table.loc[chiefs, "working_days"]
+    per_day = (daily.groupby(level="doctor_id").sum().reindex(chiefs).fillna(0) / days).astype(float)
+    over = ((daily > line).groupby(level="doctor_id").sum().reindex(chiefs).fillna(0) / days).astype(float)
+    return per_day, over
 
 
 def _load_sentences(table: pd.DataFrame, flags: list[Finding], chief_line: Threshold) -> tuple[str, str]:
@@ -634,6 +644,14 @@ def _load_sentences(table: pd.DataFrame, flags: list[Finding], chief_line: Thres
     low, high = float(judged["load_per_day"].min()), float(judged["load_per_day"].max())
     util = float(judged["utilisation"].max())
     span = f"{low:.1f}" if abs(high - low) < 0.05 else f"{low:.1f}–{high:.1f}"
+    days_over = pd.concat([judged["days_over_capacity"], judged["surgery_days_over"]], axis=1).max(axis=1).dropna()
+    days_over = days_over[days_over > 0]
+    if len(days_over):  # within the line on average, over it on some days [S0]: the days say where to rebook
+        busiest = days_over.idxmax()
+        few_zh = (f"；但{busiest}有{i18n.rate(float(days_over.max()), 'zh')}的出诊日超过上限，这些日子的预约要分给其他医生"
+                  + few_zh)
+        few_en = (f"; but {busiest} is over the line on {i18n.rate(float(days_over.max()), 'en')} of working days: "
+                  f"move those days' bookings to other doctors" + few_en)
     chief = judged["surgeries_per_day"].dropna()
     chief = chief[chief > 0]  # a chief doctor who performs no surgery (a children's clinic) says nothing here
     chief_zh = f"；主任医师平均每日手术最多{chief.max():.1f}台，低于{chief_line.value:g}台" if len(chief) else ""
@@ -1322,27 +1340,6 @@ def no_show_channels(visits: pd.DataFrame, patients: pd.DataFrame, *, start: dt.
 
 
 # --------------------------------------------------------------------------------------------------
-# Chair vacancy: needs configuration the clinic does not give yet.
-
-def chair_vacancy(config, thresholds: dict[str, Threshold] | None = None) -> Unavailable:
-    """Chair vacancy 椅位空置率 by department and time slot, against ``chair_vacancy_prime`` (10%) in prime slots [S0].
-
-    Empty chair-hours / available chair-hours needs the hours the clinic is open and how many chairs it
-    has (per department), which clinic.yaml does not carry yet. A proxy from booked visits alone would
-    mislead: without opening hours and visit lengths every clinic looks mostly empty.
-    """
-    missing = [key for key in ("opening_hours", "chairs") if not getattr(config, key, None)]
-    line = sentences.line(_line(thresholds, "chair_vacancy_prime"))
-    return Unavailable.because(
-        "chair_vacancy", needs=[f"clinic.yaml: {key}" for key in missing or ["opening_hours", "chairs"]],
-        zh_reason="椅位空置率需要两项诊所还没有提供的数据：每天的营业时间，和各科室的椅位数，因此本报告不计算；"
-                  f"提供后可按科室和时段查看黄金时段空置是否超过{line}。",
-        en_reason="Chair vacancy needs two things the clinic has not given yet: its opening hours and the number of "
-                  "chairs in each department, so this report does not compute it; once given, prime-slot vacancy by "
-                  f"department is checked against the {line} line.")
-
-
-# --------------------------------------------------------------------------------------------------
 # The section.
 
 @dataclass
@@ -1354,7 +1351,6 @@ class DoctorsSection(Section):
     plans: AnalysisResult = field(default=None)
     no_show_times: AnalysisResult = field(default=None)
     no_show_channels: AnalysisResult = field(default=None)
-    chair_vacancy: AnalysisResult = field(default=None)
 
 
 _NO_DOCTOR = {"zh_reason": "本分析需要预约记录或收费明细中的医生列（如“医生”“主治医生”），当前数据中没有；请导出含医生的记录后重新运行。",
@@ -1399,9 +1395,7 @@ def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> DoctorsSection
             en_reason="This analysis needs the treatment plans export (accepted/completed/interrupted), which the clinic "
                       "has not given; ask for it and run again.")
 
-    period_arrivals = int(((visits["status"] == "arrived") & _in_period(visits["scheduled_at"], start, end)).sum())
-    period_revenue = float(charges.loc[_in_period(charges["paid_at"], start, end), "amount_paid"].sum())
-    per_visit = max(period_revenue / period_arrivals, 0.0) if period_arrivals else 0.0
+    per_visit = revenue_per_arrived_visit(visits, charges, start, end)
     section.no_show_times = no_show_times(visits, start=start, end=end, thresholds=thresholds,
                                           revenue_per_visit=per_visit)
     if clinic.has("patients", "source_channel"):
@@ -1414,5 +1408,4 @@ def diagnose(clinic: Clinic, thresholds: dict[str, Threshold]) -> DoctorsSection
             zh_reason="患者档案中没有来源渠道，无法按渠道比较爽约率；请导出含“来源渠道”的患者档案。",
             en_reason="The patients export has no source channel, so no-shows cannot be compared by channel; export "
                       "patients with their source channel.")
-    section.chair_vacancy = chair_vacancy(clinic.config, thresholds)
     return section

@@ -177,6 +177,13 @@ def window(start: dt.date, end: dt.date, lang: str = "zh") -> str:
     return pick(lang, f"{y}年{m}月–{end.year}年{end.month}月", f"{start:%b %Y} – {end:%b %Y}")
 
 
+def recent_and_before(recent, before, lang: str = "zh") -> tuple[str, str]:
+    """The window a metric is judged on and the one before it (anything with ``start`` and ``end``), as a
+    chart or a table names them; "before" when there is none."""
+    return (window(recent.start, recent.end, lang),
+            window(before.start, before.end, lang) if before else pick(lang, "此前", "before"))
+
+
 def _date(value) -> dt.date:
     """A date from a date, a datetime or a pandas Timestamp (a datetime too)."""
     return value.date() if isinstance(value, dt.datetime) else value

@@ -35,12 +35,15 @@ FILE_STEMS: dict[str, tuple[str, ...]] = {
     "costs": ("costs", "月度成本", "成本"),
     "staff": ("staff", "员工"),
     "targets": ("targets", "目标"),
+    "surveys": ("surveys", "满意度调查", "满意度", "问卷", "回访评价"),
+    "reviews": ("reviews", "在线评价", "评价", "点评"),
 }
 _NAME_SUFFIX = re.compile(r"^[\s_\-.()（）\[\]【】0-9年月日至到~—表副本第页季度期份上下半]*(?:copy|副本)?[\s_\-.()（）0-9]*$",
                           re.IGNORECASE)
 _GLOB = re.compile(r"[*?\[]")
 EMPTY_DTYPE = {schema.ID: "str", schema.TEXT: "str", schema.STATUS: "str", schema.DATE: "datetime64[us]",
-               schema.AMOUNT: "float64", schema.INT: "Int64", schema.FLAG: "boolean"}
+               schema.AMOUNT: "float64", schema.INT: "Int64", schema.FLAG: "boolean",
+               schema.SCORE: "float64"}
 # Rows of data left out, and why (playbook.health weighs them; the rows not data are nondata.REASONS).
 LEFT_OUT = {
     "duplicate": ("exact duplicates of other rows (the same record exported twice), dropped",

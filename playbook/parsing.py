@@ -194,6 +194,7 @@ PARSERS: dict[str, Callable[[pd.Series], tuple[pd.Series, pd.Series]]] = {
     schema.AMOUNT: parse_amounts,
     schema.INT: parse_ints,
     schema.FLAG: parse_flags,
+    schema.SCORE: parse_amounts,  # a number; io applies a header's unit to amounts only
 }
 
 # kind -> (what the values should be, in English and Chinese; how to fix them)
@@ -201,6 +202,7 @@ EXPECTED = {
     schema.DATE: ("dates", "日期", "write dates like 2024-01-05, 2024/1/5, 2024年1月5日 or 2024-01-05 14:00"),
     schema.AMOUNT: ("amounts", "金额", "write amounts as numbers such as 1234.50 or ¥1,234.50"),
     schema.INT: ("whole numbers", "整数", "write whole numbers such as 1985"),
+    schema.SCORE: ("scores", "评分", "write the score as a number such as 9 (0-10) or 4.5 (stars)"),
     schema.ID: ("ids", "编号", "Excel showed the ids in scientific notation (1.38E+10) and dropped digits: format the "
                               "column as text in Excel (or export the table again as CSV from the clinic system)"),
     schema.FLAG: ("yes/no values", "是/否", "write 是 or 否"),

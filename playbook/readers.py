@@ -41,9 +41,10 @@ _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
 def normalize_header(header: object) -> str:
-    """A header as looked up: full-width folded, no spaces, no unit (实收金额（元） → 实收金额)."""
+    """A header as looked up: full-width folded, no spaces, no unit or note in brackets (实收金额（元） → 实收金额,
+    推荐意愿（0-10分） → 推荐意愿)."""
     text = re.sub(r"\s+", "", parsing.normalize_text(str(header))).lower()
-    return _BRACKETS.sub("", _UNIT.sub("", text)) or text
+    return _UNIT.sub("", _BRACKETS.sub("", text)) or text
 
 
 def amount_unit(header: object) -> tuple[str, float] | None:

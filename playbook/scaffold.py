@@ -24,7 +24,7 @@ from .weekly import WEEKLY_METRICS
 
 _KIND_ZH = {schema.ID: "编号", schema.TEXT: "文字", schema.DATE: "日期，如 2025-01-05 或 2025/1/5",
             schema.AMOUNT: "金额，如 1234.50", schema.INT: "整数", schema.FLAG: "是 / 否（下拉选择）",
-            schema.STATUS: "状态（下拉选择）"}
+            schema.STATUS: "状态（下拉选择）", schema.SCORE: "评分，如 9"}
 _REQUIRED_FILL = PatternFill("solid", fgColor="FDE9D9")
 _EXAMPLE_FONT = Font(italic=True, color="808080")
 # The layout of every data sheet: a legend, one example row and the header above the clinic's rows. The loader
@@ -62,6 +62,15 @@ HINTS = {
     ("targets", "period"): "周期：月份 2025-11、周 2025-W48 或某一天 2025-11-24",
     ("targets", "metric"): "指标：从下拉列表选，可加“:渠道”或“:科室”，如 新患者数:抖音",
     ("targets", "target"): "目标值：金额或人数写数字；比例写 0.35 或 35（即35%）",
+    ("visits", "consultant_id"): "接待这位患者的咨询师（初诊和治疗时登记）",
+    ("visits", "booked_at"): "这条预约是什么时候约的，如 2024-12-28 10:20（用来看患者离开前是否约好下次）",
+    ("visits", "checked_in_at"): "患者到店签到的时间，如 2025-01-05 13:52",
+    ("visits", "started_at"): "开始就诊的时间，如 2025-01-05 14:05",
+    ("visits", "ended_at"): "就诊结束、患者离开椅位的时间，如 2025-01-05 15:10",
+    ("surveys", "score"): "“您有多大可能把我们推荐给亲友”0–10分",
+    ("surveys", "comment"): "患者的留言：只统计主题和条数，报告不会显示原文",
+    ("reviews", "stars"): "星级1–5，如 4 或 4.5",
+    ("reviews", "text"): "评价内容：只统计主题和条数，报告不会显示原文",
 }
 EXAMPLES = {
     "patients": {"patient_id": "P0001", "name": "张三", "phone": "13800001234", "first_visit_date": "2025-01-05",
@@ -69,7 +78,8 @@ EXAMPLES = {
                  "member": "是", "tier_tag": "A"},
     "visits": {"visit_id": "V0001", "patient_id": "P0001", "scheduled_at": "2025-01-05 14:00", "status": "已到诊",
                "visit_type": "初诊", "department": "种植", "doctor_id": "王医生", "consultant_id": "李咨询师",
-               "chair_id": "1号椅"},
+               "chair_id": "1号椅", "booked_at": "2024-12-28 10:20", "checked_in_at": "2025-01-05 13:52",
+               "started_at": "2025-01-05 14:05", "ended_at": "2025-01-05 15:10"},
     "charges": {"charge_id": "C0001", "visit_id": "V0001", "patient_id": "P0001", "paid_at": "2025-01-05 15:20",
                 "item": "种植牙", "category": "种植", "department": "种植", "list_price": 12800, "amount_paid": 11800,
                 "doctor_id": "王医生", "designated": "是"},
@@ -82,6 +92,9 @@ EXAMPLES = {
     "costs": {"month": "2025-01", "category": "耗材", "amount": 32000},
     "staff": {"staff_id": "王医生", "staff_name": "王建国", "role": "医生", "title": "主任医师", "daily_capacity": 8},
     "targets": {"period": "2025-11", "metric": "新患者数", "target": 110, "owner_department": "市场部"},
+    "surveys": {"surveyed_at": "2025-01-06", "score": 9, "doctor_id": "王医生", "channel": "转介绍", "patient_id": "P0001",
+                "comment": "医生讲得很清楚"},
+    "reviews": {"platform": "大众点评", "reviewed_at": "2025-01-07 20:15", "stars": 5, "text": "环境干净，医生耐心"},
 }
 LEGEND = ("第2行（灰色斜体）是填写示例，不会被读入，可以保留；第3行是表头，请从第4行起每行填一条记录，表头不要改。"
           "带下拉箭头的列请从列表选择。日期写 2025-01-05 或 2025/1/5，时间写 2025-01-05 14:00，月份写 2025-01。"
@@ -197,7 +210,12 @@ def new_clinic(folder: Path, *, clinic_id: str | None = None, name: str | None =
              "# values: {visits: {status: {已到店: arrived}}}, catalogue: {high_value: [种植套餐]}, items: {VIP卡: other}\n"
              "# referral_channels: [老客介绍]   # channels that count as referral besides 转介绍\n"
              "# type: general   # general | children | orthodontic | implant (the portfolio's peer group; "
-             "omitted: read from the data)\n")
+             "omitted: read from the data)\n"
+             "# Chair vacancy [S0] needs when the clinic opens and how many chairs it has, e.g.\n"
+             "#   opening_hours: {mon-fri: \"09:00-18:00\", sat-sun: \"09:00-17:00\"}\n"
+             "#   chairs: 6                      # or per department: {种植: 2, 正畸: 1, 其他: 3}\n"
+             "#   prime_hours: {mon-fri: \"14:00-17:00\"}   # omitted: 14:00-17:00 every open day [S0]\n"
+             "opening_hours:\nchairs:\n")
     written = [folder / CONFIG_NAME]
     written[0].write_text(text, encoding="utf-8")
     # The minimal tables go in the folder itself (fill them, or replace them with the system's exports);

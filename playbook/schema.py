@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 # Column kinds decide how a raw cell is parsed (see playbook.parsing).
 ID, TEXT, DATE, AMOUNT, INT, FLAG, STATUS = "id", "text", "date", "amount", "int", "flag", "status"
+SCORE = "score"  # a rating (0-10, 1-5 stars): a number, never converted by a unit in its header (评分 is no 分)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,12 @@ VISITS = Table(
         _c("doctor_id", TEXT, "医生", "医生编号", "主治医生"),
         _c("consultant_id", TEXT, "咨询师", "咨询师编号"),
         _c("chair_id", TEXT, "椅位", "牙椅"),
+        # When the booking was made (re-appointment: booked before the patient left), and the visit's own
+        # times (waiting, chair time); optional, as few systems export them.
+        _c("booked_at", DATE, "预约创建时间", "创建时间", "预约登记时间", "登记时间", "建单时间"),
+        _c("checked_in_at", DATE, "签到时间", "到店时间", "报到时间"),
+        _c("started_at", DATE, "开始时间", "就诊开始时间", "开始就诊时间"),
+        _c("ended_at", DATE, "结束时间", "就诊结束时间", "离店时间"),
     ),
     key="visit_id", minimal=True,
     values={"status": VISIT_STATUS, "visit_type": VISIT_TYPE},
@@ -203,15 +210,40 @@ TARGETS = Table(
     ),
 )
 
+# Satisfaction [S1]: a survey's 0-10 "would you recommend us" score (NPS), and reviews on 大众点评, 美团 …
+# The free text (意见, 评价内容) may name people: it is read for themes and counts, never printed.
+SURVEYS = Table(
+    "surveys", "满意度调查",
+    (
+        _c("surveyed_at", DATE, "调查日期", "回访日期", "提交时间", "提交答卷时间", "填写时间", "答卷时间", required=True),
+        _c("score", SCORE, "推荐意愿", "推荐评分", "NPS评分", "NPS", "推荐度", "推荐指数", "评分", required=True),
+        _c("doctor_id", TEXT, "医生", "主治医生", "医生编号"),
+        _c("channel", TEXT, "来源渠道", "渠道", "客户来源"),
+        _c("patient_id", ID, "病历号", "患者编号", "患者ID", "客户编号"),
+        _c("comment", TEXT, "意见建议", "意见", "评价内容", "留言", "其他意见", "建议", "备注"),
+    ),
+)
+
+REVIEWS = Table(
+    "reviews", "在线评价",
+    (
+        _c("platform", TEXT, "平台", "评价平台", "来源平台", "来源"),
+        _c("reviewed_at", DATE, "评价时间", "评价日期", "发布时间", "日期", required=True),
+        _c("stars", SCORE, "星级", "评价星级", "总体评分", "评分", "星数", required=True),
+        _c("text", TEXT, "评价内容", "内容", "评价"),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (PATIENTS, VISITS, CHARGES, TREATMENT_PLANS, LEADS, CAMPAIGNS, COSTS, STAFF, TARGETS)
+    for t in (PATIENTS, VISITS, CHARGES, TREATMENT_PLANS, LEADS, CAMPAIGNS, COSTS, STAFF, TARGETS, SURVEYS, REVIEWS)
 }
 MINIMAL_TABLES = [t.name for t in TABLES.values() if t.minimal]
 
 # Headers that carry personal data the playbook never needs: dropped at load (never read), named in the
 # audit. A header no table recognises that holds one of these words is dropped the same way.
-DROPPED_PII_HEADERS = ("身份证号", "身份证", "证件号", "证件号码", "地址", "家庭住址", "住址", "微信", "微信号", "邮箱")
+DROPPED_PII_HEADERS = ("身份证号", "身份证", "证件号", "证件号码", "地址", "家庭住址", "住址", "微信", "微信号", "邮箱",
+                       "用户昵称", "昵称", "用户名", "评价人")
 PERSONAL_HEADER_WORDS = ("身份证", "证件", "地址", "住址", "微信", "邮箱", "电话", "手机", "qq", "联系人", "姓名",
                          "监护人", "家长", "紧急")
 
@@ -220,7 +252,8 @@ ID_FAMILY = {"referrer_patient_id": "patient_id"}
 
 # The date that places each row of an event table in time: a row whose date is implausible
 # (a 1900 placeholder, years before the rest, after the export) is left out of every KPI.
-EVENT_DATE = {"visits": "scheduled_at", "charges": "paid_at", "treatment_plans": "created_at", "leads": "created_at"}
+EVENT_DATE = {"visits": "scheduled_at", "charges": "paid_at", "treatment_plans": "created_at", "leads": "created_at",
+              "surveys": "surveyed_at", "reviews": "reviewed_at"}
 
 # Source channels that count as referral (转介绍) for referral_share [S3].
 REFERRAL_CHANNELS = ("转介绍", "老带新")

@@ -83,6 +83,15 @@ _COST_ADVICE = {
            "inventory": "clear slow stock and buy to a safety-stock line (e.g. reorder implants below 50)"},
 }
 
+# [S4]'s scorecard and pay structure for a treatment coordinator, the advice of a coordinator's findings.
+_CONSULTANT_CARD = {
+    "zh": "按[S4]的考核表每周考核咨询师：接诊患者的成交率、离开前是否约好下次复诊、治疗计划的完成与中断、推荐，最后才是业绩；"
+          "薪酬改为高底薪（含40–50%的目标绩效）加较低的成交提成",
+    "en": "score coordinators weekly on [S4]'s card: conversion of the patients received, the next visit booked before "
+          "they leave, plans completed and interrupted, referrals, and only then revenue; pay a high base with 40–50% "
+          "tied to these targets plus a lower commission per deal",
+}
+
 ZH: dict[str, tuple[str, str | None]] = {
     # cohorts.py
     "return_within_12m_change": (
@@ -158,6 +167,37 @@ ZH: dict[str, tuple[str, str | None]] = {
        for key, advice in _COST_ADVICE["zh"].items()},
     "cost_share_low": ("{{ segment }}占实收{{ value|rate }}，低于{{ low|pct_range(high) }}的合理范围{% if segment_key == 'inventory' %}"
                        "（新店库存偏低属正常）{% endif %}", "先核对这类成本是否都已入账"),
+    # coordinators.py, reappointment.py [S4]
+    "consultant_conversion": (
+        "{{ window|window }}{{ segment }}接待的{{ new_patients|count }}位新患者初诊成交率{{ conversion|rate }}，比其他咨询师"
+        "（{{ reference|rate }}）低{{ (value * 100)|fixed(1) }}个百分点{% if cherry_picking %}；差距都在基础主诉的患者"
+        "（{{ basic_own|rate }}，其他咨询师{{ basic_others|rate }}），高值主诉与他人相当{% if high_own is not none %}"
+        "（{{ high_own|rate }}）{% endif %}，正是只接种植、正畸、修复患者的“挑单”{% endif %}",
+        _CONSULTANT_CARD["zh"]),
+    "consultant_reappointment": (
+        "{{ window|window }}{{ segment }}接待的{{ visits|count }}人次到诊中只有{{ rate|rate }}{% if exact %}离开前约好了下次就诊"
+        "{% else %}在复诊间隔内有下次预约{% endif %}，比其他咨询师（{{ reference|rate }}）低{{ (value * 100)|fixed(1) }}个百分点",
+        "每位患者离开前由咨询师约好下次就诊，并把“预约下次复诊”列入咨询师的考核"),
+    # chairs.py, waits.py [S0][S1]
+    "chair_vacancy_prime": (
+        "{{ window|window }}{% if segment %}{{ segment }}的{% else %}全院{% endif %}黄金时段（{{ prime.describe('zh') }}）"
+        "椅位空置{{ value|rate }}，超过{{ line|pct }}的上限{% if reference is not none %}（{{ reference_window|window }}为"
+        "{{ reference|rate }}）{% endif %}",
+        "把复诊和高值项目优先排进黄金时段，其余时间用于引流患者；持续空置的话，减少这个时段开放的椅位"),
+    "wait_minutes": (
+        "{{ window|window }}{{ segment }}的患者平均候诊{{ value|fixed(0) }}分钟，超过{{ line|g }}分钟{% if reference is not none %}"
+        "（{{ reference_window|window }}为{{ reference|fixed(0) }}分钟）{% endif %}",
+        "{% if by_doctor %}减少该医生每个时段的预约数或为其加配助手{% else %}这个时段错开预约、增加出诊医生，并提醒患者按时到{% endif %}"),
+    # satisfaction.py [S1]
+    "nps_fall": (
+        "{% if segment %}{{ segment }}的{% else %}全院{% endif %}净推荐值从{{ reference_window|window }}的{{ reference|fixed(0) }}"
+        "降到{{ window|window }}的{{ nps|fixed(0) }}（{{ responses|count }}份答卷，{{ detractors|rate }}给了0–6分），"
+        "下降{{ value|fixed(0) }}分，超过{{ line|g }}分",
+        "逐一回访给低分的患者了解原因，由医疗总监与{% if segment %}该医生{% else %}各科室{% endif %}复盘沟通与服务"),
+    "review_stars": (
+        "{{ window|window }}{% if segment %}{{ segment }}上的{% endif %}在线评价平均{{ value|fixed(1) }}星（{{ reviews|count }}条），"
+        "低于{{ line|g }}星{% if reference is not none %}（{{ reference_window|window }}为{{ reference|fixed(1) }}星）{% endif %}",
+        "逐条回复差评并回访，先解决差评里说得最多的问题，再邀请满意的患者评价"),
 }
 
 EN: dict[str, tuple[str, str | None]] = {
@@ -243,6 +283,41 @@ EN: dict[str, tuple[str, str | None]] = {
     "cost_share_low": ("{{ segment|capitalize }} run at {{ value|rate }} of revenue, below the {{ low|pct_range(high) }} range"
                        "{% if segment_key == 'inventory' %} (a new clinic holds less stock){% endif %}",
                        "check that all of it is recorded"),
+    "consultant_conversion": (
+        "In {{ window|window }} {{ segment }} converted {{ conversion|rate }} of {{ new_patients|count }} new patients, "
+        "{{ (value * 100)|fixed(1) }} points below the other coordinators' {{ reference|rate }}{% if cherry_picking %}; the "
+        "gap is all in basic complaints ({{ basic_own|rate }} against {{ basic_others|rate }}) while high-value ones convert "
+        "as for the others{% if high_own is not none %} ({{ high_own|rate }}){% endif %}: the case-picking of a coordinator "
+        "who takes only implant, orthodontic and prosthetic patients{% endif %}",
+        _CONSULTANT_CARD["en"]),
+    "consultant_reappointment": (
+        "In {{ window|window }} only {{ rate|rate }} of {{ segment }}'s {{ visits|count }} visits {% if exact %}left with the "
+        "next visit booked{% else %}had a later booking within the recall interval{% endif %}, {{ (value * 100)|fixed(1) }} "
+        "points below the other coordinators' {{ reference|rate }}",
+        "have the coordinator book every patient's next visit before they leave, and score it on the coordinator's card"),
+    "chair_vacancy_prime": (
+        "In {{ window|window }} {% if segment %}{{ segment }}'s{% else %}the clinic's{% endif %} prime-hour chairs "
+        "({{ prime.describe('en') }}) stood empty {{ value|rate }} of the time, above the {{ line|pct }} line"
+        "{% if reference is not none %} ({{ reference|rate }} in {{ reference_window|window }}){% endif %}",
+        "book returns and high-value treatment into the prime hours first and fill the rest with new patients; if they "
+        "stay empty, open fewer chairs then"),
+    "wait_minutes": (
+        "In {{ window|window }} patients of {{ segment }} waited {{ value|fixed(0) }} minutes on average, over the "
+        "{{ line|g }}-minute line{% if reference is not none %} ({{ reference|fixed(0) }} in {{ reference_window|window }})"
+        "{% endif %}",
+        "{% if by_doctor %}book fewer patients per slot with this doctor or give them an assistant{% else %}spread the "
+        "bookings of this slot, add a doctor to it, and remind patients to come on time{% endif %}"),
+    "nps_fall": (
+        "{% if segment %}{{ segment }}'s{% else %}The clinic's{% endif %} net promoter score fell from {{ reference|fixed(0) }} "
+        "in {{ reference_window|window }} to {{ nps|fixed(0) }} in {{ window|window }} ({{ responses|count }} answers, "
+        "{{ detractors|rate }} scoring 0–6), {{ value|fixed(0) }} points, more than {{ line|g }}",
+        "call back each patient who scored low to learn why, and have the medical director review communication and "
+        "service with {% if segment %}the doctor{% else %}each department{% endif %}"),
+    "review_stars": (
+        "In {{ window|window }} online reviews{% if segment %} on {{ segment }}{% endif %} averaged {{ value|fixed(1) }} stars "
+        "({{ reviews|count }} reviews), under {{ line|g }}{% if reference is not none %} ({{ reference|fixed(1) }} in "
+        "{{ reference_window|window }}){% endif %}",
+        "answer and follow up each bad review, fix what they name most, then invite satisfied patients to review"),
 }
 
 TEMPLATES = {"zh": ZH, "en": EN}
@@ -339,6 +414,9 @@ STAKES = {
         "roi_gap": "（止损线 − ROI）× 按最近13周速度一年的投放",
         "arrival_fall": "每年的线索 × 到店率下降 × 一位新患者90天内的消费",
         "cost_excess": "超出范围上限的占比 × 每年实收：回到范围多留的利润",
+        "consultant_conversion_gap": "（其他咨询师的成交率 − 该咨询师的）× 该咨询师每年的新患者 × 一位成交新患者30天内的消费",
+        "reappointment_missing": "（其他咨询师的预约下次率 − 该咨询师的）× 该咨询师每年的到诊人次 × 每次到诊的平均实收（上限：部分患者之后会电话预约）",
+        "chair_idle_prime": "超出上限的黄金时段空置椅位小时，按年计 × 每小时在用椅位的实收（上限：空出的时间未必都能排满）",
     },
     "en": {
         "driver_tree": "the revenue driver tree: decline part + beyond part (see the appendix)",
@@ -366,6 +444,12 @@ STAKES = {
         "roi_gap": "(stop-loss line − ROI) × a year of spend at the pace of the last 13 weeks",
         "arrival_fall": "leads a year × the fall in the arrival rate × what a new patient pays in 90 days",
         "cost_excess": "the share above the range's top × revenue a year: the profit kept by coming back",
+        "consultant_conversion_gap": "(the other coordinators' conversion − theirs) × their new patients a year × what a "
+                                     "converted new patient pays in 30 days",
+        "reappointment_missing": "(the other coordinators' re-appointment − theirs) × their visits a year × revenue per "
+                                 "arrived visit (an upper bound: some patients book later by phone)",
+        "chair_idle_prime": "prime chair-hours a year empty beyond the line × what an hour of used chair time earns (an "
+                            "upper bound: not every empty hour can be filled)",
     },
 }
 
@@ -413,11 +497,13 @@ def segment(segment, lang: str = "zh", *, short: bool = False) -> str:
     if segment.kind == "department":
         if name == "unknown":
             return i18n.pick(lang, "未注明科室", "no department")
+        if name == "others":  # the chairs the departments clinic.yaml does not name share (playbook.chairs)
+            return i18n.pick(lang, "其他科室", "the other departments")
         if short:
             return i18n.term(name, lang)
         return name if lang == "zh" and name.endswith("科") else (
             f"{name}科" if lang == "zh" else f"the {i18n.term(name, 'en')} department")
-    if segment.kind == "doctor":
+    if segment.kind in ("doctor", "consultant"):
         return name
     term = i18n.term(name, lang)
     # a table's or chart's label starts with a capital in English ("High-value items"), a sentence's does not

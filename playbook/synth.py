@@ -36,7 +36,7 @@ import pandas as pd
 import yaml
 from openpyxl import Workbook
 
-from playbook import schema
+from playbook import hours, schema, thresholds
 
 __all__ = ["SyntheticClinic", "generate", "export", "write_sample", "KINDS"]
 
@@ -339,6 +339,17 @@ def _plants(kind: str) -> list[dict]:
             {"id": "consumables_high", "what_en": "Consumables run at ~9% of revenue (method range 5-7%)",
              "what_zh": "耗材占流水约9%（方法标准5-7%）", "where": "costs 耗材", "from": "2022-01-01",
              "expected_signal_en": "costs 耗材 / revenue ~0.09 in every month"},
+            {"id": "coordinator_cherry_picking", "what_en": "The coordinator 周咨询师 picks cases [S4]: the "
+             "unconverted basic complaints land with him, and his patients are booked at checkout less often",
+             "what_zh": "周咨询师挑单：基础主诉患者成交少，患者离开前约好下次就诊的也少", "where": "consultant 周咨询师",
+             "from": "2022-01-01", "expected_signal_en": "consultants: 周咨询师 first_visit_conversion 10+ points "
+             "below the others', the gap on basic complaints only; next_visit_booked far below the others'"},
+            {"id": "doctor_nps_falls", "what_en": "刘医生's patients' recommend scores fall from 2025-07-01",
+             "what_zh": "刘医生的患者推荐意愿下降", "where": "doctor 刘医生", "from": "2025-07-01",
+             "expected_signal_en": "his NPS ~+48 before, ~0 in H2 2025; the other doctors steady"},
+            {"id": "slow_waits", "what_en": "李医生, who took over 王医生's patients, runs late: waits of ~24 "
+             "minutes from 2025-09-01", "what_zh": "李医生接手王医生的患者后候诊变长", "where": "doctor 李医生",
+             "from": "2025-09-01", "expected_signal_en": "his mean wait in H2 2025 above 15 minutes, ~6 before"},
         ]
     return [
         {"id": "low_family_conversion", "what_en": "Few parents of child patients become patients: "
@@ -352,6 +363,15 @@ def _plants(kind: str) -> list[dict]:
          "visits Monday-Friday 13:00-16:59", "from": "2023-01-01",
          "expected_signal_en": "no_show_rate ~0.30 for children's visits scheduled Mon-Fri 13:00-16:59 "
          "against ~0.08 in other slots"},
+        {"id": "idle_prime_chair", "what_en": "The clinic's one chair stands empty in its after-school and "
+         "weekend-morning prime hours: too few patients, the families that do not come among them",
+         "what_zh": "放学后和周末上午的黄金时段椅位空置超过10%", "where": "the chair", "from": "2023-01-01",
+         "expected_signal_en": "prime-hour chair vacancy above 10% in H2 2025 and before"},
+        {"id": "weekend_crowd", "what_en": "From 2025-07-01 weekend mornings are crowded: long waits, lower "
+         "scores from those patients, online reviews about waiting fall under 4 stars",
+         "what_zh": "周末上午拥挤：候诊变长，在线评价降到4星以下", "where": "weekend mornings; reviews",
+         "from": "2025-07-01", "expected_signal_en": "weekend-morning mean wait above 15 minutes; review stars "
+         "under 4 on the platforms in H2 2025"},
     ]
 
 
@@ -392,6 +412,12 @@ def _addresses(rng, n: int) -> np.ndarray:
     number = rng.integers(1, 300, n).astype(str)
     flat = np.char.add(np.char.add(rng.integers(1, 8, n).astype(str), "单元"), rng.integers(101, 2605, n).astype(str))
     return np.char.add(np.char.add(np.char.add(np.char.add(district, road), number), "号"), flat)
+
+
+def _nicknames(rng, n: int) -> np.ndarray:
+    """用户昵称 of an online review, in the export only: personal data the loader must drop."""
+    given = rng.choice(np.array(GIVEN_ANY + GIVEN_FEMALE), n)
+    return np.char.add(np.char.add(rng.choice(np.array(("小", "阿", "")), n), given), rng.integers(0, 999, n).astype(str))
 
 
 def _phones(rng, n: int) -> np.ndarray:
@@ -673,13 +699,26 @@ def _visit_plan(spec: Spec, pts: pd.DataFrame, pathway: np.ndarray, rng):
     return plan, planned, dropped
 
 
+# Adults' booking times, 9:00-17:00 every half hour: on weekdays few come in the morning and most in the
+# afternoon prime hours [S0] (14:00-17:00); at weekends they come all day. The busy prime slots and idle
+# weekday mornings a chair-utilisation analysis finds in a real clinic.
+ADULT_SLOTS = np.arange(9 * 60, 17 * 60 + 1, 30)
+ADULT_WEEKDAY_W = np.select([ADULT_SLOTS < 13 * 60, ADULT_SLOTS < 14 * 60, ADULT_SLOTS < 17 * 60], [0.4, 3.0, 4.5], 1.0)
+ADULT_WEEKEND_W = np.where((ADULT_SLOTS >= 12 * 60) & (ADULT_SLOTS < 13 * 60 + 30), 0.5, 1.0)
+# Children at weekends, 9:00-18:00 every half hour, mornings first: a uniform draw of 19 values mapped here.
+KID_WEEKEND_SLOT = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 8, 10, 12, 14, 16, 18])
+
+
 def _visit_times(spec: Spec, day: np.ndarray, child: np.ndarray, rng) -> np.ndarray:
-    """Minute of the day. Children come after school and at weekends; adults all day."""
+    """Minute of the day. Children come after school and at weekend mornings; adults on weekday afternoons
+    and all day at weekends. One uniform draw per visit, as ``rng.choice`` with weights takes, so the tables
+    drawn after it do not depend on the shape of the day."""
     n = len(day)
     weekend = _weekday(day) >= 5
-    adult_slots = np.arange(9 * 60, 17 * 60 + 1, 30)
-    adult_w = np.where((adult_slots >= 12 * 60) & (adult_slots < 13 * 60 + 30), 0.4, 1.0)
-    minute = adult_slots[rng.choice(len(adult_slots), n, p=adult_w / adult_w.sum())]
+    u = rng.random(n)
+    cdf = {w: np.cumsum(weights) / weights.sum() for w, weights in ((False, ADULT_WEEKDAY_W), (True, ADULT_WEEKEND_W))}
+    minute = ADULT_SLOTS[np.where(weekend, cdf[True].searchsorted(u, side="right"),
+                                  cdf[False].searchsorted(u, side="right"))]
     if child.any():
         morning = np.arange(9 * 60, 12 * 60, 30)
         afternoon = np.arange(13 * 60, 17 * 60, 30)
@@ -689,7 +728,7 @@ def _visit_times(spec: Spec, day: np.ndarray, child: np.ndarray, rng) -> np.ndar
                                     np.full(len(afternoon), 0.3 / len(afternoon)),
                                     np.full(len(evening), 0.5 / len(evening))])
         weekday_kid = weekday_slots[rng.choice(len(weekday_slots), n, p=weekday_w)]
-        weekend_kid = np.arange(9 * 60, 18 * 60 + 1, 30)[rng.integers(0, 19, n)]
+        weekend_kid = np.arange(9 * 60, 18 * 60 + 1, 30)[KID_WEEKEND_SLOT[rng.integers(0, 19, n)]]
         minute = np.where(child, np.where(weekend, weekend_kid, weekday_kid), minute)
     return minute
 
@@ -734,6 +773,7 @@ def _arrived_visits(spec: Spec, problems: bool, pts: pd.DataFrame, rng) -> pd.Da
     plan = plan[plan["day"].to_numpy() <= _day(spec.data_end)].reset_index(drop=True)
     plan["minute"] = _visit_times(spec, plan["day"].to_numpy(), pts["child"].to_numpy()[plan["patient"]], rng)
     plan["status"] = "arrived"
+    plan["source"] = np.arange(len(plan))  # a missed booking copied from this visit keeps its number
     return plan
 
 
@@ -966,7 +1006,7 @@ def _never_arrived(spec: Spec, pts: pd.DataFrame, rng) -> pd.DataFrame:
     out = pd.DataFrame({"patient": rows, "day": pts["d0"].to_numpy()[rows], "role": FIRST,
                         "department": pts["department"].to_numpy()[rows],
                         "doctor": pts["doctor"].to_numpy()[rows],
-                        "chair": "", "consultant": "",
+                        "chair": "", "consultant": "", "source": -1,
                         "status": np.where(rng.random(len(rows)) < 0.7, "no_show", "cancelled")})
     out["chair"] = np.vectorize({d.doctor_id: d.chair for d in spec.doctors}.get, otypes=[object])(out["doctor"])
     out["minute"] = _visit_times(spec, out["day"].to_numpy(), pts["child"].to_numpy()[rows], rng)
@@ -1244,6 +1284,324 @@ def _staff(spec: Spec) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------------
+# 6. Coordinators, the clinic's clock, bookings and patient feedback. Drawn after everything above from
+# a stream of their own (``_extra_rng``), so the tables above, and the plants measured on them, are the
+# same with or without these.
+
+# When the clinic opens, its chairs and, where they differ from [S0]'s 14:00-17:00, its prime hours
+# (clinic.yaml's opening_hours, chairs, prime_hours; playbook.chairs).
+WEEKS = {
+    "general": {"opening_hours": {"mon-fri": "09:00-20:00", "sat-sun": "09:00-18:00"}, "chairs": 3,
+                "prime_hours": {"mon-fri": "14:00-17:00"}},
+    "children": {"opening_hours": {"mon-fri": "09:00-20:30", "sat-sun": "09:00-18:00"}, "chairs": 1,
+                 "prime_hours": {"mon-fri": "17:00-20:00", "sat-sun": "10:00-12:00"}},
+}
+CHERRY_PICKER = "周咨询师"  # takes the implant, orthodontic and prosthetic complaints, neglects the basic ones [S4]
+CHERRY_TAKES_UNCONVERTED = 0.28  # of the other coordinators' unconverted (basic) patients, this share lands with them
+CHERRY_GIVES_BASIC = 0.25  # of their converting basic-complaint patients, this share they leave to the others
+HIGH_VALUE_DEPARTMENTS = ("种植", "正畸", "修复")
+REBOOK = {"treatment": 0.88, "recall": 0.55}  # the next visit booked at checkout: during treatment, for a recall
+CHERRY_REBOOK = 0.7  # the cherry-picker's patients are booked at checkout this much as often [S4]
+TURNOVER = 10  # minutes to clean and set up the chair after a patient (the playbook's chair_turnover_minutes)
+FLEXIBLE = {"general": 0.2, "children": 0.0}  # patients who take the prime-hour chair the front desk offers them
+WAIT_MINUTES = 6.0  # mean wait after check-in (exponential)
+SLOW_DOCTOR = ("李医生", _day("2025-09-01"), 24.0)  # took over 王医生's patients: waits from then, mean minutes
+WEEKEND_CROWD = (_day("2025-07-01"), 27.0)  # children's clinic: weekend mornings crowded from then, mean minutes
+# Chair minutes of a visit by its role, and of a treatment visit by department (uniform between the two).
+VISIT_MINUTES = {FIRST: (30, 50), FOLLOW: (20, 40), CROWN: (50, 80), ADJUST: (30, 50), RECALL: (40, 60)}
+TREAT_MINUTES = {"种植": (90, 150), "正畸": (60, 90), "修复": (60, 100), "综合": (40, 80), "牙周": (50, 80),
+                 "儿牙": (30, 50)}
+# Surveys: the share of arrived visits answering the 0-10 recommend question; score weights 0..10.
+SURVEY_SHARE = {"general": 0.15, "children": 0.2}
+SCORES = np.array([1, 0.5, 0.5, 1, 1, 2, 6, 12, 16, 25, 35], dtype=float)  # NPS about +48
+SCORES_UNHAPPY = np.array([4, 2, 3, 4, 5, 8, 12, 14, 14, 16, 18], dtype=float)  # NPS about -4
+UNHAPPY_DOCTOR = ("刘医生", PLANT_START)  # general clinic: his patients' scores fall from then
+REVIEWS_PER_DAY = {"general": 0.9, "children": 0.45}
+PLATFORMS = {"general": (("大众点评", 0.6), ("美团", 0.4)), "children": (("大众点评", 0.5), ("美团", 0.3), ("小红书", 0.2))}
+STARS = np.array([2, 3, 6, 20, 69], dtype=float)  # 1..5 stars, mean about 4.5
+STARS_CROWDED = np.array([12, 15, 15, 20, 38], dtype=float)  # mean about 3.7: the children's clinic from WEEKEND_CROWD
+# What patients write, by theme (the playbook reads the themes; nobody reads a comment in a report).
+COMMENTS = {
+    "manner": ("医生态度冷淡，问什么都不耐烦", "看诊太匆忙，医生不太愿意解释", "服务态度一般，爱答不理"),
+    "wait": ("周末排队等了很久", "预约了还要等半天", "候诊时间太长，孩子等得哭了"),
+    "price": ("价格有点贵", "收费项目没有提前说清楚", "性价比一般"),
+    "pain": ("补牙的时候有点疼", "麻药过了以后痛了两天"),
+    "booking": ("电话预约总是约不上", "改约很麻烦"),
+    "outcome": ("补的牙没多久就掉了", "效果一般"),
+}
+PRAISE = ("医生很耐心，讲得很清楚", "环境干净，前台很热情", "孩子不怕看牙了，谢谢医生", "技术好，一点都不疼", "")
+
+
+def _extra_rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng([seed, 15])
+
+
+def _coordinators(spec: Spec, problems: bool, pts: pd.DataFrame, visits: pd.DataFrame, rng) -> np.ndarray:
+    """The coordinator of each visit row a coordinator attends (first and treatment visits): the one who
+    received the patient at the first visit stays with them. The general clinic's cherry-picker ends up with
+    more of the basic complaints that do not convert, and leaves converting basic ones to the others."""
+    consults = visits["consultant"].fillna("").to_numpy() != ""
+    patient = visits["patient"].to_numpy()
+    first = pd.Series(visits["consultant"].to_numpy()[consults], index=patient[consults]).groupby(level=0).first()
+    own = pd.Series("", index=np.arange(len(pts)), dtype=object)
+    own[first.index] = first.to_numpy()
+    if problems and spec.kind == "general":
+        names = np.array(spec.consultants)
+        others = names[names != CHERRY_PICKER]
+        basic = ~np.isin(pts["department"].to_numpy(), HIGH_VALUE_DEPARTMENTS)
+        converts = pts["converts"].to_numpy()
+        held = own.to_numpy() != ""
+        u = rng.random(len(pts))
+        pick = others[rng.integers(0, len(others), len(pts))]
+        taken = held & ~converts & (own.to_numpy() != CHERRY_PICKER) & (u < CHERRY_TAKES_UNCONVERTED)
+        given = held & converts & basic & (own.to_numpy() == CHERRY_PICKER) & (u < CHERRY_GIVES_BASIC)
+        own[taken] = CHERRY_PICKER
+        own[given] = pick[given]
+    return np.where(consults, own.to_numpy()[patient], "")
+
+
+def _lengths(spec: Spec, visits: pd.DataFrame, rng) -> np.ndarray:
+    """Chair minutes of each visit row: by its role, a treatment visit by its department. The children's
+    clinic books fixed blocks per department (the playbook's default lengths), and exports no end times."""
+    n = len(visits)
+    if spec.kind == "children":
+        blocks = {d: thresholds.DEFAULTS[f"visit_minutes_{thresholds.department_kind(d)}"].value
+                  for d in pd.unique(visits["department"])}
+        return visits["department"].map(blocks).to_numpy().astype(float)
+    role, department = visits["role"].to_numpy(), visits["department"].to_numpy()
+    low, high = np.full(n, 30.0), np.full(n, 50.0)
+    for r, (a, b) in VISIT_MINUTES.items():
+        low[role == r], high[role == r] = a, b
+    treat = visits["treat_here"].fillna(False).to_numpy().astype(bool)
+    for dept, (a, b) in TREAT_MINUTES.items():
+        sel = treat & (department == dept)
+        low[sel], high[sel] = a, b
+    return np.round(low + rng.random(n) * (high - low))
+
+
+def _seat(visits: pd.DataFrame, length: np.ndarray, spec: Spec, rng) -> np.ndarray:
+    """The booked minute of each arrived visit once the front desk has fitted it to its department's chairs:
+    the time the patient asked for when a chair is free for the whole visit and its turnover, else the next
+    free time that day (the afternoon rush spills into the evening), else the latest free time before it.
+    The desk first books those who must come at their time, then offers the flexible ones (``FLEXIBLE``) a
+    free prime-hour chair, as a booking system that fills the prime hours first does."""
+    week = hours.parse(WEEKS[spec.kind]["opening_hours"])
+    prime = week & hours.parse(WEEKS[spec.kind].get("prime_hours") or hours.PRIME_DEFAULT)
+    chairs = WEEKS[spec.kind]["chairs"]
+    chairs = chairs if isinstance(chairs, dict) else {"其他": chairs}
+    step = 5
+    minute = visits["minute"].to_numpy().astype(np.int64).copy()
+    days = visits["day"].to_numpy()
+    group = np.where(np.isin(visits["department"].to_numpy(), list(chairs)), visits["department"].to_numpy(), "其他")
+    arrived = np.flatnonzero(visits["status"].to_numpy() == "arrived")
+    flexible = rng.random(len(arrived)) < FLEXIBLE[spec.kind]
+    order = np.lexsort((rng.random(len(arrived)), minute[arrived], flexible, days[arrived]))
+    flexible, arrived = flexible[order].tolist(), arrived[order]
+    blocks = np.ceil((length + TURNOVER) / step).astype(np.int64).tolist()
+    wanted, days_of, groups = (minute // step).tolist(), days.tolist(), group.tolist()
+    current, busy, first, last, rush = None, {}, 0, 0, ()
+    for flex, row in zip(flexible, arrived.tolist()):
+        if days_of[row] != current:  # a new day: every chair free
+            current, busy = days_of[row], {g: [0] * (24 * 60 // step) for g in chairs}
+            weekday = int(_weekday(current))
+            ranges = week.days[weekday]
+            first, last = (ranges[0][0] // step, ranges[-1][1] // step) if ranges else (0, 24 * 60 // step)
+            rush = [(a // step, b // step) for a, b in prime.days[weekday]]
+        need, room, seats = blocks[row], busy[groups[row]], chairs[groups[row]]
+        # a flexible patient takes the first chair free in the prime hours, one that runs past their end too
+        spot = (_free(room, need, seats, rush[0][0], min(last, rush[-1][1] + need - 1), rush[0][0], up=True)
+                if flex and rush else None)
+        if spot is None:
+            want = wanted[row]
+            spot = _free(room, need, seats, first, last, want, up=True)
+            spot = _free(room, need, seats, first, last, want, up=False) if spot is None else spot
+        spot = wanted[row] if spot is None else spot
+        for t in range(spot, spot + need):
+            room[t] += 1
+        minute[row] = spot * step
+    return minute
+
+
+def _free(busy: list, need: int, chairs: int, first: int, last: int, want: int, *, up: bool) -> int | None:
+    """The first bin from ``want`` (up: later, else earlier) where ``need`` bins fit within first..last with
+    a chair free in each; None when none does. Jumps past the full bins in the way."""
+    t = max(want, first) if up else min(want, last - need)
+    while first <= t <= last - need:
+        full = [k for k in range(t, t + need) if busy[k] >= chairs]
+        if not full:
+            return t
+        t = full[-1] + 1 if up else full[0] - need
+    return None
+
+
+def _clock(spec: Spec, problems: bool, visits: pd.DataFrame, minute: np.ndarray, length: np.ndarray, rng) -> pd.DataFrame:
+    """Check-in, start and end of every arrived visit (minutes after midnight; NaN for the others)."""
+    n = len(visits)
+    arrived = visits["status"].to_numpy() == "arrived"
+    day = visits["day"].to_numpy()
+    checkin = minute + np.clip(rng.normal(-8, 6, n), -30, 25)
+    mean_wait = np.full(n, WAIT_MINUTES)
+    if problems and spec.kind == "general":
+        doctor, since, slow = SLOW_DOCTOR
+        mean_wait[(visits["doctor"].to_numpy() == doctor) & (day >= since)] = slow
+    if problems and spec.kind == "children":
+        since, slow = WEEKEND_CROWD
+        mean_wait[(_weekday(day) >= 5) & (minute < 12 * 60) & (day >= since)] = slow
+    start = np.maximum(minute, checkin) + np.round(rng.exponential(1.0, n) * mean_wait)
+    nan = np.where(arrived, 1.0, np.nan)
+    return pd.DataFrame({"checked_in": np.round(checkin) * nan, "started": start * nan, "ended": (start + length) * nan})
+
+
+def _booking_times(spec: Spec, problems: bool, visits: pd.DataFrame, clock: pd.DataFrame, coordinator: np.ndarray,
+                   rng) -> np.ndarray:
+    """When each booking was made (minutes since 1970-01-01): the first a few days ahead; the next after an
+    arrived visit at its checkout, most of the time (fewer for a recall, fewer still after the cherry-picker's
+    visits [S4]); otherwise by phone in the days between."""
+    n = len(visits)
+    order = np.lexsort((visits["minute"].to_numpy(), visits["day"].to_numpy(), visits["patient"].to_numpy()))
+    visits, clock, coordinator = visits.iloc[order], clock.iloc[order], coordinator[order]
+    patient, day = visits["patient"].to_numpy(), visits["day"].to_numpy().astype(np.int64)
+    minute = visits["minute"].to_numpy().astype(np.int64)
+    when = day * 1440 + minute
+    first = np.r_[True, patient[1:] != patient[:-1]]
+    prev = np.r_[0, np.arange(n - 1)]
+    prev_arrived = ~first & (visits["status"].to_numpy()[prev] == "arrived")
+    chance = np.where(visits["role"].to_numpy() == RECALL, REBOOK["recall"], REBOOK["treatment"])
+    if problems and spec.kind == "general":
+        chance = np.where(coordinator[prev] == CHERRY_PICKER, chance * CHERRY_REBOOK, chance)
+    at_checkout = prev_arrived & (rng.random(n) < chance)
+    checkout = day[prev] * 1440 + np.nan_to_num(clock["ended"].to_numpy()[prev]).astype(np.int64) + rng.integers(1, 15, n)
+    # by phone: a day between the previous visit's and this one's, in office hours; the same day when none is between
+    gap = day - day[prev]
+    phone_day = np.where(gap >= 2, day[prev] + 1 + np.floor(rng.random(n) * np.maximum(gap - 1, 1)).astype(np.int64), day)
+    phone = np.minimum(phone_day * 1440 + rng.integers(9 * 60, 21 * 60, n), when - 60)
+    ahead = when - rng.integers(1, 15, n) * 1440 + rng.integers(-180, 180, n)
+    out = np.empty(n, dtype=np.int64)
+    # never after the booked time (a visit the same day, right after the one it was booked at)
+    out[order] = np.minimum(np.where(first, ahead, np.where(at_checkout, checkout, phone)), when - 5)
+    return out
+
+
+def _minutes_to_times(minutes: np.ndarray) -> np.ndarray:
+    """Minutes since 1970-01-01 (NaN for none) as timestamps."""
+    out = np.full(len(minutes), np.datetime64("NaT"), dtype="datetime64[us]")
+    ok = ~np.isnan(minutes)
+    out[ok] = (minutes[ok].astype(np.int64) * 60).astype("datetime64[s]").astype("datetime64[us]")
+    return out
+
+
+def _visit_columns(spec: Spec, problems: bool, pts: pd.DataFrame, visits: pd.DataFrame, table: pd.DataFrame,
+                   charges: pd.DataFrame, rng) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The visits table with its coordinators, its arrivals fitted to the chairs, their times and (general
+    clinic) when each booking was made; the charges moved with their visits; the working frame, re-timed."""
+    table, charges = table.copy(), charges.copy()
+    coordinator = _coordinators(spec, problems, pts, visits, rng)
+    length = _lengths(spec, visits, rng)
+    minute = _seat(visits, length, spec, rng)
+    # a missed booking copied from an arrived visit (the no-show a week before it, a cancellation) moves with it
+    arrived = visits["status"].to_numpy() == "arrived"
+    shift = pd.Series(minute[arrived] - visits["minute"].to_numpy()[arrived], index=visits["source"].to_numpy()[arrived])
+    copied = ~arrived & (visits["source"].to_numpy() >= 0)
+    minute[copied] += shift.reindex(visits["source"].to_numpy()[copied]).fillna(0).to_numpy().astype(np.int64)
+    moved = pd.Series((minute - visits["minute"].to_numpy()) * 60, index=table["visit_id"].to_numpy())
+    visits = visits.assign(minute=minute)
+    day = visits["day"].to_numpy()
+    table["scheduled_at"] = _timestamps(day, minute)
+    # a charge paid at the visit moves with it (a refund, days later, does not)
+    same_day = charges["paid_at"].dt.normalize().to_numpy() == _dates(day)[
+        pd.Index(table["visit_id"]).get_indexer(charges["visit_id"])]
+    shift = moved.reindex(charges["visit_id"]).fillna(0).to_numpy() * same_day
+    charges["paid_at"] = charges["paid_at"] + pd.to_timedelta(shift, unit="s")
+    clock = _clock(spec, problems, visits, minute.astype(float), length, rng)
+    base = day.astype(float) * 1440
+    table["checked_in_at"] = _minutes_to_times(base + clock["checked_in"].to_numpy())
+    table["started_at"] = _minutes_to_times(base + clock["started"].to_numpy())
+    table["consultant_id"] = pd.Series(coordinator).replace("", np.nan).to_numpy()
+    # the chairs the visits name are those clinic.yaml counts: each doctor's own chair shared in turn
+    count = WEEKS[spec.kind]["chairs"]
+    table["chair_id"] = table["chair_id"].str.replace(r"\d+", lambda m: str((int(m.group()) - 1) % count + 1), regex=True)
+    if spec.kind == "general":
+        table["booked_at"] = _minutes_to_times(
+            _booking_times(spec, problems, visits, clock, coordinator, rng).astype(float))
+        table["ended_at"] = _minutes_to_times(base + clock["ended"].to_numpy())
+    return table, charges, visits
+
+
+def _comment(rng, theme: np.ndarray, names: np.ndarray | None = None, phones: np.ndarray | None = None) -> np.ndarray:
+    """A comment per row in the row's theme ("" for none); given names and phones, a few comments carry the
+    patient's, as real ones do (the loader masks the phone; nothing prints a comment)."""
+    out = np.full(len(theme), "", dtype=object)
+    for key, phrases in COMMENTS.items():
+        sel = theme == key
+        out[sel] = np.array(phrases, dtype=object)[rng.integers(0, len(phrases), int(sel.sum()))]
+    praise = theme == "praise"
+    out[praise] = np.array(PRAISE, dtype=object)[rng.integers(0, len(PRAISE), int(praise.sum()))]
+    if names is None:
+        return out
+    signed = (out != "") & (rng.random(len(theme)) < 0.03)
+    out[signed] = np.char.add(np.char.add(np.char.add("我是", names[signed].astype(str)), "，电话"),
+                              np.char.add(phones[signed].astype(str), "，")).astype(object) + out[signed]
+    return out
+
+
+def _surveys(spec: Spec, problems: bool, pts: pd.DataFrame, visits: pd.DataFrame, table: pd.DataFrame, names,
+             phones, rng) -> pd.DataFrame:
+    """Answers to "how likely are you to recommend us (0-10)" after a share of the arrived visits."""
+    arrived = np.flatnonzero(visits["status"].to_numpy() == "arrived")
+    rows = arrived[rng.random(len(arrived)) < SURVEY_SHARE[spec.kind]]
+    day, minute = visits["day"].to_numpy()[rows], visits["minute"].to_numpy()[rows]
+    doctor = visits["doctor"].to_numpy()[rows]
+    unhappy = np.zeros(len(rows), dtype=bool)
+    if problems and spec.kind == "general":
+        unhappy = (doctor == UNHAPPY_DOCTOR[0]) & (day >= UNHAPPY_DOCTOR[1])
+    if problems and spec.kind == "children":
+        since, _ = WEEKEND_CROWD
+        unhappy = (_weekday(day) >= 5) & (minute < 12 * 60) & (day >= since)
+    u = rng.random(len(rows))
+    cdf_ok, cdf_bad = np.cumsum(SCORES) / SCORES.sum(), np.cumsum(SCORES_UNHAPPY) / SCORES_UNHAPPY.sum()
+    score = np.where(unhappy, cdf_bad.searchsorted(u, side="right"), cdf_ok.searchsorted(u, side="right"))
+    complaint = np.array(list(COMMENTS))[rng.integers(0, len(COMMENTS), len(rows))]
+    if spec.kind == "general":
+        complaint = np.where(unhappy, "manner", complaint)
+    else:
+        complaint = np.where(unhappy, "wait", complaint)
+    says = rng.random(len(rows))
+    theme = np.where(score <= 6, np.where(says < 0.7, complaint, ""), np.where((score >= 9) & (says < 0.2), "praise", ""))
+    p = visits["patient"].to_numpy()[rows]
+    out = pd.DataFrame({
+        "surveyed_at": _dates(day + rng.integers(0, 4, len(rows))),
+        "score": score.astype(float),
+        "doctor_id": doctor,
+        "channel": np.array(spec.channels)[pts["channel"].to_numpy()[p]],
+        "patient_id": pts["patient_id"].to_numpy()[p],
+        "comment": pd.Series(_comment(rng, theme, names[p], phones[p])).replace("", np.nan).to_numpy(),
+    })
+    keep = out["surveyed_at"] <= pd.Timestamp(spec.data_end)
+    return out[keep].sort_values("surveyed_at", kind="stable").reset_index(drop=True)
+
+
+def _reviews(spec: Spec, problems: bool, rng) -> pd.DataFrame:
+    """Online reviews on the platforms: a few a day, 1-5 stars; the children's clinic's fall when its
+    weekend mornings get crowded."""
+    days = np.arange(_day(spec.data_start), _day(spec.data_end) + 1)
+    count = rng.poisson(REVIEWS_PER_DAY[spec.kind], len(days))
+    day = np.repeat(days, count)
+    crowded = problems and spec.kind == "children"
+    bad = crowded & (day >= WEEKEND_CROWD[0]) if crowded else np.zeros(len(day), dtype=bool)
+    u = rng.random(len(day))
+    cdf_ok, cdf_bad = np.cumsum(STARS) / STARS.sum(), np.cumsum(STARS_CROWDED) / STARS_CROWDED.sum()
+    stars = 1 + np.where(bad, cdf_bad.searchsorted(u, side="right"), cdf_ok.searchsorted(u, side="right"))
+    names, weights = zip(*PLATFORMS[spec.kind])
+    platform = np.array(names)[rng.choice(len(names), len(day), p=np.array(weights))]
+    complaint = np.where(bad, "wait", np.array(list(COMMENTS))[rng.integers(0, len(COMMENTS), len(day))])
+    theme = np.where(stars <= 2, complaint, np.where(stars >= 4, "praise", ""))
+    text = _comment(rng, theme)
+    text = np.where(text == "", "还可以", text)
+    return pd.DataFrame({"platform": platform, "reviewed_at": _timestamps(day, rng.integers(8 * 60, 23 * 60, len(day))),
+                         "stars": stars.astype(float), "text": text})
+
+
+# --------------------------------------------------------------------------------------------------
 # The public API.
 
 def generate(kind: str = "general", *, seed: int = 7, scale: float = 1.0, problems: bool = True) -> SyntheticClinic:
@@ -1296,6 +1654,12 @@ def generate(kind: str = "general", *, seed: int = 7, scale: float = 1.0, proble
         marketing = pd.Series(dtype=float)
     tables["costs"] = _costs(spec, problems, scale, charges_table, marketing, rng)
     tables["staff"] = _staff(spec)
+    extra = _extra_rng(seed)
+    tables["visits"], tables["charges"], visits = _visit_columns(spec, problems, pts, visits, visits_table,
+                                                                 charges_table, extra)
+    tables["surveys"] = _surveys(spec, problems, pts, visits, tables["visits"], patients_table["name"].to_numpy(),
+                                 patients_table["phone"].to_numpy(), extra)
+    tables["reviews"] = _reviews(spec, problems, extra)
     tables = {name: _canonical_types(name, table) for name, table in tables.items()}
     return SyntheticClinic(config=_config(spec), tables=tables, plants=_plants(kind) if problems else [],
                            kind=kind, seed=seed)
@@ -1312,7 +1676,7 @@ def _canonical_types(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             s = s.astype(object).where(s.notna(), np.nan).astype("str")
         elif col.kind == schema.DATE:
             s = s.astype("datetime64[us]")
-        elif col.kind == schema.AMOUNT:
+        elif col.kind in (schema.AMOUNT, schema.SCORE):
             s = s.astype("float64")
         elif col.kind == schema.INT:
             s = s.astype("Int64")
@@ -1351,6 +1715,7 @@ def _config(spec: Spec) -> dict:
         "lang": "zh",
         "consultant": "示例顾问",
         "files": {name: layout.file for name, layout in EXPORTS[spec.kind].items()},
+        **WEEKS[spec.kind],
     }
 
 
@@ -1386,7 +1751,8 @@ EXPORTS: dict[str, dict[str, Layout]] = {
         "visits": Layout("visits.csv", {
             "visit_id": "预约编号", "patient_id": "病历号", "scheduled_at": "预约时间", "status": "到诊状态",
             "visit_type": "初复诊", "department": "科室", "doctor_id": "医生", "consultant_id": "咨询师",
-            "chair_id": "椅位"},
+            "chair_id": "椅位", "booked_at": "预约创建时间", "checked_in_at": "签到时间", "started_at": "开始时间",
+            "ended_at": "结束时间"},
             encoding="gb18030", date_format="%Y/%-m/%-d %H:%M",
             values={"status": {"arrived": "已到诊", "no_show": "爽约", "cancelled": "已取消"},
                     "visit_type": {"first": "初诊", "return": "复诊"}}),
@@ -1416,6 +1782,12 @@ EXPORTS: dict[str, dict[str, Layout]] = {
         "staff": Layout("staff.xlsx", {
             "staff_id": "工号", "staff_name": "员工姓名", "role": "岗位", "title": "职称",
             "daily_capacity": "日接诊上限"}, sheet="员工"),
+        "surveys": Layout("surveys.xlsx", {
+            "surveyed_at": "回访日期", "patient_id": "病历号", "doctor_id": "医生", "channel": "来源渠道",
+            "score": "推荐意愿（0-10分）", "comment": "意见建议"}, sheet="满意度回访", title_rows=("患者满意度回访记录",)),
+        "reviews": Layout("reviews.csv", {
+            "platform": "平台", "reviewed_at": "评价时间", "nickname": "用户昵称", "stars": "星级", "text": "评价内容"},
+            encoding="utf-8-sig", date_format="%Y-%m-%d %H:%M"),
     },
     "children": {
         "patients": Layout("patients.csv", {
@@ -1424,7 +1796,8 @@ EXPORTS: dict[str, dict[str, Layout]] = {
             "referrer_patient_id": "推荐人编号"}, encoding="gb18030"),
         "visits": Layout("visits.xlsx", {
             "visit_id": "就诊编号", "patient_id": "患者编号", "scheduled_at": "就诊时间", "status": "状态",
-            "visit_type": "就诊类型", "department": "科室", "doctor_id": "主治医生", "chair_id": "牙椅"},
+            "visit_type": "就诊类型", "department": "科室", "doctor_id": "主治医生", "chair_id": "牙椅",
+            "consultant_id": "咨询师", "checked_in_at": "签到时间", "started_at": "开始时间"},
             sheet="就诊记录", date_format="%Y-%m-%d %H:%M", dates_as_text=True,
             values={"status": {"arrived": "已就诊", "no_show": "未到", "cancelled": "取消"},
                     "visit_type": {"first": "初诊", "return": "复诊"}}),
@@ -1438,6 +1811,12 @@ EXPORTS: dict[str, dict[str, Layout]] = {
         "staff": Layout("staff.csv", {
             "staff_id": "员工编号", "staff_name": "姓名", "role": "职位", "title": "职称", "daily_capacity": "日产能"},
             encoding="utf-8-sig"),
+        "surveys": Layout("满意度调查.csv", {
+            "surveyed_at": "提交时间", "score": "推荐指数", "doctor_id": "主治医生", "channel": "客户来源",
+            "comment": "意见"}, encoding="gb18030"),
+        "reviews": Layout("在线评价.xlsx", {
+            "platform": "来源平台", "reviewed_at": "评价日期", "stars": "评价星级", "text": "评价内容", "nickname": "用户昵称"},
+            sheet="评价", date_format="%Y-%m-%d %H:%M", dates_as_text=True),
     },
 }
 
@@ -1452,8 +1831,8 @@ def _money(values: np.ndarray) -> np.ndarray:
 def _text_dates(values: pd.Series, fmt: str) -> np.ndarray:
     if "%-" in fmt:  # unpadded month/day/hour as 2024/1/5 14:00; strftime's %-m is not portable
         s = values.dt
-        text = (s.year.astype(str) + "/" + s.month.astype(str) + "/" + s.day.astype(str) + " "
-                + s.strftime("%H:%M"))
+        part = lambda v: v.astype("Int64").astype(str)  # noqa: E731 -- 2024, not 2024.0, where a value is missing
+        text = part(s.year) + "/" + part(s.month) + "/" + part(s.day) + " " + s.strftime("%H:%M")
     else:
         text = values.dt.strftime(fmt)
     return text.where(values.notna(), "").to_numpy(dtype=object)
@@ -1479,6 +1858,8 @@ def _export_frame(name: str, table: pd.DataFrame, layout: Layout, *, for_csv: bo
             values = pd.Series([None if pd.isna(v) else _excel_datetime(v) for v in s], dtype=object)
         elif kind == schema.AMOUNT and layout.money:
             values = pd.Series(_money(s.to_numpy(dtype=float)))
+        elif kind == schema.SCORE:  # 9, or 4.5 stars: as a person writes a score
+            values = s.map(lambda v: int(v) if float(v).is_integer() else v, na_action="ignore").astype(object)
         elif kind == schema.AMOUNT and for_csv:
             values = s.map("{:.2f}".format, na_action="ignore").astype(object)
         else:
@@ -1577,10 +1958,11 @@ def export(clinic: SyntheticClinic, folder: Path, *, overwrite: bool = False) ->
         total = round(float(table["amount_paid"].sum()), 2) if layout.total_label else None
         if name == "patients" and not csv:
             _untidy_patients_dates(frame, layout.headers["first_visit_date"])
-        if "address" in layout.headers:
-            rng = np.random.default_rng([clinic.seed, len(table)])  # independent of the canonical draws
-            frame.insert(list(layout.headers).index("address"), layout.headers["address"],
-                         _addresses(rng, len(table)))
+        # Personal data only an export holds (the loader drops it), drawn independently of the canonical draws.
+        for column, draw in (("address", _addresses), ("nickname", _nicknames)):
+            if column in layout.headers:
+                rng = np.random.default_rng([clinic.seed, len(table)])
+                frame.insert(list(layout.headers).index(column), layout.headers[column], draw(rng, len(table)))
         if csv and layout.money:
             _full_width_amounts(frame, layout.headers["amount_paid"])
         if csv:

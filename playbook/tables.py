@@ -62,6 +62,33 @@ def data_end(visits: pd.DataFrame, charges: pd.DataFrame) -> pd.Timestamp | None
     return _ts(max(days)) if days else None
 
 
+RECENT_MONTHS = 6  # "now" for a metric judged lately: the last six months of the period (playbook default)
+
+
+def recent_window(start: dt.date, end: dt.date, months: int = RECENT_MONTHS) -> tuple[dt.date, dt.date | None]:
+    """The first day of the period's last ``months`` months, and the last day before it; when the period is
+    shorter than twice that, the whole period is "recent" and there is no before (None)."""
+    recent = (pd.Timestamp(end) + pd.Timedelta(days=1) - pd.DateOffset(months=months)).date()
+    if (pd.Timestamp(recent) - pd.DateOffset(months=months)).date() < start:
+        return start, None
+    return recent, recent - dt.timedelta(days=1)
+
+
+def revenue_per_arrived_visit(visits: pd.DataFrame, charges: pd.DataFrame, start: dt.date, end: dt.date) -> float:
+    """The period's revenue / its arrived visits: what an average visit earns, for a revenue at stake (0 when
+    the period has no arrivals)."""
+    arrivals = int(((visits["status"] == "arrived") & _day(visits["scheduled_at"]).between(_ts(start), _ts(end))).sum())
+    revenue = float(charges.loc[_day(charges["paid_at"]).between(_ts(start), _ts(end)), "amount_paid"].sum())
+    return max(revenue / arrivals, 0.0) if arrivals else 0.0
+
+
+def first_arrived_visits(visits: pd.DataFrame) -> pd.DataFrame:
+    """Each patient's first arrived visit (the earliest, by time, then visit id): its row, indexed by patient."""
+    arrived = visits[visits["status"] == "arrived"]
+    order = ["scheduled_at", "visit_id"] if "visit_id" in arrived else ["scheduled_at"]
+    return arrived.sort_values(order, kind="stable").drop_duplicates("patient_id").set_index("patient_id")
+
+
 def first_arrivals(visits: pd.DataFrame) -> pd.Series:
     """The day of each patient's earliest arrived visit in all the data (not only the period)."""
     arrived = visits[visits["status"] == "arrived"]
@@ -80,11 +107,8 @@ def time_slots(when: pd.Series) -> pd.Series:
 def first_doctors(visits: pd.DataFrame) -> pd.Series:
     """The doctor of each patient's earliest arrived visit (first arrival, earliest time that day); the
     doctor a new patient is counted for."""
-    arrived = visits[(visits["status"] == "arrived")]
-    order = ["scheduled_at", "visit_id"] if "visit_id" in arrived else ["scheduled_at"]
-    arrived = arrived.sort_values(order, kind="stable").drop_duplicates("patient_id")
-    doctor = (arrived.set_index("patient_id")["doctor_id"] if "doctor_id" in arrived
-              else pd.Series(None, index=arrived["patient_id"], dtype=object))
+    first = first_arrived_visits(visits)
+    doctor = first["doctor_id"] if "doctor_id" in first else pd.Series(None, index=first.index, dtype=object)
     return doctor.astype("str").where(doctor.notna())
 
 

@@ -53,6 +53,20 @@ class Threshold:
         return abs(value - self.value) / abs(self.value)
 
 
+# Kinds of department: (中文, English, chair minutes per visit, recall interval in days), and the words that
+# name them in the exports. Playbook defaults, stated in the thresholds table below.
+DEPARTMENT_DEFAULTS = {
+    "implant": ("种植", "Implants", 60, 180),
+    "orthodontics": ("正畸", "Orthodontics", 40, 56),
+    "prosthodontics": ("修复", "Prosthodontics", 60, 180),
+    "periodontics": ("牙周", "Periodontics", 50, 120),
+    "children": ("儿牙", "Children's dentistry", 40, 180),
+    "general": ("综合", "General dentistry", 40, 180),
+}
+DEPARTMENT_WORDS = {"implant": ("种植",), "orthodontics": ("正畸", "矫正"), "prosthodontics": ("修复",),
+                    "periodontics": ("牙周",), "children": ("儿",)}
+
+
 def _t(name, value, direction, zh, en, source, source_zh=None):
     return Threshold(name, value, direction, zh, en, source, source_zh=source_zh)
 
@@ -123,6 +137,46 @@ DEFAULTS: dict[str, Threshold] = {t.name: t for t in (
     _t("target_gap_closed", 0.50, "min", "任务目标弥补差距的比例", "Share of the gap a task target closes",
        "playbook default: a task closes half the gap to the method's line by its deadline, the rest in the next cycle",
        source_zh="经验设定（资料未给出数值）：一个任务在期限内弥补到方法阈值差距的一半，其余留到下一轮"),
+    # The treatment coordinator's scorecard [S4]: conversion and the next visit booked, against the other coordinators.
+    _t("consultant_conversion_gap", 0.10, "max", "咨询师初诊成交率落后其他咨询师的幅度",
+       "Coordinator's first-visit conversion behind the others'",
+       "playbook default: [S4] says a coordinator who picks cases drags conversion down, but gives no number; "
+       "10 points behind the other coordinators' is the review line",
+       source_zh="经验设定（资料未给出数值）：[S4] 指出咨询师“挑单”会拉低转化率，但未给出数值；落后其他咨询师10个百分点即复盘"),
+    _t("reappointment_gap", 0.10, "max", "咨询师预约下次复诊率落后其他咨询师的幅度",
+       "Coordinator's re-appointment behind the others'",
+       "playbook default: [S4] scores coordinators on whether each patient leaves with the next visit booked, "
+       "but gives no number; 10 points behind the other coordinators' is the review line",
+       source_zh="经验设定（资料未给出数值）：[S4] 按“每天接诊患者中是否预约下次复诊”考核咨询师，但未给出数值；落后其他咨询师10个百分点即复盘"),
+    # Waiting and satisfaction [S1]: the health check names them, the sources give no number.
+    _t("wait_minutes", 15, "max", "平均候诊分钟上限", "Average wait ceiling (minutes)",
+       "playbook default: [S1] lists waiting time among the efficiency indicators and long waits among "
+       "patients' pain points, but gives no number",
+       source_zh="经验设定（资料未给出数值）：[S1] 把候诊时间列为效率指标、“候诊久”列为就诊痛点，但未给出数值"),
+    _t("nps_fall", 20, "max", "净推荐值下降上限（分）", "NPS fall ceiling (points)",
+       "playbook default: [S1] lists NPS among the satisfaction indicators and asks for alerts on a relapse, but gives "
+       "no number; a doctor's or the clinic's NPS 20 points below its own earlier score is a change, not noise",
+       source_zh="经验设定（资料未给出数值）：[S1] 把NPS列为满意度指标并要求对回落预警，但未给出数值；医生或全院的NPS比此前低20分以上视为变化而非波动"),
+    _t("review_stars_min", 4.0, "min", "在线评价平均星级下限", "Online review stars floor",
+       "playbook default: [S1] lists the number and quality of online reviews (Dianping, Haodf) among the "
+       "satisfaction indicators but gives no number; under 4 of 5 stars the listing loses patients",
+       source_zh="经验设定（资料未给出数值）：[S1] 把在线评价数量与质量（大众点评、好大夫在线）列为满意度指标，但未给出数值；平均低于4星即影响获客"),
+    _t("chair_turnover_minutes", 10, "max", "两位患者之间整理椅位的分钟数", "Chair turnover between patients (minutes)",
+       "playbook default: the sources give no number; a chair is cleaned and set up after each patient, time in "
+       "which it is not free for the next",
+       source_zh="经验设定（资料未给出数值）：资料未给出数值；每位患者之后要清洁和准备椅位，这段时间椅位不能接诊下一位"),
+    # Chair time per visit when the visits export has no end times, and the recall interval a re-appointment
+    # proxy looks within: by the kind of department (department_kind).
+    *(_t(f"visit_minutes_{kind}", minutes, "max", f"{zh}每次就诊占椅分钟（默认）", f"{en}: chair minutes per visit (default)",
+         "playbook default: the sources give no appointment length; a typical booking block, set it from the "
+         "clinic's booking system",
+         source_zh="经验设定（资料未给出数值）：资料未给出就诊时长；按常见的预约时段设定，可按诊所的预约系统调整")
+      for kind, (zh, en, minutes, _) in DEPARTMENT_DEFAULTS.items()),
+    *(_t(f"recall_days_{kind}", days, "max", f"{zh}复诊间隔天数（默认）", f"{en}: recall interval in days (default)",
+         "playbook default: the sources give no recall interval; a typical one for the department (adjustments, "
+         "maintenance, six-monthly check-ups)",
+         source_zh="经验设定（资料未给出数值）：资料未给出复诊间隔；按该科室常见的复诊周期（调整、维护、半年检查）设定")
+      for kind, (zh, en, _, days) in DEPARTMENT_DEFAULTS.items()),
 )}
 
 
@@ -160,6 +214,15 @@ def sources_table(lang: str = "zh") -> pd.DataFrame:
         i18n.pick(lang, "文章", "Article"): [i18n.pick(lang, f"{title}：{what}", en)
                                              for title, what, en in SOURCES.values()],
     })
+
+
+
+
+def department_kind(department) -> str:
+    """The kind of a department as the data names it (种植科 → implant), for its default visit length and
+    recall interval; a department no keyword names is ``general``."""
+    name = str(department) if department is not None and department == department else ""
+    return next((kind for kind, words in DEPARTMENT_WORDS.items() if any(w in name for w in words)), "general")
 
 
 def resolve(overrides: Mapping[str, float] | None = None) -> dict[str, Threshold]:

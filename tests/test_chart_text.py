@@ -30,7 +30,7 @@ from playbook.prescribe import prescribe  # noqa: E402
 from chart_figures import axes_of  # noqa: E402
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
-ZH_ALLOWED_WORDS = {"ROI", "RFM", "ABC"}  # business abbreviations a Chinese owner reads as they are
+ZH_ALLOWED_WORDS = {"ROI", "RFM", "ABC", "NPS"}  # business abbreviations a Chinese owner reads as they are ([S1] writes NPS)
 SAMPLES = ("general_clinic", "children_clinic")
 
 

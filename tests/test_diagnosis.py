@@ -73,3 +73,30 @@ def test_every_section_is_computed_once_per_clinic(diagnoses):
     for name in SECTIONS:
         assert diagnosis.section(name) is diagnosis.section(name)
     assert diagnose(diagnosis.clinic) is diagnosis
+
+
+# The analyses of issue 15 (data_samples/README.md): each plant is in its clinic's ranking, with the finding's
+# own numbers; the healthy twins raise none of them.
+NEW_SECTIONS = ("reappointment", "satisfaction", "chairs", "waits", "coordinators")
+
+
+def test_coordinator_satisfaction_wait_and_chair_plants_are_ranked(diagnoses):
+    ranked = {kind: {(f.metric, f.subject): f for f in diagnoses[kind, True].ranking.flags}
+              for kind in ("general", "children")}
+    general, children = ranked["general"], ranked["children"]
+    picker = general["consultant_conversion", "周咨询师"]
+    assert picker.severity == RED and picker.facts["cherry_picking"] and picker.revenue_at_stake > 0
+    assert general["consultant_reappointment", "周咨询师"].facts["exact"]  # the export has booking times
+    assert general["nps_fall", "刘医生"].value > 30
+    assert general["wait_minutes", "李医生"].value > 15
+    assert children["chair_vacancy_prime", None].value > 0.1 and children["chair_vacancy_prime", None].reference > 0.1
+    assert children["wait_minutes", "weekend_morning"].value > 20
+    assert children["review_stars", "大众点评"].value < 4
+    assert ("chair_vacancy_prime", None) not in general  # the general clinic's prime hours are within the line
+
+
+@pytest.mark.parametrize("kind", ["general", "children"])
+def test_clinics_generated_without_problems_raise_none_of_the_new_flags(diagnoses, kind):
+    diagnosis = diagnoses[kind, False]
+    assert [f for name in NEW_SECTIONS for f in diagnosis.section(name).flags()] == []
+    assert all(r.available for name in NEW_SECTIONS for r in diagnosis.section(name).results())  # the data is there

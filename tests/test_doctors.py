@@ -15,7 +15,7 @@ import pytest
 
 from playbook import bottleneck, catalogue, doctors, synth, thresholds
 from playbook.clinic import clinic_from_tables
-from playbook.results import RED, Unavailable
+from playbook.results import RED
 
 START, END = dt.date(2023, 1, 1), dt.date(2023, 12, 31)
 TH = thresholds.resolve()
@@ -344,13 +344,6 @@ def test_too_few_bookings_are_not_judged_and_the_sentence_says_so():
     assert "暂不按渠道判断" in channels.zh
 
 
-def test_chair_vacancy_says_what_configuration_it_needs():
-    result = doctors.chair_vacancy(synth.generate("general", scale=0.05).config)
-    assert isinstance(result, Unavailable)
-    assert result.needs == ["clinic.yaml: opening_hours", "clinic.yaml: chairs"]
-    assert "营业时间" in result.zh and "椅位数" in result.zh
-
-
 # --------------------------------------------------------------------------------------------------
 # Edge clinics and the samples.
 
@@ -443,7 +436,9 @@ def test_general_sample_plants_rank_first_within_the_section(general):
 def test_children_sample_finds_school_hours_no_shows_and_blames_no_channel():
     section = doctors.diagnose(_clinic(synth.generate("children")), TH)
     [flag] = section.no_show_times.flags
-    assert (flag.subject, flag.severity) == ("weekday_afternoon", RED) and flag.value > 0.25
+    # ~30% of school-hours bookings missed; the slot (12:00-16:59, adults too) holds visits the desk moved out
+    # of the full after-school chair, so it reads lower
+    assert (flag.subject, flag.severity) == ("weekday_afternoon", RED) and flag.value > 0.2
     assert section.no_show_channels.flags == []
     assert "上课时间" in section.no_show_times.zh
 
@@ -462,3 +457,18 @@ def test_metrics_merge_each_doctors_entries(general):
     assert {"load_per_day", "first_visit_conversion", "plan_completion", "designation_rate"} <= set(wang)
     assert set(metrics["operations"]) == {"no_show_by_slot", "no_show_by_channel"}
     json.dumps(metrics, allow_nan=False)
+
+
+def test_days_over_the_line_are_shown_when_the_average_is_within_it(load_tables):
+    """B, a chief (主任), has 20 sessions on 10 of 20 days (1.0 a day on average); 6 more on each of 4 days make 4
+    of 20 working days over [S0]'s 5 surgeries: 20%, while the average (2.2) stays within the line."""
+    visits, charges, staff = load_tables
+    extra = _charges([("B", f"t{i}{k}", day, "种植牙", 8000, True)
+                      for i, day in enumerate(_days("2023-03-01", 4)) for k in range(6)])
+    result = doctors.doctor_load(visits, pd.concat([charges, extra]), staff=staff, start=START, end=END, thresholds=TH)
+    assert result.table.loc["B", "surgeries_per_day"] == pytest.approx(44 / 20)
+    assert result.table.loc["B", "surgery_days_over"] == pytest.approx(4 / 20)
+    assert pd.isna(result.table.loc["E", "surgery_days_over"])  # not a chief
+    assert not any(f.metric == "chief_surgeries_per_day" for f in result.flags)
+    assert result.metrics()["doctors"]["B"]["surgery_days_over"] == pytest.approx(0.2)
+    assert "手术超上限天数占比" in result.table_for("zh").columns

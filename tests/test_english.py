@@ -49,7 +49,7 @@ def _names_in_data(folder) -> set[str]:
             frame = clinic.table(table)
             names |= {str(v) for c in columns if c in frame for v in frame[c].dropna().unique()}
     for load in clinic.loads.values():
-        names |= set(load.personal_data) | {load.sheet or ""}
+        names |= set(load.personal_data) | {load.sheet or ""} | {path.name for path in load.paths}  # files as named
         # the audit quotes the export's own headers and status words (到诊状态: 已到诊 → arrived)
         names |= set(load.mapping) | set(load.unrecognised)
         names |= {word for words in load.words.values() for word in words}

@@ -151,8 +151,8 @@ def test_volume_and_scale(general):
     assert len(small.tables["patients"]) / len(t["patients"]) == pytest.approx(0.25, rel=0.1)
 
 
-def test_children_clinic_has_only_the_minimal_tables_plus_costs_and_staff(children):
-    assert set(children.tables) == {"patients", "visits", "charges", "costs", "staff"}
+def test_children_clinic_has_only_the_minimal_tables_plus_costs_staff_and_feedback(children):
+    assert set(children.tables) == {"patients", "visits", "charges", "costs", "staff", "surveys", "reviews"}
     assert 1700 <= len(children.tables["patients"]) <= 2400
 
 
@@ -230,8 +230,10 @@ def test_patients_are_realistic(general, children):
 
 def test_plants_are_documented(general, children, general_healthy):
     assert [p["id"] for p in general.plants] == [
-        "douyin_conversion", "implant_doctor_leaves", "low_referral", "meituan_no_show", "consumables_high"]
-    assert [p["id"] for p in children.plants] == ["low_family_conversion", "school_hours_no_show"]
+        "douyin_conversion", "implant_doctor_leaves", "low_referral", "meituan_no_show", "consumables_high",
+        "coordinator_cherry_picking", "doctor_nps_falls", "slow_waits"]
+    assert [p["id"] for p in children.plants] == ["low_family_conversion", "school_hours_no_show", "idle_prime_chair",
+                                                  "weekend_crowd"]
     for plant in general.plants + children.plants:
         assert set(plant) == {"id", "what_en", "what_zh", "where", "from", "expected_signal_en"}
         pd.Timestamp(plant["from"])
@@ -518,3 +520,51 @@ def test_committed_samples_are_what_write_sample_makes(kind, tmp_path):
     assert sorted(p.name for p in committed.iterdir() if p.name != "README.md") == sorted(p.name for p in fresh)
     for path in fresh:
         assert file_content(committed / path.name) == file_content(path), path.name
+
+
+# -- coordinators, the clock and feedback (drawn last, from a stream of their own) -------------------------
+
+def _first_visit_coordinator(t) -> pd.Series:
+    v = t["visits"]
+    arrived = v[v["status"] == "arrived"].sort_values(["scheduled_at", "visit_id"]).drop_duplicates("patient_id")
+    return arrived.set_index("patient_id")["consultant_id"]
+
+
+def test_the_cherry_picking_coordinator_converts_fewer_basic_complaints(general, general_healthy):
+    for clinic, far_behind in ((general, True), (general_healthy, False)):
+        t = clinic.tables
+        firsts = new_patients(t, "2024-01-01", "2025-12-31")
+        frame = pd.DataFrame({"converted": converted(t, firsts), "who": _first_visit_coordinator(t).reindex(firsts.index)})
+        rates = frame.groupby("who")["converted"].mean()
+        gap = rates.drop("周咨询师").min() - rates["周咨询师"]
+        assert (gap > 0.1) == far_behind, rates
+
+
+def test_visit_times_are_consistent_and_the_slow_doctor_waits(general, children):
+    for clinic in (general, children):
+        v = clinic.tables["visits"]
+        arrived = v[v["status"] == "arrived"]
+        assert arrived[["checked_in_at", "started_at"]].notna().all().all()
+        assert v.loc[v["status"] != "arrived", ["checked_in_at", "started_at"]].isna().all().all()
+        assert (arrived["started_at"] >= arrived["scheduled_at"]).all()
+    v = general.tables["visits"]
+    assert (v["ended_at"].dropna() > v.loc[v["ended_at"].notna(), "started_at"]).all()
+    assert (v["booked_at"] <= v["scheduled_at"]).all()
+    late = v[(v["doctor_id"] == "李医生") & (v["scheduled_at"] >= "2025-09-01") & (v["status"] == "arrived")]
+    wait = (late["started_at"] - late[["checked_in_at", "scheduled_at"]].max(axis=1)).dt.total_seconds() / 60
+    assert wait.mean() == pytest.approx(24, abs=4)
+    assert "ended_at" not in children.tables["visits"] and "booked_at" not in children.tables["visits"]
+
+
+def test_surveys_and_reviews_carry_their_plants(general, children, general_healthy):
+    def nps(scores):
+        return 100 * ((scores >= 9).mean() - (scores <= 6).mean())
+
+    for clinic, fell in ((general, True), (general_healthy, False)):
+        s = clinic.tables["surveys"]
+        liu = s[s["doctor_id"] == "刘医生"]
+        drop = nps(liu.loc[liu["surveyed_at"] < PLANT_START, "score"]) - nps(liu.loc[liu["surveyed_at"] >= PLANT_START, "score"])
+        assert (drop > 30) == fell, drop
+        assert s["score"].between(0, 10).all()
+    r = children.tables["reviews"]
+    assert r.loc[r["reviewed_at"] >= PLANT_START, "stars"].mean() < 4 < r.loc[r["reviewed_at"] < PLANT_START, "stars"].mean()
