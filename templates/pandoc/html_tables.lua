@@ -126,7 +126,8 @@ end
 
 -- A chart alone in its paragraph (every chart of a chapter) is set by report.typ's `chart`, which may
 -- draw it a little smaller to keep it on the page it starts on. A chart right under its heading is
--- measured from a mark before the heading, since the heading moves with it.
+-- measured from a mark before the heading, since the heading moves with it; the heading's level and text
+-- are passed along (a query for "the heading before here" can keep Typst's layout from converging).
 local function chart_of(block)
   if block.t == "Para" and #block.content == 1 and block.content[1].t == "Image" then
     return typst_image(block.content[1])
@@ -138,11 +139,14 @@ local function set_charts(blocks)
   for _, block in ipairs(blocks) do
     local image = chart_of(block)
     if image then
-      local after_heading = #out > 0 and out[#out].t == "Header"
-      if after_heading then
+      local heading = #out > 0 and out[#out].t == "Header" and out[#out] or nil
+      local after = "none"
+      if heading then
         out:insert(#out, pandoc.RawBlock("typst", "#chart-mark()"))
+        local text = pandoc.utils.stringify(heading.content):gsub("\\", "\\\\"):gsub('"', '\\"')
+        after = string.format('(level: %d, text: "%s")', heading.level, text)
       end
-      out:insert(pandoc.RawBlock("typst", string.format("#chart(%s, after-heading: %s)", image, tostring(after_heading))))
+      out:insert(pandoc.RawBlock("typst", string.format("#chart(%s, after-heading: %s)", image, after)))
     else
       out:insert(block)
     end
