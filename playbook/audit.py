@@ -278,7 +278,7 @@ class AuditResult:
         status = {"ok": ("正常", "ok"), "warnings": ("有提醒", "warnings"), "error": ("错误", "error"),
                   "missing": ("缺失", "missing"), "not given": ("未提供", "not given")}
         t = self.tables
-        dates = [f"{a} – {b}" if a else "" for a, b in zip(t["from"], t["to"])]
+        dates = [f"{a}–{b}" if a else "" for a, b in zip(t["from"], t["to"])]  # breaks only after the dash
         return pd.DataFrame({
             i18n.pick(lang, "数据表", "Table"): t["zh"] if lang == "zh" else t["table"],
             i18n.pick(lang, "文件", "File"): t["file"].fillna(""),
