@@ -266,7 +266,8 @@ def chair_vacancy(visits: pd.DataFrame, *, week: WeeklyHours, prime: WeeklyHours
     result.vacancy, result.prime_vacancy = result._vacancy(None, None, prime=False), result._vacancy(None, None, prime=True)
 
     # What an hour of used chair time earned: revenue per visit / mean chair hours per visit.
-    per_hour = revenue_per_visit / (float(placed["minutes"].mean()) / 60) if len(placed) else 0.0
+    hours_per_visit = float(placed["minutes"].mean()) / 60 if len(placed) else float("nan")
+    per_hour = revenue_per_visit / hours_per_visit if len(placed) else 0.0
     years_recent = ((recent.end - recent.start).days + 1) / 365.0
     for g, row in result.table.iterrows():
         vacancy = _num(row.vacancy_prime_recent)
@@ -279,7 +280,8 @@ def chair_vacancy(visits: pd.DataFrame, *, week: WeeklyHours, prime: WeeklyHours
             segment=None if g == ALL else Segment("department", g), window=recent,
             reference=_num(row.vacancy_prime_before), reference_window=before,
             stake=Stake(float((vacancy - line.value) * prime_hours / years_recent * per_hour), "chair_idle_prime"),
-            facts={"prime": prime, "chairs": int(row.chairs)}))
+            facts={"prime": prime, "chairs": int(row.chairs),
+                   "visits_idle": (vacancy - line.value) * prime_hours / years_recent / hours_per_visit}))
     result.flags.sort(key=lambda f: -f.revenue_at_stake)
     result.zh, result.en = _sentences(result)
     return result

@@ -58,12 +58,13 @@ from .metrics import METRICS, MetricError
 from .plotting import ACTION_RED, PALETTE, set_title, waterfall
 from .results import (CAUSE, MERGED, PROFIT, RISK, STANDING, SYMPTOM, UPSIDE, AnalysisResult, Finding, Stake,
                       Window)
-from .tables import UNKNOWN_CHANNEL, clinic_tables, patient_channels
+from .tables import UNKNOWN_CHANNEL, clinic_tables, first_arrived_visits, patient_channels
 
 __all__ = ["Story", "tell", "LEVERS", "departed_doctors"]
 
 UNKNOWN_DOCTOR = "unknown"
-_SEP = "\x1f"  # between a cell's doctor and channel
+_SEP = "\x1f"  # between a cell's doctor, channel and coordinator
+UNKNOWN_COORDINATOR = "unknown"
 DEPARTURE = "doctor_weeks_inactive"
 CONVERSION_KINDS = ("channel_conversion", "channel_conversion_volume")
 
@@ -76,7 +77,7 @@ CONVERSION_KINDS = ("channel_conversion", "channel_conversion_volume")
 class Lever:
     """Which cells and drivers a kind of finding moves, and how far short of its line it is now.
 
-    ``scope``: "segment" (the finding's doctor or channel), "referral" (the referral channels) or
+    ``scope``: "segment" (the finding's doctor, channel or coordinator), "referral" (the referral channels) or
     "clinic" (every cell). ``unit``: what the metric counts, valued at what one brought in the cells:
     "treated" (revenue per treated patient), "patient" (per arriving patient), "visit" (per arrived
     visit); None: nothing beyond the fall (a change, or a doctor who left). ``short``: the units short
@@ -141,6 +142,23 @@ def _short_overdue(f: Finding, counts: "_Counts") -> float | None:
     return patients * max(share - f.line * f.reference, 0.0)
 
 
+def _short_coordinator_converted(f: Finding, counts: "_Counts") -> float | None:
+    """A coordinator's new patients a year × (points behind the others − the line): treated patients missing."""
+    new = f.facts.get("new_patients")
+    return None if new is None else new / _years(f.window) * max(f.value - f.line, 0.0)
+
+
+def _short_rebooked_visits(f: Finding, counts: "_Counts") -> float | None:
+    """A coordinator's visits a year × (points behind the others − the line): next visits not booked."""
+    visits = f.facts.get("visits")
+    return None if visits is None else visits / _years(f.window) * max(f.value - f.line, 0.0)
+
+
+def _short_prime_visits(f: Finding, counts: "_Counts") -> float | None:
+    """The visits the prime chair hours above the vacancy line could hold, a year (the chairs analysis)."""
+    return f.facts.get("visits_idle")
+
+
 def _short_plans(f: Finding, counts: "_Counts") -> float | None:
     ended = f.facts.get("ended")
     return None if ended is None else ended / _years(f.window) * max(f.line - f.value, 0.0)
@@ -160,6 +178,11 @@ LEVERS: dict[str, Lever] = {
     "overdue_share_by_doctor": Lever(("arrivals",), unit="patient", short=_short_overdue),
     "plan_completion": Lever(("frequency",), unit="treated", short=_short_plans),
     "churn_rate": Lever(("arrivals",), scope="clinic"),
+    # [S4]: a coordinator's patients (those whose first arrived visit the coordinator received)
+    "consultant_conversion": Lever(("conversion",), unit="treated", short=_short_coordinator_converted),
+    "consultant_reappointment": Lever(("frequency",), unit="visit", short=_short_rebooked_visits),
+    # [S0]: idle prime chair hours are visits the clinic could have seen; after the segment levers
+    "chair_vacancy_prime": Lever(("arrivals",), scope="clinic", unit="visit", short=_short_prime_visits),
     "return_within_12m_change": Lever(("arrivals",), scope="clinic", change=True),
 }
 
@@ -213,9 +236,12 @@ class _Counts:
 
 
 def _cells(clinic) -> tuple[pd.Series, pd.Series | None]:
-    """Each charge's and each visit's cell: doctor × the patient's source channel."""
+    """Each charge's and each visit's cell: doctor × the patient's source channel × the coordinator who
+    received the patient's first arrived visit (the patient's coordinator, as the coordinators analysis counts)."""
     charges, visits = clinic.charges, clinic.visits
     channel = patient_channels(clinic.patients)
+    coordinator = (first_arrived_visits(visits)["consultant_id"].dropna().astype(str)
+                   if visits is not None and "consultant_id" in visits else pd.Series(dtype=object))
     doctor = charges["doctor_id"].astype(object) if "doctor_id" in charges else pd.Series(
         None, index=charges.index, dtype=object)
     if visits is not None and "visit_id" in charges and "visit_id" in visits and "doctor_id" in visits:
@@ -224,7 +250,8 @@ def _cells(clinic) -> tuple[pd.Series, pd.Series | None]:
 
     def label(doctors: pd.Series, patients: pd.Series) -> pd.Series:
         return (doctors.where(doctors.notna(), UNKNOWN_DOCTOR).astype(str) + _SEP
-                + patients.map(channel).fillna(UNKNOWN_CHANNEL).astype(str))
+                + patients.map(channel).fillna(UNKNOWN_CHANNEL).astype(str) + _SEP
+                + patients.map(coordinator).fillna(UNKNOWN_COORDINATOR).astype(str))
 
     charge_cell = label(doctor, charges["patient_id"])
     if visits is None:
@@ -490,9 +517,8 @@ def _count(clinic, diagnosis, flags: list[Finding], story: Story, thresholds) ->
         base = story.baseline or current
         effects = cell_effects(clinic.charges, clinic.visits, charge_cell=charge_cell, visit_cell=visit_cell,
                                start=current.start, end=current.end, base_start=base.start, base_end=base.end)
-        split = effects.index.to_series().str.split(_SEP, n=1, expand=True)
-        cells = pd.DataFrame({"doctor": split[0], "channel": split[1] if split.shape[1] > 1 else UNKNOWN_CHANNEL},
-                             index=effects.index)
+        split = effects.index.to_series().str.split(_SEP, n=2, expand=True)
+        cells = pd.DataFrame({"doctor": split[0], "channel": split[1], "coordinator": split[2]}, index=effects.index)
         cells["visits"] = _arrived_visits(clinic.visits, visit_cell, current, effects.index)
     counts = _Counts(clinic, diagnosis, current)
     referral = set(clinic.config.referral)
@@ -524,7 +550,7 @@ def _select(f: Finding, lever: Lever, cells: pd.DataFrame, referral: set[str]) -
         return np.ones(len(cells), bool)
     if lever.scope == "referral":
         return cells["channel"].isin(referral).to_numpy()
-    column = "doctor" if f.segment.kind == "doctor" else "channel" if f.segment.kind == "channel" else None
+    column = {"doctor": "doctor", "channel": "channel", "consultant": "coordinator"}.get(f.segment.kind)
     if column is None:
         return np.ones(len(cells), bool)
     return (cells[column] == f.subject).to_numpy()

@@ -87,6 +87,8 @@ def test_prime_vacancy_past_the_line_per_department_and_the_others():
     # revenue per chair-hour: 300 a visit over (180 + 90) / 2 minutes = 2.25 h → 133.33; (0.5 − 0.1) × 93 h a year-ish
     hours_recent, years = 31 * 3, 31 / 365
     assert flag.revenue_at_stake == pytest.approx(0.4 * hours_recent / years * 300 / 2.25)
+    # the same idle hours as visits a year (what the story values them at, if no earlier finding holds them)
+    assert flag.facts["visits_idle"] == pytest.approx(0.4 * hours_recent / years / 2.25)
     assert "其他科室" in flag.sentence("zh") and "the other departments" in flag.sentence("en")
     assert result.metrics()["operations"]["chairs"]["others"]["vacancy_prime"] == 0.5
 

@@ -126,6 +126,19 @@ def test_every_finding_is_counted_by_the_one_method(general, children):
             assert f.role, f.key
 
 
+def test_the_cherry_picking_coordinator_is_valued_on_her_own_patients(general):
+    """Planted [S4]: 周咨询师 converts basic complaints badly. Her patients (their first visit's coordinator)
+    are cells of the driver tree like a doctor's or a channel's, so her finding carries revenue, and what a
+    doctor's or a channel's finding claimed first is not counted again."""
+    found = _by_key(general.story)
+    coordinator = found["consultant_conversion@周咨询师"]
+    assert coordinator.role == STANDING and coordinator.stake.method == "driver_tree"
+    assert coordinator.revenue_at_stake > 0
+    assert found["consultant_reappointment@周咨询师"].revenue_at_stake > 0
+    assert found["doctor_first_visit_conversion@刘医生"].revenue_at_stake > 0  # his other patients' cells
+    assert general.story.metrics()["story"]["causes"][0]["subject"] == "王医生"  # the bottleneck unchanged
+
+
 # --- a clinic whose revenue did not fall -------------------------------------------------------------
 
 
