@@ -39,7 +39,7 @@ __all__ = ["Metric", "METRICS", "HEADLINE", "WEEKLY", "SERIES", "PORTFOLIO", "DE
            "REVENUE_WINDOW_DAYS", "RETURN_WINDOW_DAYS", "ROI_WEEKS", "BASELINE_WEEKS"]
 
 UNITS = ("yuan", "count", "rate")
-SCOPES = ("channel", "department", "doctor", "slot")
+SCOPES = ("channel", "department", "doctor", "consultant", "slot")
 
 # The departments that answer for a metric or a task (prescriptions.yaml's owners), zh / en.
 DEPARTMENTS = {
@@ -88,7 +88,7 @@ class Metric:
     pooled: bool = True  # numerator and denominator add up over disjoint windows
     settle_days: int = 0  # days after an event its outcome is counted (the value only rises meanwhile)
     cohort_shift_days: int = 0  # the window's cohort ends this long before its end, so its value is final
-    scopes: tuple[str, ...] = ()  # what ``name:scope`` may name: "channel", "department", "doctor", "slot"
+    scopes: tuple[str, ...] = ()  # what ``name:scope`` may name: "channel", "department", "doctor", "consultant", "slot"
     line: str | None = None  # the threshold its level is judged against (drawn on charts)
     thresholds: tuple[str, ...] = ()  # every line of playbook.thresholds stated in its unit
     needs: str | None = None  # an optional table it needs: "leads" or "treatment_plans"
@@ -241,9 +241,10 @@ def ratio(numerator: float, denominator: float | None) -> float | None:
 
 
 def known_segments(tables: MetricTables, kind: str) -> frozenset[str]:
-    """The channels, departments, doctors (of new patients' first arrivals) or time slots of the data."""
+    """The channels, departments, doctors and coordinators (of new patients' first arrivals) or time slots of
+    the data."""
     return {"channel": tables.channels, "department": tables.departments, "doctor": tables.doctors,
-            "slot": tables.slots}[kind]
+            "consultant": tables.consultants, "slot": tables.slots}[kind]
 
 
 def period_start(days: pd.Series, frequency: str) -> pd.Series:
@@ -302,7 +303,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
        definition=(f"新患者中，首次到诊当天起{_C}天内（含）为利润类或高值类项目付费（金额大于0）的比例 [S2]。",
                    f"Share of new patients who paid for a profit or high-value item within {_C} days of their "
                    "first arrival, both days included [S2]."),
-       scopes=("channel", "department", "doctor"), line="first_visit_conversion_review",
+       scopes=("channel", "department", "doctor", "consultant"), line="first_visit_conversion_review",
        thresholds=("first_visit_conversion_review",), owner="consulting", aliases=("成交率",)),
     _m("referral_share", "转介绍占比", "Referral share", "rate", "new", "referral", ROWS,
        date="first_arrival",

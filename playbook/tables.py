@@ -286,15 +286,17 @@ class MetricTables:
 
     @cached_property
     def new(self) -> pd.DataFrame:
-        """Per new patient (first arrival up to as_of): first_arrival, channel, department and doctor (of the
-        first arrived visit), converted, referral."""
+        """Per new patient (first arrival up to as_of): first_arrival, channel, department, doctor and
+        coordinator (of the first arrived visit), converted, referral."""
         new = new_patient_table(self._patients, self._visits, self._charges, start=self.data_start.date(),
                                 end=self.as_of.date())
-        arrived = self._visits[self._visits["status"] == "arrived"].sort_values("scheduled_at", kind="stable")
+        first = first_arrived_visits(self._visits)
         new["channel"] = new["source_channel"]
-        new["department"] = arrived.drop_duplicates("patient_id").set_index("patient_id")["department"] \
-            .reindex(new.index).astype(object)
+        new["department"] = first["department"].reindex(new.index).astype(object)
         new["doctor"] = first_doctors(self._visits).reindex(new.index).astype(object)
+        new["consultant"] = (first["consultant_id"].astype("str").where(first["consultant_id"].notna())
+                             if "consultant_id" in first else pd.Series(None, index=first.index, dtype=object)
+                             ).reindex(new.index).astype(object)
         new["referral"] = new["source_channel"].isin(self.referral)
         return new
 
@@ -354,6 +356,11 @@ class MetricTables:
     def doctors(self) -> frozenset[str]:
         """The doctors new patients are counted for (`first_doctors`)."""
         return frozenset(str(d) for d in self.new["doctor"].dropna().unique())
+
+    @cached_property
+    def consultants(self) -> frozenset[str]:
+        """The treatment coordinators new patients are counted for (who received the first arrived visit)."""
+        return frozenset(str(c) for c in self.new["consultant"].dropna().unique())
 
     @cached_property
     def slots(self) -> frozenset[str]:

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from conftest import write_hand_clinic
-from playbook import definitions, drivers, evaluate, kpis, portfolio, thresholds, weekly
+from playbook import coordinators, definitions, drivers, evaluate, kpis, portfolio, thresholds, weekly
 from playbook.clinic import load_clinic
 from playbook.config import SAMPLES_DIR
 from playbook.metrics import HEADLINE, METRICS, PORTFOLIO, SERIES, WEEKLY, parse_metric, ratio
@@ -166,12 +166,25 @@ def test_every_view_is_a_selection_of_the_registry():
     assert table["Definition"].tolist() == [METRICS[n].definition_en for n in HEADLINE]
 
 
+def test_a_coordinators_conversion_is_the_contracts_over_the_patients_she_received():
+    """first_visit_conversion:周咨询师 in a task's target is the coordinators analysis' own figure for her
+    (grouped by the coordinator of the first arrived visit)."""
+    clinic = load_clinic(SAMPLES_DIR / "general_clinic")
+    tables = clinic_tables(clinic)
+    period = clinic.config.period
+    card = coordinators.scorecard(clinic.patients, clinic.visits, clinic.charges, start=period.start, end=period.end)
+    assert len(card.table) >= 2
+    for name, row in card.table.iterrows():
+        value = METRICS["first_visit_conversion"].value(tables, period.start, period.end, name)
+        assert value == pytest.approx(row.first_visit_conversion, abs=1e-9), name
+
+
 def test_each_metric_names_real_thresholds_units_and_scopes():
     for metric in METRICS.values():
         assert metric.unit in ("yuan", "count", "rate"), metric.name
         assert set(metric.thresholds) <= set(thresholds.DEFAULTS), metric.name
         assert metric.line is None or metric.line in metric.thresholds, metric.name
-        assert set(metric.scopes) <= {"channel", "department", "doctor", "slot"}, metric.name
+        assert set(metric.scopes) <= {"channel", "department", "doctor", "consultant", "slot"}, metric.name
         assert (metric.table is None) == (metric.computed_by is not None), metric.name
         if metric.line:  # the line's direction agrees with the metric's
             assert (thresholds.DEFAULTS[metric.line].direction == "min") == metric.higher_is_better, metric.name
