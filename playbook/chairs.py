@@ -141,8 +141,10 @@ class ChairVacancy(AnalysisResult):
             for col, hour in enumerate(data.columns):
                 if self.prime is not None and self.prime.minutes_in_hour(int(weekday), int(hour)) and not np.isnan(data.iloc[row, col]):
                     ax.add_patch(plt.Rectangle((col, row), 1, 1, fill=False, edgecolor=edge, linewidth=1.4))
-        ax.set_xlabel(i18n.pick(lang, f"数字为椅位空置率%；方框为黄金时段（上限{self.line:.0%}）",
-                                f"numbers: chair vacancy %; framed: prime hours (line {self.line:.0%})"))
+        # the half-day the title names, which no cell shows alone, under the chart
+        emptiest = "" if self.flags or not self._emptiest(lang) else i18n.pick(lang, "；", "; ") + self._emptiest(lang)
+        ax.set_xlabel(i18n.pick(lang, f"数字为椅位空置率%；方框为黄金时段（上限{self.line:.0%}）{emptiest}",
+                                f"numbers: chair vacancy %; framed: prime hours (line {self.line:.0%}){emptiest}"))
         ax.set_ylabel("")
         ax.tick_params(axis="y", rotation=0)
         return set_title(ax, title, lang)

@@ -81,9 +81,16 @@ class CoordinatorScorecard(AnalysisResult):
                     va="center", fontsize="small")
             ax.text(_num(high) * 100 if _num(high) is not None else 0, yy - 0.2, f" {i18n.rate(_num(high), lang)}",
                     va="center", fontsize="small")
-        overall = self.table["converted"].sum() / self.table["new_patients"].sum()
-        reference_line(ax, overall * 100, i18n.pick(lang, f"全部咨询师{i18n.rate(overall, lang)}",
-                                                    f"all coordinators {i18n.rate(overall, lang)}"), y=len(t) - 0.45)
+        picking = next((f for f in self.flags if f.facts.get("cherry_picking")), None)
+        if picking is not None:  # the title compares her basic complaints with the others': draw that line
+            others = picking.facts["basic_others"]
+            reference_line(ax, others * 100, i18n.pick(lang, f"其他咨询师的基础主诉{i18n.rate(others, lang)}",
+                                                       f"the others' basic complaints {i18n.rate(others, lang)}"),
+                           y=len(t) - 0.45)
+        else:
+            overall = self.table["converted"].sum() / self.table["new_patients"].sum()
+            reference_line(ax, overall * 100, i18n.pick(lang, f"全部咨询师{i18n.rate(overall, lang)}",
+                                                        f"all coordinators {i18n.rate(overall, lang)}"), y=len(t) - 0.45)
         ax.set_yticks(y, list(t.index))
         ax.set_xlim(0, 118)
         ax.set_xlabel(i18n.pick(lang, "初诊成交率（%），按新患者首次就诊的主诉", "first-visit conversion (%), by the complaint"))

@@ -118,8 +118,9 @@ class NetPromoter(AnalysisResult):
                 color=[ACTION_RED if d in flagged else PALETTE[1] for d in t.index], **kwargs)
         for yy, value in zip(y, t["nps_recent"]):
             ax.text(max(value, 0), yy - 0.2, f" {value:+.0f}", va="center", fontsize="small")
-        if self.nps is not None:
-            reference_line(ax, self.nps, i18n.pick(lang, f"全院{self.nps:+.0f}", f"clinic {self.nps:+.0f}"), y=len(t) - 0.45)
+        if self.nps_recent is not None:  # the clinic over the same recent window as the coloured bars
+            reference_line(ax, self.nps_recent, i18n.pick(lang, f"全院{recent}{self.nps_recent:+.0f}",
+                                                          f"clinic, {recent}: {self.nps_recent:+.0f}"), y=len(t) - 0.45)
         ax.set_yticks(y, list(t.index))
         ax.set_xlim(min(-20, float(t[["nps_recent", "nps_before"]].min().min()) - 10), 110)
         ax.axvline(0, color="black", linewidth=0.6)
@@ -400,16 +401,23 @@ class Complaints(AnalysisResult):
         if t.empty:
             return no_data(ax, lang, title)
         labels = [_theme(x, lang) for x in t.index]
+        total = self._total()
         ax.barh(labels, t["complaints"], color=PALETTE[1], **kwargs)  # counts, not a line crossed: no red
-        for y, n in enumerate(t["complaints"]):
-            ax.text(n, y, f" {n:,}", va="center", fontsize="small")
-        ax.set_xlabel(i18n.pick(lang, "投诉条数（一条可涉及多个主题）", "complaints (one may name several themes)"))
+        for y, n in enumerate(t["complaints"]):  # the count, and its share of all complaints as the title states it
+            ax.text(n, y, f" {n:,}（{i18n.rate(n / total, lang)}）" if lang == "zh" else f" {n:,} ({i18n.rate(n / total, lang)})",
+                    va="center", fontsize="small")
+        ax.set_xlabel(i18n.pick(lang, f"投诉条数（共{total}条，一条可涉及多个主题）",
+                                f"complaints ({total} in all; one may name several themes)"))
         set_title(ax, title, lang)
         ax.grid(axis="y", visible=False)
         return ax
 
+    def _total(self) -> int:
+        """Complaints in all (each once, however many themes it names)."""
+        return int(self.by_month[["surveys", "reviews"]].sum().sum()) if self.by_month is not None else 0
+
     def title(self, lang: str = "zh") -> str:
-        total = int(self.by_month[["surveys", "reviews"]].sum().sum()) if self.by_month is not None else 0
+        total = self._total()
         if not total:
             return i18n.pick(lang, "分析期没有投诉", "No complaints in the period")
         top = self.table["complaints"].drop(index="other", errors="ignore").idxmax()
@@ -425,8 +433,7 @@ class Complaints(AnalysisResult):
                              i18n.pick(lang, "其中在线评价", "From reviews"): [i18n.count(v, lang) for v in t["reviews"]]})
 
     def metrics(self) -> dict:
-        total = int(self.by_month[["surveys", "reviews"]].sum().sum()) if self.by_month is not None else 0
-        return {"kpis": {"complaints": total},
+        return {"kpis": {"complaints": self._total()},
                 "satisfaction": {"complaint_themes": {str(k): _json(v) for k, v in self.table["complaints"].items()}}}
 
 

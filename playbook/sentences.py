@@ -302,7 +302,7 @@ EN: dict[str, tuple[str, str | None]] = {
         "book returns and high-value treatment into the prime hours first and fill the rest with new patients; if they "
         "stay empty, open fewer chairs then"),
     "wait_minutes": (
-        "In {{ window|window }} patients of {{ segment }} waited {{ value|fixed(0) }} minutes on average, over the "
+        "In {{ window|window }}, patients of {{ segment }} waited {{ value|fixed(0) }} minutes on average, over the "
         "{{ line|g }}-minute line{% if reference is not none %} ({{ reference|fixed(0) }} in {{ reference_window|window }})"
         "{% endif %}",
         "{% if by_doctor %}book fewer patients per slot with this doctor or give them an assistant{% else %}spread the "

@@ -92,7 +92,7 @@ class WaitTimes(AnalysisResult):
             f = self.flags[0]
             who = sentences.segment(f.segment, lang)
             return i18n.pick(lang, f"{recent}{who}的患者平均候诊{f.value:.0f}分钟，超过{self.line:g}分钟（红色）",
-                             f"In {recent} patients of {who} waited {f.value:.0f} minutes on average, over {self.line:g} (red)")
+                             f"In {recent}, patients of {who} waited {f.value:.0f} minutes on average, over {self.line:g} (red)")
         slots = self.of("slot").dropna(subset=["mean_recent"])
         if slots.empty:
             return i18n.pick(lang, "各时段平均候诊时间", "Mean wait by time slot")

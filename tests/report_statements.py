@@ -249,11 +249,11 @@ def _segment(sentence, names, start, end, clause, lang) -> str | None:
 
 
 def segment_names(clinic) -> list[str]:
-    """What a sentence may be about: the clinic's channels, doctors, departments and campaigns as written,
-    and as an English report names them; the item tiers and cost categories."""
+    """What a sentence may be about: the clinic's channels, doctors, coordinators, departments and campaigns
+    as written, and as an English report names them; the item tiers and cost categories."""
     names = set()
     for table, column in (("patients", "source_channel"), ("visits", "doctor_id"), ("charges", "doctor_id"),
-                          ("visits", "department"), ("campaigns", "name")):
+                          ("visits", "consultant_id"), ("visits", "department"), ("campaigns", "name")):
         frame = clinic.table(table)
         if frame is not None and column in frame:
             names |= {str(v) for v in frame[column].dropna().unique()}
