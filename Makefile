@@ -19,9 +19,9 @@ demo: $(INSTALLED)
 	$(BIN)/playbook run data_samples/general_clinic --out $(OUT)
 	@echo "PDF: $(abspath $(OUT)/general_clinic/report.pdf)"
 
-## test: install, then the test suite
+## test: install, then the test suite on two workers (the files sharing whole-clinic runs on one of them)
 test: $(INSTALLED)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 ## bench: time a run of each sample clinic, stage by stage
 bench: $(INSTALLED)

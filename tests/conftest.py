@@ -1,6 +1,8 @@
 """Shared fixtures: the hand-worked clinic of test_kpis.py, written as real Chinese exports."""
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 PATIENTS = """患者档案导出
@@ -63,6 +65,27 @@ def hand_clinic(tmp_path):
     return write_hand_clinic(tmp_path)
 
 
+
+
+# The whole-clinic runs every session shares: with `make test`'s two workers (pytest-xdist), the test files
+# that use one go to the same worker, so each run happens once; every other file goes whole to either worker.
+SHARED_RUNS = ("sample_run", "english_runs", "drawn_charts")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    @functools.cache
+    def uses_shared_runs(path: str) -> bool:
+        source = (config.rootpath / path).read_text(encoding="utf-8")
+        return any(name in source for name in SHARED_RUNS)
+
+    class SharedRunsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "shared runs" if uses_shared_runs(path) else path
+
+    return SharedRunsTogether(config, log)
 
 
 @pytest.fixture(scope="session")
