@@ -413,20 +413,37 @@ def _write_typst_project(build_dir: Path, body: str, settings: dict, images: dic
     return main
 
 
+# What Typst says when its layout did not settle within its passes: page numbers, the contents' page
+# references and the places of measured elements may then be those of an earlier pass.
+UNSETTLED = ("converge", "stabilize")
+
+
 def _compile_typst(main: Path, generated: datetime.date) -> bytes:
+    """The PDF, laid out with the fitting rules (charts drawn a little smaller to stay on their page, short
+    chapter tails sharing a page with the next chapter); when that layout does not settle, with the chapter
+    rule only, then with neither, so that its page numbers are right."""
+    for fit in ("on", "breaks", "off"):
+        pdf, warnings = _typst(main, generated, fit=fit)
+        if not any(word in w.message for w in warnings for word in UNSETTLED):
+            break
+        log.info("typst: the layout (fit: %s) did not settle; laid out again with fewer fitting rules", fit)
+    _fail_on_font_warnings(warnings)
+    return pdf
+
+
+def _typst(main: Path, generated: datetime.date, *, fit: str):
     try:
-        pdf, warnings = typst.compile_with_warnings(
+        return typst.compile_with_warnings(
             main,
             root=main.parent,
             font_paths=[font_path().parent],
             ignore_system_fonts=True,
+            sys_inputs={"fit": fit},
             # The report date, not the build time, so the same inputs give the same PDF.
             timestamp=datetime.datetime.combine(generated, datetime.time(), datetime.timezone.utc),
         )
     except typst.TypstError as err:
         raise ReportBuildError("pdf", f"typst: {err.message}\n{err.diagnostic}") from err
-    _fail_on_font_warnings(warnings)
-    return pdf
 
 
 def _fail_on_font_warnings(warnings: Sequence[typst.TypstWarning]) -> None:

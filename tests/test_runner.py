@@ -251,3 +251,23 @@ def test_trainer_cells_carry_the_banner_and_take_their_lines_from_the_table(note
             chapter.trainer(clinic, call.args[1].value)
             assert shown[-1].startswith(chapter.TRAINER_BANNER) and "{" not in shown[-1]
             assert cell.metadata.get("jupyter", {}).get("source_hidden")  # JupyterLab shows the note, not the code
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["general_clinic", "children_clinic"])
+def test_every_page_number_and_the_contents_agree_with_the_pages(sample_run, name):
+    """Typst's fitting rules once left a report unsettled: "第 1 页" on pages 34–36 of 42, then 33, 34, 38.
+    Each page's footer states its own number and the same total; each chapter is where the contents say."""
+    import re
+
+    from pypdf import PdfReader
+
+    pages = [page.extract_text() for page in PdfReader(sample_run(name).pdf).pages[1:]]  # after the cover
+    footers = [re.search(r"第\s*(\d+)\s*页\s*/\s*共\s*(\d+)\s*页", text) for text in pages]
+    assert all(footers), [i for i, f in enumerate(footers) if not f]
+    assert [int(f[1]) for f in footers] == list(range(1, len(pages) + 1))
+    assert {int(f[2]) for f in footers} == {len(pages)}
+    contents = re.findall(r"^(\S[^\n.]*?)\s*(?:\.\s*)+\W*(\d+)\s*$", pages[0], flags=re.M)
+    assert len(contents) >= 10, pages[0][:500]
+    for title, number in contents:
+        assert title.strip() in pages[int(number) - 1], (title, number)
