@@ -30,7 +30,7 @@ bench: $(INSTALLED)
 ## course: the course site in $(OUT)/course/ (open index.html): the chapters as run on the general sample, the
 ## trainer's guide, the answer key; nbconvert and pandoc only, no Node
 course: $(INSTALLED)
-	$(BIN)/playbook run data_samples/general_clinic --out $(OUT)
+	$(BIN)/playbook run data_samples/general_clinic --out $(OUT) --course
 	$(BIN)/python -m playbook.course_site $(OUT)/course --executed $(OUT)/general_clinic --key data_samples/general_clinic
 
 clean:

@@ -76,6 +76,7 @@ class ClinicJob:
     content_hash: str
     playbook_version: str
     notebooks: tuple[Path, ...] | None = None  # None: every chapter
+    course: bool = False  # run the cells for students and trainers too (`playbook.runner.TEACHING_TAGS`)
 
     @property
     def out_dir(self) -> Path:
@@ -135,7 +136,7 @@ def _looks_like_clinic(folder: Path) -> bool:
 
 
 def plan(folders: Sequence[Path | str], out_root: Path | str, *, force: bool = False,
-         notebooks: Sequence[Path] | None = None) -> tuple[list[ClinicJob], list[JobResult]]:
+         notebooks: Sequence[Path] | None = None, course: bool = False) -> tuple[list[ClinicJob], list[JobResult]]:
     """The clinics to run, and the results already known without running anything.
 
     Known at once: a clinic whose clinic.yaml cannot be read, a second folder claiming a clinic_id
@@ -160,8 +161,8 @@ def plan(folders: Sequence[Path | str], out_root: Path | str, *, force: bool = F
                                           "give each clinic its own clinic_id in clinic.yaml"))
             continue
         owners[config.clinic_id] = folder
-        job = ClinicJob(folder, out_root, config.clinic_id, content_hash(folder, notebooks), version,
-                        tuple(Path(n).resolve() for n in notebooks) if notebooks else None)
+        job = ClinicJob(folder, out_root, config.clinic_id, content_hash(folder, notebooks, course=course), version,
+                        tuple(Path(n).resolve() for n in notebooks) if notebooks else None, course=course)
         report = _unchanged_report(job)
         if report and not force:
             known.append(JobResult(folder, config.clinic_id, SKIPPED, report=report))
@@ -200,14 +201,17 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
-def content_hash(folder: Path | str, notebooks: Sequence[Path] | None = None) -> str:
-    """Changes when any input file of the clinic (name or bytes), its clinic.yaml or the playbook changes.
+def content_hash(folder: Path | str, notebooks: Sequence[Path] | None = None, *, course: bool = False) -> str:
+    """Changes when any input file of the clinic (name or bytes), its clinic.yaml or the playbook changes,
+    or the run adds or leaves out the course's cells.
 
     The input files are every file in the clinic folder (Excel lock files and hidden files aside)
     and any file clinic.yaml names elsewhere under ``files:``.
     """
     folder = Path(folder).resolve()
     digest = hashlib.sha256(code_hash().encode())
+    if course:
+        digest.update(b"course\0")
     for path in _input_files(folder):
         _add_file(digest, path.relative_to(folder).as_posix() if path.is_relative_to(folder) else str(path), path)
     for notebook in notebooks or ():
@@ -252,7 +256,7 @@ def run_job(job: ClinicJob, progress: ProgressFn | None = None) -> JobResult:
     on_stage = (lambda stage: progress(job.clinic_id, stage)) if progress else None
     try:
         run = run_clinic(job.folder, job.out_root, notebooks=list(job.notebooks) if job.notebooks else None,
-                         on_stage=on_stage)
+                         on_stage=on_stage, course=job.course)
     except PlaybookError as error:
         return _failure(job.folder, job.clinic_id, error, seconds=time.perf_counter() - started)
     except Exception as error:  # a bug, not the clinic's data: keep the traceback for whoever fixes it
@@ -533,14 +537,14 @@ class ProgressBars:
 
 def run_clinics(paths: Iterable[Path | str], out_root: Path | str, *, jobs: int = 1, force: bool = False,
                 executor: str = "local", scheduler: str | None = None, notebooks: Sequence[Path] | None = None,
-                show_progress: bool | None = None) -> list[JobResult]:
+                show_progress: bool | None = None, course: bool = False) -> list[JobResult]:
     """`playbook run`: find the clinics, skip the unchanged, run the rest, return every result in order.
 
     ``paths`` are clinic folders or folders of clinic folders. ``show_progress`` None shows the bars
     only on a terminal.
     """
     folders = find_clinics(paths)
-    work, known = plan(folders, out_root, force=force, notebooks=notebooks)
+    work, known = plan(folders, out_root, force=force, notebooks=notebooks, course=course)
     bars = ProgressBars(work, disable=None if show_progress is None else not show_progress)
     try:
         done = run_jobs(work, executor=executor, max_workers=jobs, scheduler=scheduler, progress=bars,

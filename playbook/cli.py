@@ -77,7 +77,10 @@ def audit(clinic_dir: Path) -> None:
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="local: processes on this machine; dask: the workers of an existing Dask cluster.")
 @click.option("--scheduler", help="The Dask scheduler's address for --executor dask, e.g. tcp://10.0.0.5:8786.")
-def run(clinic_dirs: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, executor: str, scheduler) -> None:
+@click.option("--course", is_flag=True,
+              help="Also run the exercises, solutions and trainer lessons (for the course site; never in the report).")
+def run(clinic_dirs: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, executor: str, scheduler,
+        course: bool) -> None:
     """Run every chapter for each clinic: executed notebooks, kpis.json, report.html and report.pdf.
 
     CLINIC_DIRS are clinic folders, or folders of clinic folders. A clinic whose inputs, clinic.yaml
@@ -92,7 +95,7 @@ def run(clinic_dirs: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, ex
         raise click.UsageError("--executor dask needs --scheduler ADDRESS (the address `dask scheduler` prints)")
     try:
         results = batch.run_clinics(clinic_dirs, out_dir, jobs=jobs, force=force, executor=executor,
-                                    scheduler=scheduler)
+                                    scheduler=scheduler, course=course)
     except PlaybookError as error:
         _fail(error)
     for result in results:

@@ -27,12 +27,15 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 
 from . import i18n, report  # noqa: E402
 from .clinic import load_clinic  # noqa: E402
-from .config import METRICS_MIMETYPE, NOTEBOOKS_DIR, read_config  # noqa: E402
+from .config import COURSE_TAGS, METRICS_MIMETYPE, NOTEBOOKS_DIR, read_config  # noqa: E402
 from .errors import ChapterError, PlaybookError, ReportBuildError  # noqa: E402
 from .jsonsafe import clean  # noqa: E402
 from .results import deep_merge  # noqa: E402
 
 KERNEL_NAME = "python3"
+# The cells for students and trainers (exercises, solutions, trainer lessons …): a clinic's run leaves them
+# out (the owner's report never shows them); the course site's run (`course=True`) keeps them.
+TEACHING_TAGS = frozenset({*COURSE_TAGS, "trainer"})
 # The kernel imports the stack and loads the clinic into its in-memory cache, so the first chapter
 # starts warm, and says whether the input is usable: this process reads the exports itself only when
 # it is not, to list every problem. (It used to read them always: 1.5 s of CPU per clinic, and at 16x
@@ -167,13 +170,15 @@ class _SharedKernel:
 
 
 def run_clinic(folder: Path | str, out_root: Path | str, *, notebooks: list[Path] | None = None,
-               on_stage: Callable[[str], None] | None = None) -> ClinicRun:
+               on_stage: Callable[[str], None] | None = None, course: bool = False) -> ClinicRun:
     """Run every chapter for one clinic and write ``out_root/<clinic_id>/``.
 
     Writes the executed notebooks, ``kpis.json``, ``report.html`` and ``report.pdf``. Input problems
     raise `InputErrors` before anything runs; a failing chapter is returned as ``run.error`` (a
     `ChapterError`) with the chapters before it kept. ``on_stage`` is told each stage as it starts
-    ("check_input", each chapter's name, "report"), for progress bars.
+    ("check_input", each chapter's name, "report"), for progress bars. ``course``: run the course's cells
+    too (exercises, solutions, trainer lessons; `TEACHING_TAGS`), which the owner's report never shows: the
+    course site's run (`make course`) wants them, a clinic's run does not spend the time.
     """
     on_stage = on_stage or (lambda stage: None)
     folder = Path(folder).resolve()
@@ -189,7 +194,7 @@ def run_clinic(folder: Path | str, out_root: Path | str, *, notebooks: list[Path
             raise InputErrors(folder, problems)
         run.timings["check_input"] = time.perf_counter() - started
         out_dir.mkdir(parents=True, exist_ok=True)
-        metrics = _run_chapters(run, kernel, notebooks or chapters(), folder, config.lang, on_stage)
+        metrics = _run_chapters(run, kernel, notebooks or chapters(), folder, config.lang, on_stage, course)
     finally:
         kernel.shutdown()
     run.kpis = _write_kpis(out_dir, config, metrics, complete=run.ok)
@@ -209,7 +214,7 @@ def _input_problems(clinic) -> list[PlaybookError]:
 
 
 def _run_chapters(run: ClinicRun, kernel: _SharedKernel, notebooks: list[Path], folder: Path, lang: str,
-                  on_stage: Callable[[str], None]) -> dict:
+                  on_stage: Callable[[str], None], course: bool) -> dict:
     metrics: dict = {}
     for index, notebook in enumerate(notebooks):
         on_stage(notebook.stem)
@@ -219,7 +224,7 @@ def _run_chapters(run: ClinicRun, kernel: _SharedKernel, notebooks: list[Path], 
             kernel.reset()
         try:
             executed = papermill.execute_notebook(
-                notebook, output, parameters={"clinic_dir": str(folder), "lang": lang},
+                notebook if course else _without_course(notebook), output, parameters={"clinic_dir": str(folder), "lang": lang},
                 kernel_name=KERNEL_NAME, km=kernel.km, progress_bar=False, request_save_on_cell_execute=False,
                 cwd=None)
         except papermill.PapermillExecutionError as exc:
@@ -234,6 +239,13 @@ def _run_chapters(run: ClinicRun, kernel: _SharedKernel, notebooks: list[Path], 
         run.notebooks.append(output)
         deep_merge(metrics, collect_metrics(executed))
     return metrics
+
+
+def _without_course(notebook: Path) -> nbformat.NotebookNode:
+    """The chapter without the cells for students and trainers: what a clinic's run executes."""
+    chapter = nbformat.read(notebook, as_version=4)
+    chapter.cells = [cell for cell in chapter.cells if not TEACHING_TAGS & set(cell.metadata.get("tags", ()))]
+    return chapter
 
 
 def _first_line(text: str) -> str:

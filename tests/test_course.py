@@ -128,8 +128,8 @@ def test_on_the_healthy_twin_the_planted_problems_are_gone():
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory):
-    """One full batch run of the general sample: the solutions run in it."""
-    run = runner.run_clinic(SAMPLES_DIR / "general_clinic", tmp_path_factory.mktemp("course-run"))
+    """One full run of the general sample with the course's cells (what `make course` shows)."""
+    run = runner.run_clinic(SAMPLES_DIR / "general_clinic", tmp_path_factory.mktemp("course-run"), course=True)
     assert run.ok, run.error
     return run
 

@@ -271,3 +271,16 @@ def test_every_page_number_and_the_contents_agree_with_the_pages(sample_run, nam
     assert len(contents) >= 10, pages[0][:500]
     for title, number in contents:
         assert title.strip() in pages[int(number) - 1], (title, number)
+
+
+@pytest.mark.slow
+def test_a_clinics_run_leaves_out_the_cells_for_students_and_trainers(sample_run):
+    """Exercises, solutions and trainer lessons never reach the owner; a clinic's run does not spend time on
+    them (`make course` runs them: `playbook run --course`, tests/test_course.py)."""
+    from playbook.runner import TEACHING_TAGS
+
+    run = sample_run("general_clinic")
+    for path in run.notebooks:
+        cells = nbformat.read(path, as_version=4).cells
+        assert not [c for c in cells if TEACHING_TAGS & set(c.metadata.get("tags", ()))], path.name
+        assert any(c.cell_type == "code" and c.outputs for c in cells), path.name
