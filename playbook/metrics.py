@@ -47,7 +47,7 @@ DEPARTMENTS = {
     "front_desk": ("前台", "Front desk"),
     "customer_service": ("客服部", "Customer service"),
     "medical": ("医务部", "Medical team"),
-    "consulting": ("咨询部", "Treatment consultants"),
+    "consulting": ("咨询部", "Treatment coordinators"),
     "purchasing": ("采购与财务", "Purchasing and finance"),
     "management": ("院长办公室", "Owner's office"),
 }

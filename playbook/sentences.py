@@ -63,7 +63,7 @@ DRIVER_ADVICE = {
            "ticket": "检查项目结构和折扣，看高值项目是否变少、优惠是否过多",
            "frequency": "查看复诊和治疗计划完成情况，看患者是否按计划回来"},
     "en": {"arrivals": "look at new patients and no-shows by channel to bring arrivals back",
-           "conversion": "review first visits case by case with the doctors and consultants, and check whether the "
+           "conversion": "review first visits case by case with the doctors and treatment coordinators, and check whether the "
                          "channels bring the right patients",
            "ticket": "check the treatment mix and discounts for fewer high-value cases or too many promotions",
            "frequency": "check returns and plan completion to see whether patients come back as planned"},
@@ -268,7 +268,7 @@ EN: dict[str, tuple[str, str | None]] = {
     "channel_conversion": (
         "{{ segment }}'s first-visit conversion was {{ value|rate }} in {{ window|window }}, under the {{ line|pct }} "
         "review line",
-        "review its first visits case by case with the doctors and consultants"),
+        "review its first visits case by case with the doctors and treatment coordinators"),
     "roi_weekly_latest": (
         "{{ segment }}'s ROI has been under the {{ line|g }} stop-loss line for {{ weeks }} weeks in a row since "
         "{{ first_week|week }}, {{ value|fixed(2) }} in {{ last_week|week }}, the latest that can be judged",
