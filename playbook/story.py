@@ -569,6 +569,10 @@ def _place(i: int, f: Finding, flags, merged: Finding | None, mask, owner, effec
     if lever is None or mask is None:
         return replace(f, role=RISK, stake=Stake(0.0, "none"), facts=facts)
     mine = owner == i
+    held = owner[mask][owner[mask] >= 0]
+    if mask.any() and not mine[mask].any() and len(held):  # every cell and driver it moves is another's
+        holder = flags[int(np.bincount(held).argmax())]
+        return replace(f, role=MERGED, stake=Stake(0.0, "merged", counted_in=holder.key), facts=facts)
     decline = 0.0
     if story.fell:
         lost = -float(effects[list(DRIVERS)].to_numpy()[mine].sum())

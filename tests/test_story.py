@@ -139,6 +139,16 @@ def test_the_cherry_picking_coordinator_is_valued_on_her_own_patients(general):
     assert general.story.metrics()["story"]["causes"][0]["subject"] == "王医生"  # the bottleneck unchanged
 
 
+def test_a_finding_whose_every_cell_another_holds_is_counted_in_it(children):
+    """Planted: the children's clinic leaves prime chairs empty, and misses weekday-afternoon bookings. Both
+    move the same arrivals of every cell; the no-shows (stronger evidence) hold them, so the idle chairs are
+    "counted in" that finding instead of standing as an upside of "—"."""
+    found = _by_key(children.story)
+    chairs = found["chair_vacancy_prime"]
+    assert chairs.role == MERGED and chairs.stake.counted_in == "no_show_rate_slot@weekday_afternoon"
+    assert chairs.revenue_at_stake == 0 and found["no_show_rate_slot@weekday_afternoon"].revenue_at_stake > 0
+
+
 # --- a clinic whose revenue did not fall -------------------------------------------------------------
 
 
