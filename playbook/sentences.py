@@ -133,7 +133,7 @@ ZH: dict[str, tuple[str, str | None]] = {
         "{{ segment }}已结束的{{ ended|count }}个治疗计划中只完成{{ value|rate }}（{{ interrupted|count }}个中断），低于{{ line|pct }}的复核线",
         "请医疗总监与院长复核其治疗计划，并回访中断的患者"),
     "no_show_rate_slot": (
-        "{{ segment }}（{{ first_hour }}–{{ last_hour }}点）的预约爽约率{{ value|rate }}，超过{{ line|pct }}的警戒线",
+        "{{ window|window }}{{ segment }}（{{ first_hour }}–{{ last_hour }}点）的预约爽约率{{ value|rate }}，超过{{ line|pct }}的警戒线",
         "{% if school_hours %}若多为儿童患者，这正是上课时间，尽量改约到放学后或周末；{% endif %}这个时段的预约提前一天确认"),
     "no_show_rate_channel": (
         "{{ segment }}患者{% if months %}{{ window|window }}{% else %}分析期内{% endif %}爽约率{{ value|rate }}"
@@ -244,8 +244,8 @@ EN: dict[str, tuple[str, str | None]] = {
         "the {{ line|pct }} review line",
         "have the medical director review their plans and call the interrupted patients"),
     "no_show_rate_slot": (
-        "Bookings on {{ segment }} ({{ first_hour }}:00–{{ last_hour }}:00) are missed {{ value|rate }} of the time, "
-        "above the {{ line|pct }} alert line",
+        "In {{ window|window }}, bookings on {{ segment }} ({{ first_hour }}:00–{{ last_hour }}:00) were missed "
+        "{{ value|rate }} of the time, above the {{ line|pct }} alert line",
         "{% if school_hours %}if the patients are mostly children these are school hours, so book them after school or "
         "at weekends; {% endif %}confirm these bookings the day before"),
     "no_show_rate_channel": (
