@@ -108,7 +108,7 @@ ZH: dict[str, tuple[str, str | None]] = {
     "referral_share": _referral("zh"),
     "referral_share_recent": _referral("zh"),
     "child_family_ratio": (
-        "本期{{ children|count }}位儿童患者只带来{{ family|count }}位家人就诊（{{ value|fixed(2) }}:1），低于约{{ line|g }}:1的常态",
+        "{{ window|window }}的{{ children|count }}位儿童患者只带来{{ family|count }}位家人就诊（{{ value|fixed(2) }}:1），低于约{{ line|g }}:1的常态",
         "在孩子复诊时为陪同的家长提供口腔检查，设家庭会员卡"),
     # doctors.py
     "doctor_weeks_inactive": (
@@ -216,7 +216,7 @@ EN: dict[str, tuple[str, str | None]] = {
     "referral_share": _referral("en"),
     "referral_share_recent": _referral("en"),
     "child_family_ratio": (
-        "The period's {{ children|count }} child patients brought only {{ family|count }} family members ({{ value|fixed(2) }}:1), "
+        "In {{ window|window }}, {{ children|count }} child patients brought only {{ family|count }} family members ({{ value|fixed(2) }}:1), "
         "below the usual {{ line|g }}:1",
         "offer accompanying parents a check-up at the child's visits and a family membership"),
     "doctor_weeks_inactive": (
