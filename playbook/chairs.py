@@ -41,7 +41,7 @@ from .jsonsafe import number as _num
 from .jsonsafe import scalar as _json
 from .plotting import ACTION_RED, GREY, SEQUENTIAL, no_data, set_title
 from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window
-from .tables import recent_window, revenue_per_arrived_visit
+from .tables import recent_window, revenue_per_arrived_visit, time_slots
 from .thresholds import DEFAULTS, Threshold, department_kind
 
 ALL = "all"  # the chair group when clinic.yaml gives one count
@@ -169,10 +169,8 @@ class ChairVacancy(AnalysisResult):
     def _emptiest(self, lang: str) -> str:
         """The emptiest half-day of the week (weekday or weekend × morning, afternoon, evening)."""
         cells = self._cells(None, self.recent)
-        part = np.select([cells["hour"] < 12, cells["hour"] < 17], ["morning", "afternoon"], "evening")
-        day = np.where(cells["day"].dt.day_of_week >= 5, "weekend", "weekday")
-        sums = cells.groupby(pd.Series(day, index=cells.index).str.cat(pd.Series(part, index=cells.index), sep="_"))[
-            ["capacity", "used"]].sum()
+        slots = time_slots(cells["day"] + pd.to_timedelta(cells["hour"], unit="h"))  # the no-show chart's half-days
+        sums = cells.groupby(slots)[["capacity", "used"]].sum()
         sums = sums[sums["capacity"] > 0]
         if sums.empty:
             return ""

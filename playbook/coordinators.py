@@ -46,7 +46,7 @@ from .jsonsafe import number as _num
 from .jsonsafe import scalar as _json
 from .plotting import ACTION_RED, PALETTE, no_data, reference_line, set_title
 from .results import AnalysisResult, Finding, Section, Segment, Stake, Unavailable, Window
-from .tables import ACCEPTED_PLAN, first_arrived_visits, new_patient_table
+from .tables import ACCEPTED_PLAN, first_arrived_visits, first_coordinators, new_patient_table
 from .thresholds import DEFAULTS, Threshold
 
 MIN_NEW_PATIENTS = 20  # fewer make a coordinator's conversion noise (playbook default, as for doctors)
@@ -199,7 +199,7 @@ def scorecard(patients: pd.DataFrame, visits: pd.DataFrame, charges: pd.DataFram
     """
     line = (thresholds or DEFAULTS)["consultant_conversion_gap"]
     first = first_arrived_visits(visits)
-    coordinator = first["consultant_id"].astype("str").where(first["consultant_id"].notna())
+    coordinator = first_coordinators(visits)
     new = new_patient_table(patients, visits, charges, start=start, end=end)
     new["consultant_id"] = coordinator.reindex(new.index)
     new = new[new["consultant_id"].notna()]

@@ -58,7 +58,7 @@ from .metrics import METRICS, MetricError
 from .plotting import ACTION_RED, PALETTE, set_title, waterfall
 from .results import (CAUSE, MERGED, PROFIT, RISK, STANDING, SYMPTOM, UPSIDE, AnalysisResult, Finding, Stake,
                       Window)
-from .tables import UNKNOWN_CHANNEL, clinic_tables, first_arrived_visits, patient_channels
+from .tables import UNKNOWN_CHANNEL, clinic_tables, first_coordinators, patient_channels
 
 __all__ = ["Story", "tell", "LEVERS", "departed_doctors"]
 
@@ -102,9 +102,14 @@ def _short_converted(f: Finding, counts: "_Counts") -> float | None:
     return None if new is None else new / counts.years * max(f.line - f.value, 0.0)
 
 
-def _short_doctor_converted(f: Finding, counts: "_Counts") -> float | None:
-    new = f.facts.get("new_patients")
-    return None if new is None else new / _years(f.window) * max(f.line - f.value, 0.0)
+def _per_year_past_line(fact: str) -> Callable[[Finding, "_Counts"], float | None]:
+    """The units short of the line a year: the finding's own count ``fact`` over its window, a year, times how
+    far past its line it is (a doctor's or coordinator's new patients, a doctor's ended plans, a coordinator's
+    visits)."""
+    def short(f: Finding, counts: "_Counts") -> float | None:
+        units = f.facts.get(fact)
+        return None if units is None else units / _years(f.window) * abs(f.value - f.line)
+    return short
 
 
 def _short_channel_visits(f: Finding, counts: "_Counts") -> float | None:
@@ -142,33 +147,16 @@ def _short_overdue(f: Finding, counts: "_Counts") -> float | None:
     return patients * max(share - f.line * f.reference, 0.0)
 
 
-def _short_coordinator_converted(f: Finding, counts: "_Counts") -> float | None:
-    """A coordinator's new patients a year × (points behind the others − the line): treated patients missing."""
-    new = f.facts.get("new_patients")
-    return None if new is None else new / _years(f.window) * max(f.value - f.line, 0.0)
-
-
-def _short_rebooked_visits(f: Finding, counts: "_Counts") -> float | None:
-    """A coordinator's visits a year × (points behind the others − the line): next visits not booked."""
-    visits = f.facts.get("visits")
-    return None if visits is None else visits / _years(f.window) * max(f.value - f.line, 0.0)
-
-
 def _short_prime_visits(f: Finding, counts: "_Counts") -> float | None:
     """The visits the prime chair hours above the vacancy line could hold, a year (the chairs analysis)."""
     return f.facts.get("visits_idle")
-
-
-def _short_plans(f: Finding, counts: "_Counts") -> float | None:
-    ended = f.facts.get("ended")
-    return None if ended is None else ended / _years(f.window) * max(f.line - f.value, 0.0)
 
 
 LEVERS: dict[str, Lever] = {
     DEPARTURE: Lever(DRIVERS),
     "channel_conversion": Lever(("conversion",), unit="treated", short=_short_converted),
     "channel_conversion_volume": Lever(("conversion",), unit="treated", short=_short_converted),
-    "doctor_first_visit_conversion": Lever(("conversion",), unit="treated", short=_short_doctor_converted),
+    "doctor_first_visit_conversion": Lever(("conversion",), unit="treated", short=_per_year_past_line("new_patients")),
     "no_show_rate_channel": Lever(("arrivals",), unit="visit", short=_short_channel_visits),
     "no_show_rate_slot": Lever(("arrivals",), scope="clinic", unit="visit", short=_short_slot_visits),
     "arrival_rate_fall": Lever(("arrivals",), change=True),
@@ -176,11 +164,11 @@ LEVERS: dict[str, Lever] = {
     "referral_share_recent": Lever(("arrivals",), scope="referral", unit="patient", short=_short_referrals),
     "child_family_ratio": Lever(("arrivals",), scope="referral", unit="patient", short=_short_family),
     "overdue_share_by_doctor": Lever(("arrivals",), unit="patient", short=_short_overdue),
-    "plan_completion": Lever(("frequency",), unit="treated", short=_short_plans),
+    "plan_completion": Lever(("frequency",), unit="treated", short=_per_year_past_line("ended")),
     "churn_rate": Lever(("arrivals",), scope="clinic"),
     # [S4]: a coordinator's patients (those whose first arrived visit the coordinator received)
-    "consultant_conversion": Lever(("conversion",), unit="treated", short=_short_coordinator_converted),
-    "consultant_reappointment": Lever(("frequency",), unit="visit", short=_short_rebooked_visits),
+    "consultant_conversion": Lever(("conversion",), unit="treated", short=_per_year_past_line("new_patients")),
+    "consultant_reappointment": Lever(("frequency",), unit="visit", short=_per_year_past_line("visits")),
     # [S0]: idle prime chair hours are visits the clinic could have seen; after the segment levers
     "chair_vacancy_prime": Lever(("arrivals",), scope="clinic", unit="visit", short=_short_prime_visits),
     "return_within_12m_change": Lever(("arrivals",), scope="clinic", change=True),
@@ -240,8 +228,7 @@ def _cells(clinic) -> tuple[pd.Series, pd.Series | None]:
     received the patient's first arrived visit (the patient's coordinator, as the coordinators analysis counts)."""
     charges, visits = clinic.charges, clinic.visits
     channel = patient_channels(clinic.patients)
-    coordinator = (first_arrived_visits(visits)["consultant_id"].dropna().astype(str)
-                   if visits is not None and "consultant_id" in visits else pd.Series(dtype=object))
+    coordinator = first_coordinators(visits).dropna() if visits is not None else pd.Series(dtype=object)
     doctor = charges["doctor_id"].astype(object) if "doctor_id" in charges else pd.Series(
         None, index=charges.index, dtype=object)
     if visits is not None and "visit_id" in charges and "visit_id" in visits and "doctor_id" in visits:

@@ -107,9 +107,19 @@ def time_slots(when: pd.Series) -> pd.Series:
 def first_doctors(visits: pd.DataFrame) -> pd.Series:
     """The doctor of each patient's earliest arrived visit (first arrival, earliest time that day); the
     doctor a new patient is counted for."""
+    return _of_first_visit(visits, "doctor_id")
+
+
+def first_coordinators(visits: pd.DataFrame) -> pd.Series:
+    """The treatment coordinator (咨询师) who received each patient's earliest arrived visit: the coordinator
+    a patient is counted for [S4]; None where that visit names none."""
+    return _of_first_visit(visits, "consultant_id")
+
+
+def _of_first_visit(visits: pd.DataFrame, column: str) -> pd.Series:
     first = first_arrived_visits(visits)
-    doctor = first["doctor_id"] if "doctor_id" in first else pd.Series(None, index=first.index, dtype=object)
-    return doctor.astype("str").where(doctor.notna())
+    person = first[column] if column in first else pd.Series(None, index=first.index, dtype=object)
+    return person.astype("str").where(person.notna())
 
 
 def patient_channels(patients: pd.DataFrame) -> pd.Series:
@@ -294,9 +304,7 @@ class MetricTables:
         new["channel"] = new["source_channel"]
         new["department"] = first["department"].reindex(new.index).astype(object)
         new["doctor"] = first_doctors(self._visits).reindex(new.index).astype(object)
-        new["consultant"] = (first["consultant_id"].astype("str").where(first["consultant_id"].notna())
-                             if "consultant_id" in first else pd.Series(None, index=first.index, dtype=object)
-                             ).reindex(new.index).astype(object)
+        new["consultant"] = first_coordinators(self._visits).reindex(new.index).astype(object)
         new["referral"] = new["source_channel"].isin(self.referral)
         return new
 
