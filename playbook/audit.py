@@ -192,6 +192,15 @@ class AuditResult:
         return pd.DataFrame(rows, columns=["table", "header", "action"])
 
     @property
+    def unread_columns(self) -> pd.DataFrame:
+        """Headers of each export that no column of the playbook answers to (personal data aside): an
+        analysis the audit says cannot run may be waiting for one of them under another name."""
+        rows = [{"table": name, "file": ", ".join(p.name for p in load.paths), "header": header}
+                for name, load in self.clinic.loads.items() for header in load.unrecognised
+                if header not in load.personal_data]
+        return pd.DataFrame(rows, columns=["table", "file", "header"])
+
+    @property
     def refunds(self) -> dict:
         charges = self.clinic.charges if self.clinic.has("charges") else None
         if charges is None:
@@ -370,6 +379,12 @@ class AuditResult:
             if len(self.personal_data):
                 parts += ["", "Personal data (never shown unmasked)",
                           self.personal_data.to_string(index=False)]
+            unread = self.unread_columns
+            if len(unread):
+                parts += ["", "Columns not read (an analysis below that needs a column may find it under one of "
+                              "these names: rename the header to the one the analysis names)"]
+                parts += [f"- {table}, {group['file'].iloc[0]}: {', '.join(group['header'])}"
+                          for table, group in unread.groupby("table", sort=False)]
             refunds = self.refunds
             parts += ["", f"Refunds: {i18n.counted(refunds['count'], 'line')}, {i18n.money(refunds['amount'], 'en')}",
                       "", "Analyses", self.analyses.drop(columns=["zh" if lang == "en" else "en", "needs_plain"]).to_string(index=False)]

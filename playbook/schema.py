@@ -98,7 +98,7 @@ VISITS = Table(
         _c("visit_type", STATUS, "初复诊", "就诊类型"),
         _c("department", TEXT, "科室"),
         _c("doctor_id", TEXT, "医生", "医生编号", "主治医生"),
-        _c("consultant_id", TEXT, "咨询师", "咨询师编号"),
+        _c("consultant_id", TEXT, "咨询师", "咨询师编号", "咨询顾问", "接诊咨询师", "咨询人员"),
         _c("chair_id", TEXT, "椅位", "牙椅"),
         # When the booking was made (re-appointment: booked before the patient left), and the visit's own
         # times (waiting, chair time); optional, as few systems export them.

@@ -162,3 +162,19 @@ def test_visits_that_begin_inside_the_period_are_warned_about(clinic):
     assert warning["message"].str.contains("count as new").any()
     assert warning["zh"].str.contains("老患者会被算作新患者").any()
     assert not audit(GENERAL).problems["message"].str.contains("count as new").any()
+
+
+def test_a_coordinator_column_under_another_name_is_read_or_named_as_not_read(clinic):
+    """Other systems head the coordinator 咨询顾问 (read as 咨询师) or something the playbook cannot know
+    (现场咨询): then the scorecard is unavailable and the audit names the column it did not read."""
+    _edit_visits(clinic, lambda lines: [lines[0].replace("咨询师", "咨询顾问"), *lines[1:]])
+    known = audit(clinic)
+    assert known.mapping.query("header == '咨询顾问'")["column"].tolist() == ["consultant_id"]
+    assert known.analyses.set_index("analysis").loc["coordinators", "can_run"]
+
+    _edit_visits(clinic, lambda lines: [lines[0].replace("咨询顾问", "现场咨询"), *lines[1:]])
+    unknown = audit(clinic)
+    assert not unknown.analyses.set_index("analysis").loc["coordinators", "can_run"]
+    assert unknown.unread_columns["header"].tolist() == ["现场咨询"]
+    assert "- visits, visits.csv: 现场咨询" in unknown.as_text()
+    assert "家庭住址" not in unknown.as_text().split("Columns not read")[1].split("Refunds")[0]  # dropped, not unread
